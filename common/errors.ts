@@ -1,0 +1,44 @@
+// One error type crosses the wire. Server code throws PunctualError with a
+// gRPC status; toServiceError maps anything else to INTERNAL without leaking
+// its detail (the caller logs it).
+import { status as Status, Metadata, type ServiceError } from '@grpc/grpc-js';
+
+export { Status };
+
+export class PunctualError extends Error {
+  constructor(
+    readonly code: Status,
+    message: string,
+    /** Machine-readable reason, e.g. "slo_unattainable". Sent as metadata `punctual-reason`. */
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = 'PunctualError';
+  }
+}
+
+export function invalidArgument(message: string): PunctualError {
+  return new PunctualError(Status.INVALID_ARGUMENT, message, 'invalid_argument');
+}
+
+export function notFound(message: string): PunctualError {
+  return new PunctualError(Status.NOT_FOUND, message, 'not_found');
+}
+
+export function unavailable(message: string, reason = 'unavailable'): PunctualError {
+  return new PunctualError(Status.UNAVAILABLE, message, reason);
+}
+
+/** Turns any thrown value into what a gRPC handler hands its callback. */
+export function toServiceError(err: unknown): Partial<ServiceError> {
+  if (err instanceof PunctualError) {
+    const metadata = new Metadata();
+    if (err.reason) metadata.set('punctual-reason', err.reason);
+    return { code: err.code, details: err.message, metadata };
+  }
+  return { code: Status.INTERNAL, details: 'internal error (see controller log)' };
+}
+
+export function statusName(code: number): string {
+  return Status[code] ?? `STATUS_${code}`;
+}

@@ -1,0 +1,61 @@
+// Loads the .proto files at run time (proto-loader) and types them with the
+// generated declarations in protos/generated (`npm run protos` regenerates them).
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType as InferenceProto } from '../protos/generated/inference.js';
+import type { ProtoGrpcType as AdminProto } from '../protos/generated/admin.js';
+import type { ProtoGrpcType as WorkerProto } from '../protos/generated/worker.js';
+
+/** protos/ at the package root, found from here both in sources and in dist/. */
+export function protosDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const candidate = path.join(dir, 'protos', 'punctual', 'v1');
+    if (fs.existsSync(candidate)) return path.join(dir, 'protos');
+    dir = path.dirname(dir);
+  }
+  throw new Error('cannot find the protos/ folder');
+}
+
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+function load<T>(file: string): T {
+  const def = protoLoader.loadSync(file, { ...LOADER_OPTIONS, includeDirs: [protosDir()] });
+  return grpc.loadPackageDefinition(def) as unknown as T;
+}
+
+let cache: { inference: InferenceProto; admin: AdminProto; worker: WorkerProto } | undefined;
+
+export function protos(): { inference: InferenceProto; admin: AdminProto; worker: WorkerProto } {
+  cache ??= {
+    inference: load<InferenceProto>('punctual/v1/inference.proto'),
+    admin: load<AdminProto>('punctual/v1/admin.proto'),
+    worker: load<WorkerProto>('punctual/v1/worker.proto'),
+  };
+  return cache;
+}
+
+/** gRPC channel options shared by every process: big messages (tensors, model chunks). */
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': 256 * 1024 * 1024,
+  'grpc.max_send_message_length': 256 * 1024 * 1024,
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_permit_without_calls': 1,
+};
+
+export const SERVER_OPTIONS: grpc.ServerOptions = {
+  'grpc.max_receive_message_length': 256 * 1024 * 1024,
+  'grpc.max_send_message_length': 256 * 1024 * 1024,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+};

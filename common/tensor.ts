@@ -1,0 +1,89 @@
+// Moving tensors between wire form (bytes + dtype + shape), typed arrays and
+// batches: requests are concatenated along axis 0 into one batch and outputs
+// split back per request.
+import { bytesPerElement, elementCount, type DType } from './dtype.js';
+import { invalidArgument } from './errors.js';
+import type { TensorSpec } from './model-config.js';
+
+export interface WireTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+  data: Uint8Array;
+}
+
+/**
+ * Checks one request's inputs against the model's declared inputs and
+ * returns them in declaration order. Accepts the per-item shape with or
+ * without a leading batch axis of 1. Errors name what was expected.
+ */
+export function validateInputs(model: string, specs: readonly TensorSpec[], inputs: readonly WireTensor[]): WireTensor[] {
+  const byName = new Map<string, WireTensor>();
+  for (const t of inputs) {
+    if (byName.has(t.name)) throw invalidArgument(`model ${model}: input ${JSON.stringify(t.name)} given twice`);
+    byName.set(t.name, t);
+  }
+  const expectedNames = specs.map((s) => s.name).join(', ');
+  for (const t of inputs) {
+    if (!specs.some((s) => s.name === t.name)) {
+      throw invalidArgument(`model ${model}: unknown input ${JSON.stringify(t.name)}; expected inputs: ${expectedNames}`);
+    }
+  }
+  return specs.map((spec) => {
+    const t = byName.get(spec.name);
+    if (!t) throw invalidArgument(`model ${model}: missing input ${JSON.stringify(spec.name)}; expected inputs: ${expectedNames}`);
+    if (t.dtype !== spec.dtype) {
+      throw invalidArgument(`model ${model}: input ${spec.name} has dtype ${t.dtype || '(none)'}, expected ${spec.dtype}`);
+    }
+    const item = t.shape.length === spec.shape.length + 1 && t.shape[0] === 1 ? t.shape.slice(1) : t.shape;
+    const expectedShape = `[1, ${spec.shape.join(', ')}] or [${spec.shape.join(', ')}]`;
+    if (item.length !== spec.shape.length || item.some((d, i) => d !== spec.shape[i])) {
+      throw invalidArgument(`model ${model}: input ${spec.name} has shape [${t.shape.join(', ')}], expected ${expectedShape}`);
+    }
+    const want = elementCount(spec.shape) * bytesPerElement(spec.dtype);
+    if (t.data.byteLength !== want) {
+      throw invalidArgument(
+        `model ${model}: input ${spec.name} carries ${t.data.byteLength} bytes, expected ${want} (${spec.dtype} ${expectedShape}, little-endian)`,
+      );
+    }
+    return t;
+  });
+}
+
+/** Concatenates the i-th input of every request along a new batch axis. */
+export function concatBatch(specs: readonly TensorSpec[], requests: readonly (readonly WireTensor[])[]): WireTensor[] {
+  return specs.map((spec, i) => {
+    const itemBytes = elementCount(spec.shape) * bytesPerElement(spec.dtype);
+    const data = new Uint8Array(itemBytes * requests.length);
+    requests.forEach((inputs, r) => {
+      const t = inputs[i];
+      if (!t) throw new Error(`request ${r} lacks input ${spec.name}`);
+      data.set(t.data, r * itemBytes);
+    });
+    return { name: spec.name, dtype: spec.dtype, shape: [requests.length, ...spec.shape], data };
+  });
+}
+
+/** Splits batched outputs (axis 0 = batch) into one list of tensors per request. */
+export function splitBatch(outputs: readonly WireTensor[], batch: number): WireTensor[][] {
+  const perRequest: WireTensor[][] = Array.from({ length: batch }, () => []);
+  for (const out of outputs) {
+    const first = out.shape[0];
+    if (first !== batch) throw new Error(`output ${out.name} has batch axis ${String(first)}, expected ${batch}`);
+    const itemBytes = out.data.byteLength / batch;
+    const itemShape = [1, ...out.shape.slice(1)];
+    for (let r = 0; r < batch; r++) {
+      perRequest[r]!.push({
+        name: out.name,
+        dtype: out.dtype,
+        shape: itemShape,
+        data: out.data.subarray(r * itemBytes, (r + 1) * itemBytes),
+      });
+    }
+  }
+  return perRequest;
+}
+
+export function specBytes(spec: TensorSpec): number {
+  return elementCount(spec.shape) * bytesPerElement(spec.dtype as DType);
+}

@@ -1,0 +1,27 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { InferRequest as _punctual_v1_InferRequest, InferRequest__Output as _punctual_v1_InferRequest__Output } from './punctual/v1/InferRequest';
+import type { InferResponse as _punctual_v1_InferResponse, InferResponse__Output as _punctual_v1_InferResponse__Output } from './punctual/v1/InferResponse';
+import type { InferenceClient as _punctual_v1_InferenceClient, InferenceDefinition as _punctual_v1_InferenceDefinition } from './punctual/v1/Inference';
+import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from './punctual/v1/Tensor';
+import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from './punctual/v1/TensorSpec';
+import type { Timings as _punctual_v1_Timings, Timings__Output as _punctual_v1_Timings__Output } from './punctual/v1/Timings';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  punctual: {
+    v1: {
+      InferRequest: MessageTypeDefinition<_punctual_v1_InferRequest, _punctual_v1_InferRequest__Output>
+      InferResponse: MessageTypeDefinition<_punctual_v1_InferResponse, _punctual_v1_InferResponse__Output>
+      Inference: SubtypeConstructor<typeof grpc.Client, _punctual_v1_InferenceClient> & { service: _punctual_v1_InferenceDefinition }
+      Tensor: MessageTypeDefinition<_punctual_v1_Tensor, _punctual_v1_Tensor__Output>
+      TensorSpec: MessageTypeDefinition<_punctual_v1_TensorSpec, _punctual_v1_TensorSpec__Output>
+      Timings: MessageTypeDefinition<_punctual_v1_Timings, _punctual_v1_Timings__Output>
+    }
+  }
+}
+

@@ -1,0 +1,29 @@
+// Original file: protos/punctual/v1/worker.proto
+
+import type { ActionType as _punctual_v1_ActionType, ActionType__Output as _punctual_v1_ActionType__Output } from '../../punctual/v1/ActionType';
+import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from '../../punctual/v1/Tensor';
+import type { Long } from '@grpc/proto-loader';
+
+export interface Action {
+  'id'?: (number | string | Long);
+  'type'?: (_punctual_v1_ActionType);
+  'executor'?: (number);
+  'modelKey'?: (string);
+  'earliestMs'?: (number | string);
+  'latestMs'?: (number | string);
+  'expectedMs'?: (number | string);
+  'batchSize'?: (number);
+  'inputs'?: (_punctual_v1_Tensor)[];
+}
+
+export interface Action__Output {
+  'id': (number);
+  'type': (_punctual_v1_ActionType__Output);
+  'executor': (number);
+  'modelKey': (string);
+  'earliestMs': (number);
+  'latestMs': (number);
+  'expectedMs': (number);
+  'batchSize': (number);
+  'inputs': (_punctual_v1_Tensor__Output)[];
+}

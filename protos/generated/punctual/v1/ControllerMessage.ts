@@ -1,0 +1,25 @@
+// Original file: protos/punctual/v1/worker.proto
+
+import type { Welcome as _punctual_v1_Welcome, Welcome__Output as _punctual_v1_Welcome__Output } from '../../punctual/v1/Welcome';
+import type { Action as _punctual_v1_Action, Action__Output as _punctual_v1_Action__Output } from '../../punctual/v1/Action';
+import type { Ping as _punctual_v1_Ping, Ping__Output as _punctual_v1_Ping__Output } from '../../punctual/v1/Ping';
+import type { ModelBytes as _punctual_v1_ModelBytes, ModelBytes__Output as _punctual_v1_ModelBytes__Output } from '../../punctual/v1/ModelBytes';
+import type { ForgetModel as _punctual_v1_ForgetModel, ForgetModel__Output as _punctual_v1_ForgetModel__Output } from '../../punctual/v1/ForgetModel';
+
+export interface ControllerMessage {
+  'welcome'?: (_punctual_v1_Welcome | null);
+  'action'?: (_punctual_v1_Action | null);
+  'ping'?: (_punctual_v1_Ping | null);
+  'modelBytes'?: (_punctual_v1_ModelBytes | null);
+  'forgetModel'?: (_punctual_v1_ForgetModel | null);
+  'msg'?: "welcome"|"action"|"ping"|"modelBytes"|"forgetModel";
+}
+
+export interface ControllerMessage__Output {
+  'welcome'?: (_punctual_v1_Welcome__Output | null);
+  'action'?: (_punctual_v1_Action__Output | null);
+  'ping'?: (_punctual_v1_Ping__Output | null);
+  'modelBytes'?: (_punctual_v1_ModelBytes__Output | null);
+  'forgetModel'?: (_punctual_v1_ForgetModel__Output | null);
+  'msg'?: "welcome"|"action"|"ping"|"modelBytes"|"forgetModel";
+}

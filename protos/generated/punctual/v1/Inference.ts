@@ -1,0 +1,27 @@
+// Original file: protos/punctual/v1/inference.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { InferRequest as _punctual_v1_InferRequest, InferRequest__Output as _punctual_v1_InferRequest__Output } from '../../punctual/v1/InferRequest';
+import type { InferResponse as _punctual_v1_InferResponse, InferResponse__Output as _punctual_v1_InferResponse__Output } from '../../punctual/v1/InferResponse';
+
+export interface InferenceClient extends grpc.Client {
+  Infer(argument: _punctual_v1_InferRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_InferResponse__Output>): grpc.ClientUnaryCall;
+  Infer(argument: _punctual_v1_InferRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_punctual_v1_InferResponse__Output>): grpc.ClientUnaryCall;
+  Infer(argument: _punctual_v1_InferRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_InferResponse__Output>): grpc.ClientUnaryCall;
+  Infer(argument: _punctual_v1_InferRequest, callback: grpc.requestCallback<_punctual_v1_InferResponse__Output>): grpc.ClientUnaryCall;
+  infer(argument: _punctual_v1_InferRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_InferResponse__Output>): grpc.ClientUnaryCall;
+  infer(argument: _punctual_v1_InferRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_punctual_v1_InferResponse__Output>): grpc.ClientUnaryCall;
+  infer(argument: _punctual_v1_InferRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_InferResponse__Output>): grpc.ClientUnaryCall;
+  infer(argument: _punctual_v1_InferRequest, callback: grpc.requestCallback<_punctual_v1_InferResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface InferenceHandlers extends grpc.UntypedServiceImplementation {
+  Infer: grpc.handleUnaryCall<_punctual_v1_InferRequest__Output, _punctual_v1_InferResponse>;
+  
+}
+
+export interface InferenceDefinition extends grpc.ServiceDefinition {
+  Infer: MethodDefinition<_punctual_v1_InferRequest, _punctual_v1_InferResponse, _punctual_v1_InferRequest__Output, _punctual_v1_InferResponse__Output>
+}

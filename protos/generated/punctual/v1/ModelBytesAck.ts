@@ -1,0 +1,14 @@
+// Original file: protos/punctual/v1/worker.proto
+
+
+export interface ModelBytesAck {
+  'modelKey'?: (string);
+  'ok'?: (boolean);
+  'message'?: (string);
+}
+
+export interface ModelBytesAck__Output {
+  'modelKey': (string);
+  'ok': (boolean);
+  'message': (string);
+}

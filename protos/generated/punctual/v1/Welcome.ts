@@ -1,0 +1,12 @@
+// Original file: protos/punctual/v1/worker.proto
+
+
+export interface Welcome {
+  'workerId'?: (string);
+  'controllerMs'?: (number | string);
+}
+
+export interface Welcome__Output {
+  'workerId': (string);
+  'controllerMs': (number);
+}

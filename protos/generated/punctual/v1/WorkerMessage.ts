@@ -1,0 +1,22 @@
+// Original file: protos/punctual/v1/worker.proto
+
+import type { Hello as _punctual_v1_Hello, Hello__Output as _punctual_v1_Hello__Output } from '../../punctual/v1/Hello';
+import type { ActionResult as _punctual_v1_ActionResult, ActionResult__Output as _punctual_v1_ActionResult__Output } from '../../punctual/v1/ActionResult';
+import type { Pong as _punctual_v1_Pong, Pong__Output as _punctual_v1_Pong__Output } from '../../punctual/v1/Pong';
+import type { ModelBytesAck as _punctual_v1_ModelBytesAck, ModelBytesAck__Output as _punctual_v1_ModelBytesAck__Output } from '../../punctual/v1/ModelBytesAck';
+
+export interface WorkerMessage {
+  'hello'?: (_punctual_v1_Hello | null);
+  'result'?: (_punctual_v1_ActionResult | null);
+  'pong'?: (_punctual_v1_Pong | null);
+  'bytesAck'?: (_punctual_v1_ModelBytesAck | null);
+  'msg'?: "hello"|"result"|"pong"|"bytesAck";
+}
+
+export interface WorkerMessage__Output {
+  'hello'?: (_punctual_v1_Hello__Output | null);
+  'result'?: (_punctual_v1_ActionResult__Output | null);
+  'pong'?: (_punctual_v1_Pong__Output | null);
+  'bytesAck'?: (_punctual_v1_ModelBytesAck__Output | null);
+  'msg'?: "hello"|"result"|"pong"|"bytesAck";
+}

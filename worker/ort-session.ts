@@ -1,0 +1,115 @@
+// The only place that touches onnxruntime: create a session from model bytes
+// on a device, run a batch, describe a model's inputs and outputs. Used by the
+// executor threads and by the profiler (both run inside worker_threads).
+import ort from 'onnxruntime-node';
+import type { DType } from '../common/dtype.js';
+import type { WireTensor } from '../common/tensor.js';
+
+export type Device = 'cpu' | 'emulated' | `cuda:${number}`;
+
+export function parseDevice(s: string): Device {
+  if (s === 'cpu' || s === 'emulated') return s;
+  const m = /^cuda:(\d+)$/.exec(s);
+  if (m) return `cuda:${Number(m[1])}`;
+  throw new Error(`device must be cpu, cuda:N or emulated, not ${JSON.stringify(s)}`);
+}
+
+/** Executor class: estimates are kept per (model, batch, class). */
+export function executorClass(device: Device, threads: number): string {
+  if (device.startsWith('cuda')) return 'cuda';
+  return `${device}/t${threads}`;
+}
+
+export interface SessionOptions {
+  device: Device;
+  threads: number;
+}
+
+export async function createSession(bytes: Uint8Array, opts: SessionOptions): Promise<ort.InferenceSession> {
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: opts.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+  if (opts.device.startsWith('cuda:')) {
+    const deviceId = Number(opts.device.slice('cuda:'.length));
+    sessionOptions.executionProviders = [{ name: 'cuda', deviceId } as ort.InferenceSession.ExecutionProviderConfig];
+  } else {
+    sessionOptions.executionProviders = ['cpu'];
+  }
+  return ort.InferenceSession.create(bytes, sessionOptions);
+}
+
+const ORT_TYPES: Partial<Record<DType, ort.Tensor.Type>> = {
+  float32: 'float32',
+  float64: 'float64',
+  float16: 'float16',
+  int8: 'int8',
+  int16: 'int16',
+  int32: 'int32',
+  int64: 'int64',
+  uint8: 'uint8',
+  uint16: 'uint16',
+  uint32: 'uint32',
+  uint64: 'uint64',
+  bool: 'bool',
+};
+
+function toOrt(t: WireTensor): ort.Tensor {
+  const type = ORT_TYPES[t.dtype as DType];
+  if (!type) throw new Error(`dtype ${t.dtype} is not supported by onnxruntime`);
+  const b = t.data.byteOffset % 8 === 0 ? t.data : new Uint8Array(t.data);
+  let data: ort.Tensor.DataType;
+  switch (type) {
+    case 'float32': data = new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); break;
+    case 'float64': data = new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8); break;
+    case 'int8': data = new Int8Array(b.buffer, b.byteOffset, b.byteLength); break;
+    case 'int16': data = new Int16Array(b.buffer, b.byteOffset, b.byteLength / 2); break;
+    case 'int32': data = new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4); break;
+    case 'int64': data = new BigInt64Array(b.buffer, b.byteOffset, b.byteLength / 8); break;
+    case 'uint16': case 'float16': data = new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2); break;
+    case 'uint32': data = new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4); break;
+    case 'uint64': data = new BigUint64Array(b.buffer, b.byteOffset, b.byteLength / 8); break;
+    default: data = new Uint8Array(b.buffer, b.byteOffset, b.byteLength); break;
+  }
+  return new ort.Tensor(type, data, t.shape);
+}
+
+function fromOrt(name: string, t: ort.Tensor): WireTensor {
+  const d = t.data as ArrayBufferView;
+  return {
+    name,
+    dtype: t.type === 'bool' ? 'bool' : t.type,
+    shape: t.dims.map(Number),
+    data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength),
+  };
+}
+
+/** Runs one batch; outputs come back in the session's output order. */
+export async function runSession(session: ort.InferenceSession, inputs: readonly WireTensor[]): Promise<WireTensor[]> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const t of inputs) feeds[t.name] = toOrt(t);
+  const results = await session.run(feeds);
+  return session.outputNames.map((name) => {
+    const r = results[name];
+    if (!r) throw new Error(`session returned no output ${name}`);
+    return fromOrt(name, r);
+  });
+}
+
+export interface ModelSignature {
+  inputs: { name: string; dtype: string; shape: (number | string)[] }[];
+  outputs: { name: string; dtype: string; shape: (number | string)[] }[];
+}
+
+/** Names, dtypes and shapes (symbolic dims as strings) as the model declares them. */
+export function describeSession(session: ort.InferenceSession): ModelSignature {
+  const meta = (list: readonly ort.InferenceSession.ValueMetadata[]) =>
+    list.map((m) =>
+      m.isTensor
+        ? { name: m.name, dtype: String(m.type), shape: m.shape.map((d) => (typeof d === 'number' ? d : String(d))) }
+        : { name: m.name, dtype: 'non-tensor', shape: [] },
+    );
+  return { inputs: meta(session.inputMetadata), outputs: meta(session.outputMetadata) };
+}
