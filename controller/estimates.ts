@@ -1,0 +1,148 @@
+// Online estimates of execution time, load time and memory, per
+// (model, batch size, executor class): the 99th percentile of the last N
+// measurements (Clockwork: N = 10), seeded from the stored profile. Where a
+// class has no data yet, another class's figure stands in until the first
+// measurements arrive.
+import type { EstimateSource } from './scheduler/types.js';
+import type { ModelProfile } from '../profiles/profile.js';
+
+export interface EstimatesOptions {
+  /** Measurements kept per key. @default 10 */
+  window?: number;
+  /** Percentile of the window used as the estimate. @default 99 */
+  percentile?: number;
+  /** Exec estimate for a model nothing is known about, ms. @default 100 */
+  unknownExecMs?: number;
+  /** Load estimate for a model nothing is known about, ms. @default 1000 */
+  unknownLoadMs?: number;
+}
+
+class Window {
+  private readonly values: number[] = [];
+  private next = 0;
+  private cached: number | undefined;
+  constructor(
+    private readonly size: number,
+    private readonly pct: number,
+  ) {}
+  add(v: number): void {
+    if (this.values.length < this.size) this.values.push(v);
+    else this.values[this.next] = v;
+    this.next = (this.next + 1) % this.size;
+    this.cached = undefined;
+  }
+  get count(): number {
+    return this.values.length;
+  }
+  estimate(): number {
+    if (this.cached === undefined) {
+      const sorted = [...this.values].sort((a, b) => a - b);
+      const i = Math.min(sorted.length - 1, Math.ceil((this.pct / 100) * sorted.length) - 1);
+      this.cached = sorted[Math.max(0, i)] ?? 0;
+    }
+    return this.cached;
+  }
+}
+
+export interface PredictionError {
+  model: string;
+  batch: number;
+  cls: string;
+  predicted: number;
+  measured: number;
+}
+
+export class Estimates implements EstimateSource {
+  private readonly size: number;
+  private readonly pct: number;
+  private readonly unknownExec: number;
+  private readonly unknownLoad: number;
+  private readonly execs = new Map<string, Window>();
+  private readonly loads = new Map<string, Window>();
+  private readonly memories = new Map<string, number>();
+  /** model → class → batch → seeded estimate (from profiles), for classes with no measurements. */
+  private readonly seeds = new Map<string, Map<string, Map<number, number>>>();
+  private readonly loadSeeds = new Map<string, Map<string, number>>();
+  /** Called with every measured execution and what was predicted for it. */
+  onPrediction?: (e: PredictionError) => void;
+
+  constructor(opts: EstimatesOptions = {}) {
+    this.size = opts.window ?? 10;
+    this.pct = opts.percentile ?? 99;
+    this.unknownExec = opts.unknownExecMs ?? 100;
+    this.unknownLoad = opts.unknownLoadMs ?? 1000;
+  }
+
+  /** Seeds a model's estimates from its stored profile. */
+  seed(model: string, profile: ModelProfile): void {
+    let byClass = this.seeds.get(model);
+    if (!byClass) this.seeds.set(model, (byClass = new Map()));
+    let loadByClass = this.loadSeeds.get(model);
+    if (!loadByClass) this.loadSeeds.set(model, (loadByClass = new Map()));
+    for (const [cls, p] of Object.entries(profile.classes)) {
+      const byBatch = new Map<number, number>();
+      for (const b of p.batches) byBatch.set(b.batch, b.p99Ms);
+      byClass.set(cls, byBatch);
+      loadByClass.set(cls, p.loadMs);
+    }
+    this.memories.set(model, profile.memoryBytes);
+  }
+
+  forget(model: string): void {
+    this.seeds.delete(model);
+    this.loadSeeds.delete(model);
+    this.memories.delete(model);
+    for (const map of [this.execs, this.loads]) {
+      for (const k of map.keys()) if (k.startsWith(`${model}|`)) map.delete(k);
+    }
+  }
+
+  exec(model: string, batch: number, cls: string): number {
+    const w = this.execs.get(`${model}|${cls}|${batch}`);
+    if (w && w.count > 0) return w.estimate();
+    const byClass = this.seeds.get(model);
+    const seeded = byClass?.get(cls)?.get(batch);
+    if (seeded !== undefined) return seeded;
+    // Another class's figure, else batch 1 scaled linearly (CPU batching is ~linear).
+    if (byClass) {
+      for (const byBatch of byClass.values()) {
+        const v = byBatch.get(batch);
+        if (v !== undefined) return v;
+      }
+    }
+    if (batch > 1) return this.exec(model, 1, cls) * batch;
+    return this.unknownExec;
+  }
+
+  load(model: string, cls: string): number {
+    const w = this.loads.get(`${model}|${cls}`);
+    if (w && w.count > 0) return w.estimate();
+    const byClass = this.loadSeeds.get(model);
+    const v = byClass?.get(cls) ?? (byClass ? [...byClass.values()][0] : undefined);
+    return v ?? this.unknownLoad;
+  }
+
+  memory(model: string): number {
+    return this.memories.get(model) ?? 0;
+  }
+
+  setMemory(model: string, bytes: number): void {
+    this.memories.set(model, bytes);
+  }
+
+  observeExec(model: string, batch: number, cls: string, ms: number): void {
+    const key = `${model}|${cls}|${batch}`;
+    if (this.onPrediction) this.onPrediction({ model, batch, cls, predicted: this.exec(model, batch, cls), measured: ms });
+    let w = this.execs.get(key);
+    if (!w) this.execs.set(key, (w = new Window(this.size, this.pct)));
+    w.add(ms);
+  }
+
+  observeLoad(model: string, cls: string, ms: number, memory?: number): void {
+    const key = `${model}|${cls}`;
+    let w = this.loads.get(key);
+    if (!w) this.loads.set(key, (w = new Window(this.size, this.pct)));
+    w.add(ms);
+    if (memory !== undefined && memory > 0) this.memories.set(model, Math.max(memory, this.memories.get(model) ?? 0));
+  }
+}

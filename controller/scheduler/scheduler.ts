@@ -1,0 +1,588 @@
+// The scheduler: pure decisions, clock in and actions out (after Clockwork's
+// INFER4, plus admission at arrival). No sockets and no timers: the live
+// controller and the virtual-time simulator drive the same code.
+//
+//  submit(req, now)      admission: accept, or reject now with the reason
+//  tick(now)             drops, lost-action detection, loads/evictions, dispatch
+//  complete(id, outcome) learn from a result and re-anchor the timeline
+//  addExecutor / removeWorker   workers join and leave at any time
+import { ExecutorTimeline, type InflightAction } from './executor-timeline.js';
+import { RequestQueue } from './request-queue.js';
+import type {
+  ActionOutcome,
+  Admission,
+  Decision,
+  DropCode,
+  EstimateSource,
+  ExecutorSpec,
+  SchedRequest,
+} from './types.js';
+
+export interface SchedulerOptions {
+  estimates: EstimateSource;
+  /** Keep each executor booked this far into the future. @default 10 */
+  scheduleAheadMs?: number;
+  /** LOAD actions in flight per executor at most. @default 2 */
+  maxLoadsInFlight?: number;
+  /** An action not answered this long after its predicted end is taken as lost. @default 1000 */
+  lostAfterMs?: number;
+  /** Slack given to LOAD and UNLOAD windows. @default 1000 */
+  loadWindowMs?: number;
+  /** Predicted duration of an UNLOAD. @default 1 */
+  unloadMs?: number;
+  /** Consecutive failed loads after which a model's queued requests fail. @default 3 */
+  maxLoadFailures?: number;
+}
+
+interface ModelState {
+  key: string;
+  batchSizes: number[];
+  queue: RequestQueue;
+  loadFailures: number;
+  lastFailure: string;
+}
+
+export interface CompletedInfer {
+  action: InflightAction;
+  executor: ExecutorTimeline;
+}
+
+export class Scheduler {
+  private readonly est: EstimateSource;
+  private readonly ahead: number;
+  private readonly maxLoads: number;
+  private readonly lostAfter: number;
+  private readonly loadWindow: number;
+  private readonly unloadMs: number;
+  private readonly maxLoadFailures: number;
+
+  readonly models = new Map<string, ModelState>();
+  readonly executors = new Map<string, ExecutorTimeline>();
+  /** Action id → executor, for actions in flight. */
+  private readonly actionExecutor = new Map<number, ExecutorTimeline>();
+  private nextActionId = 1;
+  /** Actions given up on because no result came back in time. */
+  lostActions = 0;
+  private pending: Decision[] = [];
+  /** Models with a non-empty queue. */
+  private readonly active = new Set<ModelState>();
+
+  constructor(opts: SchedulerOptions) {
+    this.est = opts.estimates;
+    this.ahead = opts.scheduleAheadMs ?? 10;
+    this.maxLoads = opts.maxLoadsInFlight ?? 2;
+    this.lostAfter = opts.lostAfterMs ?? 1000;
+    this.loadWindow = opts.loadWindowMs ?? 1000;
+    this.unloadMs = opts.unloadMs ?? 1;
+    this.maxLoadFailures = opts.maxLoadFailures ?? 3;
+  }
+
+  // ---- models and executors -------------------------------------------
+
+  addModel(key: string, batchSizes: readonly number[]): void {
+    if (this.models.has(key)) return;
+    const sizes = [...batchSizes].sort((a, b) => a - b);
+    if (sizes[0] !== 1) throw new Error(`model ${key}: batch sizes must include 1`);
+    this.models.set(key, { key, batchSizes: sizes, queue: new RequestQueue(), loadFailures: 0, lastFailure: '' });
+  }
+
+  /** Stops serving a model: its queued requests are dropped, and it is unloaded everywhere. */
+  removeModel(key: string, now: number): void {
+    const m = this.models.get(key);
+    if (!m) return;
+    for (const r of m.queue.drain()) this.drop(r, 'unavailable', `model ${key} was removed`);
+    this.active.delete(m);
+    this.models.delete(key);
+    for (const e of this.executors.values()) {
+      const res = e.models.get(key);
+      if (res && res.state === 'loaded') this.planUnload(e, key, now);
+    }
+  }
+
+  addExecutor(spec: ExecutorSpec, now: number): void {
+    if (this.executors.has(spec.id)) throw new Error(`executor ${spec.id} already present`);
+    this.executors.set(spec.id, new ExecutorTimeline(spec, now));
+  }
+
+  /**
+   * A worker left: its executors vanish. Requests of its in-flight inferences
+   * go back to their queues (retried elsewhere if time allows, else dropped as
+   * UNAVAILABLE). With no executor left, everything queued fails now.
+   */
+  removeWorker(workerId: string, _now: number): void {
+    for (const [id, e] of this.executors) {
+      if (e.spec.workerId !== workerId) continue;
+      this.executors.delete(id);
+      for (const a of e.inflight) {
+        this.actionExecutor.delete(a.id);
+        for (const r of a.requests) this.requeue(r);
+      }
+    }
+    if (this.executors.size === 0) {
+      for (const m of this.active) {
+        for (const r of m.queue.drain()) this.drop(r, 'unavailable', 'no worker connected');
+      }
+      this.active.clear();
+    }
+  }
+
+  // ---- admission ---------------------------------------------------------
+
+  /** Admission at arrival: accept into the queue, or say now why it cannot make its deadline. */
+  submit(req: SchedRequest, now: number): Admission {
+    const m = this.models.get(req.model);
+    if (!m) return { ok: false, code: 'unknown_model', message: `model ${req.model} is not registered` };
+    if (this.executors.size === 0) {
+      return { ok: false, code: 'no_executor', message: 'no worker connected: no executor can run the request' };
+    }
+    const memory = this.est.memory(req.model);
+    let best = Infinity;
+    let largestBudget = 0;
+    for (const e of this.executors.values()) {
+      largestBudget = Math.max(largestBudget, e.spec.memoryBudget);
+      const p = this.predictCompletion(m, e, now, memory);
+      if (p < best) best = p;
+    }
+    if (best === Infinity) {
+      return {
+        ok: false,
+        code: 'model_too_large',
+        message: `model ${req.model} needs ${mib(memory)} but the largest executor memory budget is ${mib(largestBudget)}`,
+      };
+    }
+    const slo = req.deadline - req.arrival;
+    if (best > req.deadline) {
+      return {
+        ok: false,
+        code: 'slo_unattainable',
+        predicted: best,
+        message: `slo_unattainable: predicted ${(best - req.arrival).toFixed(1)} ms > slo ${fmt(slo)} ms`,
+      };
+    }
+    m.queue.insert(req);
+    this.active.add(m);
+    return { ok: true, predicted: best };
+  }
+
+  /** When a request for m arriving now would finish on e, if e served it as soon as it could. */
+  private predictCompletion(m: ModelState, e: ExecutorTimeline, now: number, memory: number): number {
+    const cls = e.spec.cls;
+    const res = e.models.get(m.key);
+    let start: number;
+    if (res) start = Math.max(now, e.freeAt, res.readyAt);
+    else if (memory <= e.spec.memoryBudget) start = Math.max(now, e.freeAt) + this.est.load(m.key, cls);
+    else return Infinity;
+    let backlog = 0;
+    for (const other of this.active) {
+      const holders = this.holders(other.key);
+      if (other === m) backlog += this.work(other, other.queue.length, cls) / Math.max(1, holders + (res ? 0 : 1));
+      else if (e.holds(other.key)) backlog += this.work(other, other.queue.length, cls) / Math.max(1, holders);
+    }
+    return start + backlog + this.est.exec(m.key, 1, cls);
+  }
+
+  /** Predicted time to run n queued requests of m in the largest batches. */
+  private work(m: ModelState, n: number, cls: string): number {
+    let total = 0;
+    let left = n;
+    for (let i = m.batchSizes.length - 1; i >= 0 && left > 0; i--) {
+      const b = m.batchSizes[i]!;
+      const times = Math.floor(left / b);
+      if (times > 0) {
+        total += times * this.est.exec(m.key, b, cls);
+        left -= times * b;
+      }
+    }
+    return total;
+  }
+
+  private holders(model: string): number {
+    let n = 0;
+    for (const e of this.executors.values()) if (e.holds(model)) n++;
+    return n;
+  }
+
+  // ---- the tick ------------------------------------------------------------
+
+  /** Everything that should happen now. Call after every event and when nextWakeup() says. */
+  tick(now: number): Decision[] {
+    this.detectLost(now);
+    this.dropHopeless(now);
+    this.planLoads(now);
+    this.dispatch(now);
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  /**
+   * The next time tick() has something to do if nothing else happens: an
+   * executor entering its schedule-ahead window with work waiting, a queued
+   * request becoming hopeless, an action becoming overdue.
+   */
+  nextWakeup(now: number): number | undefined {
+    let t = Infinity;
+    for (const e of this.executors.values()) {
+      const first = e.inflight[0];
+      if (first) t = Math.min(t, first.predictedEnd + this.lostAfter);
+      for (const [key, res] of e.models) {
+        const m = this.models.get(key);
+        if (m && m.queue.length > 0) t = Math.min(t, Math.max(e.freeAt, res.readyAt) - this.ahead);
+      }
+    }
+    for (const m of this.active) {
+      const head = m.queue.peek();
+      if (head) t = Math.min(t, head.deadline - this.bestExec(m.key, 1));
+    }
+    if (t === Infinity) return undefined;
+    return Math.max(t, now);
+  }
+
+  private bestExec(model: string, batch: number): number {
+    let best = Infinity;
+    for (const e of this.executors.values()) best = Math.min(best, this.est.exec(model, batch, e.spec.cls));
+    return best === Infinity ? 0 : best;
+  }
+
+  /** Queued requests that cannot finish even if started right now on the fastest class. */
+  private dropHopeless(now: number): void {
+    for (const m of this.active) {
+      const fastest = this.bestExec(m.key, 1);
+      for (let head = m.queue.peek(); head && now + fastest > head.deadline; head = m.queue.peek()) {
+        m.queue.shift();
+        this.drop(head, head.retried ? 'unavailable' : 'deadline', this.missMessage(head, now));
+      }
+      if (m.queue.length === 0) this.active.delete(m);
+    }
+  }
+
+  private missMessage(r: SchedRequest, now: number): string {
+    const slo = r.deadline - r.arrival;
+    const why = r.retried ? 'its worker failed and no retry could finish in time' : 'it could not start in time';
+    return `dropped after ${fmt(now - r.arrival)} ms: ${why} to meet its ${fmt(slo)} ms SLO (never run late)`;
+  }
+
+  /** Actions far past their predicted end are taken as lost; their requests go back to the queue. */
+  private detectLost(now: number): void {
+    for (const e of this.executors.values()) {
+      const first = e.inflight[0];
+      if (!first || now < first.predictedEnd + this.lostAfter) continue;
+      this.abandon(e, first, now);
+      this.lostActions++;
+    }
+  }
+
+  private abandon(e: ExecutorTimeline, a: InflightAction, now: number): void {
+    e.settle(a.id, now);
+    this.actionExecutor.delete(a.id);
+    const res = e.models.get(a.model);
+    if (a.type === 'load') {
+      e.loadsInFlight--;
+      if (res) this.evict(e, a.model);
+      // The worker may hold it after all: free it there too.
+      this.planUnload(e, a.model, now, /*already evicted*/ true);
+    } else if (a.type === 'infer') {
+      if (res) res.inflightInfers--;
+      for (const r of a.requests) {
+        r.retried = true;
+        this.requeue(r);
+      }
+    }
+  }
+
+  // ---- results ---------------------------------------------------------------
+
+  /**
+   * An action's result. Returns the finished inference (so the caller can
+   * answer its requests), or undefined for loads, unloads, refusals and
+   * unknown (already abandoned) actions, whose consequences are decided here.
+   */
+  complete(actionId: number, outcome: ActionOutcome, now: number): CompletedInfer | undefined {
+    const e = this.actionExecutor.get(actionId);
+    if (!e) return undefined;
+    this.actionExecutor.delete(actionId);
+    const anchor = outcome.status === 'ok' ? outcome.end : now;
+    const a = e.settle(actionId, anchor);
+    if (!a) return undefined;
+    const res = e.models.get(a.model);
+    const cls = e.spec.cls;
+    if (a.type === 'infer') {
+      if (res) res.inflightInfers--;
+      if (outcome.status === 'ok') {
+        this.est.observeExec(a.model, a.batch, cls, outcome.duration);
+        return { action: a, executor: e };
+      }
+      if (outcome.status === 'failed' && res) {
+        // The worker and we disagree about this model: forget it there.
+        this.evict(e, a.model);
+        this.planUnload(e, a.model, now, true);
+      }
+      for (const r of a.requests) {
+        if (outcome.status === 'failed') {
+          if (r.retried) {
+            this.drop(r, 'failed', `inference failed: ${outcome.message}`);
+            continue;
+          }
+          r.retried = true;
+        }
+        this.requeue(r);
+      }
+      return undefined;
+    }
+    if (a.type === 'load') {
+      e.loadsInFlight--;
+      const m = this.models.get(a.model);
+      if (outcome.status === 'ok') {
+        this.est.observeLoad(a.model, cls, outcome.duration, outcome.memory);
+        if (res) {
+          res.state = 'loaded';
+          res.readyAt = outcome.end;
+          if (outcome.memory !== undefined && outcome.memory > 0) {
+            e.memoryUsed += outcome.memory - res.memory;
+            res.memory = outcome.memory;
+          }
+        }
+        if (m) m.loadFailures = 0;
+      } else {
+        if (res) this.evict(e, a.model);
+        if (m && outcome.status === 'failed') {
+          m.loadFailures++;
+          m.lastFailure = outcome.message;
+          if (m.loadFailures >= this.maxLoadFailures) {
+            for (const r of m.queue.drain()) this.drop(r, 'failed', `model ${m.key} failed to load: ${outcome.message}`);
+            this.active.delete(m);
+          }
+        }
+      }
+      return undefined;
+    }
+    // unload: memory was released from our books when it was planned.
+    return undefined;
+  }
+
+  // ---- loads and evictions -----------------------------------------------
+
+  /**
+   * Demand-driven loads. A model's unmet demand is the work of its queue that
+   * the executors holding it cannot finish by the queue's last deadline.
+   * Highest unmet demand loads first, on the least-booked executor that can
+   * make room by evicting idle models in least-recently-used order.
+   */
+  private planLoads(now: number): void {
+    if (this.active.size === 0) return;
+    const wants: { m: ModelState; unmet: number }[] = [];
+    for (const m of this.active) {
+      const last = m.queue.lastDeadline();
+      if (last === undefined) continue;
+      let capacity = 0;
+      let holders = 0;
+      let cls = '';
+      for (const e of this.executors.values()) {
+        const res = e.models.get(m.key);
+        if (!res) {
+          cls ||= e.spec.cls;
+          continue;
+        }
+        holders++;
+        cls = e.spec.cls;
+        capacity += Math.max(0, last - Math.max(now, e.freeAt, res.readyAt));
+      }
+      const unmet = this.work(m, m.queue.length, cls) - capacity;
+      if (holders === 0 || unmet > 0) wants.push({ m, unmet: holders === 0 ? Infinity : unmet });
+    }
+    wants.sort((a, b) => b.unmet - a.unmet);
+    for (const { m } of wants) this.placeLoad(m, now);
+  }
+
+  private placeLoad(m: ModelState, now: number): void {
+    const memory = this.est.memory(m.key);
+    let best: ExecutorTimeline | undefined;
+    let bestScore = Infinity;
+    for (const e of this.executors.values()) {
+      if (e.holds(m.key) || e.loadsInFlight >= this.maxLoads || memory > e.spec.memoryBudget) continue;
+      if (e.freeMemory() < memory && this.evictable(e) < memory - e.freeMemory()) continue;
+      // Prefer the least booked; among equals, one that needs no eviction.
+      const score = Math.max(now, e.freeAt) + (e.freeMemory() >= memory ? 0 : 0.001);
+      if (score < bestScore) {
+        bestScore = score;
+        best = e;
+      }
+    }
+    if (!best) return;
+    const e = best;
+    if (e.freeMemory() < memory) {
+      const victims = [...e.models.entries()]
+        .filter(([key, res]) => this.isIdle(key, res))
+        .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+      for (const [key] of victims) {
+        if (e.freeMemory() >= memory) break;
+        this.planUnload(e, key, now);
+      }
+    }
+    const expected = this.est.load(m.key, e.spec.cls);
+    const id = this.nextActionId++;
+    const earliest = Math.max(now, e.freeAt);
+    const a = e.plan(id, 'load', m.key, earliest, expected);
+    e.loadsInFlight++;
+    e.memoryUsed += memory;
+    e.models.set(m.key, { state: 'loading', readyAt: a.predictedEnd, lastUsed: now, memory, inflightInfers: 0 });
+    this.actionExecutor.set(id, e);
+    this.pending.push({ type: 'load', actionId: id, executor: e.spec.id, model: m.key, earliest, latest: earliest + this.loadWindow, expected });
+  }
+
+  private isIdle(key: string, res: { state: string; inflightInfers: number }): boolean {
+    const m = this.models.get(key);
+    return res.state === 'loaded' && res.inflightInfers === 0 && (!m || m.queue.length === 0);
+  }
+
+  private evictable(e: ExecutorTimeline): number {
+    let bytes = 0;
+    for (const [key, res] of e.models) if (this.isIdle(key, res)) bytes += res.memory;
+    return bytes;
+  }
+
+  /** Forgets a residency and returns its memory to the executor's budget. */
+  private evict(e: ExecutorTimeline, key: string): void {
+    const res = e.models.get(key);
+    if (!res) return;
+    e.models.delete(key);
+    e.memoryUsed -= res.memory;
+  }
+
+  private planUnload(e: ExecutorTimeline, key: string, now: number, alreadyEvicted = false): void {
+    if (!alreadyEvicted) this.evict(e, key);
+    const id = this.nextActionId++;
+    const earliest = Math.max(now, e.freeAt);
+    e.plan(id, 'unload', key, earliest, this.unloadMs);
+    this.actionExecutor.set(id, e);
+    this.pending.push({
+      type: 'unload',
+      actionId: id,
+      executor: e.spec.id,
+      model: key,
+      earliest,
+      latest: earliest + this.loadWindow,
+      expected: this.unloadMs,
+    });
+  }
+
+  // ---- dispatch ----------------------------------------------------------------
+
+  /**
+   * Fills each executor's timeline up to `scheduleAhead` ms into the future.
+   * On each free slot: among the models it holds, the queue whose head has the
+   * least slack (deadline - estimate) goes first, in the largest batch that
+   * still finishes before the earliest deadline in it.
+   */
+  private dispatch(now: number): void {
+    if (this.active.size === 0) return;
+    const order = [...this.executors.values()].sort((a, b) => a.freeAt - b.freeAt);
+    for (const e of order) {
+      while (this.active.size > 0 && Math.max(now, e.freeAt) < now + this.ahead) {
+        if (!this.dispatchOne(e, now)) break;
+      }
+    }
+  }
+
+  private dispatchOne(e: ExecutorTimeline, now: number): boolean {
+    const cls = e.spec.cls;
+    let chosen: ModelState | undefined;
+    let chosenStart = 0;
+    let bestSlack = Infinity;
+    for (const [key, res] of e.models) {
+      const m = this.models.get(key);
+      if (!m || m.queue.length === 0) continue;
+      const start = Math.max(now, e.freeAt, res.readyAt);
+      if (start >= now + this.ahead) continue; // not usable inside the window yet
+      // Drop what cannot make it here, when no other holder can start sooner.
+      const e1 = this.est.exec(key, 1, cls);
+      let head = m.queue.peek();
+      while (head && start + e1 > head.deadline && !this.someoneSooner(key, e, start)) {
+        m.queue.shift();
+        this.drop(head, head.retried ? 'unavailable' : 'deadline', this.missMessage(head, now));
+        head = m.queue.peek();
+      }
+      if (!head) {
+        this.active.delete(m);
+        continue;
+      }
+      if (start + e1 > head.deadline) continue; // another holder will take it
+      const slack = head.deadline - e1;
+      if (slack < bestSlack) {
+        bestSlack = slack;
+        chosen = m;
+        chosenStart = start;
+      }
+    }
+    if (!chosen) return false;
+    const m = chosen;
+    const head = m.queue.peek()!;
+    let batch = 1;
+    for (const b of m.batchSizes) {
+      if (b > m.queue.length) break;
+      if (chosenStart + this.est.exec(m.key, b, cls) <= head.deadline) batch = b;
+    }
+    const expected = this.est.exec(m.key, batch, cls);
+    const requests = m.queue.take(batch);
+    if (m.queue.length === 0) this.active.delete(m);
+    const id = this.nextActionId++;
+    const a = e.plan(id, 'infer', m.key, chosenStart, expected, requests);
+    const res = e.models.get(m.key)!;
+    res.inflightInfers++;
+    res.lastUsed = a.predictedEnd;
+    this.actionExecutor.set(id, e);
+    this.pending.push({
+      type: 'infer',
+      actionId: id,
+      executor: e.spec.id,
+      model: m.key,
+      requests,
+      earliest: chosenStart,
+      latest: head.deadline - expected,
+      expected,
+    });
+    return true;
+  }
+
+  /** Whether another executor holding the model could start it before `start`. */
+  private someoneSooner(model: string, self: ExecutorTimeline, start: number): boolean {
+    for (const e of this.executors.values()) {
+      if (e === self) continue;
+      const res = e.models.get(model);
+      if (res && Math.max(e.freeAt, res.readyAt) < start) return true;
+    }
+    return false;
+  }
+
+  // ---- helpers ---------------------------------------------------------------
+
+  private requeue(r: SchedRequest): void {
+    const m = this.models.get(r.model);
+    if (!m) {
+      this.drop(r, 'unavailable', `model ${r.model} was removed`);
+      return;
+    }
+    m.queue.insert(r);
+    this.active.add(m);
+  }
+
+  private drop(request: SchedRequest, code: DropCode, reason: string): void {
+    this.pending.push({ type: 'drop', request, code, reason });
+  }
+
+  /** Requests waiting in model queues (not yet dispatched). */
+  queued(model?: string): number {
+    if (model !== undefined) return this.models.get(model)?.queue.length ?? 0;
+    let n = 0;
+    for (const m of this.active) n += m.queue.length;
+    return n;
+  }
+}
+
+function fmt(ms: number): string {
+  return Number.isInteger(ms) ? String(ms) : ms.toFixed(1);
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}

@@ -1,0 +1,74 @@
+// The scheduler's vocabulary: requests in, decisions out. Times are
+// milliseconds on the controller's clock.
+
+export interface SchedRequest {
+  readonly id: number;
+  /** Model key, "name@version". */
+  readonly model: string;
+  readonly arrival: number;
+  readonly deadline: number;
+  /** Set when the work it was part of was lost (worker gone, action failed); a later drop is then UNAVAILABLE. */
+  retried?: boolean;
+}
+
+export interface ExecutorSpec {
+  /** Unique across the cluster, e.g. "w3/0". */
+  readonly id: string;
+  readonly workerId: string;
+  /** Estimates are kept per executor class (e.g. "cpu/t1", "cuda"). */
+  readonly cls: string;
+  readonly memoryBudget: number;
+}
+
+export type DropCode =
+  /** Accepted, but can no longer finish by its deadline: never run late. */
+  | 'deadline'
+  /** The worker running it left or failed, and no retry can finish in time. */
+  | 'unavailable'
+  /** The model failed to load or run, repeatedly. */
+  | 'failed';
+
+export type Decision =
+  | {
+      type: 'infer';
+      actionId: number;
+      executor: string;
+      model: string;
+      requests: SchedRequest[];
+      earliest: number;
+      latest: number;
+      expected: number;
+    }
+  | { type: 'load'; actionId: number; executor: string; model: string; earliest: number; latest: number; expected: number }
+  | { type: 'unload'; actionId: number; executor: string; model: string; earliest: number; latest: number; expected: number }
+  | { type: 'drop'; request: SchedRequest; code: DropCode; reason: string };
+
+export type RejectCode =
+  /** The best prediction is past the deadline. */
+  | 'slo_unattainable'
+  /** No executor is connected. */
+  | 'no_executor'
+  /** No executor has the memory to hold the model. */
+  | 'model_too_large'
+  | 'unknown_model';
+
+export type Admission = { ok: true; predicted: number } | { ok: false; code: RejectCode; message: string; predicted?: number };
+
+/** How an action ended, times already on the controller's clock. */
+export type ActionOutcome =
+  | { status: 'ok'; start: number; end: number; duration: number; memory?: number }
+  | { status: 'refused'; message: string }
+  | { status: 'failed'; message: string };
+
+/** What the scheduler needs to know about time and memory. */
+export interface EstimateSource {
+  /** Execution time of `model` at `batch` on executor class `cls`, ms (a high percentile). */
+  exec(model: string, batch: number, cls: string): number;
+  /** Load time, ms. */
+  load(model: string, cls: string): number;
+  /** Memory a loaded instance takes, bytes. */
+  memory(model: string): number;
+  /** A measured execution, for learning. */
+  observeExec(model: string, batch: number, cls: string, ms: number): void;
+  observeLoad(model: string, cls: string, ms: number, memory?: number): void;
+}
