@@ -1,0 +1,103 @@
+// The model repository on disk, Triton-like:
+//   <repo>/<model>/<version>/model.onnx
+//   <repo>/<model>/<version>/config.json   (inputs, max batch, default SLO)
+//   <repo>/<model>/<version>/profile.json  (written after profiling)
+// Everything is written atomically (temp file + rename). A folder that does
+// not parse is reported and skipped; it never stops the others from serving.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { MODEL_NAME_PATTERN, modelKey, parseModelConfig, type ModelConfig } from '../common/model-config.js';
+import { parseProfile, type ModelProfile } from '../profiles/profile.js';
+
+export interface RepoModel {
+  key: string;
+  config: ModelConfig;
+  dir: string;
+  bytes: Buffer;
+  sha256: string;
+  profile?: ModelProfile;
+}
+
+export interface RepoProblem {
+  path: string;
+  message: string;
+}
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const fh = await fsp.open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsp.rename(tmp, file);
+}
+
+/** Reads every model version in the repository. */
+export async function loadRepository(dir: string): Promise<{ models: RepoModel[]; problems: RepoProblem[] }> {
+  const models: RepoModel[] = [];
+  const problems: RepoProblem[] = [];
+  if (!fs.existsSync(dir)) return { models, problems: [{ path: dir, message: 'repository folder does not exist' }] };
+  for (const name of (await fsp.readdir(dir)).sort()) {
+    const modelDir = path.join(dir, name);
+    if (name.startsWith('.') || !(await fsp.stat(modelDir)).isDirectory()) continue;
+    if (!MODEL_NAME_PATTERN.test(name)) {
+      problems.push({ path: modelDir, message: `folder name is not a valid model name (${MODEL_NAME_PATTERN})` });
+      continue;
+    }
+    for (const v of (await fsp.readdir(modelDir)).sort()) {
+      const versionDir = path.join(modelDir, v);
+      if (v.startsWith('.') || !(await fsp.stat(versionDir)).isDirectory()) continue;
+      if (!/^[1-9][0-9]{0,8}$/.test(v)) {
+        problems.push({ path: versionDir, message: 'version folders must be positive integers' });
+        continue;
+      }
+      try {
+        models.push(await readVersion(versionDir, name, Number(v)));
+      } catch (err) {
+        problems.push({ path: versionDir, message: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+  return { models, problems };
+}
+
+async function readVersion(dir: string, name: string, version: number): Promise<RepoModel> {
+  const configPath = path.join(dir, 'config.json');
+  const onnxPath = path.join(dir, 'model.onnx');
+  if (!fs.existsSync(onnxPath)) throw new Error('model.onnx is missing');
+  if (!fs.existsSync(configPath)) throw new Error('config.json is missing');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fsp.readFile(configPath, 'utf8'));
+  } catch (err) {
+    throw new Error(`config.json is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const config = parseModelConfig(raw, configPath, name, version);
+  const bytes = await fsp.readFile(onnxPath);
+  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+  let profile: ModelProfile | undefined;
+  const profilePath = path.join(dir, 'profile.json');
+  if (fs.existsSync(profilePath)) {
+    try {
+      const p = parseProfile(JSON.parse(await fsp.readFile(profilePath, 'utf8')));
+      if (p && p.sha256 === sha256) profile = p;
+    } catch {
+      profile = undefined; // a broken profile is measured again
+    }
+  }
+  return { key: modelKey(name, version), config, dir, bytes, sha256, profile };
+}
+
+export async function saveProfile(model: RepoModel, profile: ModelProfile): Promise<void> {
+  await writeFileAtomic(path.join(model.dir, 'profile.json'), JSON.stringify(profile, null, 2) + '\n');
+  model.profile = profile;
+}
+
+export async function saveConfig(model: RepoModel, json: string): Promise<void> {
+  await writeFileAtomic(path.join(model.dir, 'config.json'), json);
+}

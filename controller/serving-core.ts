@@ -1,0 +1,261 @@
+// The live controller's heart: holds the registry, the scheduler and the
+// connected workers, turns the scheduler's decisions into actions on worker
+// streams and answers, and feeds results back. Everything here is event
+// driven: a request, a result, a worker joining or leaving, or the one timer
+// armed for the scheduler's next wakeup.
+import type { Clock } from '../common/clock.js';
+import { PunctualError, Status, unavailable } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import { concatBatch, splitBatch, type WireTensor } from '../common/tensor.js';
+import type { ActionResult__Output, Tensor } from '../common/wire.js';
+import { executorClass, parseDevice } from '../worker/ort-session.js';
+import type { Estimates } from './estimates.js';
+import type { ModelRegistry, ServedModel } from './model-registry.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import type { ActionOutcome, Decision, DropCode, RejectCode, SchedRequest } from './scheduler/types.js';
+import type { WorkerConnection } from './worker-connection.js';
+
+export interface InferAnswer {
+  outputs: Tensor[];
+  queueMs: number;
+  execMs: number;
+  totalMs: number;
+  batchSize: number;
+  worker: string;
+  executor: number;
+}
+
+interface PendingRequest {
+  req: SchedRequest;
+  model: ServedModel;
+  inputs: WireTensor[];
+  resolve: (a: InferAnswer) => void;
+  reject: (e: PunctualError) => void;
+}
+
+const REJECT_STATUS: Record<RejectCode, Status> = {
+  slo_unattainable: Status.RESOURCE_EXHAUSTED,
+  model_too_large: Status.RESOURCE_EXHAUSTED,
+  no_executor: Status.UNAVAILABLE,
+  unknown_model: Status.NOT_FOUND,
+};
+
+const DROP_STATUS: Record<DropCode, Status> = {
+  deadline: Status.DEADLINE_EXCEEDED,
+  unavailable: Status.UNAVAILABLE,
+  failed: Status.INTERNAL,
+};
+
+export interface CoreOptions {
+  clock: Clock;
+  registry: ModelRegistry;
+  estimates: Estimates;
+  log: Logger;
+  scheduleAheadMs?: number;
+  lostAfterMs?: number;
+}
+
+export class ServingCore {
+  readonly scheduler: Scheduler;
+  readonly workers = new Map<string, WorkerConnection>();
+  private readonly pending = new Map<number, PendingRequest>();
+  private nextRequestId = 1;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private pumping = false;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  readonly registry: ModelRegistry;
+  /** Counts for status and tests. */
+  readonly stats = { accepted: 0, rejected: 0, ok: 0, dropped: 0, late: 0, refusedActions: 0, failedActions: 0 };
+
+  constructor(opts: CoreOptions) {
+    this.clock = opts.clock;
+    this.log = opts.log;
+    this.registry = opts.registry;
+    this.scheduler = new Scheduler({
+      estimates: opts.estimates,
+      scheduleAheadMs: opts.scheduleAheadMs,
+      lostAfterMs: opts.lostAfterMs,
+    });
+  }
+
+  /** Admits one validated request. Rejections throw at once; the promise settles when it is answered. */
+  submit(model: ServedModel, inputs: WireTensor[], sloMs: number, arrival: number): Promise<InferAnswer> {
+    const req: SchedRequest = { id: this.nextRequestId++, model: model.key, arrival, deadline: arrival + sloMs };
+    const adm = this.scheduler.submit(req, arrival);
+    if (!adm.ok) {
+      this.stats.rejected++;
+      model.counters.rejected++;
+      throw new PunctualError(REJECT_STATUS[adm.code], `model ${model.config.name}: ${adm.message}`, adm.code);
+    }
+    this.stats.accepted++;
+    const answer = new Promise<InferAnswer>((resolve, reject) => {
+      this.pending.set(req.id, { req, model, inputs, resolve, reject });
+    });
+    this.pump();
+    return answer;
+  }
+
+  /** Runs the scheduler now and carries out what it decides; arms the timer for its next wakeup. */
+  pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let round = 0; round < 8; round++) {
+        const decisions = this.scheduler.tick(this.clock.now());
+        if (decisions.length === 0) break;
+        for (const d of decisions) this.carryOut(d);
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.arm();
+  }
+
+  private arm(): void {
+    const now = this.clock.now();
+    const at = this.scheduler.nextWakeup(now);
+    if (at === undefined) return;
+    const when = Math.max(at, now + 0.5);
+    if (this.timer && this.timerAt <= when) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = when;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.pump();
+    }, when - now);
+  }
+
+  private carryOut(d: Decision): void {
+    if (d.type === 'drop') {
+      this.answerError(d.request.id, new PunctualError(DROP_STATUS[d.code], d.reason, `dropped_${d.code}`));
+      return;
+    }
+    const slash = d.executor.lastIndexOf('/');
+    const conn = this.workers.get(d.executor.slice(0, slash));
+    const index = Number(d.executor.slice(slash + 1));
+    if (!conn || conn.closed) {
+      this.scheduler.complete(d.actionId, { status: 'failed', message: 'worker gone' }, this.clock.now());
+      return;
+    }
+    const window = { earliestMs: conn.toWorker(d.earliest), latestMs: conn.toWorker(d.latest), expectedMs: d.expected };
+    if (d.type === 'infer') {
+      const model = this.registry.get(d.model);
+      const batchInputs: WireTensor[][] = [];
+      for (const r of d.requests) batchInputs.push(this.pending.get(r.id)?.inputs ?? []);
+      const inputs = model ? concatBatch(model.config.inputs, batchInputs) : [];
+      conn.send({ action: { id: d.actionId, type: 'INFER', executor: index, modelKey: d.model, batchSize: d.requests.length, inputs, ...window } });
+    } else {
+      conn.send({ action: { id: d.actionId, type: d.type === 'load' ? 'LOAD' : 'UNLOAD', executor: index, modelKey: d.model, ...window } });
+      this.log.debug({ event: d.type, model: d.model, executor: d.executor, expectedMs: d.expected }, `${d.type} planned`);
+    }
+  }
+
+  /** A worker's result for an action. */
+  onResult(conn: WorkerConnection, r: ActionResult__Output): void {
+    const now = this.clock.now();
+    let outcome: ActionOutcome;
+    if (r.status === 'OK') {
+      outcome = {
+        status: 'ok',
+        start: conn.toController(r.startMs),
+        end: conn.toController(r.endMs),
+        duration: r.durationMs,
+        memory: r.memoryBytes,
+      };
+    } else if (r.status === 'COULD_NOT_START_IN_TIME') {
+      this.stats.refusedActions++;
+      this.log.info({ event: 'action_refused', worker: conn.name, action: r.actionId, message: r.message }, 'action could not start in time');
+      outcome = { status: 'refused', message: r.message };
+    } else {
+      this.stats.failedActions++;
+      this.log.warn({ event: 'action_failed', worker: conn.name, action: r.actionId, message: r.message }, 'action failed');
+      outcome = { status: 'failed', message: r.message || 'action failed' };
+    }
+    const done = this.scheduler.complete(r.actionId, outcome, now);
+    if (done && outcome.status === 'ok') {
+      const { action, executor } = done;
+      let perRequest: WireTensor[][] = action.requests.map(() => []);
+      if (r.outputs.length > 0) {
+        try {
+          perRequest = splitBatch(r.outputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })), action.requests.length);
+        } catch (err) {
+          for (const req of action.requests) {
+            this.answerError(req.id, new PunctualError(Status.INTERNAL, `worker returned malformed outputs: ${String(err)}`));
+          }
+          this.pump();
+          return;
+        }
+      }
+      const index = Number(executor.spec.id.slice(executor.spec.id.lastIndexOf('/') + 1));
+      action.requests.forEach((req, i) => {
+        const p = this.pending.get(req.id);
+        if (!p) return;
+        this.pending.delete(req.id);
+        const late = now > req.deadline;
+        if (late) {
+          this.stats.late++;
+          p.model.counters.late++;
+        }
+        this.stats.ok++;
+        p.model.counters.ok++;
+        p.resolve({
+          outputs: perRequest[i] ?? [],
+          queueMs: Math.max(0, outcome.start - req.arrival),
+          execMs: outcome.duration,
+          totalMs: now - req.arrival,
+          batchSize: action.requests.length,
+          worker: conn.name,
+          executor: index,
+        });
+      });
+    }
+    this.pump();
+  }
+
+  private answerError(id: number, err: PunctualError): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    this.stats.dropped++;
+    p.model.counters.failed++;
+    p.reject(err);
+  }
+
+  /** A worker finished its handshake and holds every model's bytes: its executors join. */
+  addWorker(conn: WorkerConnection): void {
+    const now = this.clock.now();
+    this.workers.set(conn.id, conn);
+    for (const e of conn.executors) {
+      const device = parseDevice(e.device);
+      this.scheduler.addExecutor(
+        { id: `${conn.id}/${e.index}`, workerId: conn.id, cls: executorClass(device, e.threads), memoryBudget: e.memoryBytes },
+        now,
+      );
+    }
+    this.log.info({ event: 'worker_joined', worker: conn.name, id: conn.id, executors: conn.executors.length }, 'worker joined');
+    this.pump();
+  }
+
+  /** A worker left (stream ended or broke): its work is re-planned or failed. */
+  removeWorker(conn: WorkerConnection): void {
+    if (!this.workers.delete(conn.id)) return;
+    conn.close();
+    this.scheduler.removeWorker(conn.id, this.clock.now());
+    this.log.info({ event: 'worker_left', worker: conn.name, id: conn.id }, 'worker left');
+    this.pump();
+  }
+
+  /** Fails everything still waiting; used at shutdown. */
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const id of [...this.pending.keys()]) this.answerError(id, unavailable('controller is shutting down'));
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+}
