@@ -57,6 +57,8 @@ export function buildClusterStatus(core: ServingCore, estimates: Estimates, now:
           executorClass: t?.spec.cls ?? '',
           actionsCompleted: t?.completed ?? 0,
           bookedAheadMs: t ? Math.max(0, t.freeAt - now) : 0,
+          loads: t?.loads ?? 0,
+          unloads: t?.unloads ?? 0,
         };
       }),
     })),

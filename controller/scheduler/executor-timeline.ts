@@ -37,6 +37,9 @@ export class ExecutorTimeline {
   freeAt: number;
   loadsInFlight = 0;
   completed = 0;
+  /** LOAD and UNLOAD actions planned on it. */
+  loads = 0;
+  unloads = 0;
 
   constructor(
     readonly spec: ExecutorSpec,
@@ -67,6 +70,8 @@ export class ExecutorTimeline {
       requests,
     };
     this.inflight.push(a);
+    if (type === 'load') this.loads++;
+    else if (type === 'unload') this.unloads++;
     this.freeAt = a.predictedEnd;
     return a;
   }

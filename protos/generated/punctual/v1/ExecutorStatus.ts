@@ -12,6 +12,8 @@ export interface ExecutorStatus {
   'executorClass'?: (string);
   'actionsCompleted'?: (number | string | Long);
   'bookedAheadMs'?: (number | string);
+  'loads'?: (number | string | Long);
+  'unloads'?: (number | string | Long);
 }
 
 export interface ExecutorStatus__Output {
@@ -24,4 +26,6 @@ export interface ExecutorStatus__Output {
   'executorClass': (string);
   'actionsCompleted': (number);
   'bookedAheadMs': (number);
+  'loads': (number);
+  'unloads': (number);
 }
