@@ -44,6 +44,8 @@ export interface ControllerHandle {
   port: number;
   /** The serving core, for status and tests. */
   core: ServingCore;
+  /** Online estimates, for benchmarks measuring prediction error. */
+  estimates: Estimates;
   close(): Promise<void>;
 }
 
@@ -206,6 +208,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   return {
     port,
     core,
+    estimates,
     close: async () => {
       core.close();
       for (const w of core.workers.values()) w.stream.end();

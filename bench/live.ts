@@ -1,0 +1,69 @@
+// Live benchmarks against a real controller (in this process) and one real
+// worker process running onnxruntime on the det model:
+//  - overhead: end-to-end latency minus the worker-measured exec time, one
+//    request at a time (target p50 <= 0.5 ms, p99 <= 2 ms on loopback);
+//  - admission: time for a client to get the answer to a request that is
+//    rejected at arrival (target p99 <= 1 ms);
+//  - prediction error: |predicted - measured| exec time per action, as a
+//    share of the prediction.
+import { startController } from '../controller/controller.js';
+import { PunctualClient, SloRejectedError } from '../client/index.js';
+import { createLogger } from '../common/log.js';
+import { fmt, percentile, spawnWorker, stopAll, tempRepo, type Figure } from './support.js';
+
+export async function runLive(requests: number): Promise<Figure[]> {
+  const repo = await tempRepo(['det']);
+  const controller = await startController({ port: 0, host: '127.0.0.1', repoDir: repo.dir, logger: createLogger('bench', 'warn') });
+  const errors: number[] = [];
+  controller.estimates.onPrediction = (e) => errors.push(Math.abs(e.predicted - e.measured) / e.predicted);
+  const address = `127.0.0.1:${controller.port}`;
+  const worker = spawnWorker(address);
+  const client = new PunctualClient(address);
+  try {
+    for (let i = 0; i < 100; i++) {
+      const s = await client.clusterStatus();
+      if (s.workers.length === 1 && s.workers[0]!.executors[0]!.executorClass) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const x = new Float32Array(3 * 224 * 224).map(() => Math.random());
+    // Warm up: the first request loads the model.
+    for (let i = 0; i < 20; i++) await client.infer('det', { x }, { sloMs: 5000 });
+    errors.length = 0;
+    const overhead: number[] = [];
+    const serverOverhead: number[] = [];
+    for (let i = 0; i < requests; i++) {
+      const r = await client.infer('det', { x }, { sloMs: 1000 });
+      overhead.push(r.latencyMs - r.timings.execMs);
+      serverOverhead.push(r.timings.totalMs - r.timings.execMs);
+    }
+    const admission: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const t0 = performance.now();
+      try {
+        await client.infer('det', { x }, { sloMs: 1 });
+        throw new Error('a 1 ms SLO for det was accepted');
+      } catch (err) {
+        if (!(err instanceof SloRejectedError)) throw err;
+      }
+      admission.push(performance.now() - t0);
+    }
+    return [
+      { name: 'overhead p50 (e2e - exec), det, 1 in flight', value: percentile(overhead, 50), unit: 'ms', target: '<= 0.5' },
+      { name: 'overhead p99 (e2e - exec), det, 1 in flight', value: percentile(overhead, 99), unit: 'ms', target: '<= 2' },
+      { name: 'server-side overhead p50 (total - exec)', value: percentile(serverOverhead, 50), unit: 'ms' },
+      { name: 'admission reject round trip p50', value: percentile(admission, 50), unit: 'ms' },
+      { name: 'admission reject round trip p99', value: percentile(admission, 99), unit: 'ms', target: '<= 1' },
+      { name: 'prediction error p50 |pred - meas| / pred', value: percentile(errors, 50) * 100, unit: '%', note: `${errors.length} actions` },
+      { name: 'prediction error p99 |pred - meas| / pred', value: percentile(errors, 99) * 100, unit: '%' },
+    ];
+  } finally {
+    client.close();
+    await stopAll([worker]);
+    await controller.close();
+    repo.cleanup();
+  }
+}
+
+export function describeFigures(figs: Figure[]): string {
+  return figs.map((f) => `${f.name.padEnd(50)} ${fmt(f.value).padStart(10)} ${f.unit}${f.target ? `  (target ${f.target})` : ''}${f.note ? `  ${f.note}` : ''}`).join('\n');
+}

@@ -1,0 +1,23 @@
+// `npm run bench`: runs the benchmarks and prints the figures with the machine.
+// Options: --only live,throughput  --requests N
+import { Command } from 'commander';
+import { describeFigures, runLive } from './live.js';
+import { runThroughput } from './throughput.js';
+import { machine, type Figure } from './support.js';
+
+const program = new Command('bench')
+  .option('--only <list>', 'comma-separated: live, throughput', 'live,throughput')
+  .option('--requests <n>', 'requests for the live benchmark', '1000')
+  .option('--json', 'print JSON');
+program.parse();
+const opts = program.opts<{ only: string; requests: string; json?: boolean }>();
+const only = new Set(opts.only.split(','));
+const figures: Figure[] = [];
+if (only.has('throughput')) {
+  runThroughput(20_000, 100, 10); // warm up the JIT
+  figures.push(...runThroughput(500_000, 100, 10));
+  figures.push(...runThroughput(500_000, 8, 1000));
+}
+if (only.has('live')) figures.push(...(await runLive(Number(opts.requests))));
+if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
+else console.log(`machine: ${machine()}\n${describeFigures(figures)}`);

@@ -1,0 +1,85 @@
+// Shared pieces of the benchmarks: percentiles, spawning real processes of
+// the compiled CLI, and a default repository in a temp folder.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { ensureDefaultRepository } from '../controller/default-repository.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** dist/cli/main.js, from dist/bench/. */
+export const CLI = path.resolve(here, '..', 'cli', 'main.js');
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+export function machine(): string {
+  return `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+}
+
+export async function tempRepo(only?: string[]): Promise<{ dir: string; cleanup: () => void }> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'punctual-bench-'));
+  const dir = path.join(root, 'models');
+  await ensureDefaultRepository(dir, only);
+  return { dir, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
+}
+
+export function spawnCli(args: string[]): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PUNCTUAL_LOG_LEVEL: 'warn' },
+  });
+}
+
+/** Starts `punctual controller` on a free port and resolves with its address. */
+export async function spawnController(repo: string): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--repo', repo]);
+  const port = await new Promise<number>((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      try {
+        const m = JSON.parse(line) as { event?: string; port?: number };
+        if (m.event === 'listening' && typeof m.port === 'number') resolve(m.port);
+      } catch {
+        // not JSON
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`controller exited with ${code}`)));
+  });
+  return { child, address: `127.0.0.1:${port}` };
+}
+
+export function spawnWorker(address: string, extra: string[] = []): ChildProcess {
+  return spawnCli(['worker', '--controller', address, '--executors', '1', '--threads', '1', '--memory', '1GiB', ...extra]);
+}
+
+export async function stopAll(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+          setTimeout(() => c.kill('SIGKILL'), 3000).unref();
+        }),
+    ),
+  );
+}
+
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  target?: string;
+  note?: string;
+}
+
+export function fmt(v: number, digits = 3): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : String(v);
+}

@@ -1,0 +1,140 @@
+// Starts real Punctual processes for integration tests: a controller and
+// workers as child processes of the compiled CLI (dist/, built by `npm test`
+// before vitest runs), on port 0, with a model repository in a temp folder.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { ensureDefaultRepository } from '../../controller/default-repository.js';
+import { PunctualClient } from '../../client/index.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = path.join(root, 'dist', 'cli', 'main.js');
+
+export interface WorkerSpec {
+  executors?: number;
+  threads?: number;
+  memory?: string;
+  device?: string;
+}
+
+export class TestCluster {
+  readonly workers: ChildProcess[] = [];
+  client!: PunctualClient;
+  address = '';
+  private controller: ChildProcess | undefined;
+  private readonly logs: string[] = [];
+
+  constructor(readonly repo: string) {}
+
+  /** A fresh repository holding the bundled models (with their shipped profiles). */
+  static async withDefaultRepo(only?: string[]): Promise<TestCluster> {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'punctual-test-'));
+    await ensureDefaultRepository(path.join(repo, 'models'), only);
+    return new TestCluster(path.join(repo, 'models'));
+  }
+
+  private spawnCli(args: string[]): ChildProcess {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PUNCTUAL_LOG_LEVEL: process.env.PUNCTUAL_LOG_LEVEL ?? 'warn' },
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      this.logs.push(d.toString());
+      if (this.logs.length > 200) this.logs.shift();
+    });
+    return child;
+  }
+
+  async startController(extra: string[] = []): Promise<void> {
+    const child = this.spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--repo', this.repo, ...extra]);
+    this.controller = child;
+    const port = await new Promise<number>((resolve, reject) => {
+      const rl = readline.createInterface({ input: child.stdout! });
+      const timer = setTimeout(() => reject(new Error(`controller did not start:\n${this.logs.join('')}`)), 60_000);
+      rl.on('line', (line) => {
+        try {
+          const msg = JSON.parse(line) as { event?: string; port?: number };
+          if (msg.event === 'listening' && typeof msg.port === 'number') {
+            clearTimeout(timer);
+            resolve(msg.port);
+          }
+        } catch {
+          // not a JSON line
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`controller exited with ${code}:\n${this.logs.join('')}`)));
+    });
+    this.address = `127.0.0.1:${port}`;
+    this.client = new PunctualClient(this.address);
+  }
+
+  startWorker(spec: WorkerSpec = {}): ChildProcess {
+    const child = this.spawnCli([
+      'worker',
+      '--controller',
+      this.address,
+      '--executors',
+      String(spec.executors ?? 1),
+      '--threads',
+      String(spec.threads ?? 1),
+      '--memory',
+      spec.memory ?? '1GiB',
+      '--device',
+      spec.device ?? 'cpu',
+    ]);
+    this.workers.push(child);
+    return child;
+  }
+
+  /** Waits until the controller reports `n` workers with every executor joined. */
+  async waitForWorkers(n: number, timeoutMs = 60_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.client.clusterStatus();
+      if (s.workers.length === n && s.workers.every((w) => w.executors.every((e) => e.executorClass !== ''))) return;
+      if (Date.now() > until) throw new Error(`expected ${n} workers, have ${s.workers.length}:\n${this.logs.join('')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  logText(): string {
+    return this.logs.join('');
+  }
+
+  async stop(): Promise<void> {
+    this.client?.close();
+    const all = [...this.workers, ...(this.controller ? [this.controller] : [])];
+    await Promise.all(
+      all.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const t = setTimeout(() => c.kill('SIGKILL'), 5000);
+            c.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    fs.rmSync(path.dirname(this.repo), { recursive: true, force: true });
+  }
+}
+
+/** A float32 input of the given per-item shape with values in [0, 1). */
+export function randomFloat32(shape: number[]): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.random();
+  return a;
+}
+
+export const SHAPES = {
+  det: [3, 224, 224],
+  rec: [3, 48, 320],
+  cls: [3, 48, 192],
+} as const;
