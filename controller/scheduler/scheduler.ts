@@ -337,7 +337,9 @@ export class Scheduler {
         if (res) {
           res.state = 'loaded';
           res.readyAt = outcome.end;
-          if (outcome.memory !== undefined && outcome.memory > 0) {
+          // Books keep the larger of the estimate and what the worker measured:
+          // an RSS reading taken right after session creation can undercount.
+          if (outcome.memory !== undefined && outcome.memory > res.memory) {
             e.memoryUsed += outcome.memory - res.memory;
             res.memory = outcome.memory;
           }
