@@ -52,10 +52,13 @@ export interface ControllerHandle {
 /** Profiles (if needed) and checks one model from the repository. Returns a problem or undefined. */
 async function prepareModel(m: RepoModel, opts: ControllerOptions, log: Logger): Promise<string | undefined> {
   if (m.profile && m.config.outputs.length > 0) return undefined;
-  log.info({ event: 'profiling', model: m.key }, `profiling ${m.key} (first sight)`);
+  const measure = !m.profile;
+  if (measure) log.info({ event: 'profiling', model: m.key }, `profiling ${m.key} (first sight)`);
   try {
-    const { profile, signature } = await profileModel(m.key, m.bytes, m.config.inputs, m.config.batchSizes, {
+    // With a stored profile, only the model's signature is read (no timed runs).
+    const { profile, signature } = await profileModel(m.key, m.bytes, m.config.inputs, measure ? m.config.batchSizes : [], {
       iterations: opts.profileIterations ?? 20,
+      loads: 1,
     });
     const problem = checkSignature(m.config, signature);
     if (problem) return problem;
@@ -63,6 +66,7 @@ async function prepareModel(m: RepoModel, opts: ControllerOptions, log: Logger):
       m.config.outputs = outputsOf(signature);
       await saveConfig(m, serializeModelConfig(m.config));
     }
+    if (!measure) return undefined;
     await saveProfile(m, profile);
     log.info({ event: 'profiled', model: m.key, memoryBytes: profile.memoryBytes }, `profiled ${m.key}`);
     return undefined;

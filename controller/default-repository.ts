@@ -13,7 +13,7 @@ import { writeFileAtomic } from './model-repository.js';
 
 export interface BundledModel {
   file: string;
-  config: Omit<ModelConfig, 'outputs'>;
+  config: ModelConfig;
 }
 
 export const BUNDLED_MODELS: BundledModel[] = [
@@ -23,6 +23,7 @@ export const BUNDLED_MODELS: BundledModel[] = [
       name: 'det',
       version: 1,
       inputs: [{ name: 'x', dtype: 'float32', shape: [3, 224, 224] }],
+      outputs: [{ name: 'sigmoid_0.tmp_0', dtype: 'float32', shape: [1, -1, -1] }],
       maxBatch: 8,
       batchSizes: [1, 2, 4, 8],
       defaultSloMs: 100,
@@ -34,6 +35,7 @@ export const BUNDLED_MODELS: BundledModel[] = [
       name: 'rec',
       version: 1,
       inputs: [{ name: 'x', dtype: 'float32', shape: [3, 48, 320] }],
+      outputs: [{ name: 'softmax_11.tmp_0', dtype: 'float32', shape: [-1, 6625] }],
       maxBatch: 8,
       batchSizes: [1, 2, 4, 8],
       defaultSloMs: 200,
@@ -45,6 +47,7 @@ export const BUNDLED_MODELS: BundledModel[] = [
       name: 'cls',
       version: 1,
       inputs: [{ name: 'x', dtype: 'float32', shape: [3, 48, 192] }],
+      outputs: [{ name: 'softmax_0.tmp_0', dtype: 'float32', shape: [2] }],
       maxBatch: 16,
       batchSizes: [1, 2, 4, 8, 16],
       defaultSloMs: 50,
@@ -82,7 +85,7 @@ export async function ensureDefaultRepository(dir: string, only?: readonly strin
     const versionDir = path.join(dir, m.config.name, String(m.config.version));
     await fsp.mkdir(versionDir, { recursive: true });
     await writeFileAtomic(path.join(versionDir, 'model.onnx'), await fsp.readFile(path.join(src, m.file)));
-    await writeFileAtomic(path.join(versionDir, 'config.json'), serializeModelConfig({ ...m.config, outputs: [] }));
+    await writeFileAtomic(path.join(versionDir, 'config.json'), serializeModelConfig(m.config));
     const shipped = path.join(bundledProfilesDir(), `${m.config.name}.json`);
     if (fs.existsSync(shipped)) await fsp.copyFile(shipped, path.join(versionDir, 'profile.json'));
   }

@@ -1,0 +1,140 @@
+// Online estimates: p99 of a sliding window of measurements, seeded from a
+// stored profile, with fallbacks when a class or batch size has no data.
+import { describe, expect, it } from 'vitest';
+import { Estimates, type PredictionError } from './estimates.js';
+import type { ModelProfile } from '../profiles/profile.js';
+
+const MB = 1024 * 1024;
+
+function profile(): ModelProfile {
+  const batch = (b: number, p99Ms: number) => ({ batch: b, iterations: 10, meanMs: p99Ms - 1, p50Ms: p99Ms - 1, p99Ms, maxMs: p99Ms + 1 });
+  return {
+    model: 'a@1',
+    sha256: 'x',
+    measuredAt: '2025-01-01T00:00:00Z',
+    host: 'test',
+    memoryBytes: 100 * MB,
+    classes: {
+      'cpu/t1': { cls: 'cpu/t1', threads: 1, batches: [batch(1, 12), batch(2, 14), batch(4, 18)], loadMs: 50 },
+      cuda: { cls: 'cuda', threads: 1, batches: [batch(1, 3), batch(8, 6)], loadMs: 200 },
+    },
+  };
+}
+
+describe('Estimates', () => {
+  it('knows nothing about an unknown model: defaults, overridable', () => {
+    const e = new Estimates();
+    expect(e.exec('x@1', 1, 'cpu/t1')).toBe(100);
+    expect(e.load('x@1', 'cpu/t1')).toBe(1000);
+    expect(e.memory('x@1')).toBe(0);
+    const f = new Estimates({ unknownExecMs: 7, unknownLoadMs: 70 });
+    expect(f.exec('x@1', 1, 'cpu/t1')).toBe(7);
+    expect(f.load('x@1', 'cpu/t1')).toBe(70);
+    // Larger batches of an unknown model scale batch 1 linearly.
+    expect(f.exec('x@1', 4, 'cpu/t1')).toBe(28);
+  });
+
+  it('is seeded from a profile: exec per batch and class, load per class, memory', () => {
+    const e = new Estimates();
+    e.seed('a@1', profile());
+    expect(e.exec('a@1', 1, 'cpu/t1')).toBe(12);
+    expect(e.exec('a@1', 4, 'cpu/t1')).toBe(18);
+    expect(e.exec('a@1', 8, 'cuda')).toBe(6);
+    expect(e.load('a@1', 'cpu/t1')).toBe(50);
+    expect(e.load('a@1', 'cuda')).toBe(200);
+    expect(e.memory('a@1')).toBe(100 * MB);
+  });
+
+  it('falls back across classes, then to batch 1 scaled linearly', () => {
+    const e = new Estimates();
+    e.seed('a@1', profile());
+    // A class with no profile takes another class's figure for that batch size.
+    expect(e.exec('a@1', 2, 'cpu/t4')).toBe(14);
+    expect(e.exec('a@1', 8, 'cpu/t4')).toBe(6);
+    expect(e.load('a@1', 'cpu/t4')).toBe(50);
+    // A batch size no class measured: batch 1 of this class, times the batch.
+    expect(e.exec('a@1', 16, 'cpu/t1')).toBe(12 * 16);
+  });
+
+  it('measurements replace the seed for their (model, batch, class) only', () => {
+    const e = new Estimates();
+    e.seed('a@1', profile());
+    e.observeExec('a@1', 1, 'cpu/t1', 20);
+    expect(e.exec('a@1', 1, 'cpu/t1')).toBe(20);
+    expect(e.exec('a@1', 2, 'cpu/t1')).toBe(14);
+    expect(e.exec('a@1', 1, 'cuda')).toBe(3);
+    e.observeLoad('a@1', 'cuda', 250);
+    expect(e.load('a@1', 'cuda')).toBe(250);
+    expect(e.load('a@1', 'cpu/t1')).toBe(50);
+  });
+
+  it('is the p99 of the last 10 measurements: one outlier counts until it slides out', () => {
+    const e = new Estimates();
+    e.observeExec('a@1', 1, 'cpu', 100);
+    for (let i = 0; i < 9; i++) e.observeExec('a@1', 1, 'cpu', 5 + i * 0.1);
+    expect(e.exec('a@1', 1, 'cpu')).toBe(100);
+    e.observeExec('a@1', 1, 'cpu', 6);
+    // The 100 ms outlier is the 11th most recent now: gone.
+    expect(e.exec('a@1', 1, 'cpu')).toBe(6);
+    for (let i = 0; i < 10; i++) e.observeExec('a@1', 1, 'cpu', 3);
+    expect(e.exec('a@1', 1, 'cpu')).toBe(3);
+  });
+
+  it('window and percentile are options: p99 of 100 values is the 99th', () => {
+    const e = new Estimates({ window: 100 });
+    for (let v = 100; v >= 1; v--) e.observeExec('a@1', 1, 'cpu', v);
+    expect(e.exec('a@1', 1, 'cpu')).toBe(99);
+    const p50 = new Estimates({ window: 4, percentile: 50 });
+    for (const v of [40, 10, 30, 20]) p50.observeExec('a@1', 1, 'cpu', v);
+    expect(p50.exec('a@1', 1, 'cpu')).toBe(20);
+    p50.observeExec('a@1', 1, 'cpu', 1); // replaces 40
+    expect(p50.exec('a@1', 1, 'cpu')).toBe(10);
+  });
+
+  it('load estimates slide the same way', () => {
+    const e = new Estimates({ window: 3 });
+    for (const v of [90, 40, 50]) e.observeLoad('a@1', 'cpu', v);
+    expect(e.load('a@1', 'cpu')).toBe(90);
+    e.observeLoad('a@1', 'cpu', 45);
+    expect(e.load('a@1', 'cpu')).toBe(50);
+  });
+
+  it('memory follows the largest measured footprint; zero or absent measurements are ignored', () => {
+    const e = new Estimates();
+    e.seed('a@1', profile());
+    e.observeLoad('a@1', 'cpu/t1', 50, 80 * MB);
+    expect(e.memory('a@1')).toBe(100 * MB);
+    e.observeLoad('a@1', 'cpu/t1', 50, 120 * MB);
+    expect(e.memory('a@1')).toBe(120 * MB);
+    e.observeLoad('a@1', 'cpu/t1', 50, 0);
+    e.observeLoad('a@1', 'cpu/t1', 50);
+    expect(e.memory('a@1')).toBe(120 * MB);
+    e.setMemory('a@1', 10 * MB);
+    expect(e.memory('a@1')).toBe(10 * MB);
+  });
+
+  it('forget drops seeds and measurements of that model only', () => {
+    const e = new Estimates();
+    e.seed('a@1', profile());
+    e.observeExec('a@1', 1, 'cpu/t1', 20);
+    e.observeExec('a@10', 1, 'cpu/t1', 33);
+    e.forget('a@1');
+    expect(e.exec('a@1', 1, 'cpu/t1')).toBe(100);
+    expect(e.load('a@1', 'cpu/t1')).toBe(1000);
+    expect(e.memory('a@1')).toBe(0);
+    expect(e.exec('a@10', 1, 'cpu/t1')).toBe(33);
+  });
+
+  it('reports each measurement with what was predicted for it', () => {
+    const e = new Estimates();
+    e.seed('a@1', profile());
+    const seen: PredictionError[] = [];
+    e.onPrediction = (p) => seen.push(p);
+    e.observeExec('a@1', 2, 'cpu/t1', 16);
+    e.observeExec('a@1', 2, 'cpu/t1', 15);
+    expect(seen).toEqual([
+      { model: 'a@1', batch: 2, cls: 'cpu/t1', predicted: 14, measured: 16 },
+      { model: 'a@1', batch: 2, cls: 'cpu/t1', predicted: 16, measured: 15 },
+    ]);
+  });
+});
