@@ -53,6 +53,8 @@ export interface CoreOptions {
   log: Logger;
   scheduleAheadMs?: number;
   lostAfterMs?: number;
+  /** Load models onto a joining executor while they fit. @default true */
+  warmOnJoin?: boolean;
 }
 
 export class ServingCore {
@@ -65,6 +67,7 @@ export class ServingCore {
   private pumping = false;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly warmOnJoin: boolean;
   readonly registry: ModelRegistry;
   /** Counts for status and tests. */
   readonly stats = { accepted: 0, rejected: 0, ok: 0, dropped: 0, late: 0, refusedActions: 0, failedActions: 0 };
@@ -73,6 +76,7 @@ export class ServingCore {
     this.clock = opts.clock;
     this.log = opts.log;
     this.registry = opts.registry;
+    this.warmOnJoin = opts.warmOnJoin ?? true;
     this.scheduler = new Scheduler({
       estimates: opts.estimates,
       scheduleAheadMs: opts.scheduleAheadMs,
@@ -228,12 +232,12 @@ export class ServingCore {
   addWorker(conn: WorkerConnection): void {
     const now = this.clock.now();
     this.workers.set(conn.id, conn);
+    const models = this.registry.all().map((m) => m.key);
     for (const e of conn.executors) {
       const device = parseDevice(e.device);
-      this.scheduler.addExecutor(
-        { id: `${conn.id}/${e.index}`, workerId: conn.id, cls: executorClass(device, e.threads), memoryBudget: e.memoryBytes },
-        now,
-      );
+      const id = `${conn.id}/${e.index}`;
+      this.scheduler.addExecutor({ id, workerId: conn.id, cls: executorClass(device, e.threads), memoryBudget: e.memoryBytes }, now);
+      if (this.warmOnJoin) this.scheduler.warm(id, models, now);
     }
     this.log.info({ event: 'worker_joined', worker: conn.name, id: conn.id, executors: conn.executors.length }, 'worker joined');
     this.pump();

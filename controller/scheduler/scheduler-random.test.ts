@@ -254,8 +254,10 @@ function simulate(seed: number): RunStats {
       const head = sim.waiting[0];
       if (!sim.running && head && head.earliest <= now) {
         sim.waiting.shift();
-        // Durations near the estimate: 85%..105% for infers, 80%..100% for loads.
-        const f = head.type === 'infer' ? 0.85 + 0.2 * rand() : head.type === 'load' ? 0.8 + 0.2 * rand() : 1;
+        // Durations near the estimate (85%..105% for infers, 80%..100% for
+        // loads), with a rare slow infer (200%) so that refusals happen.
+        const slow = rand() < 0.05 ? 2 : 0.85 + 0.2 * rand();
+        const f = head.type === 'infer' ? slow : head.type === 'load' ? 0.8 + 0.2 * rand() : 1;
         sim.running = { d: head, start: now, end: now + head.expected * f };
       }
     }
@@ -290,7 +292,9 @@ function simulate(seed: number): RunStats {
 }
 
 describe('Scheduler: randomized run in virtual time', () => {
-  for (const seed of [1, 2, 3, 42, 2024]) {
+  const seeds = [1, 2, 3, 42, 2024];
+  const totals = { refused: 0, runs: 0 };
+  for (const seed of seeds) {
     it(`seed ${seed}: never plans past a deadline, every accepted request ends exactly once`, () => {
       const st = simulate(seed);
       // The run exercised what it claims to.
@@ -300,6 +304,13 @@ describe('Scheduler: randomized run in virtual time', () => {
       expect(st.batched).toBeGreaterThan(0);
       expect(st.loads).toBeGreaterThan(EXECUTORS.length);
       expect(st.unloads).toBeGreaterThan(0);
+      totals.refused += st.refused;
+      totals.runs++;
     });
   }
+
+  it('the seeds together saw workers refuse late actions (and the scheduler recover)', () => {
+    expect(totals.runs).toBe(seeds.length);
+    expect(totals.refused).toBeGreaterThan(0);
+  });
 });

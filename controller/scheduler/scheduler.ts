@@ -365,6 +365,22 @@ export class Scheduler {
   // ---- loads and evictions -----------------------------------------------
 
   /**
+   * Warms a newly joined executor: loads the given models, in order, while
+   * they fit in its free memory without evicting anything, so the first
+   * requests do not pay for a load. Demand-driven loads take over from there.
+   */
+  warm(executorId: string, models: readonly string[], now: number): void {
+    const e = this.executors.get(executorId);
+    if (!e) return;
+    for (const key of models) {
+      if (!this.models.has(key) || e.holds(key)) continue;
+      const memory = this.est.memory(key);
+      if (memory > e.freeMemory()) continue;
+      this.planLoad(e, key, memory, now);
+    }
+  }
+
+  /**
    * Demand-driven loads. A model's unmet demand is the work of its queue that
    * the executors holding it cannot finish by the queue's last deadline.
    * Highest unmet demand loads first, on the least-booked executor that can
@@ -421,15 +437,19 @@ export class Scheduler {
         this.planUnload(e, key, now);
       }
     }
-    const expected = this.est.load(m.key, e.spec.cls);
+    this.planLoad(e, m.key, memory, now);
+  }
+
+  private planLoad(e: ExecutorTimeline, key: string, memory: number, now: number): void {
+    const expected = this.est.load(key, e.spec.cls);
     const id = this.nextActionId++;
     const earliest = Math.max(now, e.freeAt);
-    const a = e.plan(id, 'load', m.key, earliest, expected);
+    const a = e.plan(id, 'load', key, earliest, expected);
     e.loadsInFlight++;
     e.memoryUsed += memory;
-    e.models.set(m.key, { state: 'loading', readyAt: a.predictedEnd, lastUsed: now, memory, inflightInfers: 0 });
+    e.models.set(key, { state: 'loading', readyAt: a.predictedEnd, lastUsed: now, memory, inflightInfers: 0 });
     this.actionExecutor.set(id, e);
-    this.pending.push({ type: 'load', actionId: id, executor: e.spec.id, model: m.key, earliest, latest: earliest + this.loadWindow, expected });
+    this.pending.push({ type: 'load', actionId: id, executor: e.spec.id, model: key, earliest, latest: earliest + this.loadWindow, expected });
   }
 
   private isIdle(key: string, res: { state: string; inflightInfers: number }): boolean {
