@@ -1,0 +1,270 @@
+// One executor, main-thread side: queues its actions (ActionQueue decides),
+// owns the one timer that wakes it at the next `earliest`, runs one action at
+// a time on its executor thread (or, on the emulated device, as a plain timer
+// of the expected duration) and turns the outcome into an ActionResult with
+// worker-clock timings.
+import type { Clock } from '../common/clock.js';
+import type { WireTensor } from '../common/tensor.js';
+import type { Action__Output, ActionResult, ExecutorInfo } from '../common/wire.js';
+import { ActionQueue } from './action-queue.js';
+import type { ModelCache } from './model-cache.js';
+import type { Device } from './ort-session.js';
+import { ThreadClient } from './thread-client.js';
+import type { ThreadReply } from './thread-protocol.js';
+import { fromProtoTensor, toProtoTensor, transferList } from './wire-tensors.js';
+
+export interface ExecutorOptions {
+  index: number;
+  device: Device;
+  /** Intra-op threads per session. */
+  threads: number;
+  /** Memory this executor may fill (announced; the controller enforces it). */
+  memoryBytes: number;
+  clock: Clock;
+  cache: ModelCache;
+  /** Called with every result, on the main thread. */
+  onResult: (result: ActionResult) => void;
+  log: (line: string) => void;
+  /** The thread script (tests substitute one). @default executorThreadScript() */
+  threadScript?: URL;
+}
+
+type ActionKind = 'LOAD' | 'UNLOAD' | 'INFER';
+
+interface Job {
+  id: number;
+  type: ActionKind;
+  modelKey: string;
+  earliestMs: number;
+  latestMs: number;
+  expectedMs: number;
+  inputs: WireTensor[];
+  receivedMs: number;
+  /** The connection this action came on; results of an older one are dropped. */
+  epoch: number;
+}
+
+/** What the work itself produced. */
+interface Outcome {
+  ok: boolean;
+  message: string;
+  durationMs: number;
+  memoryBytes: number;
+  outputs: WireTensor[];
+}
+
+export class Executor {
+  private readonly queue = new ActionQueue<Job>();
+  private readonly thread: ThreadClient | undefined;
+  /** Emulated device: loaded models and the memory each reported. */
+  private readonly emulatedLoaded = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt: number | undefined;
+  private epoch = 0;
+  private closed = false;
+  /** Emulated work in progress: calling one ends its wait now (on close). */
+  private readonly sleepers = new Set<() => void>();
+
+  private constructor(private readonly opts: ExecutorOptions) {
+    if (opts.device !== 'emulated') {
+      const { index, device, threads, log, threadScript } = opts;
+      this.thread = new ThreadClient({ index, device, threads, log, script: threadScript });
+    }
+  }
+
+  /** Creates the executor and waits until its thread is ready to run actions. */
+  static async start(opts: ExecutorOptions): Promise<Executor> {
+    const e = new Executor(opts);
+    await e.thread?.start();
+    return e;
+  }
+
+  get index(): number {
+    return this.opts.index;
+  }
+
+  /** What Hello announces. */
+  info(): ExecutorInfo {
+    const { index, device, threads, memoryBytes } = this.opts;
+    return { index, device, threads, memoryBytes };
+  }
+
+  /** Queues an action that arrived at `receivedMs` (worker clock). */
+  submit(action: Action__Output, receivedMs: number): void {
+    if (this.closed) return;
+    const type = action.type;
+    if (type !== 'LOAD' && type !== 'UNLOAD' && type !== 'INFER') {
+      const message = `unknown action type ${String(type)}`;
+      this.emit({ actionId: action.id, status: 'FAILED', message, receivedMs, endMs: this.opts.clock.now() });
+      return;
+    }
+    // Inputs are copied out of the gRPC message now, so that starting the
+    // action later only has to transfer them. The emulated device ignores them.
+    const wantsInputs = type === 'INFER' && this.thread !== undefined;
+    this.queue.push({
+      id: action.id,
+      type,
+      modelKey: action.modelKey,
+      earliestMs: action.earliestMs,
+      latestMs: action.latestMs,
+      expectedMs: action.expectedMs,
+      inputs: wantsInputs ? action.inputs.map(fromProtoTensor) : [],
+      receivedMs,
+      epoch: this.epoch,
+    });
+    this.pump();
+  }
+
+  /**
+   * The controller is gone: drop waiting actions without answering (nobody
+   * would hear), drop the result of the running one, and release every
+   * session. The controller treats the reconnected worker as new.
+   */
+  reset(): void {
+    if (this.closed) return;
+    this.epoch++;
+    this.queue.clear();
+    this.emulatedLoaded.clear();
+    this.thread?.request({ type: 'release-all' }).then(
+      (r) => {
+        if (!r.ok) this.opts.log(`executor ${this.index}: releasing sessions failed: ${r.message}`);
+      },
+      (err: unknown) => this.opts.log(`executor ${this.index}: releasing sessions failed: ${String(err)}`),
+    );
+    this.pump();
+  }
+
+  /** Drops everything queued and stops the thread. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.epoch++;
+    this.queue.clear();
+    this.setTimer(undefined);
+    for (const wake of this.sleepers) wake();
+    await this.thread?.close();
+  }
+
+  /** Acts on the queue's decision now, and arms the timer for the next one. */
+  private pump(): void {
+    if (this.closed) return;
+    const now = this.opts.clock.now();
+    const step = this.queue.poll(now);
+    this.setTimer(step.wakeAtMs);
+    for (const job of step.refused) {
+      const message = `could not start by latest ${job.latestMs.toFixed(3)} ms (now ${now.toFixed(3)}, earliest ${job.earliestMs.toFixed(3)})`;
+      this.emit({ actionId: job.id, status: 'COULD_NOT_START_IN_TIME', message, receivedMs: job.receivedMs, endMs: now }, job);
+    }
+    // Last, because run() may finish synchronously and pump again.
+    if (step.start) void this.run(step.start, now);
+  }
+
+  private setTimer(at: number | undefined): void {
+    if (at === this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = at;
+    if (at === undefined) return;
+    // A timer may fire a hair early (it counts whole ms); the queue then
+    // simply asks to be woken again, so nothing starts before its earliest.
+    const delay = Math.max(0, Math.ceil(at - this.opts.clock.now()));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = undefined;
+      this.pump();
+    }, delay);
+  }
+
+  /** Runs one job to its result; never rejects. */
+  private async run(job: Job, startMs: number): Promise<void> {
+    let outcome: Outcome;
+    try {
+      outcome = this.thread ? await this.onThread(this.thread, job) : await this.emulate(job);
+    } catch (err) {
+      outcome = failed(err instanceof Error ? err.message : String(err)); // e.g. the thread died
+    }
+    const endMs = this.opts.clock.now();
+    this.queue.finish();
+    this.emit({
+      actionId: job.id,
+      status: outcome.ok ? 'OK' : 'FAILED',
+      message: outcome.message,
+      receivedMs: job.receivedMs,
+      startMs,
+      endMs,
+      durationMs: outcome.durationMs,
+      memoryBytes: outcome.memoryBytes,
+      outputs: outcome.outputs.map(toProtoTensor),
+    }, job);
+    this.pump();
+  }
+
+  private async onThread(thread: ThreadClient, job: Job): Promise<Outcome> {
+    let reply: ThreadReply;
+    switch (job.type) {
+      case 'LOAD': {
+        const bytes = this.opts.cache.get(job.modelKey);
+        if (!bytes) return failed(`model bytes for ${job.modelKey} not cached on this worker`);
+        reply = await thread.request({ type: 'load', modelKey: job.modelKey, bytes });
+        break;
+      }
+      case 'UNLOAD':
+        reply = await thread.request({ type: 'unload', modelKey: job.modelKey });
+        break;
+      case 'INFER': {
+        const inputs = job.inputs;
+        job.inputs = []; // their buffers move to the thread
+        reply = await thread.request({ type: 'infer', modelKey: job.modelKey, inputs }, transferList(inputs));
+        break;
+      }
+    }
+    if (!reply.ok) return { ...failed(reply.message), durationMs: reply.durationMs };
+    return { ok: true, message: '', durationMs: reply.durationMs, memoryBytes: reply.memoryBytes ?? 0, outputs: reply.outputs ?? [] };
+  }
+
+  /** The emulated device: the work takes the controller's expected time, on a timer. */
+  private async emulate(job: Job): Promise<Outcome> {
+    if (job.type === 'INFER' && !this.emulatedLoaded.has(job.modelKey)) {
+      return failed(`model ${job.modelKey} is not loaded on executor ${this.index}`);
+    }
+    const t0 = performance.now();
+    await this.sleep(job.expectedMs);
+    const durationMs = performance.now() - t0;
+    if (job.epoch !== this.epoch) return failed('the connection was lost while this action ran'); // nobody hears it
+    let memoryBytes = 0;
+    if (job.type === 'LOAD') {
+      memoryBytes = this.emulatedLoaded.get(job.modelKey) ?? this.opts.cache.get(job.modelKey)?.byteLength ?? 0;
+      this.emulatedLoaded.set(job.modelKey, memoryBytes);
+    } else if (job.type === 'UNLOAD') {
+      memoryBytes = this.emulatedLoaded.get(job.modelKey) ?? 0;
+      this.emulatedLoaded.delete(job.modelKey);
+    }
+    return { ok: true, message: '', durationMs, memoryBytes, outputs: [] };
+  }
+
+  /** Waits at least `ms` (timers may fire up to a millisecond early), or until close. */
+  private async sleep(ms: number): Promise<void> {
+    const until = performance.now() + Math.max(0, ms);
+    for (let left = ms; left > 0 && !this.closed; left = until - performance.now()) {
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.sleepers.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.ceil(left));
+        this.sleepers.add(wake);
+      });
+    }
+  }
+
+  /** Hands a result on, unless it belongs to a connection that is gone. */
+  private emit(result: ActionResult, job?: Job): void {
+    if (job && job.epoch !== this.epoch) return;
+    this.opts.onResult(result);
+  }
+}
+
+function failed(message: string): Outcome {
+  return { ok: false, message, durationMs: 0, memoryBytes: 0, outputs: [] };
+}

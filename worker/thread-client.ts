@@ -1,0 +1,142 @@
+// The main-thread handle on one executor thread: spawns it, sends requests
+// and matches replies by id, and replaces the thread when it dies (the
+// requests it held fail; the sessions it held are gone).
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ThreadConfig, ThreadReady, ThreadReply, ThreadRequest } from './thread-protocol.js';
+
+/** A request without its id (the client numbers them). */
+export type ThreadRequestBody = WithoutId<ThreadRequest>;
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+export interface ThreadClientOptions extends ThreadConfig {
+  /** The thread's script. @default executorThreadScript() */
+  script?: URL;
+  log: (line: string) => void;
+}
+
+/**
+ * Where the compiled thread script is. Worker threads run JavaScript, not
+ * TypeScript: from the compiled package (dist/worker/) the script sits
+ * beside this module; when this module runs from TypeScript sources (vitest
+ * imports worker/*.ts directly) there is no executor-thread.js beside it, so
+ * fall back to the compiled copy at <package root>/dist/worker/ (`npm test`
+ * runs `npm run build` before vitest, so it is there and current).
+ */
+export function executorThreadScript(): URL {
+  const beside = new URL('./executor-thread.js', import.meta.url);
+  if (fs.existsSync(fileURLToPath(beside))) return beside;
+  const compiled = new URL('../dist/worker/executor-thread.js', import.meta.url);
+  if (fs.existsSync(fileURLToPath(compiled))) return compiled;
+  throw new Error(`cannot find executor-thread.js at ${fileURLToPath(beside)} or ${fileURLToPath(compiled)}; run npm run build`);
+}
+
+interface Pending {
+  resolve: (r: ThreadReply) => void;
+  reject: (e: Error) => void;
+}
+
+/** How long close() lets the thread release its sessions before terminating it. */
+const CLOSE_GRACE_MS = 5_000;
+
+export class ThreadClient {
+  private readonly script: URL;
+  private worker: Worker | undefined;
+  private ready: Promise<Worker> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly opts: ThreadClientOptions) {
+    this.script = opts.script ?? executorThreadScript();
+  }
+
+  /** Spawns the thread if none runs; resolves once it has loaded onnxruntime. */
+  start(): Promise<Worker> {
+    if (this.closed) return Promise.reject(new Error(`executor ${this.opts.index} is closed`));
+    try {
+      this.ready ??= this.spawn();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err))); // e.g. the script is missing
+    }
+    return this.ready;
+  }
+
+  /** Sends one request; `transfer` lists buffers that move to the thread. Rejects if the thread dies first. */
+  async request(body: ThreadRequestBody, transfer: ArrayBuffer[] = []): Promise<ThreadReply> {
+    return this.send(await this.start(), body, transfer);
+  }
+
+  /** Lets the thread release its sessions (bounded), then stops it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true; // from here on, a dying thread is not replaced
+    this.ready = undefined;
+    const worker = this.worker;
+    if (!worker) return;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)));
+    await Promise.race([this.send(worker, { type: 'release-all' }).catch(() => undefined), grace]);
+    clearTimeout(timer);
+    await worker.terminate();
+  }
+
+  private send(worker: Worker, body: ThreadRequestBody, transfer: ArrayBuffer[] = []): Promise<ThreadReply> {
+    const id = this.nextId++;
+    return new Promise<ThreadReply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      try {
+        worker.postMessage({ ...body, id }, transfer);
+      } catch (err) {
+        this.pending.delete(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  }
+
+  private spawn(): Promise<Worker> {
+    const { index, device, threads } = this.opts;
+    const config: ThreadConfig = { index, device, threads };
+    const worker = new Worker(this.script, { workerData: config });
+    this.worker = worker;
+    let lastError: Error | undefined;
+    let isReady = false;
+    return new Promise<Worker>((resolve, reject) => {
+      worker.on('message', (m: ThreadReply | ThreadReady) => {
+        if ('type' in m) {
+          isReady = true;
+          resolve(worker);
+          return;
+        }
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        p.resolve(m);
+      });
+      worker.on('error', (err) => {
+        lastError = err;
+      });
+      worker.on('exit', (code) => {
+        if (this.worker !== worker) return;
+        this.worker = undefined;
+        this.ready = undefined;
+        const why = lastError ? lastError.message : `exit code ${code}`;
+        const err = this.closed
+          ? new Error(`executor ${index} was closed`)
+          : new Error(`executor thread ${index} died (${why}); the sessions it held are gone`);
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+        if (!isReady) {
+          reject(new Error(`executor thread ${index} failed to start: ${why}`));
+          return;
+        }
+        if (this.closed) return;
+        this.opts.log(`executor thread ${index} died (${why}); starting a new one`);
+        // Replace it now so the next action does not pay the start-up; a thread
+        // that cannot even start is retried on the next request instead.
+        this.start().catch((e: unknown) => this.opts.log(e instanceof Error ? e.message : String(e)));
+      });
+    });
+  }
+}
