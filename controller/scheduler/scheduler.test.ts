@@ -15,6 +15,8 @@ interface Cost {
   perItem: number;
   load: number;
   memory: number;
+  /** Overrides base + perItem·b. */
+  exec?: (b: number) => number;
 }
 
 const COSTS: Record<string, Cost> = {
@@ -22,6 +24,10 @@ const COSTS: Record<string, Cost> = {
   'b@1': { base: 20, perItem: 5, load: 80, memory: 100 * MB },
   'c@1': { base: 5, perItem: 1, load: 30, memory: 100 * MB },
   'big@1': { base: 10, perItem: 2, load: 50, memory: 2000 * MB },
+  // Batching that does not pay: batch 2 costs more than two batch-1 runs.
+  'cpu@1': { base: 0, perItem: 0, load: 50, memory: 100 * MB, exec: (b) => (b === 1 ? 12 : 12 * b + 10) },
+  // Batching exactly linear: the same requests per ms at every size.
+  'lin@1': { base: 0, perItem: 12, load: 50, memory: 100 * MB },
 };
 
 /** Estimates from a fixed table; records what it is told but never learns. */
@@ -35,7 +41,7 @@ class TableEstimates implements EstimateSource {
   }
   exec(model: string, batch: number): number {
     const c = this.cost(model);
-    return c.base + c.perItem * batch;
+    return c.exec ? c.exec(batch) : c.base + c.perItem * batch;
   }
   load(model: string): number {
     return this.cost(model).load;
@@ -80,6 +86,8 @@ function setup(opts: Partial<SchedulerOptions> = {}, executors: ExecutorSpec[] =
   s.addModel('b@1', [1]);
   s.addModel('c@1', [1]);
   s.addModel('big@1', [1]);
+  s.addModel('cpu@1', [1, 2, 4]);
+  s.addModel('lin@1', [1, 2, 4]);
   for (const e of executors) s.addExecutor(e, 0);
   return { s, est };
 }
@@ -185,9 +193,24 @@ describe('Scheduler: batching', () => {
     expect(ds[1]).toMatchObject({ earliest: 114, expected: 12, latest: 1100 - 12 });
   });
 
-  it('batch sizes are used as registered, whatever their order', () => {
+  it('a batch that runs fewer requests per ms than a smaller one is not used', () => {
+    const { s } = setup({ scheduleAheadMs: 30 });
+    warm(s, 'cpu@1', 0);
+    for (let i = 0; i < 4; i++) accept(s, req('cpu@1', 100, 1000));
+    const ds = infers(s.tick(100));
+    expect(ds.map((d) => d.requests.length)).toEqual([1, 1, 1]);
+    expect(ds.map((d) => d.earliest)).toEqual([100, 112, 124]);
+  });
+
+  it('with linear batching cost, the largest batch that fits is used', () => {
     const { s } = setup();
-    s.addModel('c@2', [8, 1, 4]);
+    warm(s, 'lin@1', 0);
+    for (let i = 0; i < 4; i++) accept(s, req('lin@1', 100, 1000));
+    expect(infers(s.tick(100)).map((d) => [d.requests.length, d.expected])).toEqual([[4, 48]]);
+  });
+
+  it('a model must support batch 1', () => {
+    const { s } = setup();
     expect(() => s.addModel('x@1', [2, 4])).toThrow(/batch sizes must include 1/);
   });
 
@@ -386,7 +409,7 @@ describe('Scheduler: loads by demand', () => {
     expect(ds).toEqual([{ type: 'load', actionId: expect.any(Number), executor: 'w1/0', model: 'a@1', earliest: 0, latest: 1000, expected: 50 }]);
     // No second load while it loads, no infer before it is ready.
     expect(s.tick(5)).toEqual([]);
-    expect(s.complete(loads(ds)[0]!.actionId, { ...ok(0, 48), memory: 90 * MB }, 48)).toBeUndefined();
+    expect(s.complete(loads(ds)[0]!.actionId, { status: 'ok', start: 0, end: 48, duration: 48, memory: 90 * MB }, 48)).toBeUndefined();
     expect(est.loads).toEqual([{ model: 'a@1', ms: 48 }]);
     const after = s.tick(48);
     expect(infers(after)).toHaveLength(1);
@@ -699,18 +722,29 @@ describe('Scheduler: workers leaving', () => {
     expect(ids(d!.requests)).toEqual([r.id]);
   });
 
-  it('in-flight requests of a leaving worker that no one can finish in time are dropped as unavailable', () => {
+  /** w1/0 runs a 30 ms-SLO request and leaves; w2/0 would need 50 ms to load a@1. */
+  function leaveWithTightRequest() {
     const { s } = setup({}, [executor('w1/0'), executor('w2/0')]);
     const t = warm(s, 'a@1', 0) + 38; // w1/0 holds a@1, w2/0 nothing
     const r = accept(s, req('a@1', t, 30));
     expect(infers(s.tick(t))[0]).toMatchObject({ executor: 'w1/0' });
     s.removeWorker('w1', t + 5);
-    // w2/0 would need 50 ms to load it: past the 30 ms deadline.
     const ds = [...s.tick(t + 5), ...s.tick(t + 19)];
+    return { r, ds };
+  }
+
+  it('in-flight requests of a leaving worker that no one can finish in time are dropped, never run late', () => {
+    const { r, ds } = leaveWithTightRequest();
     expect(infers(ds)).toEqual([]);
-    const dropped = drops(ds);
-    expect(dropped.map((d) => d.request.id)).toEqual([r.id]);
-    expect(dropped[0]!.code).toBe('unavailable');
+    expect(drops(ds).map((d) => d.request.id)).toEqual([r.id]);
+  });
+
+  it('that drop is UNAVAILABLE (the worker left), not a plain deadline miss', () => {
+    const { ds } = leaveWithTightRequest();
+    const [d] = drops(ds);
+    expect(d?.code).toBe('unavailable');
+    expect(d?.request.retried).toBe(true);
+    expect(d?.reason).toMatch(/worker/);
   });
 
   it('the last worker leaving drops every queued and in-flight request as unavailable: no worker connected', () => {
