@@ -1,0 +1,66 @@
+// The readable form of Admin.ClusterStatus for `punctual status`: workers
+// with their executors, then models with shapes, batching, SLO and estimates.
+import type { ClusterStatus, ModelInfo } from '../client/client.js';
+import type { TensorSpec__Output } from '../common/wire.js';
+import { formatBytes, formatMs, formatShape, painter, renderTable } from './format.js';
+
+function specs(list: readonly TensorSpec__Output[]): string {
+  return list.map((s) => `${s.name} ${s.dtype}${formatShape(s.shape)}`).join(', ') || '-';
+}
+
+/** "cpu/t1: b1 8.10 ms, b8 60.2 ms; cuda: …", by executor class. */
+export function estimatesLine(m: ModelInfo): string {
+  const byClass = new Map<string, string[]>();
+  for (const e of [...m.estimates].sort((a, b) => a.batchSize - b.batchSize)) {
+    const list = byClass.get(e.executorClass) ?? [];
+    list.push(`b${e.batchSize} ${formatMs(e.execMs)}`);
+    byClass.set(e.executorClass, list);
+  }
+  return [...byClass].map(([cls, list]) => `${cls}: ${list.join(', ')}`).join('; ') || 'not profiled yet';
+}
+
+export function renderStatusHuman(st: ClusterStatus, address: string, color = false): string {
+  const paint = painter(color);
+  const out: string[] = [];
+  out.push(`${paint('bold', 'controller')} ${address}  up ${st.uptimeS.toFixed(1)} s${st.policy ? `  policy ${st.policy}` : ''}`);
+  out.push('');
+  out.push(`${paint('bold', 'workers')} (${st.workers.length})`);
+  if (st.workers.length === 0) out.push(`  ${paint('yellow', 'none connected')}`);
+  else {
+    const rows = st.workers.flatMap((w) =>
+      w.executors.map((e) => [
+        w.name || w.id,
+        String(e.index),
+        e.device,
+        e.executorClass || '-',
+        String(e.threads),
+        `${formatBytes(e.memoryUsedBytes)} / ${formatBytes(e.memoryBudgetBytes)}`,
+        e.loaded.join(', ') || '-',
+        `${e.actionsCompleted} (${e.loads}/${e.unloads})`,
+        formatMs(w.rttMs),
+      ]),
+    );
+    out.push(renderTable(['WORKER', 'EXEC', 'DEVICE', 'CLASS', 'THREADS', 'MEMORY USED / BUDGET', 'LOADED', 'ACTIONS (LOADS/UNLOADS)', 'RTT'], rows));
+  }
+  out.push('');
+  out.push(`${paint('bold', 'models')} (${st.models.length})`);
+  if (st.models.length === 0) out.push(`  ${paint('yellow', 'none registered')}`);
+  else {
+    const rows = st.models.map((m) => [
+      m.name,
+      String(m.version),
+      specs(m.inputs),
+      specs(m.outputs),
+      String(m.maxBatch),
+      formatMs(m.defaultSloMs),
+      m.loadedOn.join(', ') || '-',
+      `${m.requestsOk}/${m.requestsRejected}/${m.requestsFailed}`,
+      String(m.queued),
+    ]);
+    out.push(renderTable(['MODEL', 'VERSION', 'INPUTS', 'OUTPUTS', 'MAX BATCH', 'DEFAULT SLO', 'LOADED ON', 'OK/REJ/FAIL', 'QUEUED'], rows));
+    out.push('');
+    out.push(`${paint('bold', 'estimates')} (exec time by executor class and batch size)`);
+    out.push(renderTable(['MODEL', 'ESTIMATES'], st.models.map((m) => [`${m.name}@${m.version}`, estimatesLine(m)])));
+  }
+  return out.join('\n');
+}

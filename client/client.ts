@@ -1,0 +1,194 @@
+// PunctualClient: the application-facing client of a Punctual controller.
+// One channel carries both services (punctual.v1.Inference and Admin); typed
+// arrays go in and come out; every failure is a typed error (./errors.ts).
+import * as grpc from '@grpc/grpc-js';
+import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
+import type {
+  ClusterStatusResponse__Output,
+  InferRequest,
+  InferResponse__Output,
+  ListModelsResponse__Output,
+  ModelInfo__Output,
+  TensorSpec__Output,
+} from '../common/wire.js';
+import type { AdminClient } from '../protos/generated/punctual/v1/Admin.js';
+import type { InferenceClient } from '../protos/generated/punctual/v1/Inference.js';
+import { ModelNotFoundError, PunctualClientError, fromServiceError } from './errors.js';
+import { checkInferOptions, compileClientOptions, type CompiledClientOptions, type InferOptions, type PunctualClientOptions } from './options.js';
+import { decodeOutputs, encodeInputs, type InferInputs, type OutputTensor } from './tensors.js';
+
+/** A model as the controller describes it (Admin.ListModels). */
+export type ModelInfo = ModelInfo__Output;
+/** The cluster as the controller describes it (Admin.ClusterStatus). */
+export type ClusterStatus = ClusterStatusResponse__Output;
+
+/** Server-side timings of one request, in ms. */
+export interface InferTimings {
+  /** From arrival at the controller until its batch started. */
+  queueMs: number;
+  /** Execution time of the batch on the worker. */
+  execMs: number;
+  /** From arrival at the controller until the response left. */
+  totalMs: number;
+}
+
+export interface InferResult {
+  model: string;
+  version: number;
+  outputs: Record<string, OutputTensor>;
+  timings: InferTimings;
+  /** Size of the batch the request ran in. */
+  batchSize: number;
+  /** Worker and executor that ran it. */
+  worker: string;
+  executor: number;
+  /** Round trip measured by the client, in ms. */
+  latencyMs: number;
+}
+
+/** Admin calls have no SLO; they get this deadline unless the client sets `defaultDeadlineMs`. */
+const ADMIN_DEADLINE_MS = 30_000;
+
+type UnaryInvoker<Res> = (md: grpc.Metadata, callOptions: grpc.CallOptions, cb: grpc.requestCallback<Res>) => grpc.ClientUnaryCall;
+
+function pickModel(models: readonly ModelInfo[], name: string, version: number | undefined): ModelInfo | undefined {
+  let best: ModelInfo | undefined;
+  for (const m of models) {
+    if (m.name !== name) continue;
+    if (version !== undefined && version !== 0) {
+      if (m.version === version) return m;
+    } else if (!best || m.version > best.version) best = m;
+  }
+  return best;
+}
+
+/**
+ * Client of a Punctual controller.
+ *
+ * ```ts
+ * const client = new PunctualClient('127.0.0.1:7000');
+ * const { outputs } = await client.infer('det', { x: new Float32Array(3 * 224 * 224) }, { sloMs: 50 });
+ * client.close();
+ * ```
+ */
+export class PunctualClient {
+  private readonly opts: CompiledClientOptions;
+  private readonly inference: InferenceClient;
+  private readonly admin: AdminClient;
+  private models: Promise<ModelInfo[]> | undefined;
+
+  /**
+   * @param address the controller, `host:port`
+   * @throws RangeError for an invalid option
+   */
+  constructor(
+    readonly address: string,
+    options: PunctualClientOptions = {},
+  ) {
+    this.opts = compileClientOptions(options, CHANNEL_OPTIONS);
+    const p = protos();
+    this.inference = new p.inference.punctual.v1.Inference(address, this.opts.credentials, this.opts.channelOptions);
+    this.admin = new p.admin.punctual.v1.Admin(address, this.opts.credentials, {
+      ...this.opts.channelOptions,
+      channelOverride: this.inference.getChannel(),
+    });
+  }
+
+  /**
+   * Runs one inference request.
+   *
+   * A bare typed array as an input takes the model's declared per-item shape,
+   * fetched once with Admin.ListModels and cached.
+   *
+   * @throws SloRejectedError when admission control predicts a missed SLO (the reason says by how much)
+   * @throws ModelNotFoundError, InvalidInputError, UnavailableError, DeadlineExceededError,
+   *   UnauthenticatedError, PermissionDeniedError, or PunctualClientError for other statuses
+   */
+  async infer(model: string, inputs: InferInputs, options: InferOptions = {}): Promise<InferResult> {
+    checkInferOptions(options);
+    const needsSpecs = Object.values(inputs).some((v) => ArrayBuffer.isView(v));
+    const specs = needsSpecs ? await this.inputSpecs(model, options.version) : undefined;
+    const request: InferRequest = { model, version: options.version ?? 0, inputs: encodeInputs(model, inputs, specs) };
+    if (options.sloMs !== undefined) request.sloMs = options.sloMs;
+    const start = performance.now();
+    const res = await this.unary<InferResponse__Output>(
+      (md, co, cb) => this.inference.Infer(request, md, co, cb),
+      options.deadlineMs ?? this.opts.defaultDeadlineMs,
+      options.signal,
+    );
+    const latencyMs = performance.now() - start;
+    return {
+      model: res.model,
+      version: res.version,
+      outputs: decodeOutputs(res.outputs),
+      timings: { queueMs: res.timings?.queueMs ?? 0, execMs: res.timings?.execMs ?? 0, totalMs: res.timings?.totalMs ?? 0 },
+      batchSize: res.batchSize,
+      worker: res.worker,
+      executor: res.executor,
+      latencyMs,
+    };
+  }
+
+  /** Workers, executors and models of the cluster (Admin.ClusterStatus). */
+  async clusterStatus(options: { signal?: AbortSignal } = {}): Promise<ClusterStatus> {
+    return this.unary<ClusterStatusResponse__Output>(
+      (md, co, cb) => this.admin.ClusterStatus({}, md, co, cb),
+      this.opts.defaultDeadlineMs ?? ADMIN_DEADLINE_MS,
+      options.signal,
+    );
+  }
+
+  /** Registered models with their declared inputs and outputs (Admin.ListModels). Refreshes the shape cache. */
+  async listModels(options: { signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
+    const fetched = this.fetchModels(options.signal);
+    this.models = fetched;
+    fetched.catch(() => {
+      if (this.models === fetched) this.models = undefined;
+    });
+    return fetched;
+  }
+
+  /** Closes the channel. Calls made afterwards fail. */
+  close(): void {
+    this.inference.close();
+  }
+
+  private async fetchModels(signal?: AbortSignal): Promise<ModelInfo[]> {
+    const res = await this.unary<ListModelsResponse__Output>(
+      (md, co, cb) => this.admin.ListModels({}, md, co, cb),
+      this.opts.defaultDeadlineMs ?? ADMIN_DEADLINE_MS,
+      signal,
+    );
+    return res.models;
+  }
+
+  private async inputSpecs(model: string, version: number | undefined): Promise<TensorSpec__Output[]> {
+    let info = pickModel(await (this.models ?? this.listModels()), model, version);
+    if (!info) info = pickModel(await this.listModels(), model, version); // registered since we cached?
+    if (!info) {
+      const which = version ? `${model} version ${version}` : model;
+      throw new ModelNotFoundError(grpc.status.NOT_FOUND, `model ${which} is not registered at ${this.address}`, 'not_found');
+    }
+    return info.inputs;
+  }
+
+  private unary<Res>(invoke: UnaryInvoker<Res>, deadlineMs: number | undefined, signal: AbortSignal | undefined): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      const cancelled = (): PunctualClientError =>
+        new PunctualClientError(grpc.status.CANCELLED, 'cancelled by the caller', undefined, undefined, { cause: signal?.reason });
+      if (signal?.aborted) {
+        reject(cancelled());
+        return;
+      }
+      const callOptions: grpc.CallOptions = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
+      const onAbort = (): void => call.cancel();
+      const call = invoke(this.opts.metadata(), callOptions, (err, value) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(signal?.aborted && err.code === grpc.status.CANCELLED ? cancelled() : fromServiceError(err, this.address));
+        else if (value === undefined) reject(new PunctualClientError(grpc.status.INTERNAL, 'empty response'));
+        else resolve(value);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

@@ -1,0 +1,69 @@
+// Options of PunctualClient and of one infer call: the documented public
+// types, and the compiled form the client uses (defaults filled in one place).
+import * as grpc from '@grpc/grpc-js';
+import { InvalidInputError } from './errors.js';
+
+export interface PunctualClientOptions {
+  /** Channel credentials (TLS). @default grpc.credentials.createInsecure() */
+  credentials?: grpc.ChannelCredentials;
+  /** Bearer token, sent on every call as `authorization: Bearer <token>` metadata. */
+  token?: string;
+  /**
+   * Deadline for calls that set none, in ms from the call. The controller takes
+   * the gRPC deadline as the request's SLO when `sloMs` is absent, so leaving
+   * this unset lets the model's default SLO apply. @default none
+   */
+  defaultDeadlineMs?: number;
+  /** Extra grpc-js channel options, merged over the project's defaults. */
+  channelOptions?: grpc.ChannelOptions;
+}
+
+export interface InferOptions {
+  /** Latency objective in ms, measured from arrival at the controller. @default the gRPC deadline, else the model's default SLO */
+  sloMs?: number;
+  /** Model version to pin. @default the newest ready version */
+  version?: number;
+  /** gRPC deadline in ms from now. @default the client's `defaultDeadlineMs` */
+  deadlineMs?: number;
+  /** Cancels the call; it then rejects with a PunctualClientError of status CANCELLED. */
+  signal?: AbortSignal;
+}
+
+export interface CompiledClientOptions {
+  credentials: grpc.ChannelCredentials;
+  metadata: () => grpc.Metadata;
+  defaultDeadlineMs: number | undefined;
+  channelOptions: grpc.ChannelOptions;
+}
+
+function badMs(v: number | undefined): boolean {
+  return v !== undefined && !(Number.isFinite(v) && v > 0);
+}
+
+function invalid(message: string): InvalidInputError {
+  return new InvalidInputError(grpc.status.INVALID_ARGUMENT, message, 'invalid_argument');
+}
+
+export function compileClientOptions(opts: PunctualClientOptions, baseChannelOptions: grpc.ChannelOptions): CompiledClientOptions {
+  if (badMs(opts.defaultDeadlineMs)) throw new RangeError(`defaultDeadlineMs must be a positive number of ms, not ${opts.defaultDeadlineMs}`);
+  const token = opts.token;
+  return {
+    credentials: opts.credentials ?? grpc.credentials.createInsecure(),
+    metadata: () => {
+      const md = new grpc.Metadata();
+      if (token !== undefined && token !== '') md.set('authorization', `Bearer ${token}`);
+      return md;
+    },
+    defaultDeadlineMs: opts.defaultDeadlineMs,
+    channelOptions: { ...baseChannelOptions, 'grpc.primary_user_agent': 'punctual-client', ...opts.channelOptions },
+  };
+}
+
+/** Throws InvalidInputError for options no server would accept. */
+export function checkInferOptions(opts: InferOptions): void {
+  if (badMs(opts.sloMs)) throw invalid(`sloMs must be a positive number of ms, not ${opts.sloMs}`);
+  if (badMs(opts.deadlineMs)) throw invalid(`deadlineMs must be a positive number of ms, not ${opts.deadlineMs}`);
+  if (opts.version !== undefined && !(Number.isInteger(opts.version) && opts.version >= 0)) {
+    throw invalid(`version must be a non-negative integer, not ${opts.version}`);
+  }
+}
