@@ -101,9 +101,12 @@ export class Estimates implements EstimateSource {
     const w = this.execs.get(`${model}|${cls}|${batch}`);
     if (w && w.count > 0) return w.estimate();
     const byClass = this.seeds.get(model);
-    const seeded = byClass?.get(cls)?.get(batch);
+    const own = byClass?.get(cls);
+    const seeded = own?.get(batch);
     if (seeded !== undefined) return seeded;
-    // Another class's figure, else batch 1 scaled linearly (CPU batching is ~linear).
+    // This class's batch 1 scaled linearly (CPU batching is about linear), else
+    // another class's figure, else the default.
+    if (own && batch > 1) return this.exec(model, 1, cls) * batch;
     if (byClass) {
       for (const byBatch of byClass.values()) {
         const v = byBatch.get(batch);

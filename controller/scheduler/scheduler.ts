@@ -115,7 +115,10 @@ export class Scheduler {
       this.executors.delete(id);
       for (const a of e.inflight) {
         this.actionExecutor.delete(a.id);
-        for (const r of a.requests) this.requeue(r);
+        for (const r of a.requests) {
+          r.retried = true;
+          this.requeue(r);
+        }
       }
     }
     if (this.executors.size === 0) {
@@ -208,8 +211,10 @@ export class Scheduler {
   tick(now: number): Decision[] {
     this.detectLost(now);
     this.dropHopeless(now);
-    this.planLoads(now);
+    // Dispatch before planning loads: a load shares the executor's timeline,
+    // and must not push ahead of requests already admitted on resident models.
     this.dispatch(now);
+    this.planLoads(now);
     const out = this.pending;
     this.pending = [];
     return out;
@@ -232,7 +237,8 @@ export class Scheduler {
     }
     for (const m of this.active) {
       const head = m.queue.peek();
-      if (head) t = Math.min(t, head.deadline - this.bestExec(m.key, 1));
+      // Just after the last instant it could still start: dropHopeless acts then.
+      if (head) t = Math.min(t, head.deadline - this.bestExec(m.key, 1) + HOPELESS_EPSILON_MS);
     }
     if (t === Infinity) return undefined;
     return Math.max(t, now);
@@ -500,7 +506,7 @@ export class Scheduler {
     if (this.active.size === 0) return;
     const order = [...this.executors.values()].sort((a, b) => a.freeAt - b.freeAt);
     for (const e of order) {
-      while (this.active.size > 0 && Math.max(now, e.freeAt) < now + this.ahead) {
+      while (this.active.size > 0 && Math.max(now, e.freeAt) <= now + this.ahead) {
         if (!this.dispatchOne(e, now)) break;
       }
     }
@@ -515,7 +521,7 @@ export class Scheduler {
       const m = this.models.get(key);
       if (!m || m.queue.length === 0) continue;
       const start = Math.max(now, e.freeAt, res.readyAt);
-      if (start >= now + this.ahead) continue; // not usable inside the window yet
+      if (start > now + this.ahead) continue; // not usable inside the window yet
       // Drop what cannot make it here, when no other holder can start sooner.
       const e1 = this.est.exec(key, 1, cls);
       let head = m.queue.peek();
@@ -610,6 +616,9 @@ export class Scheduler {
     return n;
   }
 }
+
+/** nextWakeup() names a time just past a request's last possible start, so tick() then drops it. */
+const HOPELESS_EPSILON_MS = 0.001;
 
 function fmt(ms: number): string {
   return Number.isInteger(ms) ? String(ms) : ms.toFixed(1);
