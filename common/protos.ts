@@ -44,8 +44,13 @@ export function protos(): { inference: InferenceProto; admin: AdminProto; worker
   return cache;
 }
 
+const FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
+
 /** gRPC channel options shared by every process: big messages (tensors, model chunks). */
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  // HTTP/2's default 64 KiB flow-control window makes a 600 KB tensor wait
+  // for several WINDOW_UPDATE round trips; a large window sends it at once.
+  'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
   'grpc.max_receive_message_length': 256 * 1024 * 1024,
   'grpc.max_send_message_length': 256 * 1024 * 1024,
   'grpc.keepalive_time_ms': 10_000,
@@ -59,3 +64,17 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.keepalive_permit_without_calls': 1,
   'grpc.http2.min_ping_interval_without_data_ms': 5_000,
 };
+
+/**
+ * A grpc-js server whose HTTP/2 sessions advertise a large receive window
+ * (grpc-js reads `grpc-node.flow_control_window` only on the client side, so
+ * the server's settings are set here before it binds).
+ */
+export function createServer(): grpc.Server {
+  const server = new grpc.Server(SERVER_OPTIONS);
+  const internals = server as unknown as { commonServerOptions?: { settings?: Record<string, unknown> } };
+  if (internals.commonServerOptions) {
+    internals.commonServerOptions.settings = { ...internals.commonServerOptions.settings, initialWindowSize: FLOW_CONTROL_WINDOW, maxFrameSize: 1024 * 1024 };
+  }
+  return server;
+}

@@ -52,6 +52,15 @@ export function validateInputs(model: string, specs: readonly TensorSpec[], inpu
 
 /** Concatenates the i-th input of every request along a new batch axis. */
 export function concatBatch(specs: readonly TensorSpec[], requests: readonly (readonly WireTensor[])[]): WireTensor[] {
+  const only = requests.length === 1 ? requests[0] : undefined;
+  if (only) {
+    // A batch of one needs no copy: same bytes, shape [1, ...item].
+    return specs.map((spec, i) => {
+      const t = only[i];
+      if (!t) throw new Error(`request 0 lacks input ${spec.name}`);
+      return { name: spec.name, dtype: spec.dtype, shape: [1, ...spec.shape], data: t.data };
+    });
+  }
   return specs.map((spec, i) => {
     const itemBytes = elementCount(spec.shape) * bytesPerElement(spec.dtype);
     const data = new Uint8Array(itemBytes * requests.length);

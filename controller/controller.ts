@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { invalidArgument, PunctualError, toServiceError } from '../common/errors.js';
 import { MAX_SLO_MS, serializeModelConfig } from '../common/model-config.js';
-import { protos, SERVER_OPTIONS } from '../common/protos.js';
+import { createServer, protos } from '../common/protos.js';
 import { validateInputs } from '../common/tensor.js';
 import type { InferRequest__Output, InferResponse, WorkerMessage__Output, ControllerMessage } from '../common/wire.js';
 import { profileModel } from '../profiles/profiler.js';
@@ -109,7 +109,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   }
   log.info({ event: 'models_ready', models: registry.all().map((m) => m.key) }, `serving ${registry.size} models`);
 
-  const server = new grpc.Server(SERVER_OPTIONS);
+  const server = createServer();
   const p = protos();
   const startedAt = clock.now();
 

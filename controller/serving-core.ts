@@ -46,6 +46,8 @@ const DROP_STATUS: Record<DropCode, Status> = {
   failed: Status.INTERNAL,
 };
 
+const EARLIEST_MARGIN_MS = 1;
+
 export interface CoreOptions {
   clock: Clock;
   registry: ModelRegistry;
@@ -144,7 +146,14 @@ export class ServingCore {
       this.scheduler.complete(d.actionId, { status: 'failed', message: 'worker gone' }, this.clock.now());
       return;
     }
-    const window = { earliestMs: conn.toWorker(d.earliest), latestMs: conn.toWorker(d.latest), expectedMs: d.expected };
+    // Windows open at dispatch time; the margin keeps the offset's measurement
+    // error from putting `earliest` a hair in the worker's future (it would then
+    // wait for a timer). `latest` is exact: never run late.
+    const window = {
+      earliestMs: conn.toWorker(d.earliest) - EARLIEST_MARGIN_MS,
+      latestMs: conn.toWorker(d.latest),
+      expectedMs: d.expected,
+    };
     if (d.type === 'infer') {
       const model = this.registry.get(d.model);
       const batchInputs: WireTensor[][] = [];

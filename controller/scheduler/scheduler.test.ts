@@ -99,6 +99,15 @@ function accept(s: Scheduler, r: SchedRequest, now = r.arrival): SchedRequest {
   return r;
 }
 
+/** Where the executor's timeline predicts an action starts (windows open at dispatch time). */
+function predictedStart(s: Scheduler, actionId: number): number | undefined {
+  for (const e of s.executors.values()) {
+    const a = e.inflight.find((x) => x.id === actionId);
+    if (a) return a.predictedStart;
+  }
+  return undefined;
+}
+
 /**
  * Completes the given actions as a punctual worker would (each starts at its
  * earliest or when the one before it on that executor ends, and takes what
@@ -177,7 +186,8 @@ describe('Scheduler: batching', () => {
     const second = infers(s.tick(105));
     expect(second).toHaveLength(1);
     expect(ids(second[0]!.requests)).toEqual(ids(loose.slice(1, 5)));
-    expect(second[0]).toMatchObject({ earliest: 114, expected: 18, latest: 1100 - 18 });
+    expect(second[0]).toMatchObject({ earliest: 105, expected: 18, latest: 1100 - 18 });
+    expect(predictedStart(s, second[0]!.actionId)).toBe(114);
     expect(s.queued('a@1')).toBe(2);
   });
 
@@ -190,7 +200,8 @@ describe('Scheduler: batching', () => {
     expect(ids(ds[0]!.requests)).toEqual([rs[0]!.id, rs[1]!.id]);
     expect(ids(ds[1]!.requests)).toEqual([rs[2]!.id]);
     expect(ds[0]).toMatchObject({ earliest: 100, expected: 14 });
-    expect(ds[1]).toMatchObject({ earliest: 114, expected: 12, latest: 1100 - 12 });
+    expect(ds[1]).toMatchObject({ earliest: 100, expected: 12, latest: 1100 - 12 });
+    expect(predictedStart(s, ds[1]!.actionId)).toBe(114);
   });
 
   it('a batch that runs fewer requests per ms than a smaller one is not used', () => {
@@ -199,7 +210,8 @@ describe('Scheduler: batching', () => {
     for (let i = 0; i < 4; i++) accept(s, req('cpu@1', 100, 1000));
     const ds = infers(s.tick(100));
     expect(ds.map((d) => d.requests.length)).toEqual([1, 1, 1]);
-    expect(ds.map((d) => d.earliest)).toEqual([100, 112, 124]);
+    expect(ds.map((d) => d.earliest)).toEqual([100, 100, 100]);
+    expect(ds.map((d) => predictedStart(s, d.actionId))).toEqual([100, 112, 124]);
   });
 
   it('with linear batching cost, the largest batch that fits is used', () => {
@@ -247,7 +259,8 @@ describe('Scheduler: schedule-ahead', () => {
     expect(s.tick(115.9)).toEqual([]);
     const second = infers(s.tick(117));
     expect(second).toHaveLength(1);
-    expect(second[0]).toMatchObject({ earliest: 126, expected: 26 });
+    expect(second[0]).toMatchObject({ earliest: 117, expected: 26 });
+    expect(predictedStart(s, second[0]!.actionId)).toBe(126);
     expect(s.queued('a@1')).toBe(0);
   });
 
@@ -513,8 +526,9 @@ describe('Scheduler: re-anchoring and lost results', () => {
     for (let i = 0; i < 3; i++) accept(s, req('a@1', 100, 1000));
     const [first, second] = infers(s.tick(100));
     expect(first).toMatchObject({ earliest: 100, expected: 14 });
-    expect(second).toMatchObject({ earliest: 114, expected: 12 });
+    expect(second).toMatchObject({ earliest: 100, expected: 12 });
     const e = s.executors.get('w1/0')!;
+    expect(predictedStart(s, second!.actionId)).toBe(114);
     expect(e.freeAt).toBe(126);
     return { s, est, e, first: first!, second: second! };
   }
@@ -531,12 +545,12 @@ describe('Scheduler: re-anchoring and lost results', () => {
     expect(s.submit(req('a@1', 144, 1000), 144)).toEqual({ ok: true, predicted: 156 + 12 });
   });
 
-  it('an early result lets later work start at its own earliest, not before', () => {
+  it('an early result pulls later work forward: windows open at dispatch, so the worker starts it at once', () => {
     const { s, e, first, second } = twoPlanned();
     s.complete(first.actionId, ok(100, 105), 105);
-    expect(e.inflight.map((a) => [a.id, a.predictedStart, a.predictedEnd])).toEqual([[second.actionId, 114, 126]]);
-    expect(e.freeAt).toBe(126);
-    expect(s.submit(req('a@1', 105, 1000), 105)).toEqual({ ok: true, predicted: 126 + 12 });
+    expect(e.inflight.map((a) => [a.id, a.predictedStart, a.predictedEnd])).toEqual([[second.actionId, 105, 117]]);
+    expect(e.freeAt).toBe(117);
+    expect(s.submit(req('a@1', 105, 1000), 105)).toEqual({ ok: true, predicted: 117 + 12 });
   });
 
   it('a lost infer is abandoned at tick: its requests are retried, and its late result is ignored', () => {

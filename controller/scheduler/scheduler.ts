@@ -449,13 +449,15 @@ export class Scheduler {
   private planLoad(e: ExecutorTimeline, key: string, memory: number, now: number): void {
     const expected = this.est.load(key, e.spec.cls);
     const id = this.nextActionId++;
-    const earliest = Math.max(now, e.freeAt);
+    // Windows open at dispatch time: the worker runs its actions in order, so
+    // an executor that finishes early starts the next one at once.
+    const earliest = now;
     const a = e.plan(id, 'load', key, earliest, expected);
     e.loadsInFlight++;
     e.memoryUsed += memory;
     e.models.set(key, { state: 'loading', readyAt: a.predictedEnd, lastUsed: now, memory, inflightInfers: 0 });
     this.actionExecutor.set(id, e);
-    this.pending.push({ type: 'load', actionId: id, executor: e.spec.id, model: key, earliest, latest: earliest + this.loadWindow, expected });
+    this.pending.push({ type: 'load', actionId: id, executor: e.spec.id, model: key, earliest, latest: a.predictedStart + this.loadWindow, expected });
   }
 
   private isIdle(key: string, res: { state: string; inflightInfers: number }): boolean {
@@ -480,8 +482,8 @@ export class Scheduler {
   private planUnload(e: ExecutorTimeline, key: string, now: number, alreadyEvicted = false): void {
     if (!alreadyEvicted) this.evict(e, key);
     const id = this.nextActionId++;
-    const earliest = Math.max(now, e.freeAt);
-    e.plan(id, 'unload', key, earliest, this.unloadMs);
+    const earliest = now;
+    const a = e.plan(id, 'unload', key, earliest, this.unloadMs);
     this.actionExecutor.set(id, e);
     this.pending.push({
       type: 'unload',
@@ -489,7 +491,7 @@ export class Scheduler {
       executor: e.spec.id,
       model: key,
       earliest,
-      latest: earliest + this.loadWindow,
+      latest: a.predictedStart + this.loadWindow,
       expected: this.unloadMs,
     });
   }
@@ -564,7 +566,7 @@ export class Scheduler {
     const requests = m.queue.take(batch);
     if (m.queue.length === 0) this.active.delete(m);
     const id = this.nextActionId++;
-    const a = e.plan(id, 'infer', m.key, chosenStart, expected, requests);
+    const a = e.plan(id, 'infer', m.key, now, expected, requests);
     const res = e.models.get(m.key)!;
     res.inflightInfers++;
     res.lastUsed = a.predictedEnd;
@@ -575,7 +577,7 @@ export class Scheduler {
       executor: e.spec.id,
       model: m.key,
       requests,
-      earliest: chosenStart,
+      earliest: now,
       latest: head.deadline - expected,
       expected,
     });
