@@ -4,19 +4,17 @@
 import * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { createLogger, type Logger } from '../common/log.js';
-import { invalidArgument, PunctualError, toServiceError } from '../common/errors.js';
-import { MAX_SLO_MS, serializeModelConfig } from '../common/model-config.js';
+import { serializeModelConfig } from '../common/model-config.js';
 import { createServer, protos } from '../common/protos.js';
-import { validateInputs } from '../common/tensor.js';
-import type { InferRequest__Output, InferResponse, WorkerMessage__Output, ControllerMessage } from '../common/wire.js';
 import { profileModel } from '../profiles/profiler.js';
-import { buildClusterStatus, buildModelInfo } from './admin-status.js';
 import { Estimates } from './estimates.js';
 import { checkSignature, outputsOf } from './model-check.js';
 import { ModelRegistry } from './model-registry.js';
 import { loadRepository, saveConfig, saveProfile, type RepoModel } from './model-repository.js';
 import { ServingCore } from './serving-core.js';
-import { WorkerConnection } from './worker-connection.js';
+import { adminService } from './services/admin-service.js';
+import { inferenceService } from './services/inference-service.js';
+import { workerService } from './services/worker-service.js';
 
 export interface ControllerOptions {
   /** Port for clients and workers; 0 picks a free one. @default 7000 */
@@ -75,19 +73,6 @@ async function prepareModel(m: RepoModel, opts: ControllerOptions, log: Logger):
   }
 }
 
-/** The SLO of a request: its own slo_ms, else the gRPC deadline, else the model's default. */
-export function resolveSlo(req: InferRequest__Output, deadline: grpc.Deadline, defaultSloMs: number): number {
-  const remaining = deadline instanceof Date ? deadline.getTime() - Date.now() : deadline === Infinity ? Infinity : deadline - Date.now();
-  if (req.sloMs !== undefined && req.sloMs !== null && req._sloMs === 'sloMs') {
-    const slo = req.sloMs;
-    if (!Number.isFinite(slo) || slo <= 0) throw invalidArgument(`slo_ms must be a positive number of milliseconds, got ${slo}`);
-    if (slo > MAX_SLO_MS) throw invalidArgument(`slo_ms ${slo} is absurd: at most ${MAX_SLO_MS} ms (one hour) is accepted`);
-    return Math.min(slo, remaining);
-  }
-  if (Number.isFinite(remaining)) return Math.max(0.001, remaining);
-  return defaultSloMs;
-}
-
 export async function startController(opts: ControllerOptions): Promise<ControllerHandle> {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? createLogger('controller', opts.logLevel);
@@ -113,94 +98,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const p = protos();
   const startedAt = clock.now();
 
-  server.addService(p.inference.punctual.v1.Inference.service, {
-    Infer: (call: grpc.ServerUnaryCall<InferRequest__Output, InferResponse>, callback: grpc.sendUnaryData<InferResponse>) => {
-      const arrival = clock.now();
-      try {
-        const req = call.request;
-        const model = registry.resolve(req.model, req.version);
-        const slo = resolveSlo(req, call.getDeadline(), model.config.defaultSloMs);
-        const inputs = validateInputs(
-          model.config.name,
-          model.config.inputs,
-          req.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })),
-        );
-        core.submit(model, inputs, slo, arrival).then(
-          (a) =>
-            callback(null, {
-              model: model.config.name,
-              version: model.config.version,
-              outputs: a.outputs,
-              timings: { queueMs: a.queueMs, execMs: a.execMs, totalMs: a.totalMs },
-              batchSize: a.batchSize,
-              worker: a.worker,
-              executor: a.executor,
-            }),
-          (err: unknown) => callback(toServiceError(err)),
-        );
-      } catch (err) {
-        if (!(err instanceof PunctualError)) log.error({ err }, 'unexpected error in Infer');
-        callback(toServiceError(err));
-      }
-    },
-  });
-
-  server.addService(p.admin.punctual.v1.Admin.service, {
-    ClusterStatus: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      callback(null, buildClusterStatus(core, estimates, clock.now(), startedAt));
-    },
-    ListModels: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      callback(null, { models: registry.all().map((m) => buildModelInfo(m, core, estimates)) });
-    },
-  });
-
-  let nextWorker = 1;
-  const pingInterval = opts.pingIntervalMs ?? 1000;
-  server.addService(p.worker.punctual.v1.WorkerControl.service, {
-    Connect: (stream: grpc.ServerDuplexStream<WorkerMessage__Output, ControllerMessage>) => {
-      let conn: WorkerConnection | undefined;
-      let pinger: NodeJS.Timeout | undefined;
-      const leave = () => {
-        if (pinger) clearInterval(pinger);
-        if (conn) core.removeWorker(conn);
-        conn?.close();
-      };
-      stream.on('data', (msg: WorkerMessage__Output) => {
-        if (msg.hello) {
-          if (conn) return;
-          const hello = msg.hello;
-          const c = new WorkerConnection(`w${nextWorker++}`, hello.name, stream, hello.executors, hello.cachedModels, clock);
-          conn = c;
-          c.send({ welcome: { workerId: c.id, controllerMs: clock.now() } });
-          for (let i = 0; i < 5; i++) c.ping();
-          pinger = setInterval(() => c.ping(), pingInterval);
-          pinger.unref();
-          // Every model's bytes reach the worker once, before its executors take work.
-          (async () => {
-            for (const m of registry.all()) await c.ensureBytes(m.key, m.bytes, m.sha256);
-            if (!c.closed) core.addWorker(c);
-          })().catch((err: unknown) => {
-            log.warn({ event: 'worker_setup_failed', worker: c.name, err: String(err) }, 'worker setup failed');
-            stream.end();
-          });
-        } else if (!conn) {
-          log.warn({ event: 'protocol_error' }, 'worker sent a message before hello');
-        } else if (msg.result) {
-          core.onResult(conn, msg.result);
-        } else if (msg.pong) {
-          conn.onPong(msg.pong.controllerMs, msg.pong.workerMs);
-        } else if (msg.bytesAck) {
-          conn.onBytesAck(msg.bytesAck.modelKey, msg.bytesAck.ok, msg.bytesAck.message);
-        }
-      });
-      stream.on('end', () => {
-        leave();
-        stream.end();
-      });
-      stream.on('error', leave);
-      stream.on('close', leave);
-    },
-  });
+  server.addService(p.inference.punctual.v1.Inference.service, inferenceService(core, clock, log));
+  server.addService(p.admin.punctual.v1.Admin.service, adminService(core, estimates, clock, startedAt));
+  server.addService(p.worker.punctual.v1.WorkerControl.service, workerService(core, clock, log, { pingIntervalMs: opts.pingIntervalMs ?? 1000 }));
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${opts.host ?? '0.0.0.0'}:${opts.port ?? 7000}`, grpc.ServerCredentials.createInsecure(), (err, port) =>

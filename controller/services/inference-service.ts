@@ -1,0 +1,57 @@
+// punctual.v1.Inference: validates a request (model, inputs, SLO), hands it
+// to the serving core, and answers with outputs and server-side timings.
+import type * as grpc from '@grpc/grpc-js';
+import type { Clock } from '../../common/clock.js';
+import { invalidArgument, PunctualError, toServiceError } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import { MAX_SLO_MS } from '../../common/model-config.js';
+import { validateInputs } from '../../common/tensor.js';
+import type { InferenceHandlers, InferRequest__Output, InferResponse } from '../../common/wire.js';
+import type { ServingCore } from '../serving-core.js';
+
+/** The SLO of a request: its own slo_ms, else the gRPC deadline, else the model's default. */
+export function resolveSlo(req: InferRequest__Output, deadline: grpc.Deadline, defaultSloMs: number): number {
+  const remaining = deadline instanceof Date ? deadline.getTime() - Date.now() : deadline === Infinity ? Infinity : deadline - Date.now();
+  if (req._sloMs === 'sloMs' && req.sloMs !== undefined) {
+    const slo = req.sloMs;
+    if (!Number.isFinite(slo) || slo <= 0) throw invalidArgument(`slo_ms must be a positive number of milliseconds, got ${slo}`);
+    if (slo > MAX_SLO_MS) throw invalidArgument(`slo_ms ${slo} is absurd: at most ${MAX_SLO_MS} ms (one hour) is accepted`);
+    return Math.min(slo, remaining);
+  }
+  if (Number.isFinite(remaining)) return Math.max(0.001, remaining);
+  return defaultSloMs;
+}
+
+export function inferenceService(core: ServingCore, clock: Clock, log: Logger): InferenceHandlers {
+  return {
+    Infer: (call: grpc.ServerUnaryCall<InferRequest__Output, InferResponse>, callback: grpc.sendUnaryData<InferResponse>) => {
+      const arrival = clock.now();
+      try {
+        const req = call.request;
+        const model = core.registry.resolve(req.model, req.version);
+        const slo = resolveSlo(req, call.getDeadline(), model.config.defaultSloMs);
+        const inputs = validateInputs(
+          model.config.name,
+          model.config.inputs,
+          req.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })),
+        );
+        core.submit(model, inputs, slo, arrival).then(
+          (a) =>
+            callback(null, {
+              model: model.config.name,
+              version: model.config.version,
+              outputs: a.outputs,
+              timings: { queueMs: a.queueMs, execMs: a.execMs, totalMs: a.totalMs },
+              batchSize: a.batchSize,
+              worker: a.worker,
+              executor: a.executor,
+            }),
+          (err: unknown) => callback(toServiceError(err)),
+        );
+      } catch (err) {
+        if (!(err instanceof PunctualError)) log.error({ err }, 'unexpected error in Infer');
+        callback(toServiceError(err));
+      }
+    },
+  };
+}
