@@ -2,7 +2,7 @@
 // on a device, run a batch, describe a model's inputs and outputs. Used by the
 // executor threads and by the profiler (both run inside worker_threads).
 import ort from 'onnxruntime-node';
-import type { DType } from '../common/dtype.js';
+import { typedView, type DType } from '../common/dtype.js';
 import type { WireTensor } from '../common/tensor.js';
 
 export type Device = 'cpu' | 'emulated' | `cuda:${number}`;
@@ -59,21 +59,7 @@ const ORT_TYPES: Partial<Record<DType, ort.Tensor.Type>> = {
 function toOrt(t: WireTensor): ort.Tensor {
   const type = ORT_TYPES[t.dtype as DType];
   if (!type) throw new Error(`dtype ${t.dtype} is not supported by onnxruntime`);
-  const b = t.data.byteOffset % 8 === 0 ? t.data : new Uint8Array(t.data);
-  let data: ort.Tensor.DataType;
-  switch (type) {
-    case 'float32': data = new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); break;
-    case 'float64': data = new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8); break;
-    case 'int8': data = new Int8Array(b.buffer, b.byteOffset, b.byteLength); break;
-    case 'int16': data = new Int16Array(b.buffer, b.byteOffset, b.byteLength / 2); break;
-    case 'int32': data = new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4); break;
-    case 'int64': data = new BigInt64Array(b.buffer, b.byteOffset, b.byteLength / 8); break;
-    case 'uint16': case 'float16': data = new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2); break;
-    case 'uint32': data = new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4); break;
-    case 'uint64': data = new BigUint64Array(b.buffer, b.byteOffset, b.byteLength / 8); break;
-    default: data = new Uint8Array(b.buffer, b.byteOffset, b.byteLength); break;
-  }
-  return new ort.Tensor(type, data, t.shape);
+  return new ort.Tensor(type, typedView(t.dtype as DType, t.data) as ort.Tensor.DataType, t.shape);
 }
 
 function fromOrt(name: string, t: ort.Tensor): WireTensor {
