@@ -1,7 +1,10 @@
 // What every command is handed: where to write, the environment, the global
 // options, and the exit code it settles on. Commands never touch
 // process.stdout or process.exit themselves, so tests can run them in-process.
+import fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';
+import type { PunctualClientOptions } from '../client/options.js';
 
 export interface OutStream {
   write(s: string): unknown;
@@ -12,6 +15,8 @@ export interface CliIo {
   stdout: OutStream;
   stderr: OutStream;
   env: Record<string, string | undefined>;
+  /** Where punctual.config.json is looked for. @default process.cwd() */
+  cwd?: string;
 }
 
 export function processIo(): CliIo {
@@ -23,6 +28,8 @@ export interface GlobalOptions {
   /** Controller address, host:port. */
   controller: string;
   token?: string;
+  /** CA certificate file (PEM) of a TLS controller. */
+  tlsCa?: string;
   json: boolean;
 }
 
@@ -35,7 +42,15 @@ export interface CliContext {
 /** The global options as seen from a (sub)command. */
 export function globalsOf(cmd: Command): GlobalOptions {
   const o = cmd.optsWithGlobals<Partial<GlobalOptions>>();
-  return { controller: o.controller ?? '127.0.0.1:7000', token: o.token || undefined, json: o.json === true };
+  return { controller: o.controller ?? '127.0.0.1:7000', token: o.token || undefined, tlsCa: o.tlsCa || undefined, json: o.json === true };
+}
+
+/** Client options from the global options: the token, and TLS when a CA is given. */
+export function clientOptions(g: GlobalOptions): PunctualClientOptions {
+  return {
+    ...(g.token ? { token: g.token } : {}),
+    ...(g.tlsCa ? { credentials: grpc.credentials.createSsl(fs.readFileSync(g.tlsCa)) } : {}),
+  };
 }
 
 /** Colour and progress only for a terminal, never in --json mode. */

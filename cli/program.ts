@@ -4,8 +4,11 @@
 // process.exit, so tests drive it in-process with captured output.
 import { Command, CommanderError, Option } from 'commander';
 import { parseAddress } from './args.js';
+import { readCliConfig } from './config-file.js';
 import { registerController } from './commands/controller.js';
 import { registerInfer } from './commands/infer.js';
+import { registerModels } from './commands/models.js';
+import { registerProfile } from './commands/profile.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
 import { registerWorker } from './commands/worker.js';
@@ -16,6 +19,7 @@ export const USAGE_ERROR = 2;
 
 export function buildProgram(ctx: CliContext): Command {
   const { io } = ctx;
+  const file = readCliConfig(io.cwd ?? process.cwd());
   const program = new Command('punctual')
     .description('Punctual: model serving with predictable latency')
     .exitOverride()
@@ -24,15 +28,18 @@ export function buildProgram(ctx: CliContext): Command {
     .addOption(
       new Option('--controller <host:port>', 'controller address (env PUNCTUAL_CONTROLLER)')
         .argParser(parseAddress)
-        .default(io.env.PUNCTUAL_CONTROLLER || '127.0.0.1:7000'),
+        .default(io.env.PUNCTUAL_CONTROLLER || file.controller || '127.0.0.1:7000'),
     )
-    .addOption(new Option('--token <token>', 'bearer token (env PUNCTUAL_TOKEN)').default(io.env.PUNCTUAL_TOKEN, 'env PUNCTUAL_TOKEN'))
+    .addOption(new Option('--token <token>', 'bearer token (env PUNCTUAL_TOKEN)').default(io.env.PUNCTUAL_TOKEN || file.token, 'env PUNCTUAL_TOKEN'))
+    .addOption(new Option('--tls-ca <file>', 'CA certificate (PEM) of a TLS controller (env PUNCTUAL_TLS_CA)').default(io.env.PUNCTUAL_TLS_CA || file.tlsCa))
     .option('--json', 'machine-readable output', false);
   registerUp(program, ctx);
   registerController(program, ctx);
   registerWorker(program, ctx);
   registerStatus(program, ctx);
   registerInfer(program, ctx);
+  registerModels(program, ctx);
+  registerProfile(program, ctx);
   return program;
 }
 

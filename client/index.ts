@@ -23,3 +23,4 @@ export {
 } from './errors.js';
 export type { DType, TypedArray } from '../common/dtype.js';
 export { Status } from '../common/errors.js';
+export { PunctualAdmin, type ProfileOptions, type RegisterOptions } from './admin.js';

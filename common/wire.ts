@@ -29,3 +29,16 @@ export type { ResultStatus__Output } from '../protos/generated/punctual/v1/Resul
 export type { InferenceHandlers } from '../protos/generated/punctual/v1/Inference.js';
 export type { AdminHandlers } from '../protos/generated/punctual/v1/Admin.js';
 export type { WorkerControlHandlers } from '../protos/generated/punctual/v1/WorkerControl.js';
+// Admin: registration, versions, profiles (issue 3).
+export type { RegisterModelRequest, RegisterModelRequest__Output } from '../protos/generated/punctual/v1/RegisterModelRequest.js';
+export type { RegisterMetadata, RegisterMetadata__Output } from '../protos/generated/punctual/v1/RegisterMetadata.js';
+export type { RegisterModelResponse, RegisterModelResponse__Output } from '../protos/generated/punctual/v1/RegisterModelResponse.js';
+export type { InputDeclaration, InputDeclaration__Output } from '../protos/generated/punctual/v1/InputDeclaration.js';
+export type { UnregisterModelRequest, UnregisterModelRequest__Output } from '../protos/generated/punctual/v1/UnregisterModelRequest.js';
+export type { UnregisterModelResponse, UnregisterModelResponse__Output } from '../protos/generated/punctual/v1/UnregisterModelResponse.js';
+export type { DescribeModelRequest, DescribeModelRequest__Output } from '../protos/generated/punctual/v1/DescribeModelRequest.js';
+export type { DescribeModelResponse, DescribeModelResponse__Output } from '../protos/generated/punctual/v1/DescribeModelResponse.js';
+export type { ModelVersionInfo, ModelVersionInfo__Output } from '../protos/generated/punctual/v1/ModelVersionInfo.js';
+export type { ProfileInfo, ProfileInfo__Output } from '../protos/generated/punctual/v1/ProfileInfo.js';
+export type { ProfileModelRequest, ProfileModelRequest__Output } from '../protos/generated/punctual/v1/ProfileModelRequest.js';
+export type { ProfileModelResponse, ProfileModelResponse__Output } from '../protos/generated/punctual/v1/ProfileModelResponse.js';

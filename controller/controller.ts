@@ -1,22 +1,26 @@
 // The controller process: reads the model repository (profiling models on
 // first sight), then serves punctual.v1.Inference and Admin to clients and
 // WorkerControl to workers, all on one port.
+import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { serializeModelConfig } from '../common/model-config.js';
 import { createServer, protos } from '../common/protos.js';
 import { profileModel } from '../profiles/profiler.js';
+import { Authorizer, guardService, type TokenOptions } from './auth.js';
 import { Estimates } from './estimates.js';
 import { checkSignature, outputsOf } from './model-check.js';
+import { ModelAdmin } from './model-admin.js';
 import { ModelRegistry } from './model-registry.js';
 import { loadRepository, saveConfig, saveProfile, type RepoModel } from './model-repository.js';
+import { cleanStaleFolders } from './repository-writer.js';
 import { ServingCore } from './serving-core.js';
 import { adminService } from './services/admin-service.js';
 import { inferenceService } from './services/inference-service.js';
 import { workerService } from './services/worker-service.js';
 
-export interface ControllerOptions {
+export interface ControllerOptions extends TokenOptions {
   /** Port for clients and workers; 0 picks a free one. @default 7000 */
   port?: number;
   /** @default '0.0.0.0' */
@@ -35,6 +39,18 @@ export interface ControllerOptions {
   /** @default PUNCTUAL_LOG_LEVEL or 'info' */
   logLevel?: string;
   logger?: Logger;
+  /** Largest model file Admin.RegisterModel accepts, bytes. @default 1 GiB */
+  maxModelBytes?: number;
+  /** TLS for the listener: PEM certificate chain and private key files. @default plaintext */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+}
+
+/** Plaintext, or TLS from PEM files. */
+function serverCredentials(opts: ControllerOptions): grpc.ServerCredentials {
+  if (!opts.tlsCertFile && !opts.tlsKeyFile) return grpc.ServerCredentials.createInsecure();
+  if (!opts.tlsCertFile || !opts.tlsKeyFile) throw new Error('TLS needs both a certificate (--tls-cert) and a key (--tls-key)');
+  return grpc.ServerCredentials.createSsl(null, [{ cert_chain: fs.readFileSync(opts.tlsCertFile), private_key: fs.readFileSync(opts.tlsKeyFile) }], false);
 }
 
 export interface ControllerHandle {
@@ -80,6 +96,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const registry = new ModelRegistry();
   const core = new ServingCore({ clock, registry, estimates, log, scheduleAheadMs: opts.scheduleAheadMs, lostAfterMs: opts.lostAfterMs });
 
+  for (const p of await cleanStaleFolders(opts.repoDir)) log.warn({ event: 'stale_folder_removed', path: p }, `removed ${p} (left by an interrupted change)`);
   const { models, problems } = await loadRepository(opts.repoDir);
   for (const p of problems) log.warn({ event: 'repository_problem', path: p.path, problem: p.message }, `skipped ${p.path}: ${p.message}`);
   for (const m of models) {
@@ -98,12 +115,23 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const p = protos();
   const startedAt = clock.now();
 
-  server.addService(p.inference.punctual.v1.Inference.service, inferenceService(core, clock, log));
-  server.addService(p.admin.punctual.v1.Admin.service, adminService(core, estimates, clock, startedAt));
-  server.addService(p.worker.punctual.v1.WorkerControl.service, workerService(core, clock, log, { pingIntervalMs: opts.pingIntervalMs ?? 1000 }));
+  const auth = new Authorizer(opts);
+  const inferenceDef = p.inference.punctual.v1.Inference.service;
+  server.addService(inferenceDef, guardService(inferenceDef, inferenceService(core, clock, log), () => 'infer', auth));
+  const modelAdmin = new ModelAdmin(core, estimates, clock, log, { repoDir: opts.repoDir, profileIterations: opts.profileIterations });
+  const adminHandlers = adminService(core, estimates, clock, startedAt, {
+    modelAdmin,
+    maxModelBytes: opts.maxModelBytes ?? 2 ** 30,
+    profileIterations: opts.profileIterations ?? 20,
+    log,
+  });
+  const adminDef = p.admin.punctual.v1.Admin.service;
+  server.addService(adminDef, guardService(adminDef, adminHandlers, (m) => (m === 'ListModels' ? 'read' : 'admin'), auth));
+  const workerDef = p.worker.punctual.v1.WorkerControl.service;
+  server.addService(workerDef, guardService(workerDef, workerService(core, clock, log, { pingIntervalMs: opts.pingIntervalMs ?? 1000 }), () => 'worker', auth));
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${opts.host ?? '0.0.0.0'}:${opts.port ?? 7000}`, grpc.ServerCredentials.createInsecure(), (err, port) =>
+    server.bindAsync(`${opts.host ?? '0.0.0.0'}:${opts.port ?? 7000}`, serverCredentials(opts), (err, port) =>
       err ? reject(err) : resolve(port),
     );
   });

@@ -28,6 +28,22 @@ export class ModelRegistry {
     return served;
   }
 
+  /** Stops resolving a version; new requests for it get NOT_FOUND. */
+  remove(key: string): ServedModel | undefined {
+    const m = this.byKey.get(key);
+    if (!m) return undefined;
+    this.byKey.delete(key);
+    const list = (this.byName.get(m.config.name) ?? []).filter((x) => x.key !== key);
+    if (list.length > 0) this.byName.set(m.config.name, list);
+    else this.byName.delete(m.config.name);
+    return m;
+  }
+
+  /** Every served version of a name, oldest first. */
+  versions(name: string): ServedModel[] {
+    return [...(this.byName.get(name) ?? [])];
+  }
+
   get(key: string): ServedModel | undefined {
     return this.byKey.get(key);
   }

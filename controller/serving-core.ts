@@ -268,6 +268,13 @@ export class ServingCore {
     for (const id of [...this.pending.keys()]) this.answerError(id, unavailable('controller is shutting down'));
   }
 
+  /** Requests of one model version accepted and not yet answered (queued or running). */
+  pendingFor(key: string): number {
+    let n = 0;
+    for (const p of this.pending.values()) if (p.model.key === key) n++;
+    return n;
+  }
+
   get inFlight(): number {
     return this.pending.size;
   }

@@ -108,6 +108,12 @@ export class WorkerConnection {
     else w.reject(new Error(`worker ${this.name} could not take the bytes of ${key}: ${message}`));
   }
 
+  /** Tells the worker to drop a model's bytes (the model was removed). */
+  forget(key: string): void {
+    this.cached.delete(key);
+    this.send({ forgetModel: { modelKey: key } });
+  }
+
   close(): void {
     this.closed = true;
     for (const [key, w] of this.bytesWaiters) w.reject(new Error(`worker ${this.name} left before taking ${key}`));

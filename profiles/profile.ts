@@ -27,6 +27,16 @@ export interface ModelProfile {
   host: string;
   memoryBytes: number;
   classes: Record<string, ClassProfile>;
+  /** Batch-1 latency per intra-op thread count (`punctual profile`). */
+  threadTrials?: ThreadTrial[];
+  /** The thread count with the lowest batch-1 p99: the most predictable setting. */
+  bestThreads?: number;
+}
+
+export interface ThreadTrial {
+  threads: number;
+  p50Ms: number;
+  p99Ms: number;
 }
 
 export function parseProfile(raw: unknown): ModelProfile | undefined {

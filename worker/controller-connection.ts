@@ -23,6 +23,10 @@ export interface ControllerConnectionOptions {
   log: (line: string) => void;
   /** @default Math.random */
   random?: () => number;
+  /** Sent as `authorization: Bearer <token>` when the controller requires one. */
+  token?: string;
+  /** @default plaintext */
+  credentials?: grpc.ChannelCredentials;
 }
 
 /** How long close() waits for the controller to end its side after ours. */
@@ -37,7 +41,7 @@ export class ControllerConnection {
 
   constructor(private readonly opts: ControllerConnectionOptions) {
     const { WorkerControl } = protos().worker.punctual.v1;
-    this.client = new WorkerControl(opts.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.client = new WorkerControl(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   }
 
   /** Opens the first stream. */
@@ -79,7 +83,9 @@ export class ControllerConnection {
 
   private dial(): void {
     if (this.closed) return;
-    const stream = this.client.Connect();
+    const metadata = new grpc.Metadata();
+    if (this.opts.token) metadata.set('authorization', `Bearer ${this.opts.token}`);
+    const stream = this.client.Connect(metadata);
     this.stream = stream;
     let lost = false;
     const onLost = (reason: string): void => {

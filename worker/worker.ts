@@ -3,6 +3,7 @@
 // model bytes, answers pings, and routes each action to its executor, which
 // runs it inside its window and reports measured timings. It decides nothing.
 import os from 'node:os';
+import * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../common/clock.js';
 import type { ControllerMessage__Output } from '../common/wire.js';
 import { ControllerConnection } from './controller-connection.js';
@@ -28,6 +29,10 @@ export interface WorkerOptions {
   reconnect?: boolean;
   /** Where the worker's few log lines go. @default one line each to stderr */
   log?: (line: string) => void;
+  /** Token for the controller's worker stream (its worker or admin token). */
+  token?: string;
+  /** TLS to the controller: the CA certificate (PEM) that signed its certificate. @default plaintext */
+  tlsCa?: Buffer;
 }
 
 export interface WorkerHandle {
@@ -109,6 +114,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const connection = new ControllerConnection({
     address: opts.controller,
     reconnect: opts.reconnect,
+    ...(options.token ? { token: options.token } : {}),
+    ...(options.tlsCa ? { credentials: grpc.credentials.createSsl(options.tlsCa) } : {}),
     log,
     onMessage,
     hello: () => ({

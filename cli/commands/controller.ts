@@ -3,7 +3,7 @@
 // and scripts parse it) and a line for people on stderr.
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parsePort } from '../args.js';
+import { parseMemorySize, parsePort } from '../args.js';
 import type { CliContext } from '../context.js';
 import { untilStopped } from '../shutdown.js';
 
@@ -14,6 +14,35 @@ interface ControllerFlags {
   scheduleAheadMs: number;
   profileIterations: number;
   logLevel?: string;
+  adminToken?: string;
+  inferToken?: string;
+  workerToken?: string;
+  maxModelBytes: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** Token and TLS flags, shared with `up`. Tokens default from the environment, so they need not appear in ps. */
+export function addSecurityFlags(cmd: Command, env: Record<string, string | undefined>): Command {
+  return cmd
+    .addOption(new Option('--admin-token <token>', 'token Admin calls must carry (env PUNCTUAL_ADMIN_TOKEN)').default(env.PUNCTUAL_ADMIN_TOKEN || undefined, 'env'))
+    .addOption(new Option('--infer-token <token>', 'token inference must carry; unset: open (env PUNCTUAL_INFER_TOKEN)').default(env.PUNCTUAL_INFER_TOKEN || undefined, 'env'))
+    .addOption(new Option('--worker-token <token>', 'token workers must carry; the admin token works too (env PUNCTUAL_WORKER_TOKEN)').default(env.PUNCTUAL_WORKER_TOKEN || undefined, 'env'))
+    .addOption(new Option('--max-model-bytes <size>', 'largest model file a registration may upload').argParser(parseMemorySize).default(2 ** 30, '1GiB'))
+    .option('--tls-cert <file>', 'TLS certificate chain (PEM) for the listener')
+    .option('--tls-key <file>', 'TLS private key (PEM) for the listener');
+}
+
+/** The ControllerOptions the security flags map onto. */
+export function securityOptions(f: Pick<ControllerFlags, 'adminToken' | 'inferToken' | 'workerToken' | 'maxModelBytes' | 'tlsCert' | 'tlsKey'>) {
+  return {
+    ...(f.adminToken ? { adminToken: f.adminToken } : {}),
+    ...(f.inferToken ? { inferToken: f.inferToken } : {}),
+    ...(f.workerToken ? { workerToken: f.workerToken } : {}),
+    maxModelBytes: f.maxModelBytes,
+    ...(f.tlsCert ? { tlsCertFile: path.resolve(f.tlsCert) } : {}),
+    ...(f.tlsKey ? { tlsKeyFile: path.resolve(f.tlsKey) } : {}),
+  };
 }
 
 function positiveNumber(name: string): (v: string) => number {
@@ -25,7 +54,7 @@ function positiveNumber(name: string): (v: string) => number {
 }
 
 export function registerController(program: Command, ctx: CliContext): void {
-  program
+  const cmd = program
     .command('controller')
     .description('run the controller (scheduler, admission control, model registry) in this process')
     .addOption(new Option('--port <port>', 'port for clients and workers (0 picks a free one)').argParser(parsePort).default(7000))
@@ -37,7 +66,8 @@ export function registerController(program: Command, ctx: CliContext): void {
         .argParser(positiveNumber('--profile-iterations'))
         .default(20),
     )
-    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']));
+  addSecurityFlags(cmd, ctx.io.env)
     .action(async (flags: ControllerFlags) => {
       const { startController } = await import('../../controller/controller.js');
       const repoDir = path.resolve(flags.repo);
@@ -48,6 +78,7 @@ export function registerController(program: Command, ctx: CliContext): void {
         scheduleAheadMs: flags.scheduleAheadMs,
         profileIterations: flags.profileIterations,
         logLevel: flags.logLevel,
+        ...securityOptions(flags),
       });
       ctx.io.stdout.write(JSON.stringify({ event: 'listening', port: handle.port }) + '\n');
       ctx.io.stderr.write(`punctual controller listening on ${flags.host}:${handle.port} (repository ${repoDir}); Ctrl-C stops it\n`);

@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { PunctualClient, type InferResult } from '../../client/client.js';
 import { ModelNotFoundError } from '../../client/errors.js';
 import { integerIn, parseMs } from '../args.js';
-import { globalsOf, interactive, type CliContext } from '../context.js';
+import { clientOptions, globalsOf, interactive, type CliContext } from '../context.js';
 import { buildInferReport, inferExitCode, renderInferHuman, type RequestOutcome } from '../infer-report.js';
 import { randomInputs } from '../random-input.js';
 
@@ -32,7 +32,7 @@ export function registerInfer(program: Command, ctx: CliContext): void {
     .addOption(new Option('--version <v>', 'pin a model version (default: newest)').argParser(integerIn(1, Number.MAX_SAFE_INTEGER)))
     .action(async (model: string, flags: InferFlags, cmd: Command) => {
       const g = globalsOf(cmd);
-      const client = new PunctualClient(g.controller, { token: g.token });
+      const client = new PunctualClient(g.controller, clientOptions(g));
       try {
         const models = await client.listModels();
         const candidates = models.filter((m) => m.name === model && (flags.version === undefined || m.version === flags.version));

@@ -1,7 +1,7 @@
 // `punctual status`: Admin.ClusterStatus as a readable table, or as JSON.
 import type { Command } from 'commander';
 import { PunctualClient } from '../../client/client.js';
-import { globalsOf, interactive, type CliContext } from '../context.js';
+import { clientOptions, globalsOf, interactive, type CliContext } from '../context.js';
 import { renderStatusHuman } from '../status-view.js';
 
 export function registerStatus(program: Command, ctx: CliContext): void {
@@ -10,7 +10,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .description('workers, executors and models of the cluster')
     .action(async (_flags: object, cmd: Command) => {
       const g = globalsOf(cmd);
-      const client = new PunctualClient(g.controller, { token: g.token });
+      const client = new PunctualClient(g.controller, clientOptions(g));
       try {
         const st = await client.clusterStatus();
         ctx.io.stdout.write(

@@ -10,12 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { PunctualClient, type ClusterStatus, type ModelInfo } from '../../client/client.js';
 import { integerIn, parsePort } from '../args.js';
-import { globalsOf, interactive, type CliContext, type GlobalOptions } from '../context.js';
+import { clientOptions, globalsOf, interactive, type CliContext, type GlobalOptions } from '../context.js';
 import { formatMs, formatShape } from '../format.js';
 import { progressBar } from '../progress.js';
 import { untilStopped } from '../shutdown.js';
 import { WorkerSupervisor } from '../supervisor.js';
 import { addWorkerFlags, describeWorker, type WorkerFlags } from './worker.js';
+import { addSecurityFlags, securityOptions } from './controller.js';
 
 interface UpFlags extends WorkerFlags {
   port: number;
@@ -23,6 +24,12 @@ interface UpFlags extends WorkerFlags {
   workers: number;
   repo: string;
   connectTimeout: number;
+  adminToken?: string;
+  inferToken?: string;
+  workerToken?: string;
+  maxModelBytes: number;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** The compiled CLI entry, which the workers run. */
@@ -109,7 +116,7 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext): Promise<vo
   let interrupted = false;
   if (!g.json) stderr.write('Starting the controller (it profiles models it has not seen before) …\n');
   const { startController } = await import('../../controller/controller.js');
-  const controller = await startController({ port: flags.port, host: flags.host, repoDir });
+  const controller = await startController({ port: flags.port, host: flags.host, repoDir, ...securityOptions(flags) });
   const dialHost = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
   const address = `${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${controller.port}`;
   if (g.json) stdout.write(JSON.stringify({ event: 'listening', port: controller.port }) + '\n');
@@ -119,10 +126,16 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext): Promise<vo
     count: flags.workers,
     // Own process group: a terminal's Ctrl-C reaches only `up`, which stops the
     // workers itself. The IPC channel tells a worker when `up` is gone.
-    spawn: (i) => spawn(process.execPath, workerArgs(address, flags, i), { stdio: ['ignore', 2, 'inherit', 'ipc'], detached: true }),
+    // The worker's token travels in its environment, not on its command line.
+    spawn: (i) =>
+      spawn(process.execPath, workerArgs(address, flags, i), {
+        stdio: ['ignore', 2, 'inherit', 'ipc'],
+        detached: true,
+        env: { ...process.env, PUNCTUAL_TOKEN: flags.workerToken ?? flags.adminToken ?? '', PUNCTUAL_TLS_CA: g.tlsCa ?? '' },
+      }),
     log: (line) => stderr.write(`${line}\n`),
   });
-  const client = new PunctualClient(address, { token: g.token });
+  const client = new PunctualClient(address, { ...clientOptions(g), ...(flags.adminToken ? { token: flags.adminToken } : {}) });
   const shutdown = async (): Promise<void> => {
     await supervisor.stop();
     client.close();
@@ -179,5 +192,5 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .addOption(new Option('--workers <n>', 'local worker processes').argParser(integerIn(1, 64)).default(1))
     .option('--repo <dir>', 'model repository', path.join('.punctual', 'repo'))
     .addOption(new Option('--connect-timeout <s>', 'seconds to wait for the workers to connect').argParser(integerIn(1, 3600)).default(120));
-  addWorkerFlags(cmd).action(async (flags: UpFlags, c: Command) => up(flags, globalsOf(c), ctx));
+  addSecurityFlags(addWorkerFlags(cmd), ctx.io.env).action(async (flags: UpFlags, c: Command) => up(flags, globalsOf(c), ctx));
 }

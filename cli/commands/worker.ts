@@ -1,5 +1,6 @@
 // `punctual worker`: runs a worker in this process, dialing the controller
 // named by the global --controller, until SIGINT or SIGTERM.
+import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { Device } from '../../worker/ort-session.js';
 import { integerIn, parseDevice, parseMemorySize } from '../args.js';
@@ -37,7 +38,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
   addWorkerFlags(program.command('worker').description('run a worker: executors that run what the controller schedules'))
     .option('--name <name>', 'name shown in status (default hostname:pid)')
     .action(async (flags: WorkerFlags, cmd: Command) => {
-      const { controller } = globalsOf(cmd);
+      const { controller, token, tlsCa } = globalsOf(cmd);
       const { startWorker } = await import('../../worker/worker.js');
       const handle = await startWorker({
         controller,
@@ -46,6 +47,8 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         memoryBytes: flags.memory,
         device: flags.device,
         ...(flags.name !== undefined ? { name: flags.name } : {}),
+        ...(token ? { token } : {}),
+        ...(tlsCa ? { tlsCa: fs.readFileSync(tlsCa) } : {}),
       });
       ctx.io.stderr.write(`punctual worker${flags.name ? ` ${flags.name}` : ''} (${describeWorker(flags)}) serving controller ${controller}; Ctrl-C stops it\n`);
       const sig = await untilStopped(ctx.io.stderr);

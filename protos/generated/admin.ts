@@ -3,14 +3,29 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AdminClient as _punctual_v1_AdminClient, AdminDefinition as _punctual_v1_AdminDefinition } from './punctual/v1/Admin';
 import type { BatchEstimate as _punctual_v1_BatchEstimate, BatchEstimate__Output as _punctual_v1_BatchEstimate__Output } from './punctual/v1/BatchEstimate';
+import type { BatchProfileInfo as _punctual_v1_BatchProfileInfo, BatchProfileInfo__Output as _punctual_v1_BatchProfileInfo__Output } from './punctual/v1/BatchProfileInfo';
+import type { ClassProfileInfo as _punctual_v1_ClassProfileInfo, ClassProfileInfo__Output as _punctual_v1_ClassProfileInfo__Output } from './punctual/v1/ClassProfileInfo';
 import type { ClusterStatusRequest as _punctual_v1_ClusterStatusRequest, ClusterStatusRequest__Output as _punctual_v1_ClusterStatusRequest__Output } from './punctual/v1/ClusterStatusRequest';
 import type { ClusterStatusResponse as _punctual_v1_ClusterStatusResponse, ClusterStatusResponse__Output as _punctual_v1_ClusterStatusResponse__Output } from './punctual/v1/ClusterStatusResponse';
+import type { DescribeModelRequest as _punctual_v1_DescribeModelRequest, DescribeModelRequest__Output as _punctual_v1_DescribeModelRequest__Output } from './punctual/v1/DescribeModelRequest';
+import type { DescribeModelResponse as _punctual_v1_DescribeModelResponse, DescribeModelResponse__Output as _punctual_v1_DescribeModelResponse__Output } from './punctual/v1/DescribeModelResponse';
 import type { ExecutorStatus as _punctual_v1_ExecutorStatus, ExecutorStatus__Output as _punctual_v1_ExecutorStatus__Output } from './punctual/v1/ExecutorStatus';
+import type { InputDeclaration as _punctual_v1_InputDeclaration, InputDeclaration__Output as _punctual_v1_InputDeclaration__Output } from './punctual/v1/InputDeclaration';
 import type { ListModelsRequest as _punctual_v1_ListModelsRequest, ListModelsRequest__Output as _punctual_v1_ListModelsRequest__Output } from './punctual/v1/ListModelsRequest';
 import type { ListModelsResponse as _punctual_v1_ListModelsResponse, ListModelsResponse__Output as _punctual_v1_ListModelsResponse__Output } from './punctual/v1/ListModelsResponse';
 import type { ModelInfo as _punctual_v1_ModelInfo, ModelInfo__Output as _punctual_v1_ModelInfo__Output } from './punctual/v1/ModelInfo';
+import type { ModelVersionInfo as _punctual_v1_ModelVersionInfo, ModelVersionInfo__Output as _punctual_v1_ModelVersionInfo__Output } from './punctual/v1/ModelVersionInfo';
+import type { ProfileInfo as _punctual_v1_ProfileInfo, ProfileInfo__Output as _punctual_v1_ProfileInfo__Output } from './punctual/v1/ProfileInfo';
+import type { ProfileModelRequest as _punctual_v1_ProfileModelRequest, ProfileModelRequest__Output as _punctual_v1_ProfileModelRequest__Output } from './punctual/v1/ProfileModelRequest';
+import type { ProfileModelResponse as _punctual_v1_ProfileModelResponse, ProfileModelResponse__Output as _punctual_v1_ProfileModelResponse__Output } from './punctual/v1/ProfileModelResponse';
+import type { RegisterMetadata as _punctual_v1_RegisterMetadata, RegisterMetadata__Output as _punctual_v1_RegisterMetadata__Output } from './punctual/v1/RegisterMetadata';
+import type { RegisterModelRequest as _punctual_v1_RegisterModelRequest, RegisterModelRequest__Output as _punctual_v1_RegisterModelRequest__Output } from './punctual/v1/RegisterModelRequest';
+import type { RegisterModelResponse as _punctual_v1_RegisterModelResponse, RegisterModelResponse__Output as _punctual_v1_RegisterModelResponse__Output } from './punctual/v1/RegisterModelResponse';
 import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from './punctual/v1/Tensor';
 import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from './punctual/v1/TensorSpec';
+import type { ThreadTrial as _punctual_v1_ThreadTrial, ThreadTrial__Output as _punctual_v1_ThreadTrial__Output } from './punctual/v1/ThreadTrial';
+import type { UnregisterModelRequest as _punctual_v1_UnregisterModelRequest, UnregisterModelRequest__Output as _punctual_v1_UnregisterModelRequest__Output } from './punctual/v1/UnregisterModelRequest';
+import type { UnregisterModelResponse as _punctual_v1_UnregisterModelResponse, UnregisterModelResponse__Output as _punctual_v1_UnregisterModelResponse__Output } from './punctual/v1/UnregisterModelResponse';
 import type { WorkerStatus as _punctual_v1_WorkerStatus, WorkerStatus__Output as _punctual_v1_WorkerStatus__Output } from './punctual/v1/WorkerStatus';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -22,14 +37,29 @@ export interface ProtoGrpcType {
     v1: {
       Admin: SubtypeConstructor<typeof grpc.Client, _punctual_v1_AdminClient> & { service: _punctual_v1_AdminDefinition }
       BatchEstimate: MessageTypeDefinition<_punctual_v1_BatchEstimate, _punctual_v1_BatchEstimate__Output>
+      BatchProfileInfo: MessageTypeDefinition<_punctual_v1_BatchProfileInfo, _punctual_v1_BatchProfileInfo__Output>
+      ClassProfileInfo: MessageTypeDefinition<_punctual_v1_ClassProfileInfo, _punctual_v1_ClassProfileInfo__Output>
       ClusterStatusRequest: MessageTypeDefinition<_punctual_v1_ClusterStatusRequest, _punctual_v1_ClusterStatusRequest__Output>
       ClusterStatusResponse: MessageTypeDefinition<_punctual_v1_ClusterStatusResponse, _punctual_v1_ClusterStatusResponse__Output>
+      DescribeModelRequest: MessageTypeDefinition<_punctual_v1_DescribeModelRequest, _punctual_v1_DescribeModelRequest__Output>
+      DescribeModelResponse: MessageTypeDefinition<_punctual_v1_DescribeModelResponse, _punctual_v1_DescribeModelResponse__Output>
       ExecutorStatus: MessageTypeDefinition<_punctual_v1_ExecutorStatus, _punctual_v1_ExecutorStatus__Output>
+      InputDeclaration: MessageTypeDefinition<_punctual_v1_InputDeclaration, _punctual_v1_InputDeclaration__Output>
       ListModelsRequest: MessageTypeDefinition<_punctual_v1_ListModelsRequest, _punctual_v1_ListModelsRequest__Output>
       ListModelsResponse: MessageTypeDefinition<_punctual_v1_ListModelsResponse, _punctual_v1_ListModelsResponse__Output>
       ModelInfo: MessageTypeDefinition<_punctual_v1_ModelInfo, _punctual_v1_ModelInfo__Output>
+      ModelVersionInfo: MessageTypeDefinition<_punctual_v1_ModelVersionInfo, _punctual_v1_ModelVersionInfo__Output>
+      ProfileInfo: MessageTypeDefinition<_punctual_v1_ProfileInfo, _punctual_v1_ProfileInfo__Output>
+      ProfileModelRequest: MessageTypeDefinition<_punctual_v1_ProfileModelRequest, _punctual_v1_ProfileModelRequest__Output>
+      ProfileModelResponse: MessageTypeDefinition<_punctual_v1_ProfileModelResponse, _punctual_v1_ProfileModelResponse__Output>
+      RegisterMetadata: MessageTypeDefinition<_punctual_v1_RegisterMetadata, _punctual_v1_RegisterMetadata__Output>
+      RegisterModelRequest: MessageTypeDefinition<_punctual_v1_RegisterModelRequest, _punctual_v1_RegisterModelRequest__Output>
+      RegisterModelResponse: MessageTypeDefinition<_punctual_v1_RegisterModelResponse, _punctual_v1_RegisterModelResponse__Output>
       Tensor: MessageTypeDefinition<_punctual_v1_Tensor, _punctual_v1_Tensor__Output>
       TensorSpec: MessageTypeDefinition<_punctual_v1_TensorSpec, _punctual_v1_TensorSpec__Output>
+      ThreadTrial: MessageTypeDefinition<_punctual_v1_ThreadTrial, _punctual_v1_ThreadTrial__Output>
+      UnregisterModelRequest: MessageTypeDefinition<_punctual_v1_UnregisterModelRequest, _punctual_v1_UnregisterModelRequest__Output>
+      UnregisterModelResponse: MessageTypeDefinition<_punctual_v1_UnregisterModelResponse, _punctual_v1_UnregisterModelResponse__Output>
       WorkerStatus: MessageTypeDefinition<_punctual_v1_WorkerStatus, _punctual_v1_WorkerStatus__Output>
     }
   }

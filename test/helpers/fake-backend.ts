@@ -124,6 +124,11 @@ export async function startFakeBackend(): Promise<FakeBackend> {
       backend.clusterStatusCalls.push(record(call));
       callback(null, { models: backend.models, ...backend.status });
     },
+    // Model changes are exercised against a real controller (test/operate.e2e.test.ts).
+    RegisterModel: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
+    UnregisterModel: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
+    DescribeModel: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
+    ProfileModel: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
   };
   server.addService(p.inference.punctual.v1.Inference.service, inference);
   server.addService(p.admin.punctual.v1.Admin.service, admin);

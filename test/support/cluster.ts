@@ -27,7 +27,22 @@ export class TestCluster {
   private controller: ChildProcess | undefined;
   private readonly logs: string[] = [];
 
+  /** Token the test client and workers send (the admin token of a guarded controller). */
+  token: string | undefined;
+
   constructor(readonly repo: string) {}
+
+  /** A fresh, empty repository. */
+  static withEmptyRepo(): TestCluster {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'punctual-test-'));
+    fs.mkdirSync(path.join(repo, 'models'));
+    return new TestCluster(path.join(repo, 'models'));
+  }
+
+  /** The controller process, e.g. to kill it. */
+  get controllerProcess(): ChildProcess | undefined {
+    return this.controller;
+  }
 
   /** A fresh repository holding the bundled models (with their shipped profiles). */
   static async withDefaultRepo(only?: string[]): Promise<TestCluster> {
@@ -68,7 +83,8 @@ export class TestCluster {
       child.on('exit', (code) => reject(new Error(`controller exited with ${code}:\n${this.logs.join('')}`)));
     });
     this.address = `127.0.0.1:${port}`;
-    this.client = new PunctualClient(this.address);
+    this.client?.close();
+    this.client = new PunctualClient(this.address, this.token ? { token: this.token } : {});
   }
 
   startWorker(spec: WorkerSpec = {}): ChildProcess {
@@ -84,6 +100,7 @@ export class TestCluster {
       spec.memory ?? '1GiB',
       '--device',
       spec.device ?? 'cpu',
+      ...(this.token ? ['--token', this.token] : []),
     ]);
     this.workers.push(child);
     return child;
@@ -102,6 +119,16 @@ export class TestCluster {
 
   logText(): string {
     return this.logs.join('');
+  }
+
+  /** Stops the controller only (workers keep redialling), leaving the repository in place. */
+  async stopController(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const c = this.controller;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill(signal);
+    });
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,123 @@
+// `punctual models register|list|describe|unregister`: the model admin calls.
+// Register reads the file, streams it with a progress bar (a terminal only,
+// never with --json) and prints what became servable.
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { PunctualAdmin } from '../../client/admin.js';
+import type { InputDeclaration } from '../../common/wire.js';
+import { integerIn, parseMs } from '../args.js';
+import { clientOptions, globalsOf, interactive, type CliContext, type GlobalOptions } from '../context.js';
+import { formatBytes } from '../format.js';
+import { renderDescribe, renderModelList, renderRegistered } from '../models-view.js';
+import { progressBar } from '../progress.js';
+
+/** "1,2,4,8" → [1, 2, 4, 8]. */
+export function parseIntList(s: string): number[] {
+  const parts = s.split(',').map((p) => p.trim());
+  const nums = parts.map(Number);
+  if (parts.some((p) => p === '') || nums.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new InvalidArgumentError(`${JSON.stringify(s)} must be a comma-separated list of positive integers, e.g. 1,2,4,8.`);
+  }
+  return nums;
+}
+
+/** "3,48,192" (the model's one input) or "x:3,48,192" (a named input); repeatable. */
+export function parseInputShape(s: string, previous: InputDeclaration[] = []): InputDeclaration[] {
+  const colon = s.lastIndexOf(':');
+  const name = colon >= 0 ? s.slice(0, colon) : '';
+  const shape = parseIntList(colon >= 0 ? s.slice(colon + 1) : s);
+  return [...previous, { name, dtype: '', shape }];
+}
+
+interface RegisterFlags {
+  name: string;
+  version?: number;
+  maxBatch?: number;
+  batchSizes?: number[];
+  sloMs?: number;
+  inputShape?: InputDeclaration[];
+  copies: number;
+}
+
+async function withAdmin<T>(g: GlobalOptions, fn: (a: PunctualAdmin) => Promise<T>): Promise<T> {
+  const admin = new PunctualAdmin(g.controller, clientOptions(g));
+  try {
+    return await fn(admin);
+  } finally {
+    admin.close();
+  }
+}
+
+function print(ctx: CliContext, g: GlobalOptions, value: unknown, human: () => string): void {
+  ctx.io.stdout.write((g.json ? JSON.stringify(value, null, 2) : human()) + '\n');
+  ctx.exitCode = 0;
+}
+
+export function registerModels(program: Command, ctx: CliContext): void {
+  const models = program.command('models').description('register, list, describe and remove models on a running cluster');
+
+  models
+    .command('register')
+    .description('upload an .onnx file; it is validated, profiled, put on the workers, then served')
+    .argument('<file>', 'the .onnx model file')
+    .requiredOption('--name <name>', 'model name (letters, digits, _ . -)')
+    .addOption(new Option('--version <v>', 'version number (default: the next one)').argParser(integerIn(1, 999_999_999)))
+    .addOption(new Option('--max-batch <b>', 'largest batch the scheduler may form (default 1)').argParser(integerIn(1, 1024)))
+    .addOption(new Option('--batch-sizes <list>', 'batch sizes to profile and use, e.g. 1,2,4,8').argParser(parseIntList))
+    .addOption(new Option('--slo-ms <ms>', 'default SLO for requests that carry none (default 100)').argParser(parseMs))
+    .addOption(new Option('--input-shape <shape>', "per-item input shape without the batch axis, e.g. 3,48,192 (or x:3,48,192); needed when the model's dims are dynamic").argParser(parseInputShape))
+    .addOption(new Option('--copies <n>', 'register n independent instances NAME-0 … NAME-(n-1)').argParser(integerIn(1, 1000)).default(1))
+    .action(async (file: string, flags: RegisterFlags, cmd: Command) => {
+      const g = globalsOf(cmd);
+      const full = path.resolve(file);
+      if (!fs.existsSync(full)) throw new InvalidArgumentError(`${file}: no such file`);
+      const bytes = fs.readFileSync(full);
+      const bar = progressBar(`uploading ${formatBytes(bytes.byteLength)}`, bytes.byteLength, interactive(ctx.io.stderr, g));
+      const res = await withAdmin(g, (a) =>
+        a
+          .register(bytes, {
+            name: flags.name,
+            ...(flags.version !== undefined ? { version: flags.version } : {}),
+            ...(flags.maxBatch !== undefined ? { maxBatch: flags.maxBatch } : {}),
+            ...(flags.batchSizes ? { batchSizes: flags.batchSizes } : {}),
+            ...(flags.sloMs !== undefined ? { defaultSloMs: flags.sloMs } : {}),
+            ...(flags.inputShape ? { inputs: flags.inputShape } : {}),
+            copies: flags.copies,
+            onProgress: (sent) => bar.update(sent),
+          })
+          .finally(() => bar.stop()),
+      );
+      print(ctx, g, res, () => renderRegistered(res));
+    });
+
+  models
+    .command('list')
+    .description('registered models: versions, inputs, batching, where loaded, counters')
+    .action(async (_flags: object, cmd: Command) => {
+      const g = globalsOf(cmd);
+      const list = await withAdmin(g, (a) => a.listModels());
+      print(ctx, g, list, () => renderModelList(list));
+    });
+
+  models
+    .command('describe')
+    .description("one model's versions with config, profile, where it is loaded and counters")
+    .argument('<name>', 'model name')
+    .action(async (name: string, _flags: object, cmd: Command) => {
+      const g = globalsOf(cmd);
+      const d = await withAdmin(g, (a) => a.describe(name));
+      print(ctx, g, d, () => renderDescribe(d, interactive(ctx.io.stdout, g)));
+    });
+
+  models
+    .command('unregister')
+    .description('stop serving a model (its requests in flight finish first) and remove it from the repository')
+    .argument('<name>', 'model name')
+    .addOption(new Option('--version <v>', 'only this version (default: every version)').argParser(integerIn(1, 999_999_999)))
+    .action(async (name: string, flags: { version?: number }, cmd: Command) => {
+      const g = globalsOf(cmd);
+      const removed = await withAdmin(g, (a) => a.unregister(name, flags.version ?? 0));
+      print(ctx, g, { removed }, () => `removed ${removed.join(', ')}`);
+    });
+}

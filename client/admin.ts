@@ -1,0 +1,140 @@
+// PunctualAdmin: the operator's client of a Punctual controller (the Admin
+// service): register a model file (streamed in chunks with its size and
+// SHA-256), unregister, describe, re-profile, list, cluster status. Failures
+// are the same typed errors as PunctualClient's (./errors.ts).
+import crypto from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
+import type {
+  ClusterStatusResponse__Output,
+  DescribeModelResponse__Output,
+  InputDeclaration,
+  ModelInfo__Output,
+  ProfileModelResponse__Output,
+  RegisterModelResponse__Output,
+} from '../common/wire.js';
+import type { AdminClient } from '../protos/generated/punctual/v1/Admin.js';
+import { PunctualClientError, fromServiceError } from './errors.js';
+import { compileClientOptions, type CompiledClientOptions, type PunctualClientOptions } from './options.js';
+
+export interface RegisterOptions {
+  name: string;
+  /** @default the next version */
+  version?: number;
+  /** Per-item input shapes; a single unnamed one applies to a model with one input. */
+  inputs?: InputDeclaration[];
+  /** @default 1 */
+  maxBatch?: number;
+  batchSizes?: number[];
+  /** @default 100 */
+  defaultSloMs?: number;
+  /** Register N independent instances name-0 … name-(N-1). @default 1 */
+  copies?: number;
+  /** Called as chunks are handed to the transport. */
+  onProgress?: (sentBytes: number, totalBytes: number) => void;
+}
+
+export interface ProfileOptions {
+  version?: number;
+  batchSizes?: number[];
+  iterations?: number;
+  maxThreads?: number;
+}
+
+const CHUNK = 1024 * 1024;
+/** Admin calls that change things may take a while (profiling); they get this long. */
+const CHANGE_DEADLINE_MS = 10 * 60_000;
+const READ_DEADLINE_MS = 30_000;
+
+type UnaryInvoker<Res> = (md: grpc.Metadata, co: grpc.CallOptions, cb: grpc.requestCallback<Res>) => grpc.ClientUnaryCall;
+
+export class PunctualAdmin {
+  private readonly opts: CompiledClientOptions;
+  private readonly admin: AdminClient;
+
+  constructor(
+    readonly address: string,
+    options: PunctualClientOptions = {},
+  ) {
+    this.opts = compileClientOptions(options, CHANNEL_OPTIONS);
+    this.admin = new (protos().admin.punctual.v1.Admin)(address, this.opts.credentials, this.opts.channelOptions);
+  }
+
+  /** Uploads a model file and waits until it is servable (or refused). */
+  register(bytes: Uint8Array, o: RegisterOptions): Promise<RegisterModelResponse__Output> {
+    const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+    return new Promise((resolve, reject) => {
+      const call = this.admin.RegisterModel(this.opts.metadata(), { deadline: Date.now() + CHANGE_DEADLINE_MS }, (err, res) => {
+        if (err) reject(fromServiceError(err, this.address));
+        else if (!res) reject(new PunctualClientError(grpc.status.INTERNAL, 'empty response'));
+        else resolve(res);
+      });
+      call.write({
+        meta: {
+          name: o.name,
+          version: o.version ?? 0,
+          inputs: o.inputs ?? [],
+          maxBatch: o.maxBatch ?? 0,
+          batchSizes: o.batchSizes ?? [],
+          defaultSloMs: o.defaultSloMs ?? 0,
+          size: bytes.byteLength,
+          sha256,
+          copies: o.copies ?? 1,
+        },
+      });
+      let offset = 0;
+      const pump = (): void => {
+        while (offset < bytes.byteLength) {
+          const end = Math.min(bytes.byteLength, offset + CHUNK);
+          const more = call.write({ chunk: bytes.subarray(offset, end) });
+          offset = end;
+          o.onProgress?.(offset, bytes.byteLength);
+          if (!more) {
+            call.once('drain', pump);
+            return;
+          }
+        }
+        call.end();
+      };
+      pump();
+    });
+  }
+
+  /** Removes one version, or every version (version 0 or absent). Returns the removed keys. */
+  async unregister(name: string, version = 0): Promise<string[]> {
+    const res = await this.unary<{ removed: string[] }>((md, co, cb) => this.admin.UnregisterModel({ name, version }, md, co, cb), CHANGE_DEADLINE_MS);
+    return res.removed;
+  }
+
+  describe(name: string): Promise<DescribeModelResponse__Output> {
+    return this.unary((md, co, cb) => this.admin.DescribeModel({ name }, md, co, cb), READ_DEADLINE_MS);
+  }
+
+  profile(name: string, o: ProfileOptions = {}): Promise<ProfileModelResponse__Output> {
+    const req = { name, version: o.version ?? 0, batchSizes: o.batchSizes ?? [], iterations: o.iterations ?? 0, maxThreads: o.maxThreads ?? 0 };
+    return this.unary((md, co, cb) => this.admin.ProfileModel(req, md, co, cb), CHANGE_DEADLINE_MS);
+  }
+
+  async listModels(): Promise<ModelInfo__Output[]> {
+    const res = await this.unary<{ models: ModelInfo__Output[] }>((md, co, cb) => this.admin.ListModels({}, md, co, cb), READ_DEADLINE_MS);
+    return res.models;
+  }
+
+  clusterStatus(): Promise<ClusterStatusResponse__Output> {
+    return this.unary((md, co, cb) => this.admin.ClusterStatus({}, md, co, cb), READ_DEADLINE_MS);
+  }
+
+  close(): void {
+    this.admin.close();
+  }
+
+  private unary<Res>(invoke: UnaryInvoker<Res>, deadlineMs: number): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      invoke(this.opts.metadata(), { deadline: Date.now() + (this.opts.defaultDeadlineMs ?? deadlineMs) }, (err, value) => {
+        if (err) reject(fromServiceError(err, this.address));
+        else if (value === undefined) reject(new PunctualClientError(grpc.status.INTERNAL, 'empty response'));
+        else resolve(value);
+      });
+    });
+  }
+}

@@ -1,0 +1,105 @@
+// Changes to the model repository that must never leave a broken model:
+// a new version is written whole into a hidden temp folder beside its final
+// place, synced, then renamed into place (one atomic rename); a removed
+// version is renamed out of sight first, then deleted. A crash at any point
+// leaves the old state or the new. Hidden folders (".tmp-…", ".del-…") are
+// skipped by loadRepository and cleaned at start-up.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { serializeModelConfig, type ModelConfig } from '../common/model-config.js';
+import type { ModelProfile } from '../profiles/profile.js';
+
+const TEMP_PREFIX = '.tmp-';
+const DELETE_PREFIX = '.del-';
+
+export function versionDir(repoDir: string, name: string, version: number): string {
+  return path.join(repoDir, name, String(version));
+}
+
+async function writeSynced(file: string, data: string | Uint8Array): Promise<void> {
+  const fh = await fsp.open(file, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await fsp.open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // not every platform can fsync a directory; the rename is still atomic
+  }
+}
+
+export interface NewVersion {
+  config: ModelConfig;
+  bytes: Uint8Array;
+  profile?: ModelProfile;
+}
+
+/**
+ * Writes <repo>/<name>/<version>/ atomically. Fails (leaving nothing behind)
+ * if that version already exists. Returns the final folder.
+ */
+export async function writeVersion(repoDir: string, v: NewVersion, beforeRename?: () => Promise<void>): Promise<string> {
+  const modelDir = path.join(repoDir, v.config.name);
+  const final = versionDir(repoDir, v.config.name, v.config.version);
+  await fsp.mkdir(modelDir, { recursive: true });
+  const tmp = path.join(modelDir, `${TEMP_PREFIX}${v.config.version}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  await fsp.mkdir(tmp);
+  try {
+    await writeSynced(path.join(tmp, 'model.onnx'), v.bytes);
+    await writeSynced(path.join(tmp, 'config.json'), serializeModelConfig(v.config));
+    if (v.profile) await writeSynced(path.join(tmp, 'profile.json'), JSON.stringify(v.profile, null, 2) + '\n');
+    await syncDir(tmp);
+    await beforeRename?.();
+    if (fs.existsSync(final)) throw new Error(`${final} already exists`);
+    await fsp.rename(tmp, final);
+    await syncDir(modelDir);
+    return final;
+  } catch (err) {
+    await fsp.rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Removes one version folder (rename out of sight, then delete); the model folder too once empty. */
+export async function removeVersion(repoDir: string, name: string, version: number): Promise<void> {
+  const modelDir = path.join(repoDir, name);
+  const dir = versionDir(repoDir, name, version);
+  if (!fs.existsSync(dir)) return;
+  const gone = path.join(modelDir, `${DELETE_PREFIX}${version}-${crypto.randomBytes(4).toString('hex')}`);
+  await fsp.rename(dir, gone);
+  await syncDir(modelDir);
+  await fsp.rm(gone, { recursive: true, force: true });
+  const left = await fsp.readdir(modelDir);
+  if (left.length === 0) await fsp.rmdir(modelDir).catch(() => undefined);
+}
+
+/** Deletes temp and half-deleted folders a crash left behind. Returns what it removed. */
+export async function cleanStaleFolders(repoDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  if (!fs.existsSync(repoDir)) return removed;
+  for (const name of await fsp.readdir(repoDir)) {
+    const modelDir = path.join(repoDir, name);
+    if (name.startsWith('.') || !(await fsp.stat(modelDir)).isDirectory()) continue;
+    for (const entry of await fsp.readdir(modelDir)) {
+      if (!entry.startsWith(TEMP_PREFIX) && !entry.startsWith(DELETE_PREFIX)) continue;
+      const p = path.join(modelDir, entry);
+      await fsp.rm(p, { recursive: true, force: true });
+      removed.push(p);
+    }
+    if ((await fsp.readdir(modelDir)).length === 0) await fsp.rmdir(modelDir).catch(() => undefined);
+  }
+  return removed;
+}

@@ -1,0 +1,15 @@
+// Original file: protos/punctual/v1/admin.proto
+
+import type { ModelInfo as _punctual_v1_ModelInfo, ModelInfo__Output as _punctual_v1_ModelInfo__Output } from '../../punctual/v1/ModelInfo';
+
+export interface RegisterModelResponse {
+  'models'?: (_punctual_v1_ModelInfo)[];
+  'replaced'?: (string)[];
+  'readyMs'?: (number | string);
+}
+
+export interface RegisterModelResponse__Output {
+  'models': (_punctual_v1_ModelInfo__Output)[];
+  'replaced': (string)[];
+  'readyMs': (number);
+}

@@ -1,0 +1,246 @@
+// Operating a running cluster (issue 3), against a real controller and
+// worker process with real onnxruntime: register → infer → describe → a new
+// version under load (no request fails) → unregister; every bad input
+// refused with its status, the repository unchanged and other models still
+// serving; a controller killed mid-upload and restarted serves what was
+// registered, without re-upload, and cleans what a crash left behind.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PunctualAdmin, PunctualClientError, type PunctualClient } from '../client/index.js';
+import type { CliIo } from '../cli/context.js';
+import { runCli } from '../cli/program.js';
+import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
+import type { RegisterModelRequest, RegisterModelResponse__Output } from '../common/wire.js';
+import { buildAddModel } from '../profiles/onnx-builder.js';
+import { randomFloat32, SHAPES, TestCluster } from './support/cluster.js';
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+async function statusOf(p: Promise<unknown>): Promise<{ status: string; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof PunctualClientError) return { status: err.statusName, message: err.message };
+    throw err;
+  }
+  return { status: 'OK', message: '' };
+}
+
+type AdminStub = InstanceType<ReturnType<typeof protos>['admin']['punctual']['v1']['Admin']>;
+
+/** A raw RegisterModel stream, to send what the client library never would. */
+function rawUpload(address: string, messages: RegisterModelRequest[], end = true): { done: Promise<{ status: string; message: string }>; stub: AdminStub } {
+  const stub = new (protos().admin.punctual.v1.Admin)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  const done = new Promise<{ status: string; message: string }>((resolve) => {
+    const call = stub.RegisterModel((err: grpc.ServiceError | null, _res?: RegisterModelResponse__Output) =>
+      resolve(err ? { status: grpc.status[err.code] ?? String(err.code), message: err.details } : { status: 'OK', message: '' }),
+    );
+    for (const m of messages) call.write(m);
+    if (end) call.end();
+  });
+  return { done, stub };
+}
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {} };
+  const code = await runCli(args, io);
+  return { code, stdout, stderr };
+}
+
+const x = new Float32Array([1, 2, 3, 4]);
+const sha = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');
+
+async function inferCls(client: PunctualClient): Promise<void> {
+  const r = await client.infer('cls', { x: randomFloat32([...SHAPES.cls]) }, { sloMs: 5000 });
+  expect(r.model).toBe('cls');
+}
+
+describe('operating a running cluster', () => {
+  let cluster: TestCluster;
+  let admin: PunctualAdmin;
+  let tmp: string;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.withDefaultRepo(['cls']);
+    await cluster.startController(['--max-model-bytes', '64KiB', '--profile-iterations', '5']);
+    cluster.startWorker({ memory: '1GiB' });
+    await cluster.waitForWorkers(1);
+    admin = new PunctualAdmin(cluster.address);
+    tmp = fs.mkdtempSync(path.join(path.dirname(cluster.repo), 'files-'));
+    fs.writeFileSync(path.join(tmp, 'add1.onnx'), buildAddModel({ addend: 1 }));
+    fs.writeFileSync(path.join(tmp, 'dyn.onnx'), buildAddModel({ dims: ['N', 'C'], addend: 3 }));
+  });
+  afterAll(async () => {
+    admin?.close();
+    await cluster?.stop();
+  });
+
+  it('registers a model from the CLI, serves it, and describes it', async () => {
+    const reg = await cli(['--controller', cluster.address, '--json', 'models', 'register', path.join(tmp, 'add1.onnx'), '--name', 'add', '--max-batch', '4']);
+    expect(reg.code).toBe(0);
+    const out = JSON.parse(reg.stdout) as RegisterModelResponse__Output;
+    expect(out.models.map((m) => [m.name, m.version, m.inputs[0]?.name, m.inputs[0]?.shape])).toEqual([['add', 1, 'x', [4]]]);
+    expect(fs.existsSync(path.join(cluster.repo, 'add', '1', 'profile.json'))).toBe(true);
+
+    const r = await cluster.client.infer('add', { x }, { sloMs: 5000 });
+    expect([...(r.outputs.y?.data as Float32Array)]).toEqual([2, 3, 4, 5]);
+
+    const d = await admin.describe('add');
+    expect(d.versions).toHaveLength(1);
+    const v = d.versions[0]!;
+    expect(v.isDefault).toBe(true);
+    expect(v.info?.loadedOn.length).toBe(1);
+    expect(v.info?.requestsOk).toBe(1);
+    expect(v.profile?.classes[0]?.executorClass).toBe('cpu/t1');
+    expect(v.profile?.classes[0]?.batches.map((b) => b.batchSize)).toEqual([1, 2, 4]);
+
+    const human = await cli(['--controller', cluster.address, 'models', 'describe', 'add']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('add v1 (default)');
+    expect(human.stdout).toMatch(/cpu\/t1\s+1\s+1\s/);
+  });
+
+  it('reads a dynamic input shape from --input-shape and refuses it without one', async () => {
+    const missing = await cli(['--controller', cluster.address, '--json', 'models', 'register', path.join(tmp, 'dyn.onnx'), '--name', 'dyn']);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ status: 'INVALID_ARGUMENT', message: expect.stringContaining('--input-shape') });
+    const ok = await cli(['--controller', cluster.address, 'models', 'register', path.join(tmp, 'dyn.onnx'), '--name', 'dyn', '--input-shape', '6']);
+    expect(ok.code).toBe(0);
+    const r = await cluster.client.infer('dyn', { x: new Float32Array(6) }, { sloMs: 5000 });
+    expect([...(r.outputs.y?.data as Float32Array)]).toEqual([3, 3, 3, 3, 3, 3]);
+  });
+
+  it('swaps in a new version under load without failing a request, and the old one stays pinnable', async () => {
+    let stop = false;
+    const errors: string[] = [];
+    const versions = new Set<number>();
+    const loop = async (): Promise<number> => {
+      let n = 0;
+      while (!stop) {
+        try {
+          const r = await cluster.client.infer('add', { x }, { sloMs: 2000 });
+          const y = [...(r.outputs.y?.data as Float32Array)];
+          expect(y).toEqual(r.version === 1 ? [2, 3, 4, 5] : [3, 4, 5, 6]);
+          versions.add(r.version);
+          n++;
+        } catch (err) {
+          errors.push(err instanceof Error ? err.message : String(err));
+        }
+      }
+      return n;
+    };
+    const loops = [loop(), loop(), loop()];
+    await new Promise((r) => setTimeout(r, 200));
+    const res = await admin.register(buildAddModel({ addend: 2 }), { name: 'add', maxBatch: 4 });
+    await new Promise((r) => setTimeout(r, 300));
+    stop = true;
+    const counts = await Promise.all(loops);
+    expect(errors).toEqual([]);
+    expect(counts.reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
+    expect([...versions].sort()).toEqual([1, 2]);
+    expect(res.models[0]?.version).toBe(2);
+    expect(res.replaced).toEqual(['add@1']);
+
+    const latest = await cluster.client.infer('add', { x }, { sloMs: 5000 });
+    expect(latest.version).toBe(2);
+    const d = await admin.describe('add');
+    expect(d.versions.map((v) => [v.info?.version, v.isDefault, v.info?.loadedOn.length])).toEqual([
+      [1, false, 0],
+      [2, true, 1],
+    ]);
+    const pinned = await cluster.client.infer('add', { x }, { sloMs: 5000, version: 1 });
+    expect([...(pinned.outputs.y?.data as Float32Array)]).toEqual([2, 3, 4, 5]);
+  });
+
+  it('refuses every bad input with a clear status, leaving the repository and other models as they were', async () => {
+    const before = files(cluster.repo);
+    const good = buildAddModel({ addend: 5 });
+    const corrupt = crypto.randomBytes(2000);
+    const cases: [string, Promise<{ status: string; message: string }>, string, RegExp][] = [
+      ['corrupt file', statusOf(admin.register(corrupt, { name: 'bad' })), 'INVALID_ARGUMENT', /not a valid ONNX model/],
+      ['text file', statusOf(admin.register(Buffer.from('hello, not onnx'), { name: 'bad' })), 'INVALID_ARGUMENT', /not a valid ONNX model/],
+      [
+        'truncated upload',
+        rawUpload(cluster.address, [{ meta: { name: 'bad', size: good.byteLength, sha256: sha(good) } }, { chunk: good.subarray(0, 50) }]).done,
+        'INVALID_ARGUMENT',
+        /truncated upload: received 50 of \d+ bytes/,
+      ],
+      [
+        'checksum mismatch',
+        rawUpload(cluster.address, [{ meta: { name: 'bad', size: good.byteLength, sha256: sha(corrupt) } }, { chunk: good }]).done,
+        'INVALID_ARGUMENT',
+        /checksum mismatch/,
+      ],
+      ['too large', statusOf(admin.register(buildAddModel({ paddingBytes: 100_000 }), { name: 'bad' })), 'INVALID_ARGUMENT', /larger than the controller's limit of 65536 bytes/],
+      ['duplicate version', statusOf(admin.register(good, { name: 'add', version: 2 })), 'ALREADY_EXISTS', /add version 2 already exists/],
+      ['unknown model', statusOf(admin.unregister('nope')), 'NOT_FOUND', /"nope" is not registered/],
+      ['shape mismatch', statusOf(admin.register(good, { name: 'bad', inputs: [{ name: '', shape: [5] }] })), 'INVALID_ARGUMENT', /\[5\] does not match the model's input x \[\?, 4\]/],
+      ['path in name', statusOf(admin.register(good, { name: '../evil' })), 'INVALID_ARGUMENT', /model name "..\/evil" is not valid/],
+      ['slash in name', statusOf(admin.register(good, { name: 'a/b' })), 'INVALID_ARGUMENT', /is not valid/],
+    ];
+    for (const [what, outcome, status, message] of cases) {
+      const got = await outcome;
+      expect({ what, status: got.status }).toEqual({ what, status });
+      expect(got.message).toMatch(message);
+      expect(files(cluster.repo)).toEqual(before);
+    }
+    await inferCls(cluster.client);
+    const r = await cluster.client.infer('add', { x }, { sloMs: 5000 });
+    expect(r.version).toBe(2);
+    const json = await cli(['--controller', cluster.address, '--json', 'models', 'unregister', 'nope']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'NOT_FOUND' });
+  });
+
+  it('unregisters every version: requests get NOT_FOUND, the files are gone, other models serve', async () => {
+    const removed = await admin.unregister('add');
+    expect(removed).toEqual(['add@1', 'add@2']);
+    expect((await statusOf(cluster.client.infer('add', { x: { data: x, shape: [4] } }, { sloMs: 5000 }))).status).toBe('NOT_FOUND');
+    expect(fs.existsSync(path.join(cluster.repo, 'add'))).toBe(false);
+    expect((await admin.listModels()).map((m) => m.name).sort()).toEqual(['cls', 'dyn']);
+    await inferCls(cluster.client);
+  });
+
+  it('after a crash mid-upload and a restart, serves what was registered without re-upload and cleans the leftovers', async () => {
+    await admin.register(buildAddModel({ addend: 7 }), { name: 'keep' });
+    const before = files(cluster.repo);
+    // An upload in progress when the controller dies: meta and half the bytes, never ended.
+    const half = buildAddModel({ addend: 9 });
+    const upload = rawUpload(cluster.address, [{ meta: { name: 'half', size: half.byteLength, sha256: sha(half) } }, { chunk: half.subarray(0, 60) }], false);
+    await new Promise((r) => setTimeout(r, 200));
+    const port = cluster.address.split(':')[1]!;
+    await cluster.stopController('SIGKILL');
+    expect((await upload.done).status).toBe('UNAVAILABLE');
+    upload.stub.close();
+    // What a crash between writing a version and renaming it into place leaves.
+    const stale = path.join(cluster.repo, 'keep', '.tmp-2-12345-deadbeef');
+    fs.mkdirSync(stale);
+    fs.writeFileSync(path.join(stale, 'model.onnx'), half.subarray(0, 30));
+    expect(files(cluster.repo)).not.toEqual(before);
+
+    await cluster.startController(['--port', port]);
+    await cluster.waitForWorkers(1);
+    expect(files(cluster.repo)).toEqual(before);
+    admin.close();
+    admin = new PunctualAdmin(cluster.address);
+    expect((await admin.listModels()).map((m) => `${m.name}@${m.version}`).sort()).toEqual(['cls@1', 'dyn@1', 'keep@1']);
+    const r = await cluster.client.infer('keep', { x }, { sloMs: 5000 });
+    expect([...(r.outputs.y?.data as Float32Array)]).toEqual([8, 9, 10, 11]);
+  });
+});
