@@ -9,6 +9,7 @@ import { serializeModelConfig } from '../common/model-config.js';
 import { createServer, protos } from '../common/protos.js';
 import { profileModel } from '../profiles/profiler.js';
 import { Authorizer, guardService, type TokenOptions } from './auth.js';
+import { Ecosystem, type DrainResult } from './ecosystem.js';
 import { Estimates } from './estimates.js';
 import { checkSignature, outputsOf } from './model-check.js';
 import { ModelAdmin } from './model-admin.js';
@@ -39,6 +40,10 @@ export interface ControllerOptions extends TokenOptions {
   /** @default PUNCTUAL_LOG_LEVEL or 'info' */
   logLevel?: string;
   logger?: Logger;
+  /** Prometheus /metrics port; 0 picks a free one, -1 turns it off (the CLI's default is 9464). @default -1 */
+  metricsPort?: number;
+  /** Address /metrics listens on. @default the `host` option */
+  metricsHost?: string;
   /** Largest model file Admin.RegisterModel accepts, bytes. @default 1 GiB */
   maxModelBytes?: number;
   /** TLS for the listener: PEM certificate chain and private key files. @default plaintext */
@@ -60,6 +65,10 @@ export interface ControllerHandle {
   core: ServingCore;
   /** Online estimates, for benchmarks measuring prediction error. */
   estimates: Estimates;
+  /** The /metrics port (the real one when 0 was asked); undefined when off. */
+  metricsPort: number | undefined;
+  /** Stops accepting new requests (UNAVAILABLE) and waits for accepted ones, at most `timeoutMs` (default 10 s). */
+  drain(timeoutMs?: number): Promise<DrainResult>;
   close(): Promise<void>;
 }
 
@@ -106,6 +115,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       continue;
     }
     registry.add(m);
+    log.info({ event: 'model_registered', model: m.key }, `registered ${m.key}`);
     estimates.seed(m.key, m.profile);
     core.scheduler.addModel(m.key, m.config.batchSizes);
   }
@@ -130,18 +140,30 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const workerDef = p.worker.punctual.v1.WorkerControl.service;
   server.addService(workerDef, guardService(workerDef, workerService(core, clock, log, { pingIntervalMs: opts.pingIntervalMs ?? 1000 }), () => 'worker', auth));
 
+  const ecosystem = new Ecosystem({ core, estimates, clock, log });
+  // The Open Inference Protocol carries the same tokens as punctual.v1: inference
+  // and metadata take the infer token, the repository extension the admin token.
+  ecosystem.addServices(server, (def, handlers) =>
+    guardService(def, handlers, (m) => (m.startsWith('Repository') ? 'admin' : m === 'ModelInfer' ? 'infer' : 'read'), auth),
+  );
+
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${opts.host ?? '0.0.0.0'}:${opts.port ?? 7000}`, serverCredentials(opts), (err, port) =>
       err ? reject(err) : resolve(port),
     );
   });
   log.info({ event: 'listening', port }, `controller listening on port ${port}`);
+  const metricsPort = await ecosystem.startMetrics(opts.metricsPort ?? -1, opts.metricsHost ?? opts.host ?? '0.0.0.0');
+  ecosystem.refresh();
 
   return {
     port,
     core,
     estimates,
+    metricsPort,
+    drain: (timeoutMs = 10_000) => ecosystem.drain(timeoutMs),
     close: async () => {
+      await ecosystem.close();
       core.close();
       for (const w of core.workers.values()) w.stream.end();
       await new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@
 // driven: a request, a result, a worker joining or leaving, or the one timer
 // armed for the scheduler's next wakeup.
 import type { Clock } from '../common/clock.js';
-import { PunctualError, Status, unavailable } from '../common/errors.js';
+import { PunctualError, Status, statusName, unavailable } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { concatBatch, splitBatch, type WireTensor } from '../common/tensor.js';
 import type { ActionResult__Output, Tensor } from '../common/wire.js';
@@ -13,6 +13,7 @@ import type { Estimates } from './estimates.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { ActionOutcome, Decision, DropCode, RejectCode, SchedRequest } from './scheduler/types.js';
+import type { ServingObserver } from './serving-observer.js';
 import type { WorkerConnection } from './worker-connection.js';
 
 export interface InferAnswer {
@@ -71,6 +72,12 @@ export class ServingCore {
   private readonly log: Logger;
   private readonly warmOnJoin: boolean;
   readonly registry: ModelRegistry;
+  /** Told about every answer, action result and worker change (metrics, health). */
+  readonly observers: ServingObserver[] = [];
+  /** Set when the controller drains: new requests get UNAVAILABLE, accepted ones finish. */
+  draining = false;
+  /** Actions sent and not yet answered, for observers (a result names only its id). */
+  private readonly actionInfo = new Map<number, { type: 'infer' | 'load' | 'unload'; model: string; executor: string; workerId: string }>();
   /** Counts for status and tests. */
   readonly stats = { accepted: 0, rejected: 0, ok: 0, dropped: 0, late: 0, refusedActions: 0, failedActions: 0 };
 
@@ -88,11 +95,13 @@ export class ServingCore {
 
   /** Admits one validated request. Rejections throw at once; the promise settles when it is answered. */
   submit(model: ServedModel, inputs: WireTensor[], sloMs: number, arrival: number): Promise<InferAnswer> {
+    if (this.draining) throw unavailable('controller is draining: not accepting new requests', 'draining');
     const req: SchedRequest = { id: this.nextRequestId++, model: model.key, arrival, deadline: arrival + sloMs };
     const adm = this.scheduler.submit(req, arrival);
     if (!adm.ok) {
       this.stats.rejected++;
       model.counters.rejected++;
+      this.notify('rejected', model.key, adm.code);
       throw new PunctualError(REJECT_STATUS[adm.code], `model ${model.config.name}: ${adm.message}`, adm.code);
     }
     this.stats.accepted++;
@@ -117,6 +126,19 @@ export class ServingCore {
       this.pumping = false;
     }
     this.arm();
+  }
+
+  /** Tells every observer; an observer that throws is logged, never breaks serving. */
+  private notify<K extends keyof ServingObserver>(event: K, ...args: Parameters<NonNullable<ServingObserver[K]>>): void {
+    for (const o of this.observers) {
+      const f = o[event] as ((...a: typeof args) => void) | undefined;
+      if (!f) continue;
+      try {
+        f.apply(o, args);
+      } catch (err) {
+        this.log.error({ err, event }, 'serving observer failed');
+      }
+    }
   }
 
   private arm(): void {
@@ -149,6 +171,11 @@ export class ServingCore {
     // Windows open at dispatch time; the margin keeps the offset's measurement
     // error from putting `earliest` a hair in the worker's future (it would then
     // wait for a timer). `latest` is exact: never run late.
+    this.actionInfo.set(d.actionId, { type: d.type, model: d.model, executor: d.executor, workerId: conn.id });
+    if (d.type === 'unload') {
+      this.notify('unloaded', d.model, d.executor);
+      this.log.info({ event: 'model_unloaded', model: d.model, executor: d.executor }, `unloading ${d.model} from ${d.executor}`);
+    }
     const window = {
       earliestMs: conn.toWorker(d.earliest) - EARLIEST_MARGIN_MS,
       latestMs: conn.toWorker(d.latest),
@@ -169,6 +196,8 @@ export class ServingCore {
   /** A worker's result for an action. */
   onResult(conn: WorkerConnection, r: ActionResult__Output): void {
     const now = this.clock.now();
+    const info = this.actionInfo.get(r.actionId);
+    this.actionInfo.delete(r.actionId);
     let outcome: ActionOutcome;
     if (r.status === 'OK') {
       outcome = {
@@ -180,6 +209,7 @@ export class ServingCore {
       };
     } else if (r.status === 'COULD_NOT_START_IN_TIME') {
       this.stats.refusedActions++;
+      if (info) this.notify('refused', info.model, info.executor, info.type);
       this.log.info({ event: 'action_refused', worker: conn.name, action: r.actionId, message: r.message }, 'action could not start in time');
       outcome = { status: 'refused', message: r.message };
     } else {
@@ -188,6 +218,14 @@ export class ServingCore {
       outcome = { status: 'failed', message: r.message || 'action failed' };
     }
     const done = this.scheduler.complete(r.actionId, outcome, now);
+    if (info?.type === 'load' && outcome.status !== 'refused') {
+      const ok = outcome.status === 'ok';
+      this.notify('loaded', info.model, { executor: info.executor, ok, durationMs: r.durationMs, ...(outcome.status === 'failed' ? { message: outcome.message } : {}) });
+      if (ok) this.log.info({ event: 'model_loaded', model: info.model, executor: info.executor, loadMs: r.durationMs, memoryBytes: r.memoryBytes }, `loaded ${info.model} on ${info.executor}`);
+    }
+    if (done && outcome.status === 'ok') {
+      this.notify('executed', done.action.model, { executor: done.executor.spec.id, cls: done.executor.spec.cls, batch: done.action.requests.length, durationMs: outcome.duration });
+    }
     if (done && outcome.status === 'ok') {
       const { action, executor } = done;
       let perRequest: WireTensor[][] = action.requests.map(() => []);
@@ -214,6 +252,7 @@ export class ServingCore {
         }
         this.stats.ok++;
         p.model.counters.ok++;
+        this.notify('answered', p.model.key, { totalMs: now - req.arrival, queueMs: Math.max(0, outcome.start - req.arrival), late });
         p.resolve({
           outputs: perRequest[i] ?? [],
           queueMs: Math.max(0, outcome.start - req.arrival),
@@ -234,6 +273,7 @@ export class ServingCore {
     this.pending.delete(id);
     this.stats.dropped++;
     p.model.counters.failed++;
+    this.notify('failed', p.model.key, statusName(err.code), err.reason ?? '');
     p.reject(err);
   }
 
@@ -249,6 +289,7 @@ export class ServingCore {
       if (this.warmOnJoin) this.scheduler.warm(id, models, now);
     }
     this.log.info({ event: 'worker_joined', worker: conn.name, id: conn.id, executors: conn.executors.length }, 'worker joined');
+    this.notify('workersChanged', this.workers.size);
     this.pump();
   }
 
@@ -257,7 +298,9 @@ export class ServingCore {
     if (!this.workers.delete(conn.id)) return;
     conn.close();
     this.scheduler.removeWorker(conn.id, this.clock.now());
+    for (const [id, info] of this.actionInfo) if (info.workerId === conn.id) this.actionInfo.delete(id);
     this.log.info({ event: 'worker_left', worker: conn.name, id: conn.id }, 'worker left');
+    this.notify('workersChanged', this.workers.size);
     this.pump();
   }
 

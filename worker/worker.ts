@@ -5,11 +5,13 @@
 import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../common/clock.js';
+import { createLogger, type Logger } from '../common/log.js';
 import type { ControllerMessage__Output } from '../common/wire.js';
 import { ControllerConnection } from './controller-connection.js';
 import { Executor } from './executor.js';
 import { ModelCache } from './model-cache.js';
 import { parseDevice, type Device } from './ort-session.js';
+import { WorkerObservability } from './worker-observability.js';
 
 export interface WorkerOptions {
   /** Controller address, host:port. */
@@ -27,8 +29,18 @@ export interface WorkerOptions {
   clock?: Clock;
   /** Redial the controller with backoff when the stream drops. @default true */
   reconnect?: boolean;
-  /** Where the worker's few log lines go. @default one line each to stderr */
+  /** Where the worker's problem lines go. @default `logger`, at warn */
   log?: (line: string) => void;
+  /** Structured logs (pino). @default createLogger('worker', logLevel) */
+  logger?: Logger;
+  /** @default PUNCTUAL_LOG_LEVEL or 'info' */
+  logLevel?: string;
+  /** Prometheus /metrics port; 0 picks a free one. @default -1 (off; the CLI's default is 9465) */
+  metricsPort?: number;
+  /** gRPC port serving grpc.health.v1.Health; 0 picks a free one. @default -1 (off; the CLI's default is 9466) */
+  healthPort?: number;
+  /** Address the metrics and health ports listen on. @default '0.0.0.0' */
+  listenHost?: string;
   /** Token for the controller's worker stream (its worker or admin token). */
   token?: string;
   /** TLS to the controller: the CA certificate (PEM) that signed its certificate. @default plaintext */
@@ -38,6 +50,11 @@ export interface WorkerOptions {
 export interface WorkerHandle {
   /** True while the stream to the controller is up and welcomed. */
   connected(): boolean;
+  /** The real /metrics and health ports, when on. */
+  metricsPort?: number;
+  healthPort?: number;
+  /** Health NOT_SERVING, then waits for actions in flight to finish, at most `timeoutMs` (default 10 s). */
+  drain(timeoutMs?: number): Promise<{ drained: boolean; left: number }>;
   /** Leaves the controller and stops every executor thread. */
   close(): Promise<void>;
 }
@@ -53,6 +70,7 @@ interface CompiledWorkerOptions {
   clock: Clock;
   reconnect: boolean;
   log: (line: string) => void;
+  logger: Logger;
 }
 
 function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
@@ -60,6 +78,7 @@ function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     if (!Number.isSafeInteger(v) || v < 1) throw new Error(`worker: ${what} must be a positive integer, not ${v}`);
     return v;
   };
+  const logger = o.logger ?? createLogger('worker', o.logLevel);
   if (!o.controller) throw new Error('worker: controller address (host:port) is required');
   const memoryBytes = o.memoryBytes ?? 2 * 1024 ** 3;
   if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 0) throw new Error(`worker: memoryBytes must be a whole number of bytes, not ${memoryBytes}`);
@@ -72,7 +91,8 @@ function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     name: o.name ?? `${os.hostname()}:${process.pid}`,
     clock: o.clock ?? systemClock,
     reconnect: o.reconnect ?? true,
-    log: o.log ?? ((line) => process.stderr.write(`punctual worker: ${line}\n`)),
+    log: o.log ?? ((line) => logger.warn({ event: 'worker_problem' }, line)),
+    logger,
   };
 }
 
@@ -81,6 +101,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const opts = compileWorkerOptions(options);
   const { clock, log } = opts;
   const cache = new ModelCache();
+  const observability = new WorkerObservability({
+    log: opts.logger,
+    cacheBytes: () => cache.bytes(),
+    budgets: () => executors.map((e) => Number(e.info().memoryBytes ?? 0)),
+  });
   let executors: Executor[] = [];
   let welcomed = false;
 
@@ -89,6 +114,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     if (m.welcome) {
       welcomed = true;
       connection.welcomed();
+      observability.setConnected(true);
     } else if (m.ping) {
       connection.send({ pong: { pingId: m.ping.id, controllerMs: m.ping.controllerMs, workerMs: clock.now() } });
     } else if (m.modelBytes) {
@@ -103,6 +129,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     } else if (m.action) {
       const a = m.action;
       const executor = executors[a.executor];
+      observability.actionReceived(a);
       if (executor) executor.submit(a, now);
       else {
         const message = `executor ${a.executor} does not exist on this worker (it has ${executors.length})`;
@@ -130,6 +157,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     // nothing queued is answered. The cached bytes stay (Hello announces them).
     onLost: () => {
       welcomed = false;
+      observability.setConnected(false);
       for (const e of executors) e.reset();
     },
   });
@@ -144,7 +172,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         clock,
         cache,
         log,
-        onResult: (result) => connection.send({ result }),
+        onResult: (result) => {
+          observability.actionDone(result);
+          connection.send({ result });
+        },
       }),
     ),
   );
@@ -156,15 +187,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     throw failure.reason;
   }
   connection.open();
+  const ports = await observability.start(options.metricsPort ?? -1, options.healthPort ?? -1, options.listenHost ?? '0.0.0.0');
 
   let closing: Promise<void> | undefined;
   return {
     connected: () => welcomed,
+    ...ports,
+    drain: (timeoutMs = 10_000) => observability.drain(timeoutMs),
     close: () => {
       closing ??= (async () => {
         welcomed = false;
         await connection.close();
         await Promise.all(executors.map((e) => e.close()));
+        await observability.close();
       })();
       return closing;
     },

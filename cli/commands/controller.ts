@@ -14,6 +14,8 @@ interface ControllerFlags {
   scheduleAheadMs: number;
   profileIterations: number;
   logLevel?: string;
+  metricsPort: number;
+  drainTimeout: number;
   adminToken?: string;
   inferToken?: string;
   workerToken?: string;
@@ -45,6 +47,11 @@ export function securityOptions(f: Pick<ControllerFlags, 'adminToken' | 'inferTo
   };
 }
 
+/** A port, or -1 for off. */
+function parseMetricsPort(v: string): number {
+  return v === '-1' ? -1 : parsePort(v);
+}
+
 function positiveNumber(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v);
@@ -66,6 +73,8 @@ export function registerController(program: Command, ctx: CliContext): void {
         .argParser(positiveNumber('--profile-iterations'))
         .default(20),
     )
+    .addOption(new Option('--metrics-port <port>', 'Prometheus /metrics port (0 picks a free one, -1 turns it off)').argParser(parseMetricsPort).default(9464))
+    .addOption(new Option('--drain-timeout <s>', 'on SIGTERM, seconds to wait for accepted requests before exiting').argParser(positiveNumber('--drain-timeout')).default(10))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']));
   addSecurityFlags(cmd, ctx.io.env)
     .action(async (flags: ControllerFlags) => {
@@ -78,12 +87,14 @@ export function registerController(program: Command, ctx: CliContext): void {
         scheduleAheadMs: flags.scheduleAheadMs,
         profileIterations: flags.profileIterations,
         logLevel: flags.logLevel,
+        metricsPort: flags.metricsPort,
         ...securityOptions(flags),
       });
-      ctx.io.stdout.write(JSON.stringify({ event: 'listening', port: handle.port }) + '\n');
+      ctx.io.stdout.write(JSON.stringify({ event: 'listening', port: handle.port, metricsPort: handle.metricsPort ?? null }) + '\n');
       ctx.io.stderr.write(`punctual controller listening on ${flags.host}:${handle.port} (repository ${repoDir}); Ctrl-C stops it\n`);
       const sig = await untilStopped(ctx.io.stderr);
-      ctx.io.stderr.write(`${sig}: closing the controller\n`);
+      ctx.io.stderr.write(`${sig}: draining the controller (at most ${flags.drainTimeout} s), then closing\n`);
+      await handle.drain(flags.drainTimeout * 1000);
       await handle.close();
       ctx.exitCode = 0;
     });

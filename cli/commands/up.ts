@@ -24,6 +24,7 @@ interface UpFlags extends WorkerFlags {
   workers: number;
   repo: string;
   connectTimeout: number;
+  metricsPort: number;
   adminToken?: string;
   inferToken?: string;
   workerToken?: string;
@@ -101,6 +102,11 @@ function workerArgs(address: string, flags: UpFlags, index: number): string[] {
     flags.device,
     '--name',
     `local-${index + 1}`,
+    // Several workers on one machine: free ports, no clashes (each logs its own).
+    '--metrics-port',
+    '0',
+    '--health-port',
+    '0',
   ];
 }
 
@@ -116,7 +122,7 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext): Promise<vo
   let interrupted = false;
   if (!g.json) stderr.write('Starting the controller (it profiles models it has not seen before) …\n');
   const { startController } = await import('../../controller/controller.js');
-  const controller = await startController({ port: flags.port, host: flags.host, repoDir, ...securityOptions(flags) });
+  const controller = await startController({ port: flags.port, host: flags.host, metricsPort: flags.metricsPort, repoDir, ...securityOptions(flags) });
   const dialHost = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
   const address = `${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${controller.port}`;
   if (g.json) stdout.write(JSON.stringify({ event: 'listening', port: controller.port }) + '\n');
@@ -137,6 +143,8 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext): Promise<vo
   });
   const client = new PunctualClient(address, { ...clientOptions(g), ...(flags.adminToken ? { token: flags.adminToken } : {}) });
   const shutdown = async (): Promise<void> => {
+    // Drain first: accepted requests finish on the workers before they go.
+    await controller.drain(10_000);
     await supervisor.stop();
     client.close();
     await controller.close();
@@ -191,6 +199,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--host <host>', 'address the controller listens on', '127.0.0.1')
     .addOption(new Option('--workers <n>', 'local worker processes').argParser(integerIn(1, 64)).default(1))
     .option('--repo <dir>', 'model repository', path.join('.punctual', 'repo'))
+    .addOption(new Option('--metrics-port <port>', "the controller's Prometheus /metrics port (0 picks a free one)").argParser(parsePort).default(9464))
     .addOption(new Option('--connect-timeout <s>', 'seconds to wait for the workers to connect').argParser(integerIn(1, 3600)).default(120));
   addSecurityFlags(addWorkerFlags(cmd), ctx.io.env).action(async (flags: UpFlags, c: Command) => up(flags, globalsOf(c), ctx));
 }

@@ -16,6 +16,19 @@ export interface WorkerFlags {
   name?: string;
 }
 
+/** Flags only `punctual worker` itself takes (`up` sets them for its workers). */
+interface WorkerOnlyFlags extends WorkerFlags {
+  metricsPort: number;
+  healthPort: number;
+  drainTimeout: number;
+  logLevel?: string;
+}
+
+/** A port, or -1 for off. */
+function portOrOff(v: string): number {
+  return v === '-1' ? -1 : integerIn(0, 65535)(v);
+}
+
 /** The worker flags, shared with `up`, which passes them on to its workers. */
 export function addWorkerFlags(cmd: Command): Command {
   return cmd
@@ -37,7 +50,11 @@ export function describeWorker(f: WorkerFlags): string {
 export function registerWorker(program: Command, ctx: CliContext): void {
   addWorkerFlags(program.command('worker').description('run a worker: executors that run what the controller schedules'))
     .option('--name <name>', 'name shown in status (default hostname:pid)')
-    .action(async (flags: WorkerFlags, cmd: Command) => {
+    .addOption(new Option('--metrics-port <port>', 'Prometheus /metrics port (0 picks a free one, -1 turns it off)').argParser(portOrOff).default(9465))
+    .addOption(new Option('--health-port <port>', 'gRPC port serving grpc.health.v1.Health (0 picks a free one, -1 turns it off)').argParser(portOrOff).default(9466))
+    .addOption(new Option('--drain-timeout <s>', 'on SIGTERM, seconds to wait for actions in flight before leaving').argParser(integerIn(0, 3600)).default(10))
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+    .action(async (flags: WorkerOnlyFlags, cmd: Command) => {
       const { controller, token, tlsCa } = globalsOf(cmd);
       const { startWorker } = await import('../../worker/worker.js');
       const handle = await startWorker({
@@ -46,13 +63,18 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         threads: flags.threads,
         memoryBytes: flags.memory,
         device: flags.device,
+        metricsPort: flags.metricsPort,
+        healthPort: flags.healthPort,
+        ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
         ...(token ? { token } : {}),
         ...(tlsCa ? { tlsCa: fs.readFileSync(tlsCa) } : {}),
       });
+      ctx.io.stdout.write(JSON.stringify({ event: 'worker_listening', metricsPort: handle.metricsPort ?? null, healthPort: handle.healthPort ?? null }) + '\n');
       ctx.io.stderr.write(`punctual worker${flags.name ? ` ${flags.name}` : ''} (${describeWorker(flags)}) serving controller ${controller}; Ctrl-C stops it\n`);
       const sig = await untilStopped(ctx.io.stderr);
-      ctx.io.stderr.write(`${sig}: closing the worker\n`);
+      ctx.io.stderr.write(`${sig}: draining the worker (at most ${flags.drainTimeout} s), then closing\n`);
+      await handle.drain(flags.drainTimeout * 1000);
       await handle.close();
       ctx.exitCode = 0;
     });

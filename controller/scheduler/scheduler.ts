@@ -387,6 +387,22 @@ export class Scheduler {
   }
 
   /**
+   * Unloads a model from every executor where it sits idle (loaded, nothing
+   * queued or running on it); it stays registered and loads again on demand.
+   * Returns how many executors were asked to unload it.
+   */
+  unloadIdle(model: string, now: number): number {
+    let n = 0;
+    for (const e of this.executors.values()) {
+      const res = e.models.get(model);
+      if (!res || !this.isIdle(model, res)) continue;
+      this.planUnload(e, model, now);
+      n++;
+    }
+    return n;
+  }
+
+  /**
    * Demand-driven loads. A model's unmet demand is the work of its queue that
    * the executors holding it cannot finish by the queue's last deadline.
    * Highest unmet demand loads first, on the least-booked executor that can

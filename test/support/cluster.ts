@@ -24,6 +24,10 @@ export class TestCluster {
   readonly workers: ChildProcess[] = [];
   client!: PunctualClient;
   address = '';
+  /** The controller's /metrics port. */
+  metricsPort = 0;
+  /** Each worker's /metrics and health ports, from the line it prints on stdout. */
+  readonly workerPorts = new Map<ChildProcess, Promise<{ metricsPort: number; healthPort: number }>>();
   private controller: ChildProcess | undefined;
   private readonly logs: string[] = [];
 
@@ -64,16 +68,17 @@ export class TestCluster {
   }
 
   async startController(extra: string[] = []): Promise<void> {
-    const child = this.spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--repo', this.repo, ...extra]);
+    const child = this.spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0', '--repo', this.repo, ...extra]);
     this.controller = child;
     const port = await new Promise<number>((resolve, reject) => {
       const rl = readline.createInterface({ input: child.stdout! });
       const timer = setTimeout(() => reject(new Error(`controller did not start:\n${this.logs.join('')}`)), 60_000);
       rl.on('line', (line) => {
         try {
-          const msg = JSON.parse(line) as { event?: string; port?: number };
+          const msg = JSON.parse(line) as { event?: string; port?: number; metricsPort?: number };
           if (msg.event === 'listening' && typeof msg.port === 'number') {
             clearTimeout(timer);
+            this.metricsPort = msg.metricsPort ?? 0;
             resolve(msg.port);
           }
         } catch {
@@ -100,9 +105,27 @@ export class TestCluster {
       spec.memory ?? '1GiB',
       '--device',
       spec.device ?? 'cpu',
+      '--metrics-port',
+      '0',
+      '--health-port',
+      '0',
       ...(this.token ? ['--token', this.token] : []),
     ]);
     this.workers.push(child);
+    this.workerPorts.set(
+      child,
+      new Promise((resolve) => {
+        const rl = readline.createInterface({ input: child.stdout! });
+        rl.on('line', (line) => {
+          try {
+            const msg = JSON.parse(line) as { event?: string; metricsPort?: number; healthPort?: number };
+            if (msg.event === 'worker_listening') resolve({ metricsPort: msg.metricsPort ?? 0, healthPort: msg.healthPort ?? 0 });
+          } catch {
+            // not a JSON line
+          }
+        });
+      }),
+    );
     return child;
   }
 

@@ -1,0 +1,111 @@
+// What the controller adds to speak the ecosystem's language, wired in one
+// place: the Open Inference Protocol and gRPC health services on the client
+// port, Prometheus metrics on their own HTTP port, readiness, the log lines
+// of prediction misses, and graceful drain. Hangs off the serving core
+// through the ServingObserver interface only.
+import type * as grpc from '@grpc/grpc-js';
+import type { Clock } from '../common/clock.js';
+import { ecosystemProtos } from '../common/ecosystem-protos.js';
+import { HealthStatus } from '../common/health-service.js';
+import type { Logger } from '../common/log.js';
+import { startMetricsServer, type MetricsServer } from '../common/metrics-server.js';
+import type { Estimates, PredictionError } from './estimates.js';
+import { ControllerMetrics } from './metrics.js';
+import type { ServingCore } from './serving-core.js';
+import { oipService } from './services/oip-service.js';
+
+/** Services whose health is reported, beside the whole server (""). */
+export const HEALTH_SERVICES = ['punctual.v1.Inference', 'inference.GRPCInferenceService'];
+
+export interface EcosystemOptions {
+  core: ServingCore;
+  estimates: Estimates;
+  clock: Clock;
+  log: Logger;
+  /** A measured execution this many times its prediction (and 2 ms over) is logged. @default 2 */
+  predictionMissRatio?: number;
+}
+
+export interface DrainResult {
+  /** True when every accepted request was answered in time. */
+  drained: boolean;
+  /** Requests still unanswered when the wait ended. */
+  left: number;
+}
+
+export class Ecosystem {
+  readonly health = new HealthStatus(HEALTH_SERVICES);
+  readonly metrics: ControllerMetrics;
+  private metricsServer: MetricsServer | undefined;
+  private readonly refreshTimer: NodeJS.Timeout;
+
+  constructor(private readonly opts: EcosystemOptions) {
+    const { core, estimates, log } = opts;
+    this.metrics = new ControllerMetrics(core);
+    core.observers.push(this.metrics, { workersChanged: () => this.refresh() });
+    const ratio = opts.predictionMissRatio ?? 2;
+    const previous = estimates.onPrediction;
+    estimates.onPrediction = (e: PredictionError) => {
+      previous?.(e);
+      this.metrics.predicted(e);
+      if (e.measured > e.predicted * ratio && e.measured - e.predicted > 2) {
+        log.info({ event: 'prediction_miss', model: e.model, batch: e.batch, executorClass: e.cls, predictedMs: e.predicted, measuredMs: e.measured }, `${e.model} ran ${e.measured.toFixed(1)} ms, predicted ${e.predicted.toFixed(1)} ms`);
+      }
+    };
+    // Registrations (Admin) change readiness too; a cheap periodic refresh catches them.
+    this.refreshTimer = setInterval(() => this.refresh(), 1000);
+    this.refreshTimer.unref();
+  }
+
+  /** Ready: not draining, a worker connected, a model registered. */
+  ready(): boolean {
+    const { core } = this.opts;
+    return !core.draining && core.workers.size > 0 && core.registry.size > 0;
+  }
+
+  refresh(): void {
+    const was = this.health.get();
+    const now = this.ready() ? 'SERVING' : 'NOT_SERVING';
+    this.health.setAll(now);
+    if (was !== now) this.opts.log.info({ event: 'readiness', ready: now === 'SERVING' }, `readiness: ${now}`);
+  }
+
+  /** Adds inference.GRPCInferenceService and grpc.health.v1.Health (before the server binds). */
+  addServices(server: grpc.Server, wrap: <H extends object>(def: grpc.ServiceDefinition, handlers: H) => H = (_d, h) => h): void {
+    const { oip, health } = ecosystemProtos();
+    const { core, clock, log } = this.opts;
+    const oipDef = oip.inference.GRPCInferenceService.service;
+    server.addService(oipDef, wrap(oipDef, oipService({ core, clock, log, ready: () => this.ready() })));
+    server.addService(health.grpc.health.v1.Health.service, this.health.handlers());
+  }
+
+  /** Starts /metrics; returns its port, or undefined when disabled (port < 0). */
+  async startMetrics(port: number, host: string): Promise<number | undefined> {
+    if (port < 0) return undefined;
+    this.metricsServer = await startMetricsServer(this.metrics.registry, port, host, () => this.ready());
+    this.opts.log.info({ event: 'metrics_listening', port: this.metricsServer.port }, `metrics on http://${host}:${this.metricsServer.port}/metrics`);
+    return this.metricsServer.port;
+  }
+
+  /**
+   * Stops accepting (new requests get UNAVAILABLE, health NOT_SERVING) and
+   * waits until every accepted request is answered, at most `timeoutMs`.
+   */
+  async drain(timeoutMs: number): Promise<DrainResult> {
+    const { core, log } = this.opts;
+    core.draining = true;
+    this.refresh();
+    log.info({ event: 'draining', inFlight: core.inFlight, timeoutMs }, `draining: ${core.inFlight} request(s) in flight`);
+    const until = Date.now() + timeoutMs;
+    while (core.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    const result = { drained: core.inFlight === 0, left: core.inFlight };
+    log.info({ event: 'drained', ...result }, result.drained ? 'drained' : `drain timed out with ${result.left} request(s) unanswered`);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.refreshTimer);
+    this.health.endWatches();
+    await this.metricsServer?.close();
+  }
+}

@@ -1,0 +1,27 @@
+// What the serving core tells the outside world as it works: the narrow
+// interface metrics (controller/metrics.ts) and anything else watching the
+// core (health, logs of significant events) hang off, so prom-client and
+// friends stay out of the core. Every method is optional; times are ms.
+import type { PredictionError } from './estimates.js';
+import type { RejectCode } from './scheduler/types.js';
+
+export interface ServingObserver {
+  /** Rejected at arrival by admission control. */
+  rejected?(model: string, code: RejectCode): void;
+  /** Answered with outputs. `late`: the answer came after the deadline. */
+  answered?(model: string, a: { totalMs: number; queueMs: number; late: boolean }): void;
+  /** Accepted, then failed: `status` is the gRPC status name, `reason` e.g. "dropped_deadline". */
+  failed?(model: string, status: string, reason: string): void;
+  /** An INFER action finished on an executor. */
+  executed?(model: string, e: { executor: string; cls: string; batch: number; durationMs: number }): void;
+  /** A LOAD finished (ok) or not. */
+  loaded?(model: string, e: { executor: string; ok: boolean; durationMs: number; message?: string }): void;
+  /** An UNLOAD was sent (eviction or explicit). */
+  unloaded?(model: string, executor: string): void;
+  /** The worker refused an action it could not start by its `latest`. */
+  refused?(model: string, executor: string, type: string): void;
+  /** A measured execution beside what the estimates predicted for it. */
+  predicted?(e: PredictionError): void;
+  /** Workers connected changed. */
+  workersChanged?(connected: number): void;
+}

@@ -1,0 +1,10 @@
+// Original file: protos/inference/grpc_service.proto
+
+
+export interface ModelReadyResponse {
+  'ready'?: (boolean);
+}
+
+export interface ModelReadyResponse__Output {
+  'ready': (boolean);
+}

@@ -1,0 +1,10 @@
+// Original file: protos/inference/grpc_service.proto
+
+
+export interface ServerReadyResponse {
+  'ready'?: (boolean);
+}
+
+export interface ServerReadyResponse__Output {
+  'ready': (boolean);
+}

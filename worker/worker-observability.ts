@@ -1,0 +1,163 @@
+// What a worker shows the outside world: Prometheus metrics of the actions it
+// runs (on --metrics-port), grpc.health.v1.Health on a small gRPC server of
+// its own (--health-port; the worker otherwise only dials out), readiness
+// (welcomed by its controller, not draining), and the count of actions in
+// flight that a graceful drain waits for. worker.ts calls it at three points:
+// an action arrives, a result leaves, the connection changes.
+import * as grpc from '@grpc/grpc-js';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ecosystemProtos } from '../common/ecosystem-protos.js';
+import { HealthStatus } from '../common/health-service.js';
+import type { Logger } from '../common/log.js';
+import { startMetricsServer, type MetricsServer } from '../common/metrics-server.js';
+import type { Action__Output, ActionResult } from '../common/wire.js';
+
+export const WORKER_HEALTH_SERVICES = ['punctual.v1.Worker'];
+
+const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface WorkerObservabilityOptions {
+  log: Logger;
+  /** Bytes of model files held, for the cache gauge. */
+  cacheBytes: () => number;
+  /** Memory budget per executor index. */
+  budgets: () => number[];
+}
+
+export class WorkerObservability {
+  readonly registry = new Registry();
+  readonly health = new HealthStatus(WORKER_HEALTH_SERVICES);
+  private readonly actions: Counter<'type' | 'status'>;
+  private readonly duration: Histogram<'type'>;
+  private readonly wait: Histogram<'type'>;
+  private readonly busy: Counter<'executor'>;
+  private readonly sent = new Map<number, { type: string; executor: number }>();
+  private connected = false;
+  private draining = false;
+  private metricsServer: MetricsServer | undefined;
+  private healthServer: grpc.Server | undefined;
+
+  constructor(private readonly opts: WorkerObservabilityOptions) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.actions = new Counter({ name: 'punctual_worker_actions_total', help: 'Actions finished on this worker, by type and result status', labelNames: ['type', 'status'], registers });
+    this.duration = new Histogram({ name: 'punctual_worker_action_duration_seconds', help: 'Measured duration of successful actions', labelNames: ['type'], buckets: SECONDS, registers });
+    this.wait = new Histogram({ name: 'punctual_worker_action_wait_seconds', help: 'Time from an action arriving to it starting (queue wait on the executor)', labelNames: ['type'], buckets: SECONDS, registers });
+    this.busy = new Counter({ name: 'punctual_worker_executor_busy_seconds_total', help: 'Time each executor spent running actions; rate() is its utilisation', labelNames: ['executor'], registers });
+    const connected = (): number => (this.connected ? 1 : 0);
+    const inFlight = (): number => this.sent.size;
+    new Gauge({
+      name: 'punctual_worker_connected',
+      help: '1 while the stream to the controller is up and welcomed',
+      registers,
+      collect() {
+        this.set(connected());
+      },
+    });
+    new Gauge({
+      name: 'punctual_worker_actions_in_flight',
+      help: 'Actions received and not yet answered',
+      registers,
+      collect() {
+        this.set(inFlight());
+      },
+    });
+    new Gauge({
+      name: 'punctual_worker_model_cache_bytes',
+      help: 'Bytes of model files held in memory',
+      registers,
+      collect() {
+        this.set(opts.cacheBytes());
+      },
+    });
+    new Gauge({
+      name: 'punctual_worker_executor_memory_budget_bytes',
+      help: 'Memory budget announced for each executor',
+      labelNames: ['executor'],
+      registers,
+      collect() {
+        this.reset();
+        opts.budgets().forEach((b, i) => this.set({ executor: String(i) }, b));
+      },
+    });
+  }
+
+  get inFlight(): number {
+    return this.sent.size;
+  }
+
+  ready(): boolean {
+    return this.connected && !this.draining;
+  }
+
+  private refresh(): void {
+    this.health.setAll(this.ready() ? 'SERVING' : 'NOT_SERVING');
+  }
+
+  setConnected(connected: boolean): void {
+    if (connected !== this.connected) this.opts.log.info({ event: connected ? 'controller_connected' : 'controller_lost' }, connected ? 'connected to the controller' : 'lost the controller');
+    this.connected = connected;
+    // A lost stream ends every action the controller was waiting for.
+    if (!connected) this.sent.clear();
+    this.refresh();
+  }
+
+  actionReceived(a: Action__Output): void {
+    this.sent.set(a.id, { type: a.type, executor: a.executor });
+  }
+
+  actionDone(r: ActionResult): void {
+    const id = Number(r.actionId);
+    const a = this.sent.get(id);
+    this.sent.delete(id);
+    const type = a?.type ?? 'UNKNOWN';
+    const status = String(r.status ?? 'OK');
+    this.actions.inc({ type, status });
+    if (status !== 'OK') {
+      if (status === 'COULD_NOT_START_IN_TIME') this.opts.log.info({ event: 'action_refused', action: id, type, message: r.message }, `refused ${type} ${id}: could not start in time`);
+      return;
+    }
+    const duration = Number(r.durationMs ?? 0) / 1000;
+    this.duration.observe({ type }, duration);
+    this.wait.observe({ type }, Math.max(0, Number(r.startMs ?? 0) - Number(r.receivedMs ?? 0)) / 1000);
+    if (a) this.busy.inc({ executor: String(a.executor) }, duration);
+  }
+
+  /** Starts /metrics and the health gRPC server; a port < 0 leaves that one off. Returns the real ports. */
+  async start(metricsPort: number, healthPort: number, host: string): Promise<{ metricsPort?: number; healthPort?: number }> {
+    const out: { metricsPort?: number; healthPort?: number } = {};
+    if (metricsPort >= 0) {
+      this.metricsServer = await startMetricsServer(this.registry, metricsPort, host, () => this.ready());
+      out.metricsPort = this.metricsServer.port;
+    }
+    if (healthPort >= 0) {
+      const server = new grpc.Server();
+      server.addService(ecosystemProtos().health.grpc.health.v1.Health.service, this.health.handlers());
+      out.healthPort = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(`${host}:${healthPort}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+      );
+      this.healthServer = server;
+    }
+    this.opts.log.info({ event: 'worker_listening', ...out }, `worker metrics port ${out.metricsPort ?? 'off'}, health port ${out.healthPort ?? 'off'}`);
+    return out;
+  }
+
+  /** Health NOT_SERVING, then waits until no action is in flight, at most `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<{ drained: boolean; left: number }> {
+    this.draining = true;
+    this.refresh();
+    this.opts.log.info({ event: 'draining', inFlight: this.sent.size, timeoutMs }, `draining: ${this.sent.size} action(s) in flight`);
+    const until = Date.now() + timeoutMs;
+    while (this.sent.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    const result = { drained: this.sent.size === 0, left: this.sent.size };
+    this.opts.log.info({ event: 'drained', ...result }, result.drained ? 'drained' : `drain timed out with ${result.left} action(s) in flight`);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    this.health.endWatches();
+    await this.metricsServer?.close();
+    const server = this.healthServer;
+    if (server) await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  }
+}
