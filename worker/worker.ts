@@ -133,7 +133,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       if (executor) executor.submit(a, now);
       else {
         const message = `executor ${a.executor} does not exist on this worker (it has ${executors.length})`;
-        connection.send({ result: { actionId: a.id, status: 'FAILED', message, receivedMs: now, endMs: clock.now() } });
+        const result = { actionId: a.id, status: 'FAILED' as const, message, receivedMs: now, endMs: clock.now() };
+        observability.actionDone(result);
+        connection.send({ result });
       }
     }
   };
