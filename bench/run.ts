@@ -2,11 +2,12 @@
 // Options: --only live,throughput  --requests N
 import { Command } from 'commander';
 import { describeFigures, runLive } from './live.js';
+import { runOperate } from './operate.js';
 import { runThroughput } from './throughput.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput', 'live,throughput')
+  .option('--only <list>', 'comma-separated: live, throughput, operate', 'live,throughput')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--json', 'print JSON');
 program.parse();
@@ -19,5 +20,6 @@ if (only.has('throughput')) {
   figures.push(...runThroughput(500_000, 8, 1000));
 }
 if (only.has('live')) figures.push(...(await runLive(Number(opts.requests))));
+if (only.has('operate')) figures.push(...(await runOperate()));
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
 else console.log(`machine: ${machine()}\n${describeFigures(figures)}`);

@@ -126,6 +126,21 @@ describe('operating a running cluster', () => {
     expect([...(r.outputs.y?.data as Float32Array)]).toEqual([3, 3, 3, 3, 3, 3]);
   });
 
+  it('profiles a model again with 1..T threads, stores it and records the most predictable thread count', async () => {
+    const run = await cli(['--controller', cluster.address, '--json', 'profile', 'dyn', '--iterations', '3', '--max-threads', '2']);
+    expect(run.code).toBe(0);
+    const res = JSON.parse(run.stdout) as { profile: { threadTrials: { threads: number }[]; bestThreads: number; classes: { executorClass: string }[] } };
+    expect(res.profile.threadTrials.map((t) => t.threads)).toEqual([1, 2]);
+    expect([1, 2]).toContain(res.profile.bestThreads);
+    expect(res.profile.classes.map((c) => c.executorClass).sort()).toEqual(['cpu/t1', 'cpu/t2']);
+    const stored = JSON.parse(fs.readFileSync(path.join(cluster.repo, 'dyn', '1', 'profile.json'), 'utf8')) as { bestThreads: number };
+    expect(stored.bestThreads).toBe(res.profile.bestThreads);
+    const human = await cli(['--controller', cluster.address, 'profile', 'dyn', '--iterations', '2', '--max-threads', '1', '--batch-sizes', '1']);
+    expect(human.stdout).toContain('intra-op threads at batch 1');
+    const bad = await cli(['--controller', cluster.address, '--json', 'profile', 'dyn', '--batch-sizes', '2']);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ status: 'INVALID_ARGUMENT' });
+  });
+
   it('swaps in a new version under load without failing a request, and the old one stays pinnable', async () => {
     let stop = false;
     const errors: string[] = [];
