@@ -37,7 +37,7 @@ export function buildModelInfo(m: ServedModel, core: ServingCore, estimates: Est
 export function buildClusterStatus(core: ServingCore, estimates: Estimates, now: number, startedAt: number): ClusterStatusResponse {
   return {
     uptimeS: (now - startedAt) / 1000,
-    policy: 'punctual',
+    policy: core.scheduler.policy,
     models: core.registry.all().map((m) => buildModelInfo(m, core, estimates)),
     workers: [...core.workers.values()].map((w) => ({
       id: w.id,

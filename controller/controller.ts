@@ -15,6 +15,7 @@ import { checkSignature, outputsOf } from './model-check.js';
 import { ModelAdmin } from './model-admin.js';
 import { ModelRegistry } from './model-registry.js';
 import { loadRepository, saveConfig, saveProfile, type RepoModel } from './model-repository.js';
+import type { Policy } from './scheduler/policy.js';
 import { cleanStaleFolders } from './repository-writer.js';
 import { ServingCore } from './serving-core.js';
 import { adminService } from './services/admin-service.js';
@@ -37,6 +38,8 @@ export interface ControllerOptions extends TokenOptions {
   pingIntervalMs?: number;
   /** An action unanswered this long after its predicted end is taken as lost, ms. @default 1000 */
   lostAfterMs?: number;
+  /** Scheduling policy: 'fifo' is the baseline (no admission control, no deadline awareness). @default 'punctual' */
+  policy?: Policy;
   /** @default PUNCTUAL_LOG_LEVEL or 'info' */
   logLevel?: string;
   logger?: Logger;
@@ -103,7 +106,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const log = opts.logger ?? createLogger('controller', opts.logLevel);
   const estimates = new Estimates();
   const registry = new ModelRegistry();
-  const core = new ServingCore({ clock, registry, estimates, log, scheduleAheadMs: opts.scheduleAheadMs, lostAfterMs: opts.lostAfterMs });
+  const core = new ServingCore({ clock, registry, estimates, log, scheduleAheadMs: opts.scheduleAheadMs, lostAfterMs: opts.lostAfterMs, policy: opts.policy });
 
   for (const p of await cleanStaleFolders(opts.repoDir)) log.warn({ event: 'stale_folder_removed', path: p }, `removed ${p} (left by an interrupted change)`);
   const { models, problems } = await loadRepository(opts.repoDir);

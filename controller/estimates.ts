@@ -57,7 +57,8 @@ export class Estimates implements EstimateSource {
   private readonly pct: number;
   private readonly unknownExec: number;
   private readonly unknownLoad: number;
-  private readonly execs = new Map<string, Window>();
+  /** model → class → batch → measurements. Nested maps, not joined string keys: exec() is the scheduler's hottest call. */
+  private readonly execs = new Map<string, Map<string, Map<number, Window>>>();
   private readonly loads = new Map<string, Window>();
   private readonly memories = new Map<string, number>();
   /** model → class → batch → seeded estimate (from profiles), for classes with no measurements. */
@@ -92,13 +93,12 @@ export class Estimates implements EstimateSource {
     this.seeds.delete(model);
     this.loadSeeds.delete(model);
     this.memories.delete(model);
-    for (const map of [this.execs, this.loads]) {
-      for (const k of map.keys()) if (k.startsWith(`${model}|`)) map.delete(k);
-    }
+    this.execs.delete(model);
+    for (const k of this.loads.keys()) if (k.startsWith(`${model}|`)) this.loads.delete(k);
   }
 
   exec(model: string, batch: number, cls: string): number {
-    const w = this.execs.get(`${model}|${cls}|${batch}`);
+    const w = this.execs.get(model)?.get(cls)?.get(batch);
     if (w && w.count > 0) return w.estimate();
     const byClass = this.seeds.get(model);
     const own = byClass?.get(cls);
@@ -134,10 +134,13 @@ export class Estimates implements EstimateSource {
   }
 
   observeExec(model: string, batch: number, cls: string, ms: number): void {
-    const key = `${model}|${cls}|${batch}`;
     if (this.onPrediction) this.onPrediction({ model, batch, cls, predicted: this.exec(model, batch, cls), measured: ms });
-    let w = this.execs.get(key);
-    if (!w) this.execs.set(key, (w = new Window(this.size, this.pct)));
+    let byClass = this.execs.get(model);
+    if (!byClass) this.execs.set(model, (byClass = new Map()));
+    let byBatch = byClass.get(cls);
+    if (!byBatch) byClass.set(cls, (byBatch = new Map()));
+    let w = byBatch.get(batch);
+    if (!w) byBatch.set(batch, (w = new Window(this.size, this.pct)));
     w.add(ms);
   }
 

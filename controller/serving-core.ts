@@ -11,6 +11,7 @@ import type { ActionResult__Output, Tensor } from '../common/wire.js';
 import { executorClass, parseDevice } from '../worker/ort-session.js';
 import type { Estimates } from './estimates.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
+import type { Policy } from './scheduler/policy.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { ActionOutcome, Decision, DropCode, RejectCode, SchedRequest } from './scheduler/types.js';
 import type { ServingObserver } from './serving-observer.js';
@@ -58,6 +59,8 @@ export interface CoreOptions {
   lostAfterMs?: number;
   /** Load models onto a joining executor while they fit. @default true */
   warmOnJoin?: boolean;
+  /** Scheduling policy; 'fifo' is the baseline without admission or deadlines. @default 'punctual' */
+  policy?: Policy;
 }
 
 export class ServingCore {
@@ -90,6 +93,7 @@ export class ServingCore {
       estimates: opts.estimates,
       scheduleAheadMs: opts.scheduleAheadMs,
       lostAfterMs: opts.lostAfterMs,
+      policy: opts.policy,
     });
   }
 

@@ -7,6 +7,7 @@
 //  complete(id, outcome) learn from a result and re-anchor the timeline
 //  addExecutor / removeWorker   workers join and leave at any time
 import { ExecutorTimeline, type InflightAction } from './executor-timeline.js';
+import { FIFO_WINDOW_MS, type Policy } from './policy.js';
 import { RequestQueue } from './request-queue.js';
 import type {
   ActionOutcome,
@@ -32,6 +33,8 @@ export interface SchedulerOptions {
   unloadMs?: number;
   /** Consecutive failed loads after which a model's queued requests fail. @default 3 */
   maxLoadFailures?: number;
+  /** 'fifo' is the baseline: no admission control, no deadline awareness (see policy.ts). @default 'punctual' */
+  policy?: Policy;
 }
 
 interface ModelState {
@@ -40,6 +43,13 @@ interface ModelState {
   queue: RequestQueue;
   loadFailures: number;
   lastFailure: string;
+}
+
+/** Figures shared by the per-executor predictions of one admission decision. */
+interface PredictMemo {
+  holders: Map<string, number>;
+  /** class → model → predicted time to run its queue. */
+  work: Map<string, Map<ModelState, number>>;
 }
 
 export interface CompletedInfer {
@@ -55,6 +65,7 @@ export class Scheduler {
   private readonly loadWindow: number;
   private readonly unloadMs: number;
   private readonly maxLoadFailures: number;
+  readonly policy: Policy;
 
   readonly models = new Map<string, ModelState>();
   readonly executors = new Map<string, ExecutorTimeline>();
@@ -66,6 +77,8 @@ export class Scheduler {
   private pending: Decision[] = [];
   /** Models with a non-empty queue. */
   private readonly active = new Set<ModelState>();
+  /** Distinct executor classes present (bestExec looks at classes, not at every executor). */
+  private classes: string[] = [];
 
   constructor(opts: SchedulerOptions) {
     this.est = opts.estimates;
@@ -75,6 +88,7 @@ export class Scheduler {
     this.loadWindow = opts.loadWindowMs ?? 1000;
     this.unloadMs = opts.unloadMs ?? 1;
     this.maxLoadFailures = opts.maxLoadFailures ?? 3;
+    this.policy = opts.policy ?? 'punctual';
   }
 
   // ---- models and executors -------------------------------------------
@@ -102,6 +116,11 @@ export class Scheduler {
   addExecutor(spec: ExecutorSpec, now: number): void {
     if (this.executors.has(spec.id)) throw new Error(`executor ${spec.id} already present`);
     this.executors.set(spec.id, new ExecutorTimeline(spec, now));
+    this.refreshClasses();
+  }
+
+  private refreshClasses(): void {
+    this.classes = [...new Set([...this.executors.values()].map((e) => e.spec.cls))];
   }
 
   /**
@@ -121,6 +140,7 @@ export class Scheduler {
         }
       }
     }
+    this.refreshClasses();
     if (this.executors.size === 0) {
       for (const m of this.active) {
         for (const r of m.queue.drain()) this.drop(r, 'unavailable', 'no worker connected');
@@ -141,9 +161,10 @@ export class Scheduler {
     const memory = this.est.memory(req.model);
     let best = Infinity;
     let largestBudget = 0;
+    const memo: PredictMemo = { holders: new Map(), work: new Map() };
     for (const e of this.executors.values()) {
       largestBudget = Math.max(largestBudget, e.spec.memoryBudget);
-      const p = this.predictCompletion(m, e, now, memory);
+      const p = this.predictCompletion(m, e, now, memory, memo);
       if (p < best) best = p;
     }
     if (best === Infinity) {
@@ -154,7 +175,7 @@ export class Scheduler {
       };
     }
     const slo = req.deadline - req.arrival;
-    if (best > req.deadline) {
+    if (best > req.deadline && this.policy === 'punctual') {
       return {
         ok: false,
         code: 'slo_unattainable',
@@ -168,7 +189,7 @@ export class Scheduler {
   }
 
   /** When a request for m arriving now would finish on e, if e served it as soon as it could. */
-  private predictCompletion(m: ModelState, e: ExecutorTimeline, now: number, memory: number): number {
+  private predictCompletion(m: ModelState, e: ExecutorTimeline, now: number, memory: number, memo: PredictMemo): number {
     const cls = e.spec.cls;
     const res = e.models.get(m.key);
     let start: number;
@@ -176,10 +197,15 @@ export class Scheduler {
     else if (memory <= e.spec.memoryBudget) start = Math.max(now, e.freeAt) + this.est.load(m.key, cls);
     else return Infinity;
     let backlog = 0;
+    let work = memo.work.get(cls);
+    if (!work) memo.work.set(cls, (work = new Map()));
     for (const other of this.active) {
-      const holders = this.holders(other.key);
-      if (other === m) backlog += this.work(other, other.queue.length, cls) / Math.max(1, holders + (res ? 0 : 1));
-      else if (e.holds(other.key)) backlog += this.work(other, other.queue.length, cls) / Math.max(1, holders);
+      if (other !== m && !e.holds(other.key)) continue;
+      let holders = memo.holders.get(other.key);
+      if (holders === undefined) memo.holders.set(other.key, (holders = this.holders(other.key)));
+      let w = work.get(other);
+      if (w === undefined) work.set(other, (w = this.work(other, other.queue.length, cls)));
+      backlog += w / Math.max(1, other === m ? holders + (res ? 0 : 1) : holders);
     }
     return start + backlog + this.est.exec(m.key, 1, cls);
   }
@@ -210,7 +236,7 @@ export class Scheduler {
   /** Everything that should happen now. Call after every event and when nextWakeup() says. */
   tick(now: number): Decision[] {
     this.detectLost(now);
-    this.dropHopeless(now);
+    if (this.policy === 'punctual') this.dropHopeless(now);
     // Dispatch before planning loads: a load shares the executor's timeline,
     // and must not push ahead of requests already admitted on resident models.
     this.dispatch(now);
@@ -227,18 +253,27 @@ export class Scheduler {
    */
   nextWakeup(now: number): number | undefined {
     let t = Infinity;
-    for (const e of this.executors.values()) {
-      const first = e.inflight[0];
-      if (first) t = Math.min(t, first.predictedEnd + this.lostAfter);
-      for (const [key, res] of e.models) {
-        const m = this.models.get(key);
-        if (m && m.queue.length > 0) t = Math.min(t, Math.max(e.freeAt, res.readyAt) - this.ahead);
-      }
-    }
     for (const m of this.active) {
       const head = m.queue.peek();
       // Just after the last instant it could still start: dropHopeless acts then.
-      if (head) t = Math.min(t, head.deadline - this.bestExec(m.key, 1) + HOPELESS_EPSILON_MS);
+      if (head && this.policy === 'punctual') t = Math.min(t, head.deadline - this.bestExec(m.key, 1) + HOPELESS_EPSILON_MS);
+    }
+    if (this.active.size === 0) {
+      for (const e of this.executors.values()) {
+        const first = e.inflight[0];
+        if (first) t = Math.min(t, first.predictedEnd + this.lostAfter);
+      }
+    } else {
+      for (const e of this.executors.values()) {
+        const first = e.inflight[0];
+        if (first) t = Math.min(t, first.predictedEnd + this.lostAfter);
+        // Nothing held here can enter the window before freeAt - ahead: skip the scan when that cannot win.
+        if (e.freeAt - this.ahead >= t) continue;
+        for (const [key, res] of e.models) {
+          const m = this.models.get(key);
+          if (m && m.queue.length > 0) t = Math.min(t, Math.max(e.freeAt, res.readyAt) - this.ahead);
+        }
+      }
     }
     if (t === Infinity) return undefined;
     return Math.max(t, now);
@@ -246,7 +281,7 @@ export class Scheduler {
 
   private bestExec(model: string, batch: number): number {
     let best = Infinity;
-    for (const e of this.executors.values()) best = Math.min(best, this.est.exec(model, batch, e.spec.cls));
+    for (const cls of this.classes) best = Math.min(best, this.est.exec(model, batch, cls));
     return best === Infinity ? 0 : best;
   }
 
@@ -531,6 +566,7 @@ export class Scheduler {
   }
 
   private dispatchOne(e: ExecutorTimeline, now: number): boolean {
+    if (this.policy === 'fifo') return this.dispatchFifo(e, now);
     const cls = e.spec.cls;
     let chosen: ModelState | undefined;
     let chosenStart = 0;
@@ -579,6 +615,47 @@ export class Scheduler {
       }
     }
     const expected = this.est.exec(m.key, batch, cls);
+    this.planInfer(e, m, batch, expected, now, head.deadline - expected);
+    return true;
+  }
+
+  /**
+   * The fifo baseline's dispatch: among the models e holds, the queue whose
+   * head arrived first goes, in the batch that runs the most requests per
+   * millisecond of what is queued. Deadlines play no part, and the window
+   * never closes: late work runs late.
+   */
+  private dispatchFifo(e: ExecutorTimeline, now: number): boolean {
+    const cls = e.spec.cls;
+    let chosen: ModelState | undefined;
+    let oldest = Infinity;
+    for (const [key, res] of e.models) {
+      const m = this.models.get(key);
+      const head = m?.queue.peek();
+      if (!m || !head || Math.max(now, e.freeAt, res.readyAt) > now + this.ahead) continue;
+      if (head.arrival < oldest) {
+        oldest = head.arrival;
+        chosen = m;
+      }
+    }
+    if (!chosen) return false;
+    const m = chosen;
+    let batch = 1;
+    let bestRate = 1 / this.est.exec(m.key, 1, cls);
+    for (const b of m.batchSizes) {
+      if (b > m.queue.length) break;
+      const rate = b / this.est.exec(m.key, b, cls);
+      if (rate >= bestRate * 0.98) {
+        batch = b;
+        bestRate = Math.max(rate, bestRate);
+      }
+    }
+    this.planInfer(e, m, batch, this.est.exec(m.key, batch, cls), now, now + FIFO_WINDOW_MS);
+    return true;
+  }
+
+  /** Takes `batch` requests off m's queue and plans them as one INFER on e. */
+  private planInfer(e: ExecutorTimeline, m: ModelState, batch: number, expected: number, now: number, latest: number): void {
     const requests = m.queue.take(batch);
     if (m.queue.length === 0) this.active.delete(m);
     const id = this.nextActionId++;
@@ -587,17 +664,7 @@ export class Scheduler {
     res.inflightInfers++;
     res.lastUsed = a.predictedEnd;
     this.actionExecutor.set(id, e);
-    this.pending.push({
-      type: 'infer',
-      actionId: id,
-      executor: e.spec.id,
-      model: m.key,
-      requests,
-      earliest: now,
-      latest: head.deadline - expected,
-      expected,
-    });
-    return true;
+    this.pending.push({ type: 'infer', actionId: id, executor: e.spec.id, model: m.key, requests, earliest: now, latest, expected });
   }
 
   /** Whether another executor holding the model could start it before `start`. */

@@ -1,0 +1,215 @@
+// The simulator: the controller's own Scheduler and Estimates, driven by a
+// discrete-event loop in virtual time against emulated executors whose
+// durations are drawn from stored profiles (p50 plus normal noise scaled to
+// the profile's own p50→p99 spread × `noise`). Executors behave like the
+// worker: actions in order, one at a time, none started after its `latest`
+// (refused instead). The driver mirrors the live ServingCore: tick after
+// every event until quiet, wake at nextWakeup (never sooner than 0.5 ms, as
+// the live timer). No sockets, no sleeps; the same seed gives the same run.
+import { Estimates } from '../controller/estimates.js';
+import type { Policy } from '../controller/scheduler/policy.js';
+import { Scheduler } from '../controller/scheduler/scheduler.js';
+import type { Decision, DropCode } from '../controller/scheduler/types.js';
+import type { ClassProfile } from '../profiles/profile.js';
+import { EventHeap } from './event-heap.js';
+import { gaussian, prng, type Rand } from './random.js';
+import type { SimModel } from './sim-models.js';
+import { SummaryBuilder, type OutcomeStatus, type Summary } from './summary.js';
+import type { Arrival } from './trace-arrivals.js';
+
+export interface SimulationOptions {
+  models: readonly SimModel[];
+  workers: number;
+  executorsPerWorker: number;
+  /** Memory budget of each executor, bytes. @default 2 GiB */
+  memoryBytes?: number;
+  /** SLO of every request, ms. @default each model's default SLO */
+  sloMs?: number;
+  /** @default 'punctual' */
+  policy?: Policy;
+  /** Spread of emulated durations, as a multiple of each profile's own p50→p99 spread. @default 1 */
+  noise?: number;
+  /** @default 1 */
+  seed?: number;
+  /** @default 10 */
+  scheduleAheadMs?: number;
+  /** Length of the run for rates (e.g. the workload's duration). @default the last arrival's time */
+  durationMs?: number;
+  /** Called now and then with the number of requests ended so far. */
+  onProgress?: (ended: number) => void;
+}
+
+export interface SimulationResult {
+  summary: Summary;
+  builder: SummaryBuilder;
+  /** Events processed, and actions the executors refused. */
+  events: number;
+  refused: number;
+  loads: number;
+}
+
+type Action = Exclude<Decision, { type: 'drop' }>;
+
+interface SimExec {
+  id: string;
+  queue: Action[];
+  head: number;
+  running: Action | undefined;
+  start: number;
+}
+
+/** Same floor as the live controller's timer. */
+const MIN_WAKE_MS = 0.5;
+const DROP_STATUS: Record<DropCode, OutcomeStatus> = { deadline: 'late', unavailable: 'error', failed: 'error' };
+
+export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): SimulationResult {
+  const rand: Rand = prng((opts.seed ?? 1) ^ 0x5eed);
+  const noise = opts.noise ?? 1;
+  const policy = opts.policy ?? 'punctual';
+  const estimates = new Estimates();
+  const sched = new Scheduler({ estimates, policy, scheduleAheadMs: opts.scheduleAheadMs ?? 10 });
+  const byKey = new Map<string, SimModel>();
+  const cls = Object.keys(opts.models[0]?.profile.classes ?? {})[0] ?? 'cpu/t1';
+  const classOf = new Map<string, ClassProfile>();
+  for (const m of opts.models) {
+    byKey.set(m.key, m);
+    estimates.seed(m.key, m.profile);
+    sched.addModel(m.key, m.batchSizes);
+    const p = m.profile.classes[cls] ?? Object.values(m.profile.classes)[0];
+    if (!p) throw new Error(`model ${m.key}: its profile has no executor class`);
+    classOf.set(m.key, p);
+  }
+  // Per model and batch: [p50, sigma] of emulated durations.
+  const durations = new Map<string, Map<number, [number, number]>>();
+  for (const [key, p] of classOf) {
+    const byBatch = new Map<number, [number, number]>();
+    for (const b of p.batches) byBatch.set(b.batch, [b.p50Ms, (Math.max(0, b.p99Ms - b.p50Ms) / 2.326) * noise]);
+    durations.set(key, byBatch);
+  }
+  const execs = new Map<string, SimExec>();
+  const models = opts.models.map((m) => m.key);
+  for (let w = 0; w < opts.workers; w++) {
+    for (let e = 0; e < opts.executorsPerWorker; e++) {
+      const id = `w${w}/${e}`;
+      sched.addExecutor({ id, workerId: `w${w}`, cls, memoryBudget: opts.memoryBytes ?? 2 ** 31 }, 0);
+      sched.warm(id, models, 0);
+      execs.set(id, { id, queue: [], head: 0, running: undefined, start: 0 });
+    }
+  }
+
+  const builder = new SummaryBuilder();
+  const heap = new EventHeap<SimExec>();
+  let ended = 0;
+  let refused = 0;
+  let loads = 0;
+  let events = 0;
+  const finish = (model: string, arrival: number, status: OutcomeStatus, latency: number, within: boolean): void => {
+    builder.add(model, arrival, status, latency, within);
+    if (++ended % 100_000 === 0) opts.onProgress?.(ended);
+  };
+
+  const duration = (a: Action): number => {
+    if (a.type === 'unload') return 1;
+    const p = classOf.get(a.model)!;
+    if (a.type === 'load') return Math.max(1, p.loadMs * (1 + 0.05 * noise * gaussian(rand)));
+    const [p50, sigma] = durations.get(a.model)!.get(a.requests.length) ?? [a.expected, 0];
+    return Math.max(p50 * 0.5, p50 + sigma * gaussian(rand));
+  };
+
+  /** Starts the next action an idle executor can start in time; refuses those it cannot. */
+  const startNext = (x: SimExec, now: number): void => {
+    while (!x.running && x.head < x.queue.length) {
+      const a = x.queue[x.head++]!;
+      if (x.head > 256 && x.head * 2 > x.queue.length) {
+        x.queue.splice(0, x.head);
+        x.head = 0;
+      }
+      if (now > a.latest) {
+        refused++;
+        sched.complete(a.actionId, { status: 'refused', message: 'COULD_NOT_START_IN_TIME' }, now);
+        continue;
+      }
+      x.running = a;
+      x.start = Math.max(now, a.earliest);
+      heap.push(x.start + duration(a), x);
+    }
+  };
+
+  const carryOut = (ds: Decision[], now: number): void => {
+    for (const d of ds) {
+      if (d.type === 'drop') {
+        const r = d.request;
+        finish(r.model, r.arrival, DROP_STATUS[d.code], now - r.arrival, false);
+        continue;
+      }
+      if (d.type === 'load') loads++;
+      const x = execs.get(d.executor)!;
+      x.queue.push(d);
+      startNext(x, now);
+    }
+  };
+
+  const pump = (now: number): void => {
+    for (let round = 0; round < 8; round++) {
+      const ds = sched.tick(now);
+      if (ds.length === 0) break;
+      carryOut(ds, now);
+    }
+  };
+
+  const it = arrivals[Symbol.iterator]();
+  let next = it.next();
+  let nextId = 1;
+  let wake = Infinity;
+  let now = 0;
+  let lastArrival = 0;
+  pump(0);
+  for (;;) {
+    const tA = next.done ? Infinity : next.value.time;
+    const tE = heap.peekTime();
+    const t = Math.min(tA, tE, wake);
+    if (t === Infinity) break;
+    now = t;
+    events++;
+    if (tE <= t) {
+      const x = heap.pop()!;
+      const a = x.running!;
+      x.running = undefined;
+      const done = sched.complete(a.actionId, { status: 'ok', start: x.start, end: now, duration: now - x.start }, now);
+      if (done) {
+        for (const r of done.action.requests) finish(r.model, r.arrival, 'ok', now - r.arrival, now <= r.deadline);
+      }
+      startNext(x, now);
+    } else if (tA <= t) {
+      const arrival = next.value as Arrival;
+      next = it.next();
+      lastArrival = arrival.time;
+      const m = byKey.get(arrival.model);
+      if (!m) throw new Error(`arrival for unknown model ${arrival.model}`);
+      const slo = opts.sloMs ?? m.defaultSloMs;
+      const adm = sched.submit({ id: nextId++, model: m.key, arrival: now, deadline: now + slo }, now);
+      if (!adm.ok) finish(m.key, now, adm.code === 'no_executor' ? 'error' : 'rejected', 0, false);
+    } else {
+      wake = Infinity;
+    }
+    pump(now);
+    const w = sched.nextWakeup(now);
+    wake = w === undefined ? Infinity : Math.max(w, now + MIN_WAKE_MS);
+    if (w === undefined && next.done && heap.size === 0) break;
+  }
+  if (sched.queued() > 0) throw new Error(`simulation ended with ${sched.queued()} requests still queued`);
+
+  const durationMs = opts.durationMs ?? Math.max(lastArrival, 1);
+  const summary = builder.build(durationMs, {
+    mode: 'simulate',
+    policy,
+    workers: opts.workers,
+    executors_per_worker: opts.executorsPerWorker,
+    memory_bytes: opts.memoryBytes ?? 2 ** 31,
+    model_instances: opts.models.length,
+    slo_ms: opts.sloMs ?? 'model default',
+    noise,
+    seed: opts.seed ?? 1,
+  });
+  return { summary, builder, events, refused, loads };
+}

@@ -1,0 +1,137 @@
+// Outcomes of a replay or a simulation, summarised. Each request ends in
+// exactly one of: ok (answered with outputs, whatever its latency), rejected
+// (refused at admission), late (accepted, then DEADLINE_EXCEEDED: dropped by
+// the server or past the client's deadline) or error (anything else). Of the
+// ok ones, those answered within their SLO are what goodput counts.
+// Per-second buckets keep the timeline for the report picture.
+
+export type OutcomeStatus = 'ok' | 'rejected' | 'late' | 'error';
+
+export interface Stats {
+  requests: number;
+  ok: number;
+  ok_within_slo: number;
+  rejected: number;
+  late: number;
+  errors: number;
+  accepted: number;
+  offered_rps: number;
+  goodput_rps: number;
+  /** ok within SLO ÷ requests. */
+  slo_attainment: number;
+  /** ok within SLO ÷ accepted (requests − rejected). */
+  accepted_slo_attainment: number;
+  /** Latency percentiles of ok requests, ms. */
+  p50_ms: number;
+  p99_ms: number;
+  p999_ms: number;
+  max_ms: number;
+}
+
+export interface Summary extends Stats {
+  duration_s: number;
+  models: string[];
+  per_model: Record<string, Stats>;
+  config: Record<string, unknown>;
+}
+
+/** One bucket of the timeline. */
+export interface Bucket {
+  offered: number;
+  okWithin: number;
+  okPast: number;
+  rejected: number;
+  late: number;
+  errors: number;
+  latencies: number[];
+}
+
+class Tally {
+  requests = 0;
+  ok = 0;
+  okWithin = 0;
+  rejected = 0;
+  late = 0;
+  errors = 0;
+  latencies: number[] = [];
+
+  add(status: OutcomeStatus, latencyMs: number, withinSlo: boolean): void {
+    this.requests++;
+    if (status === 'ok') {
+      this.ok++;
+      if (withinSlo) this.okWithin++;
+      this.latencies.push(latencyMs);
+    } else if (status === 'rejected') this.rejected++;
+    else if (status === 'late') this.late++;
+    else this.errors++;
+  }
+
+  stats(durationS: number): Stats {
+    const sorted = Float64Array.from(this.latencies).sort();
+    const accepted = this.requests - this.rejected;
+    const rate = (n: number): number => (durationS > 0 ? n / durationS : 0);
+    return {
+      requests: this.requests,
+      ok: this.ok,
+      ok_within_slo: this.okWithin,
+      rejected: this.rejected,
+      late: this.late,
+      errors: this.errors,
+      accepted,
+      offered_rps: rate(this.requests),
+      goodput_rps: rate(this.okWithin),
+      slo_attainment: this.requests > 0 ? this.okWithin / this.requests : 0,
+      accepted_slo_attainment: accepted > 0 ? this.okWithin / accepted : 0,
+      p50_ms: pct(sorted, 50),
+      p99_ms: pct(sorted, 99),
+      p999_ms: pct(sorted, 99.9),
+      max_ms: sorted.length > 0 ? sorted[sorted.length - 1]! : 0,
+    };
+  }
+}
+
+export function pct(sorted: Float64Array | readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export class SummaryBuilder {
+  private readonly all = new Tally();
+  private readonly byModel = new Map<string, Tally>();
+  readonly buckets: Bucket[] = [];
+
+  /** @param bucketMs width of a timeline bucket */
+  constructor(readonly bucketMs = 1000) {}
+
+  /** One request's end. `arrivalMs` is from the start of the run. */
+  add(model: string, arrivalMs: number, status: OutcomeStatus, latencyMs: number, withinSlo: boolean): void {
+    this.all.add(status, latencyMs, withinSlo);
+    let t = this.byModel.get(model);
+    if (!t) this.byModel.set(model, (t = new Tally()));
+    t.add(status, latencyMs, withinSlo);
+    const i = Math.max(0, Math.floor(arrivalMs / this.bucketMs));
+    while (this.buckets.length <= i) this.buckets.push({ offered: 0, okWithin: 0, okPast: 0, rejected: 0, late: 0, errors: 0, latencies: [] });
+    const b = this.buckets[i]!;
+    b.offered++;
+    if (status === 'ok') {
+      if (withinSlo) b.okWithin++;
+      else b.okPast++;
+      b.latencies.push(latencyMs);
+    } else if (status === 'rejected') b.rejected++;
+    else if (status === 'late') b.late++;
+    else b.errors++;
+  }
+
+  get requests(): number {
+    return this.all.requests;
+  }
+
+  build(durationMs: number, config: Record<string, unknown>): Summary {
+    const durationS = durationMs / 1000;
+    const per_model: Record<string, Stats> = {};
+    const models = [...this.byModel.keys()].sort();
+    for (const m of models) per_model[m] = this.byModel.get(m)!.stats(durationS);
+    return { ...this.all.stats(durationS), duration_s: durationS, models, per_model, config };
+  }
+}
