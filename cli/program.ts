@@ -5,11 +5,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { parseAddress } from './args.js';
 import { readCliConfig } from './config-file.js';
+import { registerCompare } from './commands/compare.js';
 import { registerController } from './commands/controller.js';
 import { registerInfer } from './commands/infer.js';
 import { registerModels } from './commands/models.js';
 import { registerProfile } from './commands/profile.js';
+import { registerReplay } from './commands/replay.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
+import { registerTrace } from './commands/trace.js';
 import { registerUp } from './commands/up.js';
 import { registerWorker } from './commands/worker.js';
 import { processIo, type CliContext, type CliIo } from './context.js';
@@ -40,6 +44,10 @@ export function buildProgram(ctx: CliContext): Command {
   registerInfer(program, ctx);
   registerModels(program, ctx);
   registerProfile(program, ctx);
+  registerReplay(program, ctx);
+  registerSimulate(program, ctx);
+  registerCompare(program, ctx);
+  registerTrace(program, ctx);
   return program;
 }
 

@@ -6,6 +6,12 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseMemorySize, parsePort } from '../args.js';
 import type { CliContext } from '../context.js';
 import { untilStopped } from '../shutdown.js';
+import { POLICIES, type Policy } from '../../controller/scheduler/policy.js';
+
+/** --policy, shared with `up`: fifo is the baseline without admission control or deadline awareness. */
+export function policyOption(): Option {
+  return new Option('--policy <policy>', 'scheduling policy (fifo: the baseline, no admission control or deadlines)').choices([...POLICIES]).default('punctual');
+}
 
 interface ControllerFlags {
   port: number;
@@ -16,6 +22,7 @@ interface ControllerFlags {
   logLevel?: string;
   metricsPort: number;
   drainTimeout: number;
+  policy: Policy;
   adminToken?: string;
   inferToken?: string;
   workerToken?: string;
@@ -75,7 +82,8 @@ export function registerController(program: Command, ctx: CliContext): void {
     )
     .addOption(new Option('--metrics-port <port>', 'Prometheus /metrics port (0 picks a free one, -1 turns it off)').argParser(parseMetricsPort).default(9464))
     .addOption(new Option('--drain-timeout <s>', 'on SIGTERM, seconds to wait for accepted requests before exiting').argParser(positiveNumber('--drain-timeout')).default(10))
-    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']));
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+    .addOption(policyOption());
   addSecurityFlags(cmd, ctx.io.env)
     .action(async (flags: ControllerFlags) => {
       const { startController } = await import('../../controller/controller.js');
@@ -88,6 +96,7 @@ export function registerController(program: Command, ctx: CliContext): void {
         profileIterations: flags.profileIterations,
         logLevel: flags.logLevel,
         metricsPort: flags.metricsPort,
+        policy: flags.policy,
         ...securityOptions(flags),
       });
       ctx.io.stdout.write(JSON.stringify({ event: 'listening', port: handle.port, metricsPort: handle.metricsPort ?? null }) + '\n');

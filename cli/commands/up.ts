@@ -16,7 +16,8 @@ import { progressBar } from '../progress.js';
 import { untilStopped } from '../shutdown.js';
 import { WorkerSupervisor } from '../supervisor.js';
 import { addWorkerFlags, describeWorker, type WorkerFlags } from './worker.js';
-import { addSecurityFlags, securityOptions } from './controller.js';
+import { addSecurityFlags, policyOption, securityOptions } from './controller.js';
+import type { Policy } from '../../controller/scheduler/policy.js';
 
 interface UpFlags extends WorkerFlags {
   port: number;
@@ -25,6 +26,7 @@ interface UpFlags extends WorkerFlags {
   repo: string;
   connectTimeout: number;
   metricsPort: number;
+  policy: Policy;
   adminToken?: string;
   inferToken?: string;
   workerToken?: string;
@@ -122,7 +124,7 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext): Promise<vo
   let interrupted = false;
   if (!g.json) stderr.write('Starting the controller (it profiles models it has not seen before) …\n');
   const { startController } = await import('../../controller/controller.js');
-  const controller = await startController({ port: flags.port, host: flags.host, metricsPort: flags.metricsPort, repoDir, ...securityOptions(flags) });
+  const controller = await startController({ port: flags.port, host: flags.host, metricsPort: flags.metricsPort, repoDir, policy: flags.policy, ...securityOptions(flags) });
   const dialHost = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
   const address = `${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${controller.port}`;
   if (g.json) stdout.write(JSON.stringify({ event: 'listening', port: controller.port }) + '\n');
@@ -200,6 +202,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .addOption(new Option('--workers <n>', 'local worker processes').argParser(integerIn(1, 64)).default(1))
     .option('--repo <dir>', 'model repository', path.join('.punctual', 'repo'))
     .addOption(new Option('--metrics-port <port>', "the controller's Prometheus /metrics port (0 picks a free one)").argParser(parsePort).default(9464))
-    .addOption(new Option('--connect-timeout <s>', 'seconds to wait for the workers to connect').argParser(integerIn(1, 3600)).default(120));
+    .addOption(new Option('--connect-timeout <s>', 'seconds to wait for the workers to connect').argParser(integerIn(1, 3600)).default(120))
+    .addOption(policyOption());
   addSecurityFlags(addWorkerFlags(cmd), ctx.io.env).action(async (flags: UpFlags, c: Command) => up(flags, globalsOf(c), ctx));
 }

@@ -1,0 +1,78 @@
+// A throw-away local cluster for `compare --live` and the replay benchmark:
+// a controller process with a given policy and N worker processes of this
+// same CLI, on a free port. Resolves once every worker has joined.
+import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { PunctualClient } from '../client/client.js';
+import type { Policy } from '../controller/scheduler/policy.js';
+
+const MAIN_JS = fileURLToPath(new URL('./main.js', import.meta.url));
+
+export interface LocalCluster {
+  address: string;
+  close(): Promise<void>;
+}
+
+function stop(c: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.once('exit', () => resolve());
+    c.kill('SIGTERM');
+    setTimeout(() => c.kill('SIGKILL'), 5000).unref();
+  });
+}
+
+export async function startLocalCluster(opts: { repo: string; policy: Policy; workers?: number; executors?: number }): Promise<LocalCluster> {
+  const env = { ...process.env, PUNCTUAL_LOG_LEVEL: process.env.PUNCTUAL_LOG_LEVEL ?? 'warn' };
+  const controller = spawn(process.execPath, [MAIN_JS, 'controller', '--port', '0', '--host', '127.0.0.1', '--repo', opts.repo, '--policy', opts.policy, '--metrics-port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env,
+  });
+  const children: ChildProcess[] = [controller];
+  const close = async (): Promise<void> => {
+    for (const c of children.slice(1)) await stop(c);
+    await stop(controller);
+  };
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const rl = readline.createInterface({ input: controller.stdout! });
+      rl.on('line', (line) => {
+        try {
+          const m = JSON.parse(line) as { event?: string; port?: number };
+          if (m.event === 'listening' && typeof m.port === 'number') resolve(m.port);
+        } catch {
+          // not JSON
+        }
+      });
+      controller.once('exit', (code) => reject(new Error(`controller exited with status ${code}`)));
+    });
+    const address = `127.0.0.1:${port}`;
+    const want = opts.workers ?? 1;
+    for (let i = 0; i < want; i++) {
+      children.push(
+        spawn(process.execPath, [MAIN_JS, '--controller', address, 'worker', '--executors', String(opts.executors ?? 1), '--threads', '1', '--memory', '1GiB', '--metrics-port', '0', '--health-port', '0'], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+          env,
+        }),
+      );
+    }
+    const client = new PunctualClient(address);
+    try {
+      const deadline = performance.now() + 60_000;
+      for (;;) {
+        const st = await client.clusterStatus().catch(() => undefined);
+        // Joined, and the warm-up loads done (each executor holds something).
+        if (st && st.workers.length >= want && st.workers.every((w) => w.executors.every((e) => e.loaded.length > 0 && e.bookedAheadMs === 0))) break;
+        if (performance.now() > deadline) throw new Error('workers did not join within 60 s');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      client.close();
+    }
+    return { address, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
