@@ -3,15 +3,19 @@
 import { Command } from 'commander';
 import { describeFigures, runLive } from './live.js';
 import { runOperate } from './operate.js';
+import { runReplayBench } from './replay.js';
+import { runSimulateBench } from './simulate.js';
 import { runThroughput } from './throughput.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate', 'live,throughput')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay', 'live,throughput')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
+  .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
+  .option('--replay-seconds <s>', 'seconds per live replay run', '15')
   .option('--json', 'print JSON');
 program.parse();
-const opts = program.opts<{ only: string; requests: string; json?: boolean }>();
+const opts = program.opts<{ only: string; requests: string; simRequests: string; replaySeconds: string; json?: boolean }>();
 const only = new Set(opts.only.split(','));
 const figures: Figure[] = [];
 if (only.has('throughput')) {
@@ -21,5 +25,7 @@ if (only.has('throughput')) {
 }
 if (only.has('live')) figures.push(...(await runLive(Number(opts.requests))));
 if (only.has('operate')) figures.push(...(await runOperate()));
+if (only.has('simulate')) figures.push(...runSimulateBench(Number(opts.simRequests)));
+if (only.has('replay')) figures.push(...(await runReplayBench(Number(opts.replaySeconds))));
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
 else console.log(`machine: ${machine()}\n${describeFigures(figures)}`);
