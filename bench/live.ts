@@ -10,10 +10,21 @@ import { startController } from '../controller/controller.js';
 import { PunctualClient, SloRejectedError } from '../client/index.js';
 import { createLogger } from '../common/log.js';
 import { PunctualError } from '../common/errors.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildAddModel } from '../profiles/onnx-builder.js';
 import { fmt, percentile, spawnWorker, stopAll, tempRepo, type Figure } from './support.js';
 
 export async function runLive(requests: number): Promise<Figure[]> {
   const repo = await tempRepo(['det', 'cls']);
+  // A tiny generated model (y = x + 1 over 16 floats), profiled on first sight.
+  const tinyDir = path.join(repo.dir, 'tiny', '1');
+  fs.mkdirSync(tinyDir, { recursive: true });
+  fs.writeFileSync(path.join(tinyDir, 'model.onnx'), buildAddModel({ dims: ['N', 16] }));
+  fs.writeFileSync(
+    path.join(tinyDir, 'config.json'),
+    JSON.stringify({ inputs: [{ name: 'x', dtype: 'float32', shape: [16] }], maxBatch: 8, defaultSloMs: 100 }),
+  );
   const controller = await startController({ port: 0, host: '127.0.0.1', repoDir: repo.dir, logger: createLogger('bench', 'warn') });
   const errors: number[] = [];
   controller.estimates.onPrediction = (e) => errors.push(Math.abs(e.predicted - e.measured) / e.predicted);
@@ -37,6 +48,15 @@ export async function runLive(requests: number): Promise<Figure[]> {
       overhead.push(r.latencyMs - r.timings.execMs);
       serverOverhead.push(r.timings.totalMs - r.timings.execMs);
     }
+    // The same, for a model whose tensors are tiny: what is left is the
+    // per-request cost of the path itself, not of moving data.
+    const tinyX = new Float32Array(16).map(() => Math.random());
+    for (let i = 0; i < 20; i++) await client.infer('tiny', { x: tinyX }, { sloMs: 5000 });
+    const tinyOverhead: number[] = [];
+    for (let i = 0; i < requests; i++) {
+      const r = await client.infer('tiny', { x: tinyX }, { sloMs: 1000 });
+      tinyOverhead.push(r.latencyMs - r.timings.execMs);
+    }
     const admission = await rejectRoundTrips(client, 'det', x);
     const clsX = new Float32Array(3 * 48 * 192).map(() => Math.random());
     const admissionCls = await rejectRoundTrips(client, 'cls', clsX);
@@ -58,6 +78,8 @@ export async function runLive(requests: number): Promise<Figure[]> {
       { name: 'overhead p50 (e2e - exec), det, 1 in flight', value: percentile(overhead, 50), unit: 'ms', target: '<= 0.5' },
       { name: 'overhead p99 (e2e - exec), det, 1 in flight', value: percentile(overhead, 99), unit: 'ms', target: '<= 2' },
       { name: 'server-side overhead p50 (total - exec)', value: percentile(serverOverhead, 50), unit: 'ms' },
+      { name: 'overhead p50 (e2e - exec), tiny model (64 B tensors)', value: percentile(tinyOverhead, 50), unit: 'ms', target: '<= 0.5' },
+      { name: 'overhead p99 (e2e - exec), tiny model (64 B tensors)', value: percentile(tinyOverhead, 99), unit: 'ms', target: '<= 2' },
       { name: 'admission reject round trip p50, det (602 KB input)', value: percentile(admission, 50), unit: 'ms' },
       { name: 'admission reject round trip p99, det (602 KB input)', value: percentile(admission, 99), unit: 'ms', target: '<= 1' },
       { name: 'admission reject round trip p50, cls (111 KB input)', value: percentile(admissionCls, 50), unit: 'ms' },

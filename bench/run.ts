@@ -1,7 +1,8 @@
 // `npm run bench`: runs the benchmarks and prints the figures with the machine.
-// Options: --only live,throughput  --requests N
+// Options: --only live,throughput,operate,simulate,replay (replay takes minutes; not in the default)  --requests N
 import { Command } from 'commander';
 import { describeFigures, runLive } from './live.js';
+import { runGrpcFloor } from './grpc-floor.js';
 import { runOperate } from './operate.js';
 import { runReplayBench } from './replay.js';
 import { runSimulateBench } from './simulate.js';
@@ -9,7 +10,7 @@ import { runThroughput } from './throughput.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay', 'live,throughput')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
@@ -23,7 +24,11 @@ if (only.has('throughput')) {
   figures.push(...runThroughput(500_000, 100, 10));
   figures.push(...runThroughput(500_000, 8, 1000));
 }
-if (only.has('live')) figures.push(...(await runLive(Number(opts.requests))));
+if (only.has('live')) {
+  figures.push(...(await runLive(Number(opts.requests))));
+  figures.push(...(await runGrpcFloor(602_112, 200_704)));
+  figures.push(...(await runGrpcFloor(64, 64)));
+}
 if (only.has('operate')) figures.push(...(await runOperate()));
 if (only.has('simulate')) figures.push(...runSimulateBench(Number(opts.simRequests)));
 if (only.has('replay')) figures.push(...(await runReplayBench(Number(opts.replaySeconds))));
