@@ -3,21 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { RequestQueue } from './request-queue.js';
 import type { SchedRequest } from './types.js';
+import { prng } from '../../traces/random.js';
 
 const req = (id: number, deadline: number): SchedRequest => ({ id, model: 'a@1', arrival: 0, deadline });
 const ids = (rs: readonly SchedRequest[]): number[] => rs.map((r) => r.id);
 
-/** A small seeded PRNG (mulberry32), so a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('RequestQueue', () => {
   it('is empty to start with', () => {

@@ -10,6 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { Scheduler } from './scheduler.js';
 import type { Decision, EstimateSource, ExecutorSpec, SchedRequest } from './types.js';
+import { prng } from '../../traces/random.js';
 
 const MB = 1024 * 1024;
 
@@ -57,17 +58,6 @@ class FixedEstimates implements EstimateSource {
   observeLoad(): void {}
 }
 
-/** mulberry32: small, seeded, good enough to replay a failure. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Action = Exclude<Decision, { type: 'drop' }>;
 
