@@ -10,7 +10,9 @@ import type {
   DescribeModelResponse__Output,
   InputDeclaration,
   ModelInfo__Output,
+  ProfileModelEvent__Output,
   ProfileModelResponse__Output,
+  ProfileProgress__Output,
   RegisterModelResponse__Output,
 } from '../common/wire.js';
 import type { AdminClient } from '../protos/generated/punctual/v1/Admin.js';
@@ -39,6 +41,8 @@ export interface ProfileOptions {
   batchSizes?: number[];
   iterations?: number;
   maxThreads?: number;
+  /** Called with each progress event the controller streams while it measures. */
+  onProgress?: (p: ProfileProgress__Output) => void;
 }
 
 const CHUNK = 1024 * 1024;
@@ -110,9 +114,22 @@ export class PunctualAdmin {
     return this.unary((md, co, cb) => this.admin.DescribeModel({ name }, md, co, cb), READ_DEADLINE_MS);
   }
 
+  /** Profiles a model again on the controller's machine; progress arrives through `o.onProgress`. */
   profile(name: string, o: ProfileOptions = {}): Promise<ProfileModelResponse__Output> {
     const req = { name, version: o.version ?? 0, batchSizes: o.batchSizes ?? [], iterations: o.iterations ?? 0, maxThreads: o.maxThreads ?? 0 };
-    return this.unary((md, co, cb) => this.admin.ProfileModel(req, md, co, cb), CHANGE_DEADLINE_MS);
+    return new Promise((resolve, reject) => {
+      const call = this.admin.ProfileModel(req, this.opts.metadata(), { deadline: Date.now() + (this.opts.defaultDeadlineMs ?? CHANGE_DEADLINE_MS) });
+      let result: ProfileModelResponse__Output | undefined;
+      call.on('data', (e: ProfileModelEvent__Output) => {
+        if (e.progress) o.onProgress?.(e.progress);
+        if (e.result) result = e.result;
+      });
+      call.on('error', (err: grpc.ServiceError) => reject(fromServiceError(err, this.address)));
+      call.on('end', () => {
+        if (result) resolve(result);
+        else reject(new PunctualClientError(grpc.status.INTERNAL, 'the profile stream ended without a result'));
+      });
+    });
   }
 
   async listModels(): Promise<ModelInfo__Output[]> {

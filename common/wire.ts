@@ -42,3 +42,5 @@ export type { ModelVersionInfo, ModelVersionInfo__Output } from '../protos/gener
 export type { ProfileInfo, ProfileInfo__Output } from '../protos/generated/punctual/v1/ProfileInfo.js';
 export type { ProfileModelRequest, ProfileModelRequest__Output } from '../protos/generated/punctual/v1/ProfileModelRequest.js';
 export type { ProfileModelResponse, ProfileModelResponse__Output } from '../protos/generated/punctual/v1/ProfileModelResponse.js';
+export type { ProfileModelEvent, ProfileModelEvent__Output } from '../protos/generated/punctual/v1/ProfileModelEvent.js';
+export type { ProfileProgress, ProfileProgress__Output } from '../protos/generated/punctual/v1/ProfileProgress.js';

@@ -2,7 +2,8 @@
 // the exec time distribution per batch size, load time and memory for each
 // intra-op thread count 1..T (each its own executor class, cpu/tN), and the
 // thread count with the lowest batch-1 p99, the most predictable setting.
-// Batch sizes not measured this time keep their earlier figures.
+// Batch sizes not measured this time keep their earlier figures. Progress is
+// reported in runs (warm-up and timed) over every thread count and batch size.
 import os from 'node:os';
 import { invalidArgument } from '../common/errors.js';
 import { profileModel } from '../profiles/profiler.js';
@@ -14,7 +15,19 @@ export interface ReprofileOptions {
   iterations: number;
   /** 0 = this machine's cores. */
   maxThreads: number;
+  /** Runs done of the total, and the thread count and batch size being measured. */
+  onProgress?: (p: ReprofileProgress) => void;
 }
+
+export interface ReprofileProgress {
+  done: number;
+  total: number;
+  threads: number;
+  batchSize: number;
+}
+
+/** Untimed runs per batch size before the timed ones (the profiler's default). */
+const WARMUP = 2;
 
 /** Keeps earlier batch figures of a class that this run did not measure. */
 function merge(earlier: ClassProfile | undefined, now: ClassProfile): ClassProfile {
@@ -39,8 +52,18 @@ export async function reprofile(m: ServedModel, o: ReprofileOptions): Promise<Mo
   const trials: ThreadTrial[] = [];
   let memoryBytes = 0;
   let last: ModelProfile | undefined;
+  const perThreads = measure.length * (o.iterations + WARMUP);
+  const total = perThreads * maxThreads;
+  o.onProgress?.({ done: 0, total, threads: 1, batchSize: measure[0]! });
   for (let threads = 1; threads <= maxThreads; threads++) {
-    const { profile } = await profileModel(m.key, m.bytes, m.config.inputs, measure, { iterations: o.iterations, loads: 1, threads });
+    const before = (threads - 1) * perThreads;
+    const { profile } = await profileModel(m.key, m.bytes, m.config.inputs, measure, {
+      iterations: o.iterations,
+      warmup: WARMUP,
+      loads: 1,
+      threads,
+      ...(o.onProgress ? { onProgress: (done: number, _t: number, batch: number) => o.onProgress?.({ done: before + done, total, threads, batchSize: batch }) } : {}),
+    });
     last = profile;
     memoryBytes = Math.max(memoryBytes, profile.memoryBytes);
     for (const [cls, c] of Object.entries(profile.classes)) {

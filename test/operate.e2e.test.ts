@@ -136,9 +136,31 @@ describe('operating a running cluster', () => {
     const stored = JSON.parse(fs.readFileSync(path.join(cluster.repo, 'dyn', '1', 'profile.json'), 'utf8')) as { bestThreads: number };
     expect(stored.bestThreads).toBe(res.profile.bestThreads);
     const human = await cli(['--controller', cluster.address, 'profile', 'dyn', '--iterations', '2', '--max-threads', '1', '--batch-sizes', '1']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('dyn v1');
     expect(human.stdout).toContain('intra-op threads at batch 1');
+    // Not a terminal: no progress bar drawn on stderr.
+    expect(human.stderr).not.toMatch(/\u001b\[|\[[░█]+\]/);
     const bad = await cli(['--controller', cluster.address, '--json', 'profile', 'dyn', '--batch-sizes', '2']);
+    expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout)).toMatchObject({ status: 'INVALID_ARGUMENT' });
+  });
+
+  it('streams profiling progress, run by run over every thread count, before the result', async () => {
+    const events: { done: number; total: number; threads: number; batchSize: number }[] = [];
+    const res = await admin.profile('dyn', { iterations: 4, maxThreads: 2, batchSizes: [1], onProgress: (p) => events.push({ ...p }) });
+    expect(res.model).toBe('dyn');
+    expect(res.profile?.threadTrials.map((t) => t.threads)).toEqual([1, 2]);
+    // 2 warm-up + 4 timed runs at batch 1, for 1 and 2 threads.
+    expect(events.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(events.map((e) => e.total))).toEqual(new Set([12]));
+    expect(events[0]!.done).toBe(0);
+    expect(events.at(-1)!.done).toBe(12);
+    for (let i = 1; i < events.length; i++) expect(events[i]!.done).toBeGreaterThanOrEqual(events[i - 1]!.done);
+    expect([...new Set(events.map((e) => e.threads))]).toEqual([1, 2]);
+    expect(events.every((e) => e.batchSize === 1)).toBe(true);
+    // An error still arrives as a status, with no result.
+    expect(await statusOf(admin.profile('nope'))).toEqual({ status: 'NOT_FOUND', message: expect.any(String) });
   });
 
   it('swaps in a new version under load without failing a request, and the old one stays pinnable', async () => {

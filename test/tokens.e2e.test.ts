@@ -53,6 +53,7 @@ describe('tokens', () => {
     expect(await statusOf(admin(INFER).describe('cls'))).toBe('PERMISSION_DENIED');
     expect(await statusOf(admin().register(buildAddModel(), { name: 'sneaky' }))).toBe('UNAUTHENTICATED');
     expect(await statusOf(admin('wrong').unregister('cls'))).toBe('PERMISSION_DENIED');
+    expect(await statusOf(admin().profile('cls', { maxThreads: 1, iterations: 1 }))).toBe('UNAUTHENTICATED');
     expect(await statusOf(admin(ADMIN).describe('cls'))).toBe('OK');
     const names = (await admin(ADMIN).listModels()).map((m) => m.name);
     expect(names).toEqual(['cls']);

@@ -1,11 +1,13 @@
 // `punctual profile MODEL`: profiles a registered model again on the
 // controller's machine (exec time per batch size, load time, memory, and
 // 1..T intra-op threads), stores it as the model's profile and prints it.
+// The controller streams progress; a bar shows it on a terminal.
 import { Option, type Command } from 'commander';
 import { PunctualAdmin } from '../../client/admin.js';
 import { integerIn } from '../args.js';
-import { clientOptions, globalsOf, type CliContext } from '../context.js';
+import { clientOptions, globalsOf, interactive, type CliContext } from '../context.js';
 import { renderProfile } from '../models-view.js';
+import { progressBar, type Progress } from '../progress.js';
 import { parseIntList } from './models.js';
 
 interface ProfileFlags {
@@ -27,6 +29,8 @@ export function registerProfile(program: Command, ctx: CliContext): void {
     .action(async (model: string, flags: ProfileFlags, cmd: Command) => {
       const g = globalsOf(cmd);
       const admin = new PunctualAdmin(g.controller, clientOptions(g));
+      // The total is known from the first progress event.
+      let bar: Progress | undefined;
       try {
         if (!g.json) ctx.io.stderr.write(`profiling ${model} on the controller's machine …\n`);
         const res = await admin.profile(model, {
@@ -34,10 +38,17 @@ export function registerProfile(program: Command, ctx: CliContext): void {
           ...(flags.batchSizes ? { batchSizes: flags.batchSizes } : {}),
           ...(flags.iterations !== undefined ? { iterations: flags.iterations } : {}),
           ...(flags.maxThreads !== undefined ? { maxThreads: flags.maxThreads } : {}),
+          onProgress: (p) => {
+            bar ??= progressBar(`profiling ${model} (runs)`, p.total, interactive(ctx.io.stderr, g));
+            bar.update(p.done);
+          },
         });
+        bar?.stop();
+        bar = undefined;
         ctx.io.stdout.write((g.json ? JSON.stringify(res, null, 2) : `${res.model} v${res.version}\n${renderProfile(res.profile)}`) + '\n');
         ctx.exitCode = 0;
       } finally {
+        bar?.stop();
         admin.close();
       }
     });

@@ -12,8 +12,8 @@ import type {
   DescribeModelResponse,
   ListModelsRequest__Output,
   ListModelsResponse,
+  ProfileModelEvent,
   ProfileModelRequest__Output,
-  ProfileModelResponse,
   RegisterModelResponse,
   UnregisterModelRequest__Output,
   UnregisterModelResponse,
@@ -85,20 +85,30 @@ export function adminService(core: ServingCore, estimates: Estimates, clock: Clo
     ) => {
       answer(log, 'DescribeModel', () => describeModel(call.request.name, core, estimates), callback);
     },
-    ProfileModel: (call: grpc.ServerUnaryCall<ProfileModelRequest__Output, ProfileModelResponse>, callback: grpc.sendUnaryData<ProfileModelResponse>) => {
-      answer(
-        log,
-        'ProfileModel',
-        async () => {
-          const r = call.request;
+    // Server-streaming: progress events while it measures, then the result.
+    ProfileModel: (call: grpc.ServerWritableStream<ProfileModelRequest__Output, ProfileModelEvent>) => {
+      const r = call.request;
+      const send = (e: ProfileModelEvent): void => {
+        if (!call.cancelled) call.write(e);
+      };
+      Promise.resolve()
+        .then(async () => {
           const m = core.registry.resolve(r.name, r.version);
-          const profile = await reprofile(m, { batchSizes: r.batchSizes, iterations: r.iterations || o.profileIterations, maxThreads: r.maxThreads });
+          const profile = await reprofile(m, {
+            batchSizes: r.batchSizes,
+            iterations: r.iterations || o.profileIterations,
+            maxThreads: r.maxThreads,
+            onProgress: (progress) => send({ progress }),
+          });
           await o.modelAdmin.storeProfile(m, profile, saveProfile);
           log.info({ event: 'reprofiled', model: m.key, bestThreads: profile.bestThreads }, `profiled ${m.key}`);
-          return { model: m.config.name, version: m.config.version, profile: profileInfo(profile) };
-        },
-        callback,
-      );
+          send({ result: { model: m.config.name, version: m.config.version, profile: profileInfo(profile) } });
+          call.end();
+        })
+        .catch((err: unknown) => {
+          if (!(err instanceof PunctualError)) log.error({ err, method: 'ProfileModel' }, 'unexpected error in ProfileModel');
+          call.emit('error', toServiceError(err));
+        });
     },
   };
 }

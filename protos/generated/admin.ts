@@ -16,8 +16,10 @@ import type { ListModelsResponse as _punctual_v1_ListModelsResponse, ListModelsR
 import type { ModelInfo as _punctual_v1_ModelInfo, ModelInfo__Output as _punctual_v1_ModelInfo__Output } from './punctual/v1/ModelInfo';
 import type { ModelVersionInfo as _punctual_v1_ModelVersionInfo, ModelVersionInfo__Output as _punctual_v1_ModelVersionInfo__Output } from './punctual/v1/ModelVersionInfo';
 import type { ProfileInfo as _punctual_v1_ProfileInfo, ProfileInfo__Output as _punctual_v1_ProfileInfo__Output } from './punctual/v1/ProfileInfo';
+import type { ProfileModelEvent as _punctual_v1_ProfileModelEvent, ProfileModelEvent__Output as _punctual_v1_ProfileModelEvent__Output } from './punctual/v1/ProfileModelEvent';
 import type { ProfileModelRequest as _punctual_v1_ProfileModelRequest, ProfileModelRequest__Output as _punctual_v1_ProfileModelRequest__Output } from './punctual/v1/ProfileModelRequest';
 import type { ProfileModelResponse as _punctual_v1_ProfileModelResponse, ProfileModelResponse__Output as _punctual_v1_ProfileModelResponse__Output } from './punctual/v1/ProfileModelResponse';
+import type { ProfileProgress as _punctual_v1_ProfileProgress, ProfileProgress__Output as _punctual_v1_ProfileProgress__Output } from './punctual/v1/ProfileProgress';
 import type { RegisterMetadata as _punctual_v1_RegisterMetadata, RegisterMetadata__Output as _punctual_v1_RegisterMetadata__Output } from './punctual/v1/RegisterMetadata';
 import type { RegisterModelRequest as _punctual_v1_RegisterModelRequest, RegisterModelRequest__Output as _punctual_v1_RegisterModelRequest__Output } from './punctual/v1/RegisterModelRequest';
 import type { RegisterModelResponse as _punctual_v1_RegisterModelResponse, RegisterModelResponse__Output as _punctual_v1_RegisterModelResponse__Output } from './punctual/v1/RegisterModelResponse';
@@ -50,8 +52,10 @@ export interface ProtoGrpcType {
       ModelInfo: MessageTypeDefinition<_punctual_v1_ModelInfo, _punctual_v1_ModelInfo__Output>
       ModelVersionInfo: MessageTypeDefinition<_punctual_v1_ModelVersionInfo, _punctual_v1_ModelVersionInfo__Output>
       ProfileInfo: MessageTypeDefinition<_punctual_v1_ProfileInfo, _punctual_v1_ProfileInfo__Output>
+      ProfileModelEvent: MessageTypeDefinition<_punctual_v1_ProfileModelEvent, _punctual_v1_ProfileModelEvent__Output>
       ProfileModelRequest: MessageTypeDefinition<_punctual_v1_ProfileModelRequest, _punctual_v1_ProfileModelRequest__Output>
       ProfileModelResponse: MessageTypeDefinition<_punctual_v1_ProfileModelResponse, _punctual_v1_ProfileModelResponse__Output>
+      ProfileProgress: MessageTypeDefinition<_punctual_v1_ProfileProgress, _punctual_v1_ProfileProgress__Output>
       RegisterMetadata: MessageTypeDefinition<_punctual_v1_RegisterMetadata, _punctual_v1_RegisterMetadata__Output>
       RegisterModelRequest: MessageTypeDefinition<_punctual_v1_RegisterModelRequest, _punctual_v1_RegisterModelRequest__Output>
       RegisterModelResponse: MessageTypeDefinition<_punctual_v1_RegisterModelResponse, _punctual_v1_RegisterModelResponse__Output>

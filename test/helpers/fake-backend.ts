@@ -128,7 +128,7 @@ export async function startFakeBackend(): Promise<FakeBackend> {
     RegisterModel: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
     UnregisterModel: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
     DescribeModel: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
-    ProfileModel: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
+    ProfileModel: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
   };
   server.addService(p.inference.punctual.v1.Inference.service, inference);
   server.addService(p.admin.punctual.v1.Admin.service, admin);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
 import { ensureDefaultRepository } from '../../controller/default-repository.js';
 import { PunctualClient } from '../../client/index.js';
 
@@ -33,6 +34,8 @@ export class TestCluster {
 
   /** Token the test client and workers send (the admin token of a guarded controller). */
   token: string | undefined;
+  /** CA file (PEM) of a TLS controller: the test client trusts it and workers get `--tls-ca`. */
+  tlsCa: string | undefined;
 
   constructor(readonly repo: string) {}
 
@@ -89,11 +92,15 @@ export class TestCluster {
     });
     this.address = `127.0.0.1:${port}`;
     this.client?.close();
-    this.client = new PunctualClient(this.address, this.token ? { token: this.token } : {});
+    this.client = new PunctualClient(this.address, {
+      ...(this.token ? { token: this.token } : {}),
+      ...(this.tlsCa ? { credentials: grpc.credentials.createSsl(fs.readFileSync(this.tlsCa)) } : {}),
+    });
   }
 
   startWorker(spec: WorkerSpec = {}): ChildProcess {
     const child = this.spawnCli([
+      ...(this.tlsCa ? ['--tls-ca', this.tlsCa] : []),
       'worker',
       '--controller',
       this.address,

@@ -8,8 +8,8 @@ import type { DescribeModelRequest as _punctual_v1_DescribeModelRequest, Describ
 import type { DescribeModelResponse as _punctual_v1_DescribeModelResponse, DescribeModelResponse__Output as _punctual_v1_DescribeModelResponse__Output } from '../../punctual/v1/DescribeModelResponse';
 import type { ListModelsRequest as _punctual_v1_ListModelsRequest, ListModelsRequest__Output as _punctual_v1_ListModelsRequest__Output } from '../../punctual/v1/ListModelsRequest';
 import type { ListModelsResponse as _punctual_v1_ListModelsResponse, ListModelsResponse__Output as _punctual_v1_ListModelsResponse__Output } from '../../punctual/v1/ListModelsResponse';
+import type { ProfileModelEvent as _punctual_v1_ProfileModelEvent, ProfileModelEvent__Output as _punctual_v1_ProfileModelEvent__Output } from '../../punctual/v1/ProfileModelEvent';
 import type { ProfileModelRequest as _punctual_v1_ProfileModelRequest, ProfileModelRequest__Output as _punctual_v1_ProfileModelRequest__Output } from '../../punctual/v1/ProfileModelRequest';
-import type { ProfileModelResponse as _punctual_v1_ProfileModelResponse, ProfileModelResponse__Output as _punctual_v1_ProfileModelResponse__Output } from '../../punctual/v1/ProfileModelResponse';
 import type { RegisterModelRequest as _punctual_v1_RegisterModelRequest, RegisterModelRequest__Output as _punctual_v1_RegisterModelRequest__Output } from '../../punctual/v1/RegisterModelRequest';
 import type { RegisterModelResponse as _punctual_v1_RegisterModelResponse, RegisterModelResponse__Output as _punctual_v1_RegisterModelResponse__Output } from '../../punctual/v1/RegisterModelResponse';
 import type { UnregisterModelRequest as _punctual_v1_UnregisterModelRequest, UnregisterModelRequest__Output as _punctual_v1_UnregisterModelRequest__Output } from '../../punctual/v1/UnregisterModelRequest';
@@ -43,14 +43,10 @@ export interface AdminClient extends grpc.Client {
   listModels(argument: _punctual_v1_ListModelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
   listModels(argument: _punctual_v1_ListModelsRequest, callback: grpc.requestCallback<_punctual_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
   
-  ProfileModel(argument: _punctual_v1_ProfileModelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_ProfileModelResponse__Output>): grpc.ClientUnaryCall;
-  ProfileModel(argument: _punctual_v1_ProfileModelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_punctual_v1_ProfileModelResponse__Output>): grpc.ClientUnaryCall;
-  ProfileModel(argument: _punctual_v1_ProfileModelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_ProfileModelResponse__Output>): grpc.ClientUnaryCall;
-  ProfileModel(argument: _punctual_v1_ProfileModelRequest, callback: grpc.requestCallback<_punctual_v1_ProfileModelResponse__Output>): grpc.ClientUnaryCall;
-  profileModel(argument: _punctual_v1_ProfileModelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_ProfileModelResponse__Output>): grpc.ClientUnaryCall;
-  profileModel(argument: _punctual_v1_ProfileModelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_punctual_v1_ProfileModelResponse__Output>): grpc.ClientUnaryCall;
-  profileModel(argument: _punctual_v1_ProfileModelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_ProfileModelResponse__Output>): grpc.ClientUnaryCall;
-  profileModel(argument: _punctual_v1_ProfileModelRequest, callback: grpc.requestCallback<_punctual_v1_ProfileModelResponse__Output>): grpc.ClientUnaryCall;
+  ProfileModel(argument: _punctual_v1_ProfileModelRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_punctual_v1_ProfileModelEvent__Output>;
+  ProfileModel(argument: _punctual_v1_ProfileModelRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_punctual_v1_ProfileModelEvent__Output>;
+  profileModel(argument: _punctual_v1_ProfileModelRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_punctual_v1_ProfileModelEvent__Output>;
+  profileModel(argument: _punctual_v1_ProfileModelRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_punctual_v1_ProfileModelEvent__Output>;
   
   RegisterModel(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_RegisterModelResponse__Output>): grpc.ClientWritableStream<_punctual_v1_RegisterModelRequest>;
   RegisterModel(metadata: grpc.Metadata, callback: grpc.requestCallback<_punctual_v1_RegisterModelResponse__Output>): grpc.ClientWritableStream<_punctual_v1_RegisterModelRequest>;
@@ -79,7 +75,7 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   
   ListModels: grpc.handleUnaryCall<_punctual_v1_ListModelsRequest__Output, _punctual_v1_ListModelsResponse>;
   
-  ProfileModel: grpc.handleUnaryCall<_punctual_v1_ProfileModelRequest__Output, _punctual_v1_ProfileModelResponse>;
+  ProfileModel: grpc.handleServerStreamingCall<_punctual_v1_ProfileModelRequest__Output, _punctual_v1_ProfileModelEvent>;
   
   RegisterModel: grpc.handleClientStreamingCall<_punctual_v1_RegisterModelRequest__Output, _punctual_v1_RegisterModelResponse>;
   
@@ -91,7 +87,7 @@ export interface AdminDefinition extends grpc.ServiceDefinition {
   ClusterStatus: MethodDefinition<_punctual_v1_ClusterStatusRequest, _punctual_v1_ClusterStatusResponse, _punctual_v1_ClusterStatusRequest__Output, _punctual_v1_ClusterStatusResponse__Output>
   DescribeModel: MethodDefinition<_punctual_v1_DescribeModelRequest, _punctual_v1_DescribeModelResponse, _punctual_v1_DescribeModelRequest__Output, _punctual_v1_DescribeModelResponse__Output>
   ListModels: MethodDefinition<_punctual_v1_ListModelsRequest, _punctual_v1_ListModelsResponse, _punctual_v1_ListModelsRequest__Output, _punctual_v1_ListModelsResponse__Output>
-  ProfileModel: MethodDefinition<_punctual_v1_ProfileModelRequest, _punctual_v1_ProfileModelResponse, _punctual_v1_ProfileModelRequest__Output, _punctual_v1_ProfileModelResponse__Output>
+  ProfileModel: MethodDefinition<_punctual_v1_ProfileModelRequest, _punctual_v1_ProfileModelEvent, _punctual_v1_ProfileModelRequest__Output, _punctual_v1_ProfileModelEvent__Output>
   RegisterModel: MethodDefinition<_punctual_v1_RegisterModelRequest, _punctual_v1_RegisterModelResponse, _punctual_v1_RegisterModelRequest__Output, _punctual_v1_RegisterModelResponse__Output>
   UnregisterModel: MethodDefinition<_punctual_v1_UnregisterModelRequest, _punctual_v1_UnregisterModelResponse, _punctual_v1_UnregisterModelRequest__Output, _punctual_v1_UnregisterModelResponse__Output>
 }

@@ -1,0 +1,94 @@
+// TLS on a real controller (--tls-cert/--tls-key) with a throwaway
+// self-signed certificate for 127.0.0.1/localhost, made in the test: a real
+// worker joins over TLS with --tls-ca and runs real onnxruntime inference;
+// clients with the CA (library, and the CLI via PUNCTUAL_TLS_CA) succeed; a
+// plaintext client and a TLS client without the CA are refused (UNAVAILABLE).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PunctualAdmin, PunctualClient, PunctualClientError } from '../client/index.js';
+import type { CliIo } from '../cli/context.js';
+import { runCli } from '../cli/program.js';
+import { randomFloat32, SHAPES, TestCluster } from './support/cluster.js';
+import { selfSignedCertificate } from './support/self-signed.js';
+
+async function statusOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'OK';
+  } catch (err) {
+    if (err instanceof PunctualClientError) return err.statusName;
+    throw err;
+  }
+}
+
+describe('TLS', () => {
+  let cluster: TestCluster;
+  let dir: string;
+  let caFile: string;
+  const closers: { close(): void }[] = [];
+  const input = { x: randomFloat32([...SHAPES.cls]) };
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'punctual-tls-'));
+    const { cert, key } = selfSignedCertificate(['localhost', '127.0.0.1']);
+    caFile = path.join(dir, 'ca.pem');
+    fs.writeFileSync(caFile, cert);
+    fs.writeFileSync(path.join(dir, 'key.pem'), key, { mode: 0o600 });
+    cluster = await TestCluster.withDefaultRepo(['cls']);
+    cluster.tlsCa = caFile;
+    await cluster.startController(['--tls-cert', caFile, '--tls-key', path.join(dir, 'key.pem')]);
+    cluster.startWorker();
+    await cluster.waitForWorkers(1);
+  });
+  afterAll(async () => {
+    for (const c of closers) c.close();
+    await cluster?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves inference over TLS to a client with the CA, from a worker that joined over TLS', async () => {
+    const r = await cluster.client.infer('cls', input, { sloMs: 5000 });
+    expect(r.model).toBe('cls');
+    expect(Object.keys(r.outputs).length).toBeGreaterThan(0);
+    const st = await cluster.client.clusterStatus();
+    expect(st.workers).toHaveLength(1);
+  });
+
+  it('refuses a plaintext client', async () => {
+    const plain = new PunctualClient(cluster.address, { defaultDeadlineMs: 3000 });
+    closers.push(plain);
+    expect(await statusOf(plain.infer('cls', input, { sloMs: 2000 }))).toBe('UNAVAILABLE');
+    const plainAdmin = new PunctualAdmin(cluster.address);
+    closers.push(plainAdmin);
+    expect(await statusOf(plainAdmin.listModels())).toBe('UNAVAILABLE');
+  });
+
+  it('refuses a TLS client that does not trust the CA', async () => {
+    const untrusting = new PunctualClient(cluster.address, { credentials: grpc.credentials.createSsl(), defaultDeadlineMs: 3000 });
+    closers.push(untrusting);
+    expect(await statusOf(untrusting.infer('cls', input, { sloMs: 2000 }))).toBe('UNAVAILABLE');
+    // A different self-signed CA for the same names is not the controller's either.
+    const other = selfSignedCertificate(['localhost', '127.0.0.1']);
+    const wrongCa = new PunctualClient(cluster.address, { credentials: grpc.credentials.createSsl(Buffer.from(other.cert)), defaultDeadlineMs: 3000 });
+    closers.push(wrongCa);
+    expect(await statusOf(wrongCa.infer('cls', input, { sloMs: 2000 }))).toBe('UNAVAILABLE');
+  });
+
+  it('lets the CLI reach it with PUNCTUAL_TLS_CA, and fails without it', async () => {
+    const run = async (env: Record<string, string>): Promise<{ code: number; stdout: string }> => {
+      let stdout = '';
+      const io: CliIo = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true }, env, cwd: dir };
+      const code = await runCli(['--controller', cluster.address, '--json', 'models', 'list'], io);
+      return { code, stdout };
+    };
+    const ok = await run({ PUNCTUAL_TLS_CA: caFile });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('"cls"');
+    const refused = await run({});
+    expect(refused.code).not.toBe(0);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ status: 'UNAVAILABLE' });
+  });
+});
