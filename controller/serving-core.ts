@@ -172,14 +172,14 @@ export class ServingCore {
       this.scheduler.complete(d.actionId, { status: 'failed', message: 'worker gone' }, this.clock.now());
       return;
     }
-    // Windows open at dispatch time; the margin keeps the offset's measurement
-    // error from putting `earliest` a hair in the worker's future (it would then
-    // wait for a timer). `latest` is exact: never run late.
     this.actionInfo.set(d.actionId, { type: d.type, model: d.model, executor: d.executor, workerId: conn.id });
     if (d.type === 'unload') {
       this.notify('unloaded', d.model, d.executor);
       this.log.info({ event: 'model_unloaded', model: d.model, executor: d.executor }, `unloading ${d.model} from ${d.executor}`);
     }
+    // Windows open at dispatch time; the margin keeps the offset's measurement
+    // error from putting `earliest` a hair in the worker's future (it would then
+    // wait for a timer). `latest` is exact: never run late.
     const window = {
       earliestMs: conn.toWorker(d.earliest) - EARLIEST_MARGIN_MS,
       latestMs: conn.toWorker(d.latest),
@@ -228,10 +228,8 @@ export class ServingCore {
       if (ok) this.log.info({ event: 'model_loaded', model: info.model, executor: info.executor, loadMs: r.durationMs, memoryBytes: r.memoryBytes }, `loaded ${info.model} on ${info.executor}`);
     }
     if (done && outcome.status === 'ok') {
-      this.notify('executed', done.action.model, { executor: done.executor.spec.id, cls: done.executor.spec.cls, batch: done.action.requests.length, durationMs: outcome.duration });
-    }
-    if (done && outcome.status === 'ok') {
       const { action, executor } = done;
+      this.notify('executed', action.model, { executor: executor.spec.id, cls: executor.spec.cls, batch: action.requests.length, durationMs: outcome.duration });
       let perRequest: WireTensor[][] = action.requests.map(() => []);
       if (r.outputs.length > 0) {
         try {
@@ -256,12 +254,14 @@ export class ServingCore {
         }
         this.stats.ok++;
         p.model.counters.ok++;
-        this.notify('answered', p.model.key, { totalMs: now - req.arrival, queueMs: Math.max(0, outcome.start - req.arrival), late });
+        const totalMs = now - req.arrival;
+        const queueMs = Math.max(0, outcome.start - req.arrival);
+        this.notify('answered', p.model.key, { totalMs, queueMs, late });
         p.resolve({
           outputs: perRequest[i] ?? [],
-          queueMs: Math.max(0, outcome.start - req.arrival),
+          queueMs,
           execMs: outcome.duration,
-          totalMs: now - req.arrival,
+          totalMs,
           batchSize: action.requests.length,
           worker: conn.name,
           executor: index,
