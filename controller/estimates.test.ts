@@ -59,13 +59,27 @@ describe('Estimates', () => {
   it('measurements replace the seed for their (model, batch, class) only', () => {
     const e = new Estimates();
     e.seed('a@1', profile());
-    e.observeExec('a@1', 1, 'cpu/t1', 20);
-    expect(e.exec('a@1', 1, 'cpu/t1')).toBe(20);
-    expect(e.exec('a@1', 2, 'cpu/t1')).toBe(14);
+    e.observeExec('a@1', 1, 'cpu/t1', 10); // faster than the profile's 12
+    expect(e.exec('a@1', 1, 'cpu/t1')).toBe(10);
+    expect(e.exec('a@1', 2, 'cpu/t1')).toBe(14); // a faster batch 1 does not make batch 2 look faster
     expect(e.exec('a@1', 1, 'cuda')).toBe(3);
     e.observeLoad('a@1', 'cuda', 250);
     expect(e.load('a@1', 'cuda')).toBe(250);
     expect(e.load('a@1', 'cpu/t1')).toBe(50);
+  });
+
+  it('a batch 1 slower than its profile slows the larger batches by the same factor until they have slower figures of their own', () => {
+    const e = new Estimates();
+    e.seed('a@1', profile());
+    e.observeExec('a@1', 1, 'cpu/t1', 24); // twice the profile's 12 ms: a busy machine
+    expect(e.exec('a@1', 1, 'cpu/t1')).toBe(24);
+    expect(e.exec('a@1', 2, 'cpu/t1')).toBe(28); // 14 × 2
+    expect(e.exec('a@1', 4, 'cpu/t1')).toBe(36); // 18 × 2: batching keeps the profile's cost ratio
+    e.observeExec('a@1', 4, 'cpu/t1', 50);
+    expect(e.exec('a@1', 4, 'cpu/t1')).toBe(50); // its own slower measurement wins
+    e.observeExec('a@1', 2, 'cpu/t1', 20);
+    expect(e.exec('a@1', 2, 'cpu/t1')).toBe(28); // a faster one does not undercut the scaled profile
+    expect(e.exec('a@1', 8, 'cuda')).toBe(6); // other classes are untouched
   });
 
   it('is the p99 of the last 10 measurements: one outlier counts until it slides out', () => {

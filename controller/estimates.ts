@@ -98,6 +98,24 @@ export class Estimates implements EstimateSource {
   }
 
   exec(model: string, batch: number, cls: string): number {
+    const base = this.baseExec(model, batch, cls);
+    if (batch === 1) return base;
+    // Keep the profile's ratio between batch sizes. When batch 1 runs slower
+    // than its profile (a busy machine), larger batches slow down too, even
+    // before they have fresh measurements of their own; otherwise a fresh,
+    // pessimistic batch-1 figure next to a stale batch-4 one makes batching
+    // look cheaper than it is, and the batch runs late.
+    const own = this.seeds.get(model)?.get(cls);
+    const seeded1 = own?.get(1);
+    const seededB = own?.get(batch);
+    const measured1 = this.execs.get(model)?.get(cls)?.get(1);
+    if (seeded1 === undefined || seededB === undefined || !measured1 || measured1.count === 0) return base;
+    const slowdown = measured1.estimate() / seeded1;
+    return slowdown > 1 ? Math.max(base, seededB * slowdown) : base;
+  }
+
+  /** The estimate from this key's own measurements, else its seed, else a fallback. */
+  private baseExec(model: string, batch: number, cls: string): number {
     const w = this.execs.get(model)?.get(cls)?.get(batch);
     if (w && w.count > 0) return w.estimate();
     const byClass = this.seeds.get(model);
@@ -106,14 +124,14 @@ export class Estimates implements EstimateSource {
     if (seeded !== undefined) return seeded;
     // This class's batch 1 scaled linearly (CPU batching is about linear), else
     // another class's figure, else the default.
-    if (own && batch > 1) return this.exec(model, 1, cls) * batch;
+    if (own && batch > 1) return this.baseExec(model, 1, cls) * batch;
     if (byClass) {
       for (const byBatch of byClass.values()) {
         const v = byBatch.get(batch);
         if (v !== undefined) return v;
       }
     }
-    if (batch > 1) return this.exec(model, 1, cls) * batch;
+    if (batch > 1) return this.baseExec(model, 1, cls) * batch;
     return this.unknownExec;
   }
 
