@@ -64,7 +64,10 @@ describe('replay against a live cluster', () => {
     expect(summary.ok + summary.rejected + summary.late + summary.errors).toBe(summary.requests);
     expect(lines.filter((l) => l.status === 'ok').length).toBe(summary.ok);
     expect(lines.filter((l) => l.status === 'rejected').length).toBe(summary.rejected);
-    expect(summary.ok).toBeGreaterThan(100);
+    // 1.5x overload: the controller serves a good share and rejects the rest at arrival.
+    // (How large a share is a benchmark figure; here only that both happen.)
+    expect(summary.ok).toBeGreaterThan(30);
+    expect(summary.rejected).toBeGreaterThan(0);
     expect(summary.errors).toBe(0);
     expect(summary.per_model['det']?.requests).toBe(summary.requests);
     expect(lines.every((l) => l.model === 'det' && l.arrival_ms >= 0 && l.arrival_ms < 3000)).toBe(true);
