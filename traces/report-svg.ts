@@ -6,11 +6,11 @@
 import { pct, type Bucket, type Summary, type SummaryBuilder } from './summary.js';
 
 const W = 960;
-const H = 600;
+const H = 616;
 const LEFT = 70;
 const RIGHT = 20;
 const PLOT_W = W - LEFT - RIGHT;
-const TOP1 = 80;
+const TOP1 = 96;
 const H1 = 250;
 const TOP2 = TOP1 + H1 + 60;
 const H2 = 150;
@@ -72,11 +72,13 @@ export function renderReportSvg(builder: SummaryBuilder, summary: Summary, slos:
   const cfg = summary.config;
   const what = String(cfg.workload ?? cfg.trace ?? '') + (cfg.policy ? `, policy ${String(cfg.policy)}` : '');
   parts.push(`<text x="${LEFT}" y="24" font-size="16" font-weight="bold">${esc(`Punctual ${String(cfg.mode ?? '')}: ${what}`)}</text>`);
+  // Two short lines: one long line ran off the right edge.
   const headline =
     `${summary.requests} requests, ${summary.offered_rps.toFixed(1)} req/s offered · goodput ${summary.goodput_rps.toFixed(1)} req/s · ` +
-    `SLO attainment ${(100 * summary.slo_attainment).toFixed(1)} % (of accepted ${(100 * summary.accepted_slo_attainment).toFixed(2)} %) · ` +
-    `rejected ${summary.rejected}, late ${summary.late}, errors ${summary.errors} · p99 ${summary.p99_ms.toFixed(1)} ms`;
-  parts.push(`<text x="${LEFT}" y="46" font-size="12">${esc(headline)}</text>`);
+    `SLO attainment ${(100 * summary.slo_attainment).toFixed(1)} % (of accepted ${(100 * summary.accepted_slo_attainment).toFixed(2)} %)`;
+  const outcomes = `rejected ${summary.rejected}, late ${summary.late}, errors ${summary.errors} · p99 ${summary.p99_ms.toFixed(1)} ms (ok requests)`;
+  parts.push(`<text x="${LEFT}" y="43" font-size="12">${esc(headline)}</text>`);
+  parts.push(`<text x="${LEFT}" y="59" font-size="12">${esc(outcomes)}</text>`);
 
   // Top panel: outcomes per second, stacked (their sum is the offered load).
   parts.push(`<text x="${LEFT}" y="${TOP1 - 10}" font-size="13" font-weight="bold">requests/s by outcome (bar height = offered load)</text>`);
