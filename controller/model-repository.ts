@@ -10,6 +10,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { MODEL_NAME_PATTERN, modelKey, parseModelConfig, type ModelConfig } from '../common/model-config.js';
 import { parseProfile, type ModelProfile } from '../profiles/profile.js';
+import { writeSynced } from './repository-writer.js';
 
 export interface RepoModel {
   key: string;
@@ -27,13 +28,7 @@ export interface RepoProblem {
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fh = await fsp.open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeSynced(tmp, data);
   await fsp.rename(tmp, file);
 }
 

@@ -18,7 +18,8 @@ export function versionDir(repoDir: string, name: string, version: number): stri
   return path.join(repoDir, name, String(version));
 }
 
-async function writeSynced(file: string, data: string | Uint8Array): Promise<void> {
+/** Writes a file and fsyncs it before returning. */
+export async function writeSynced(file: string, data: string | Uint8Array): Promise<void> {
   const fh = await fsp.open(file, 'w');
   try {
     await fh.writeFile(data);
