@@ -4,8 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { stopChild, waitForListeningPort } from '../cli/child-process.js';
 import { ensureDefaultRepository } from '../controller/default-repository.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,18 +39,7 @@ export function spawnCli(args: string[]): ChildProcess {
 /** Starts `punctual controller` on a free port and resolves with its address. */
 export async function spawnController(repo: string): Promise<{ child: ChildProcess; address: string }> {
   const child = spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--repo', repo]);
-  const port = await new Promise<number>((resolve, reject) => {
-    const rl = readline.createInterface({ input: child.stdout! });
-    rl.on('line', (line) => {
-      try {
-        const m = JSON.parse(line) as { event?: string; port?: number };
-        if (m.event === 'listening' && typeof m.port === 'number') resolve(m.port);
-      } catch {
-        // not JSON
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`controller exited with ${code}`)));
-  });
+  const { port } = await waitForListeningPort(child);
   return { child, address: `127.0.0.1:${port}` };
 }
 
@@ -59,17 +48,7 @@ export function spawnWorker(address: string, extra: string[] = []): ChildProcess
 }
 
 export async function stopAll(children: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-          setTimeout(() => c.kill('SIGKILL'), 3000).unref();
-        }),
-    ),
-  );
+  await Promise.all(children.map((c) => stopChild(c, 3000)));
 }
 
 export interface Figure {

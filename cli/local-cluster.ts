@@ -2,25 +2,16 @@
 // a controller process with a given policy and N worker processes of this
 // same CLI, on a free port. Resolves once every worker has joined.
 import { spawn, type ChildProcess } from 'node:child_process';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PunctualClient } from '../client/client.js';
 import type { Policy } from '../controller/scheduler/policy.js';
+import { stopChild, waitForListeningPort } from './child-process.js';
 
 const MAIN_JS = fileURLToPath(new URL('./main.js', import.meta.url));
 
 export interface LocalCluster {
   address: string;
   close(): Promise<void>;
-}
-
-function stop(c: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
-    c.once('exit', () => resolve());
-    c.kill('SIGTERM');
-    setTimeout(() => c.kill('SIGKILL'), 5000).unref();
-  });
 }
 
 export async function startLocalCluster(opts: { repo: string; policy: Policy; workers?: number; executors?: number }): Promise<LocalCluster> {
@@ -31,22 +22,11 @@ export async function startLocalCluster(opts: { repo: string; policy: Policy; wo
   });
   const children: ChildProcess[] = [controller];
   const close = async (): Promise<void> => {
-    for (const c of children.slice(1)) await stop(c);
-    await stop(controller);
+    for (const c of children.slice(1)) await stopChild(c);
+    await stopChild(controller);
   };
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const rl = readline.createInterface({ input: controller.stdout! });
-      rl.on('line', (line) => {
-        try {
-          const m = JSON.parse(line) as { event?: string; port?: number };
-          if (m.event === 'listening' && typeof m.port === 'number') resolve(m.port);
-        } catch {
-          // not JSON
-        }
-      });
-      controller.once('exit', (code) => reject(new Error(`controller exited with status ${code}`)));
-    });
+    const { port } = await waitForListeningPort(controller);
     const address = `127.0.0.1:${port}`;
     const want = opts.workers ?? 1;
     for (let i = 0; i < want; i++) {

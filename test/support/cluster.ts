@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { ensureDefaultRepository } from '../../controller/default-repository.js';
 import { PunctualClient } from '../../client/index.js';
+import { stopChild, waitForListeningPort } from '../../cli/child-process.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(root, 'dist', 'cli', 'main.js');
@@ -73,23 +74,8 @@ export class TestCluster {
   async startController(extra: string[] = []): Promise<void> {
     const child = this.spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0', '--repo', this.repo, ...extra]);
     this.controller = child;
-    const port = await new Promise<number>((resolve, reject) => {
-      const rl = readline.createInterface({ input: child.stdout! });
-      const timer = setTimeout(() => reject(new Error(`controller did not start:\n${this.logs.join('')}`)), 60_000);
-      rl.on('line', (line) => {
-        try {
-          const msg = JSON.parse(line) as { event?: string; port?: number; metricsPort?: number };
-          if (msg.event === 'listening' && typeof msg.port === 'number') {
-            clearTimeout(timer);
-            this.metricsPort = msg.metricsPort ?? 0;
-            resolve(msg.port);
-          }
-        } catch {
-          // not a JSON line
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`controller exited with ${code}:\n${this.logs.join('')}`)));
-    });
+    const { port, metricsPort } = await waitForListeningPort(child, { timeoutMs: 60_000, detail: () => this.logs.join('') });
+    this.metricsPort = metricsPort;
     this.address = `127.0.0.1:${port}`;
     this.client?.close();
     this.client = new PunctualClient(this.address, {
@@ -164,20 +150,7 @@ export class TestCluster {
   async stop(): Promise<void> {
     this.client?.close();
     const all = [...this.workers, ...(this.controller ? [this.controller] : [])];
-    await Promise.all(
-      all.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            const t = setTimeout(() => c.kill('SIGKILL'), 5000);
-            c.once('exit', () => {
-              clearTimeout(t);
-              resolve();
-            });
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(all.map((c) => stopChild(c)));
     fs.rmSync(path.dirname(this.repo), { recursive: true, force: true });
   }
 }
