@@ -13,7 +13,17 @@ export function policyOption(): Option {
   return new Option('--policy <policy>', 'scheduling policy (fifo: the baseline, no admission control or deadlines)').choices([...POLICIES]).default('punctual');
 }
 
-interface ControllerFlags {
+/** The flags addSecurityFlags adds (shared with `up`). */
+export interface SecurityFlags {
+  adminToken?: string;
+  inferToken?: string;
+  workerToken?: string;
+  maxModelBytes: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+interface ControllerFlags extends SecurityFlags {
   port: number;
   host: string;
   repo: string;
@@ -23,12 +33,6 @@ interface ControllerFlags {
   metricsPort: number;
   drainTimeout: number;
   policy: Policy;
-  adminToken?: string;
-  inferToken?: string;
-  workerToken?: string;
-  maxModelBytes: number;
-  tlsCert?: string;
-  tlsKey?: string;
 }
 
 /** Token and TLS flags, shared with `up`. Tokens default from the environment, so they need not appear in ps. */
@@ -43,7 +47,7 @@ export function addSecurityFlags(cmd: Command, env: Record<string, string | unde
 }
 
 /** The ControllerOptions the security flags map onto. */
-export function securityOptions(f: Pick<ControllerFlags, 'adminToken' | 'inferToken' | 'workerToken' | 'maxModelBytes' | 'tlsCert' | 'tlsKey'>) {
+export function securityOptions(f: SecurityFlags) {
   return {
     ...(f.adminToken ? { adminToken: f.adminToken } : {}),
     ...(f.inferToken ? { inferToken: f.inferToken } : {}),

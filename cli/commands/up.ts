@@ -16,10 +16,10 @@ import { progressBar } from '../progress.js';
 import { untilStopped } from '../shutdown.js';
 import { WorkerSupervisor } from '../supervisor.js';
 import { addWorkerFlags, describeWorker, type WorkerFlags } from './worker.js';
-import { addSecurityFlags, policyOption, securityOptions } from './controller.js';
+import { addSecurityFlags, policyOption, securityOptions, type SecurityFlags } from './controller.js';
 import type { Policy } from '../../controller/scheduler/policy.js';
 
-interface UpFlags extends WorkerFlags {
+interface UpFlags extends WorkerFlags, SecurityFlags {
   port: number;
   host: string;
   workers: number;
@@ -27,12 +27,6 @@ interface UpFlags extends WorkerFlags {
   connectTimeout: number;
   metricsPort: number;
   policy: Policy;
-  adminToken?: string;
-  inferToken?: string;
-  workerToken?: string;
-  maxModelBytes: number;
-  tlsCert?: string;
-  tlsKey?: string;
 }
 
 /** The compiled CLI entry, which the workers run. */
