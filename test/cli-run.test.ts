@@ -2,27 +2,10 @@
 // usage errors, and what `infer` and `status` print in both forms.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PunctualError, Status } from '../common/errors.js';
-import { runCli } from '../cli/program.js';
-import type { CliIo } from '../cli/context.js';
+import { runCliCaptured } from './support/run-cli.js';
 import { echo, startFakeBackend, type FakeBackend } from './helpers/fake-backend.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+const cli = runCliCaptured;
 
 let backend: FakeBackend;
 

@@ -10,8 +10,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PunctualAdmin, PunctualClientError, type PunctualClient } from '../client/index.js';
-import type { CliIo } from '../cli/context.js';
-import { runCli } from '../cli/program.js';
+import { runCliCaptured } from './support/run-cli.js';
 import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
 import type { RegisterModelRequest, RegisterModelResponse__Output } from '../common/wire.js';
 import { buildAddModel } from '../profiles/onnx-builder.js';
@@ -55,13 +54,7 @@ function rawUpload(address: string, messages: RegisterModelRequest[], end = true
   return { done, stub };
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {} };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+const cli = runCliCaptured;
 
 const x = new Float32Array([1, 2, 3, 4]);
 const sha = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');

@@ -6,18 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../cli/context.js';
-import { runCli } from '../cli/program.js';
+import { runCliCaptured } from './support/run-cli.js';
 import type { ReplaySummary } from '../traces/replay.js';
 import { TestCluster } from './support/cluster.js';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {} };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+const cli = runCliCaptured;
 
 const clusters: TestCluster[] = [];
 const dirs: string[] = [];
