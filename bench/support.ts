@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stopChild, waitForListeningPort } from '../cli/child-process.js';
+import { SERVER_NODE_FLAGS } from '../common/node-flags.js';
 import { ensureDefaultRepository } from '../controller/default-repository.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -30,7 +31,7 @@ export async function tempRepo(only?: string[]): Promise<{ dir: string; cleanup:
 }
 
 export function spawnCli(args: string[]): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], {
+  return spawn(process.execPath, [...SERVER_NODE_FLAGS, CLI, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, PUNCTUAL_LOG_LEVEL: 'warn' },
   });

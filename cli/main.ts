@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
 // Entry point of the `punctual` CLI (dist/cli/main.js, the package's bin).
 import { runCli } from './program.js';
 

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVER_NODE_FLAGS } from '../common/node-flags.js';
 import { startFakeBackend, type FakeBackend } from './helpers/fake-backend.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,8 +38,16 @@ afterAll(async () => {
 });
 
 describe('dist/cli/main.js', () => {
-  it('starts with a node shebang (it is the package bin)', () => {
-    expect(fs.readFileSync(MAIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+  it('starts with a node shebang that carries the server V8 flags (it is the package bin)', () => {
+    expect(fs.readFileSync(MAIN, 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${SERVER_NODE_FLAGS.join(' ')}`);
+  });
+
+  it('runs through its shebang line, and npm start and npm run bench pass the same flags', () => {
+    const [cmd, ...args] = fs.readFileSync(MAIN, 'utf8').split('\n')[0]!.slice(2).split(' ');
+    const out = execFileSync(cmd!, [...args, MAIN, '--help'], { encoding: 'utf8' });
+    expect(out).toContain('Usage: punctual');
+    const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const name of ['start', 'bench']) expect(scripts[name]).toMatch(new RegExp(`^node ${SERVER_NODE_FLAGS.join(' ')} `));
   });
 
   it('exits 2 on an unknown command', async () => {

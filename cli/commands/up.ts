@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { PunctualClient, type ClusterStatus, type ModelInfo } from '../../client/client.js';
+import { SERVER_NODE_FLAGS } from '../../common/node-flags.js';
 import { integerIn, parsePort } from '../args.js';
 import { clientOptions, globalsOf, interactive, type CliContext, type GlobalOptions } from '../context.js';
 import { formatMs, formatShape } from '../format.js';
@@ -130,7 +131,7 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext): Promise<vo
     // workers itself. The IPC channel tells a worker when `up` is gone.
     // The worker's token travels in its environment, not on its command line.
     spawn: (i) =>
-      spawn(process.execPath, workerArgs(address, flags, i), {
+      spawn(process.execPath, [...SERVER_NODE_FLAGS, ...workerArgs(address, flags, i)], {
         stdio: ['ignore', 2, 'inherit', 'ipc'],
         detached: true,
         env: { ...process.env, PUNCTUAL_TOKEN: flags.workerToken ?? flags.adminToken ?? '', PUNCTUAL_TLS_CA: g.tlsCa ?? '' },

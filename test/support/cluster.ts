@@ -8,6 +8,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import { SERVER_NODE_FLAGS } from '../../common/node-flags.js';
 import { ensureDefaultRepository } from '../../controller/default-repository.js';
 import { PunctualClient } from '../../client/index.js';
 import { stopChild, waitForListeningPort } from '../../cli/child-process.js';
@@ -60,7 +61,7 @@ export class TestCluster {
   }
 
   private spawnCli(args: string[]): ChildProcess {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, CLI, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, PUNCTUAL_LOG_LEVEL: process.env.PUNCTUAL_LOG_LEVEL ?? 'warn' },
     });
