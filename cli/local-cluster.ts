@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PunctualClient } from '../client/client.js';
+import { SERVER_NODE_FLAGS } from '../common/node-flags.js';
 import type { Policy } from '../controller/scheduler/policy.js';
 import { stopChild, waitForListeningPort } from './child-process.js';
 
@@ -14,9 +15,18 @@ export interface LocalCluster {
   close(): Promise<void>;
 }
 
-export async function startLocalCluster(opts: { repo: string; policy: Policy; workers?: number; executors?: number }): Promise<LocalCluster> {
+export interface LocalClusterOptions {
+  repo: string;
+  policy: Policy;
+  workers?: number;
+  executors?: number;
+  /** Extra flags for the controller process. */
+  controllerArgs?: string[];
+}
+
+export async function startLocalCluster(opts: LocalClusterOptions): Promise<LocalCluster> {
   const env = { ...process.env, PUNCTUAL_LOG_LEVEL: process.env.PUNCTUAL_LOG_LEVEL ?? 'warn' };
-  const controller = spawn(process.execPath, [MAIN_JS, 'controller', '--port', '0', '--host', '127.0.0.1', '--repo', opts.repo, '--policy', opts.policy, '--metrics-port', '0'], {
+  const controller = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN_JS, 'controller', '--port', '0', '--host', '127.0.0.1', '--repo', opts.repo, '--policy', opts.policy, '--metrics-port', '0', ...(opts.controllerArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env,
   });
@@ -31,7 +41,7 @@ export async function startLocalCluster(opts: { repo: string; policy: Policy; wo
     const want = opts.workers ?? 1;
     for (let i = 0; i < want; i++) {
       children.push(
-        spawn(process.execPath, [MAIN_JS, '--controller', address, 'worker', '--executors', String(opts.executors ?? 1), '--threads', '1', '--memory', '1GiB', '--metrics-port', '0', '--health-port', '0'], {
+        spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN_JS, '--controller', address, 'worker', '--executors', String(opts.executors ?? 1), '--threads', '1', '--memory', '1GiB', '--metrics-port', '0', '--health-port', '0'], {
           stdio: ['ignore', 'ignore', 'inherit'],
           env,
         }),

@@ -151,4 +151,19 @@ describe('Estimates', () => {
       { model: 'a@1', batch: 2, cls: 'cpu/t1', predicted: 16, measured: 15 },
     ]);
   });
+
+  it('typical(): seeded from the profile p50, then the mean of the window, never above exec()', () => {
+    const e = new Estimates();
+    e.seed('a@1', profile());
+    expect(e.typical('a@1', 1, 'cpu/t1')).toBe(11); // p50 of the seed
+    expect(e.exec('a@1', 1, 'cpu/t1')).toBe(12);
+    for (const ms of [10, 10, 10, 30]) e.observeExec('a@1', 1, 'cpu/t1', ms);
+    expect(e.typical('a@1', 1, 'cpu/t1')).toBe(15); // mean of 10, 10, 10, 30
+    expect(e.exec('a@1', 1, 'cpu/t1')).toBe(30); // p99 of the window
+    // A batch with no measurements of its own slows with batch 1, from its own p50.
+    expect(e.typical('a@1', 4, 'cpu/t1')).toBeCloseTo(17 * (15 / 11), 9);
+    expect(e.typical('a@1', 4, 'cpu/t1')).toBeLessThanOrEqual(e.exec('a@1', 4, 'cpu/t1'));
+    // Unknown models: typical is the same default as exec.
+    expect(e.typical('x@1', 1, 'cpu/t1')).toBe(e.exec('x@1', 1, 'cpu/t1'));
+  });
 });

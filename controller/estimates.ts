@@ -1,8 +1,9 @@
 // Online estimates of execution time, load time and memory, per
 // (model, batch size, executor class): the 99th percentile of the last N
-// measurements (Clockwork: N = 10), seeded from the stored profile. Where a
-// class has no data yet, another class's figure stands in until the first
-// measurements arrive.
+// measurements (Clockwork: N = 10), seeded from the stored profile, and the
+// mean of the same window (seeded from the profile's p50), which is what a
+// sum of many runs tends to. Where a class has no data yet, another class's
+// figure stands in until the first measurements arrive.
 import type { EstimateSource } from './scheduler/types.js';
 import type { ModelProfile } from '../profiles/profile.js';
 
@@ -21,6 +22,7 @@ class Window {
   private readonly values: number[] = [];
   private next = 0;
   private cached: number | undefined;
+  private cachedMean: number | undefined;
   constructor(
     private readonly size: number,
     private readonly pct: number,
@@ -30,6 +32,7 @@ class Window {
     else this.values[this.next] = v;
     this.next = (this.next + 1) % this.size;
     this.cached = undefined;
+    this.cachedMean = undefined;
   }
   get count(): number {
     return this.values.length;
@@ -42,7 +45,18 @@ class Window {
     }
     return this.cached;
   }
+  mean(): number {
+    if (this.cachedMean === undefined) {
+      let sum = 0;
+      for (const v of this.values) sum += v;
+      this.cachedMean = this.values.length > 0 ? sum / this.values.length : 0;
+    }
+    return this.cachedMean;
+  }
 }
+
+/** Which figure of a window (or of a profile, for seeds) is asked for. */
+type Stat = 'high' | 'typical';
 
 export interface PredictionError {
   model: string;
@@ -61,8 +75,9 @@ export class Estimates implements EstimateSource {
   private readonly execs = new Map<string, Map<string, Map<number, Window>>>();
   private readonly loads = new Map<string, Window>();
   private readonly memories = new Map<string, number>();
-  /** model → class → batch → seeded estimate (from profiles), for classes with no measurements. */
+  /** model → class → batch → seeded estimate (from profiles), for classes with no measurements: p99 and p50. */
   private readonly seeds = new Map<string, Map<string, Map<number, number>>>();
+  private readonly typicalSeeds = new Map<string, Map<string, Map<number, number>>>();
   private readonly loadSeeds = new Map<string, Map<string, number>>();
   /** Called with every measured execution and what was predicted for it. */
   onPrediction?: (e: PredictionError) => void;
@@ -78,12 +93,19 @@ export class Estimates implements EstimateSource {
   seed(model: string, profile: ModelProfile): void {
     let byClass = this.seeds.get(model);
     if (!byClass) this.seeds.set(model, (byClass = new Map()));
+    let typicalByClass = this.typicalSeeds.get(model);
+    if (!typicalByClass) this.typicalSeeds.set(model, (typicalByClass = new Map()));
     let loadByClass = this.loadSeeds.get(model);
     if (!loadByClass) this.loadSeeds.set(model, (loadByClass = new Map()));
     for (const [cls, p] of Object.entries(profile.classes)) {
       const byBatch = new Map<number, number>();
-      for (const b of p.batches) byBatch.set(b.batch, b.p99Ms);
+      const typical = new Map<number, number>();
+      for (const b of p.batches) {
+        byBatch.set(b.batch, b.p99Ms);
+        typical.set(b.batch, Math.min(b.p50Ms, b.p99Ms));
+      }
       byClass.set(cls, byBatch);
+      typicalByClass.set(cls, typical);
       loadByClass.set(cls, p.loadMs);
     }
     this.memories.set(model, profile.memoryBytes);
@@ -91,47 +113,62 @@ export class Estimates implements EstimateSource {
 
   forget(model: string): void {
     this.seeds.delete(model);
+    this.typicalSeeds.delete(model);
     this.loadSeeds.delete(model);
     this.memories.delete(model);
     this.execs.delete(model);
     for (const k of this.loads.keys()) if (k.startsWith(`${model}|`)) this.loads.delete(k);
   }
 
+  /** A high percentile of one run's time: what a single run is planned with. */
   exec(model: string, batch: number, cls: string): number {
-    const base = this.baseExec(model, batch, cls);
+    return this.figure(model, batch, cls, 'high');
+  }
+
+  /** The mean of one run's time: what a sequence of runs adds up to, on average. Never above exec(). */
+  typical(model: string, batch: number, cls: string): number {
+    return Math.min(this.figure(model, batch, cls, 'typical'), this.figure(model, batch, cls, 'high'));
+  }
+
+  private figure(model: string, batch: number, cls: string, stat: Stat): number {
+    const base = this.baseExec(model, batch, cls, stat);
     if (batch === 1) return base;
     // Keep the profile's ratio between batch sizes. When batch 1 runs slower
     // than its profile (a busy machine), larger batches slow down too, even
     // before they have fresh measurements of their own; otherwise a fresh,
     // pessimistic batch-1 figure next to a stale batch-4 one makes batching
     // look cheaper than it is, and the batch runs late.
-    const own = this.seeds.get(model)?.get(cls);
+    const own = this.seedsFor(stat).get(model)?.get(cls);
     const seeded1 = own?.get(1);
     const seededB = own?.get(batch);
     const measured1 = this.execs.get(model)?.get(cls)?.get(1);
     if (seeded1 === undefined || seededB === undefined || !measured1 || measured1.count === 0) return base;
-    const slowdown = measured1.estimate() / seeded1;
+    const slowdown = read(measured1, stat) / seeded1;
     return slowdown > 1 ? Math.max(base, seededB * slowdown) : base;
   }
 
-  /** The estimate from this key's own measurements, else its seed, else a fallback. */
-  private baseExec(model: string, batch: number, cls: string): number {
+  private seedsFor(stat: Stat): Map<string, Map<string, Map<number, number>>> {
+    return stat === 'high' ? this.seeds : this.typicalSeeds;
+  }
+
+  /** The figure from this key's own measurements, else its seed, else a fallback. */
+  private baseExec(model: string, batch: number, cls: string, stat: Stat): number {
     const w = this.execs.get(model)?.get(cls)?.get(batch);
-    if (w && w.count > 0) return w.estimate();
-    const byClass = this.seeds.get(model);
+    if (w && w.count > 0) return read(w, stat);
+    const byClass = this.seedsFor(stat).get(model);
     const own = byClass?.get(cls);
     const seeded = own?.get(batch);
     if (seeded !== undefined) return seeded;
     // This class's batch 1 scaled linearly (CPU batching is about linear), else
     // another class's figure, else the default.
-    if (own && batch > 1) return this.baseExec(model, 1, cls) * batch;
+    if (own && batch > 1) return this.baseExec(model, 1, cls, stat) * batch;
     if (byClass) {
       for (const byBatch of byClass.values()) {
         const v = byBatch.get(batch);
         if (v !== undefined) return v;
       }
     }
-    if (batch > 1) return this.baseExec(model, 1, cls) * batch;
+    if (batch > 1) return this.baseExec(model, 1, cls, stat) * batch;
     return this.unknownExec;
   }
 
@@ -169,4 +206,8 @@ export class Estimates implements EstimateSource {
     w.add(ms);
     if (memory !== undefined && memory > 0) this.memories.set(model, Math.max(memory, this.memories.get(model) ?? 0));
   }
+}
+
+function read(w: Window, stat: Stat): number {
+  return stat === 'high' ? w.estimate() : w.mean();
 }

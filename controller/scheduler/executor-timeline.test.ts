@@ -77,4 +77,22 @@ describe('ExecutorTimeline', () => {
     expect(e.freeAt).toBe(10);
     expect(e.completed).toBe(0);
   });
+
+  it('advances by each action\'s typical time and keeps the spreads apart: margin() adds them in quadrature', () => {
+    const e = new ExecutorTimeline(spec, 0);
+    const a = e.plan(1, 'infer', 'a@1', 0, 20, [], 8); // spread 12
+    const b = e.plan(2, 'infer', 'a@1', 0, 15, [], 10); // spread 5
+    expect([a.predictedStart, a.predictedEnd, b.predictedStart, b.predictedEnd]).toEqual([0, 8, 8, 18]);
+    expect(e.freeAt).toBe(18);
+    expect(e.margin()).toBe(13); // √(12² + 5²)
+    e.settle(1, 9);
+    expect([b.predictedStart, b.predictedEnd]).toEqual([9, 19]);
+    expect(e.margin()).toBe(5);
+    e.settle(2, 20);
+    expect(e.margin()).toBe(0);
+    // Without a typical time, an action counts at its expected one, with no spread.
+    e.plan(3, 'load', 'a@1', 20, 50);
+    expect(e.freeAt).toBe(70);
+    expect(e.margin()).toBe(0);
+  });
 });

@@ -3,7 +3,17 @@
 // worker will run them. Predictions re-anchor on every result: when an action
 // ends late (or early), every later action's predicted start and end move
 // with it, so one slow run does not leave the timeline lying.
+//
+// Predicted starts and ends use each action's typical (mean) duration: that
+// is when the worker most likely gets to the next one, and dispatch keeps it
+// fed from there. How far the sum of the booked actions may run past that is
+// kept apart as the sum of their squared spreads (high figure − typical):
+// see margin().
+import { RecentSamples } from './recent-samples.js';
 import type { ExecutorSpec, SchedRequest } from './types.js';
+
+/** Return times kept per executor. */
+const RETURN_SAMPLES = 100;
 
 export interface Residency {
   state: 'loading' | 'loaded';
@@ -21,7 +31,10 @@ export interface InflightAction {
   type: 'infer' | 'load' | 'unload';
   model: string;
   earliest: number;
+  /** High-percentile duration: what the worker is told, and what its window allows for. */
   expected: number;
+  /** Mean duration: what predicted starts and ends advance by. */
+  typical: number;
   predictedStart: number;
   predictedEnd: number;
   batch: number;
@@ -33,10 +46,18 @@ export class ExecutorTimeline {
   /** In the order the worker runs them (ascending earliest). */
   readonly inflight: InflightAction[] = [];
   memoryUsed = 0;
-  /** Predicted end of the last in-flight action; never before the last re-anchor. */
+  /** Typical end of the last in-flight action; never before the last re-anchor. */
   freeAt: number;
+  /** Σ (expected − typical)² over the actions in flight. */
+  spreadSq = 0;
   loadsInFlight = 0;
   completed = 0;
+  /**
+   * How long an inference's answer took from the worker's measured end to
+   * the controller (result message, decoding, the controller's own queue):
+   * time the deadline must cover too, and that the run's end does not show.
+   */
+  readonly returns = new RecentSamples(RETURN_SAMPLES);
   /** LOAD and UNLOAD actions planned on it. */
   loads = 0;
   unloads = 0;
@@ -56,6 +77,7 @@ export class ExecutorTimeline {
     earliest: number,
     expected: number,
     requests: SchedRequest[] = [],
+    typical = expected,
   ): InflightAction {
     const predictedStart = Math.max(earliest, this.freeAt);
     const a: InflightAction = {
@@ -64,12 +86,14 @@ export class ExecutorTimeline {
       model,
       earliest,
       expected,
+      typical,
       predictedStart,
-      predictedEnd: predictedStart + expected,
+      predictedEnd: predictedStart + typical,
       batch: requests.length,
       requests,
     };
     this.inflight.push(a);
+    this.spreadSq += (expected - typical) ** 2;
     if (type === 'load') this.loads++;
     else if (type === 'unload') this.unloads++;
     this.freeAt = a.predictedEnd;
@@ -85,6 +109,7 @@ export class ExecutorTimeline {
     if (i < 0) return undefined;
     const [a] = this.inflight.splice(i, 1);
     this.completed++;
+    this.spreadSq = this.inflight.length === 0 ? 0 : Math.max(0, this.spreadSq - (a!.expected - a!.typical) ** 2);
     // Actions before it in order started before it ended; those after cannot
     // start before the anchor nor before their own earliest.
     let t = anchor;
@@ -95,11 +120,20 @@ export class ExecutorTimeline {
         continue;
       }
       b.predictedStart = Math.max(t, b.earliest);
-      b.predictedEnd = b.predictedStart + b.expected;
+      b.predictedEnd = b.predictedStart + b.typical;
       t = b.predictedEnd;
     }
     this.freeAt = this.inflight.length === 0 ? anchor : Math.max(t, anchor);
     return a;
+  }
+
+  /**
+   * How far past freeAt the booked actions may end, at the high percentile:
+   * the square root of their summed squared spreads (independent runs), so
+   * one action gets its full spread and n actions √n of it, not n.
+   */
+  margin(): number {
+    return Math.sqrt(this.spreadSq);
   }
 
   holds(model: string): boolean {

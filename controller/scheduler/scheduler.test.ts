@@ -782,3 +782,97 @@ describe('Scheduler: workers leaving', () => {
     expect(s.submit(req('a@1', 102, 1000), 102)).toMatchObject({ ok: false, code: 'no_executor' });
   });
 });
+
+/** TableEstimates whose typical (mean) run takes half its high figure: a spread of exec/2 per run. */
+class SpreadEstimates extends TableEstimates {
+  typical(model: string, batch: number): number {
+    return this.exec(model, batch) / 2;
+  }
+}
+
+function spreadSetup(opts: Partial<SchedulerOptions> = {}) {
+  const est = new SpreadEstimates();
+  const s = new Scheduler({ estimates: est, ...opts });
+  s.addModel('a@1', [1, 2, 4, 8]);
+  s.addExecutor(executor('w1/0'), 0);
+  return { s, est, e: s.executors.get('w1/0')! };
+}
+
+describe('Scheduler: typical times and one margin for a sequence', () => {
+  it('one run alone is predicted at its high figure: typical + its whole spread', () => {
+    const { s } = spreadSetup();
+    const t = warm(s, 'a@1', 0);
+    expect(s.submit(req('a@1', t + 10, 1000), t + 10)).toEqual({ ok: true, predicted: t + 10 + 6 + 6 });
+  });
+
+  it('a queue ahead adds its typical time, and the spreads add in quadrature, not one after another', () => {
+    const { s } = spreadSetup();
+    const t = warm(s, 'a@1', 0);
+    for (let i = 0; i < 3; i++) accept(s, req('a@1', t, 1000), t);
+    // Queued 3 run as batches of 2 and 1: typical 7 + 6, spreads 7 and 6; own run typical 6, spread 6.
+    const predicted = t + 7 + 6 + 6 + Math.sqrt(7 ** 2 + 6 ** 2 + 6 ** 2);
+    expect(s.submit(req('a@1', t, predicted - t - 0.5), t)).toMatchObject({ ok: false, code: 'slo_unattainable', predicted });
+    expect(s.submit(req('a@1', t, 1000), t)).toEqual({ ok: true, predicted });
+    // The high figures one after another would have said t + 14 + 12 + 12 = t + 38.
+    expect(predicted).toBeLessThan(t + 38);
+  });
+
+  it('booked actions advance the timeline by their typical time and carry their spread in margin()', () => {
+    const { s, e } = spreadSetup({ scheduleAheadMs: 30 });
+    const t = warm(s, 'a@1', 0);
+    for (let i = 0; i < 3; i++) accept(s, req('a@1', t, 1000), t);
+    const [first, second] = infers(s.tick(t));
+    // The worker is told the high figure (its window allows for it)...
+    expect(first).toMatchObject({ expected: 14 });
+    expect(second).toMatchObject({ expected: 12 });
+    // ...the timeline moves by the typical one.
+    expect(predictedStart(s, second!.actionId)).toBe(t + 7);
+    expect(e.freeAt).toBe(t + 13);
+    expect(e.margin()).toBeCloseTo(Math.sqrt(49 + 36), 9);
+    expect(s.submit(req('a@1', t, 1000), t)).toEqual({ ok: true, predicted: t + 13 + 6 + Math.sqrt(49 + 36 + 36) });
+    // A settled action takes its spread with it.
+    s.complete(first!.actionId, ok(t, t + 9), t + 9);
+    expect(e.margin()).toBeCloseTo(6, 9);
+    s.complete(second!.actionId, ok(t + 9, t + 15), t + 15);
+    expect(e.margin()).toBe(0);
+  });
+});
+
+describe('Scheduler: the answer’s way back', () => {
+  /** a@1 warm on w1/0, then three requests whose results reach the scheduler `delay` ms after the worker's end. */
+  function withReturn(delay: number, opts: Partial<SchedulerOptions> = {}) {
+    const { s } = setup(opts);
+    let t = warm(s, 'a@1', 0);
+    for (let i = 0; i < 3; i++) {
+      accept(s, req('a@1', t, 1000), t);
+      const [d] = infers(s.tick(t));
+      s.complete(d!.actionId, ok(t, t + 12), t + 12 + delay);
+      t += 12 + delay;
+    }
+    return { s, t };
+  }
+
+  it('admission sets aside the recent return time: an answer must reach the controller by the deadline', () => {
+    const { s, t } = withReturn(15, { maxReturnShare: 1 });
+    expect(s.submit(req('a@1', t, 26), t)).toMatchObject({ ok: false, code: 'slo_unattainable', predicted: t + 12 + 15 });
+    expect(s.submit(req('a@1', t, 27), t)).toEqual({ ok: true, predicted: t + 12 + 15 });
+  });
+
+  it('sets aside at most maxReturnShare of the SLO, so a swamped moment cannot shut admission', () => {
+    const { s, t } = withReturn(500, { maxReturnShare: 0.2 });
+    // SLO 100: at most 20 ms of it for the way back.
+    expect(s.submit(req('a@1', t, 100), t)).toEqual({ ok: true, predicted: t + 12 + 20 });
+  });
+
+  it('dispatch leaves the typical return time in the window: latest = deadline − return − expected', () => {
+    const { s, t } = withReturn(8);
+    const r = accept(s, req('a@1', t, 100), t);
+    const [d] = infers(s.tick(t));
+    expect(ids(d!.requests)).toEqual([r.id]);
+    expect(d!.latest).toBe(r.deadline - 8 - 12);
+    // And a queued request that could start only past that point is dropped, never run late.
+    const late = accept(s, req('a@1', t, 100), t);
+    const ds = s.tick(late.deadline - 8 - 12 + 1);
+    expect(drops(ds).map((x) => x.request.id)).toEqual([late.id]);
+  });
+});

@@ -35,7 +35,21 @@ export interface SchedulerOptions {
   maxLoadFailures?: number;
   /** 'fifo' is the baseline: no admission control, no deadline awareness (see policy.ts). @default 'punctual' */
   policy?: Policy;
+  /**
+   * The most of a request's SLO set aside for its answer's way back from the
+   * worker (see returnAllowance), as a fraction. @default 0.2
+   */
+  maxReturnShare?: number;
 }
+
+/**
+ * Percentiles of an executor's recent return times: admission sets aside the
+ * high one (a rejection costs the client little, a broken promise a miss);
+ * dispatch and drops use the typical one (the request is already accepted:
+ * run it while it most likely still makes its deadline).
+ */
+const RETURN_HIGH_PCT = 99;
+const RETURN_TYPICAL_PCT = 50;
 
 interface ModelState {
   key: string;
@@ -45,11 +59,17 @@ interface ModelState {
   lastFailure: string;
 }
 
+/** Predicted time to run some requests: the typical sum, and Σ (high − typical)² of the runs. */
+interface Work {
+  typical: number;
+  spreadSq: number;
+}
+
 /** Figures shared by the per-executor predictions of one admission decision. */
 interface PredictMemo {
   holders: Map<string, number>;
   /** class → model → predicted time to run its queue. */
-  work: Map<string, Map<ModelState, number>>;
+  work: Map<string, Map<ModelState, Work>>;
 }
 
 export interface CompletedInfer {
@@ -65,6 +85,7 @@ export class Scheduler {
   private readonly loadWindow: number;
   private readonly unloadMs: number;
   private readonly maxLoadFailures: number;
+  private readonly maxReturnShare: number;
   readonly policy: Policy;
 
   readonly models = new Map<string, ModelState>();
@@ -89,6 +110,7 @@ export class Scheduler {
     this.unloadMs = opts.unloadMs ?? 1;
     this.maxLoadFailures = opts.maxLoadFailures ?? 3;
     this.policy = opts.policy ?? 'punctual';
+    this.maxReturnShare = opts.maxReturnShare ?? 0.2;
   }
 
   // ---- models and executors -------------------------------------------
@@ -164,7 +186,7 @@ export class Scheduler {
     const memo: PredictMemo = { holders: new Map(), work: new Map() };
     for (const e of this.executors.values()) {
       largestBudget = Math.max(largestBudget, e.spec.memoryBudget);
-      const p = this.predictCompletion(m, e, now, memory, memo);
+      const p = this.predictCompletion(m, e, now, memory, memo) + this.returnAllowance(e, req, RETURN_HIGH_PCT);
       if (p < best) best = p;
     }
     if (best === Infinity) {
@@ -188,7 +210,12 @@ export class Scheduler {
     return { ok: true, predicted: best };
   }
 
-  /** When a request for m arriving now would finish on e, if e served it as soon as it could. */
+  /**
+   * When a request for m arriving now would finish on e, at the high
+   * percentile, if e served it as soon as it could: the typical time of what
+   * is booked and queued ahead of it and of its own run, plus one margin for
+   * all of them together (the square root of their summed squared spreads).
+   */
   private predictCompletion(m: ModelState, e: ExecutorTimeline, now: number, memory: number, memo: PredictMemo): number {
     const cls = e.spec.cls;
     const res = e.models.get(m.key);
@@ -197,6 +224,7 @@ export class Scheduler {
     else if (memory <= e.spec.memoryBudget) start = Math.max(now, e.freeAt) + this.est.load(m.key, cls);
     else return Infinity;
     let backlog = 0;
+    let spreadSq = e.spreadSq;
     let work = memo.work.get(cls);
     if (!work) memo.work.set(cls, (work = new Map()));
     for (const other of this.active) {
@@ -205,24 +233,41 @@ export class Scheduler {
       if (holders === undefined) memo.holders.set(other.key, (holders = this.holders(other.key)));
       let w = work.get(other);
       if (w === undefined) work.set(other, (w = this.work(other, other.queue.length, cls)));
-      backlog += w / Math.max(1, other === m ? holders + (res ? 0 : 1) : holders);
+      const share = Math.max(1, other === m ? holders + (res ? 0 : 1) : holders);
+      backlog += w.typical / share;
+      spreadSq += w.spreadSq / share;
     }
-    return start + backlog + this.est.exec(m.key, 1, cls);
+    const high = this.est.exec(m.key, 1, cls);
+    const typical = this.typical(m.key, 1, cls);
+    return start + backlog + typical + Math.sqrt(spreadSq + (high - typical) ** 2);
+  }
+
+  /** Time set aside for r's answer to come back from e: a percentile of e's recent return times, at most maxReturnShare of r's SLO. */
+  private returnAllowance(e: ExecutorTimeline, r: SchedRequest, pct: number): number {
+    if (e.returns.count === 0) return 0;
+    return Math.min(e.returns.percentile(pct), this.maxReturnShare * (r.deadline - r.arrival));
   }
 
   /** Predicted time to run n queued requests of m in the largest batches. */
-  private work(m: ModelState, n: number, cls: string): number {
-    let total = 0;
+  private work(m: ModelState, n: number, cls: string): Work {
+    let typical = 0;
+    let spreadSq = 0;
     let left = n;
     for (let i = m.batchSizes.length - 1; i >= 0 && left > 0; i--) {
       const b = m.batchSizes[i]!;
       const times = Math.floor(left / b);
       if (times > 0) {
-        total += times * this.est.exec(m.key, b, cls);
+        const t = this.typical(m.key, b, cls);
+        typical += times * t;
+        spreadSq += times * (this.est.exec(m.key, b, cls) - t) ** 2;
         left -= times * b;
       }
     }
-    return total;
+    return { typical, spreadSq };
+  }
+
+  private typical(model: string, batch: number, cls: string): number {
+    return this.est.typical ? this.est.typical(model, batch, cls) : this.est.exec(model, batch, cls);
   }
 
   private holders(model: string): number {
@@ -351,6 +396,7 @@ export class Scheduler {
       if (res) res.inflightInfers--;
       if (outcome.status === 'ok') {
         this.est.observeExec(a.model, a.batch, cls, outcome.duration);
+        e.returns.add(Math.max(0, now - outcome.end));
         return { action: a, executor: e };
       }
       if (outcome.status === 'failed' && res) {
@@ -462,7 +508,7 @@ export class Scheduler {
         cls = e.spec.cls;
         capacity += Math.max(0, last - Math.max(now, e.freeAt, res.readyAt));
       }
-      const unmet = this.work(m, m.queue.length, cls) - capacity;
+      const unmet = this.work(m, m.queue.length, cls).typical - capacity;
       if (holders === 0 || unmet > 0) wants.push({ m, unmet: holders === 0 ? Infinity : unmet });
     }
     wants.sort((a, b) => b.unmet - a.unmet);
@@ -579,7 +625,7 @@ export class Scheduler {
       // Drop what cannot make it here, when no other holder can start sooner.
       const e1 = this.est.exec(key, 1, cls);
       let head = m.queue.peek();
-      while (head && start + e1 > head.deadline && !this.someoneSooner(key, e, start)) {
+      while (head && start + e1 + this.returnAllowance(e, head, RETURN_TYPICAL_PCT) > head.deadline && !this.someoneSooner(key, e, start)) {
         m.queue.shift();
         this.drop(head, head.retried ? 'unavailable' : 'deadline', this.missMessage(head, now));
         head = m.queue.peek();
@@ -588,8 +634,9 @@ export class Scheduler {
         this.active.delete(m);
         continue;
       }
-      if (start + e1 > head.deadline) continue; // another holder will take it
-      const slack = head.deadline - e1;
+      const finishBy = head.deadline - this.returnAllowance(e, head, RETURN_TYPICAL_PCT);
+      if (start + e1 > finishBy) continue; // another holder will take it
+      const slack = finishBy - e1;
       if (slack < bestSlack) {
         bestSlack = slack;
         chosen = m;
@@ -599,6 +646,7 @@ export class Scheduler {
     if (!chosen) return false;
     const m = chosen;
     const head = m.queue.peek()!;
+    const finishBy = head.deadline - this.returnAllowance(e, head, RETURN_TYPICAL_PCT);
     // The largest batch that finishes before the earliest deadline in it, unless
     // a smaller one runs more requests per millisecond (on CPU, batching can
     // cost more than it saves: then batch 1 is both faster and fairer).
@@ -607,7 +655,7 @@ export class Scheduler {
     for (const b of m.batchSizes) {
       if (b > m.queue.length) break;
       const t = this.est.exec(m.key, b, cls);
-      if (chosenStart + t > head.deadline) continue;
+      if (chosenStart + t > finishBy) continue;
       const rate = b / t;
       if (rate >= bestRate * 0.98) {
         batch = b;
@@ -615,7 +663,7 @@ export class Scheduler {
       }
     }
     const expected = this.est.exec(m.key, batch, cls);
-    this.planInfer(e, m, batch, expected, now, head.deadline - expected);
+    this.planInfer(e, m, batch, expected, now, finishBy - expected);
     return true;
   }
 
@@ -659,7 +707,7 @@ export class Scheduler {
     const requests = m.queue.take(batch);
     if (m.queue.length === 0) this.active.delete(m);
     const id = this.nextActionId++;
-    const a = e.plan(id, 'infer', m.key, now, expected, requests);
+    const a = e.plan(id, 'infer', m.key, now, expected, requests, Math.min(expected, this.typical(m.key, batch, e.spec.cls)));
     const res = e.models.get(m.key)!;
     res.inflightInfers++;
     res.lastUsed = a.predictedEnd;

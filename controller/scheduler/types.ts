@@ -64,6 +64,13 @@ export type ActionOutcome =
 export interface EstimateSource {
   /** Execution time of `model` at `batch` on executor class `cls`, ms (a high percentile). */
   exec(model: string, batch: number, cls: string): number;
+  /**
+   * The mean execution time, ms, never above exec(). Sequences of runs are
+   * predicted with it plus a margin that grows with the square root of their
+   * number, not with the number (independent runs rarely all run slow).
+   * @default exec()
+   */
+  typical?(model: string, batch: number, cls: string): number;
   /** Load time, ms. */
   load(model: string, cls: string): number;
   /** Memory a loaded instance takes, bytes. */
