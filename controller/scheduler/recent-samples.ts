@@ -1,17 +1,29 @@
-// The last N samples of a measurement and their percentiles, sorted lazily
-// (at most once per new sample, however often they are read).
+// Windows over a measurement's most recent samples, cheap enough to read on
+// every scheduling decision.
+
+/**
+ * The last N samples and their percentiles. The sorted copy is rebuilt at
+ * most once per `size / 10` new samples (and for each of the first ten), so
+ * a percentile read on every decision stays cheap at any rate; it lags the
+ * newest few samples, which a percentile of N barely notices.
+ */
 export class RecentSamples {
   private readonly values: number[] = [];
   private next = 0;
   private sorted: number[] | undefined;
+  private sinceSort = 0;
+  private readonly refreshEvery: number;
 
-  constructor(private readonly size: number) {}
+  constructor(private readonly size: number) {
+    this.refreshEvery = Math.max(1, Math.floor(size / 10));
+  }
 
   add(v: number): void {
     if (this.values.length < this.size) this.values.push(v);
     else this.values[this.next] = v;
     this.next = (this.next + 1) % this.size;
-    this.sorted = undefined;
+    this.sinceSort++;
+    if (this.values.length <= 10 || this.sinceSort >= this.refreshEvery) this.sorted = undefined;
   }
 
   get count(): number {
@@ -21,8 +33,46 @@ export class RecentSamples {
   /** The p-th percentile (nearest rank), or 0 with no samples. */
   percentile(p: number): number {
     if (this.values.length === 0) return 0;
-    this.sorted ??= [...this.values].sort((a, b) => a - b);
+    if (!this.sorted) {
+      this.sorted = [...this.values].sort((a, b) => a - b);
+      this.sinceSort = 0;
+    }
     const i = Math.min(this.sorted.length - 1, Math.max(0, Math.ceil((p / 100) * this.sorted.length) - 1));
     return this.sorted[i]!;
+  }
+}
+
+/** The largest of the last N samples, in O(1) amortized per sample (a monotonic queue). */
+export class SlidingMax {
+  private readonly idx: number[] = [];
+  private readonly val: number[] = [];
+  private head = 0;
+  private n = 0;
+
+  constructor(private readonly size: number) {}
+
+  add(v: number): void {
+    const i = this.n++;
+    while (this.val.length > this.head && this.val[this.val.length - 1]! <= v) {
+      this.val.pop();
+      this.idx.pop();
+    }
+    this.val.push(v);
+    this.idx.push(i);
+    while (this.idx[this.head]! <= i - this.size) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.val.length) {
+      this.val.splice(0, this.head);
+      this.idx.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  get count(): number {
+    return Math.min(this.n, this.size);
+  }
+
+  /** The largest sample in the window, or undefined with none. */
+  max(): number | undefined {
+    return this.val.length > this.head ? this.val[this.head] : undefined;
   }
 }

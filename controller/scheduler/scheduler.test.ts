@@ -541,8 +541,10 @@ describe('Scheduler: re-anchoring and lost results', () => {
     expect(est.execs.at(-1)).toEqual({ model: 'a@1', batch: 2, ms: 44 });
     expect(e.inflight.map((a) => [a.id, a.predictedStart, a.predictedEnd])).toEqual([[second.actionId, 144, 156]]);
     expect(e.freeAt).toBe(156);
-    // Admission sees it too: a new request is predicted after the moved timeline.
-    expect(s.submit(req('a@1', 144, 1000), 144)).toEqual({ ok: true, predicted: 156 + 12 });
+    // Admission sees it too: a new request is predicted after the moved timeline,
+    // plus the reserve learned from this miss (the first request was predicted at 112, answered at 144).
+    expect(s.reserve(1000)).toBe(32);
+    expect(s.submit(req('a@1', 144, 1000), 144)).toEqual({ ok: true, predicted: 156 + 12 + 32 });
   });
 
   it('an early result pulls later work forward: windows open at dispatch, so the worker starts it at once', () => {
@@ -853,13 +855,13 @@ describe('Scheduler: the answer’s way back', () => {
   }
 
   it('admission sets aside the recent return time: an answer must reach the controller by the deadline', () => {
-    const { s, t } = withReturn(15, { maxReturnShare: 1 });
+    const { s, t } = withReturn(15, { maxReserveShare: 1 });
     expect(s.submit(req('a@1', t, 26), t)).toMatchObject({ ok: false, code: 'slo_unattainable', predicted: t + 12 + 15 });
     expect(s.submit(req('a@1', t, 27), t)).toEqual({ ok: true, predicted: t + 12 + 15 });
   });
 
   it('sets aside at most maxReturnShare of the SLO, so a swamped moment cannot shut admission', () => {
-    const { s, t } = withReturn(500, { maxReturnShare: 0.2 });
+    const { s, t } = withReturn(500, { maxReserveShare: 0.2 });
     // SLO 100: at most 20 ms of it for the way back.
     expect(s.submit(req('a@1', t, 100), t)).toEqual({ ok: true, predicted: t + 12 + 20 });
   });

@@ -8,6 +8,7 @@
 //  addExecutor / removeWorker   workers join and leave at any time
 import { ExecutorTimeline, type InflightAction } from './executor-timeline.js';
 import { FIFO_WINDOW_MS, type Policy } from './policy.js';
+import { SlidingMax } from './recent-samples.js';
 import { RequestQueue } from './request-queue.js';
 import type {
   ActionOutcome,
@@ -36,20 +37,14 @@ export interface SchedulerOptions {
   /** 'fifo' is the baseline: no admission control, no deadline awareness (see policy.ts). @default 'punctual' */
   policy?: Policy;
   /**
-   * The most of a request's SLO set aside for its answer's way back from the
-   * worker (see returnAllowance), as a fraction. @default 0.2
+   * Admission sets aside the largest recent prediction error (see
+   * `reserve`), but never more than this share of a request's SLO.
+   * @default 0.3
    */
-  maxReturnShare?: number;
+  maxReserveShare?: number;
+  /** Admissions whose outcome the reserve looks back on. @default 200 */
+  reserveWindow?: number;
 }
-
-/**
- * Percentiles of an executor's recent return times: admission sets aside the
- * high one (a rejection costs the client little, a broken promise a miss);
- * dispatch and drops use the typical one (the request is already accepted:
- * run it while it most likely still makes its deadline).
- */
-const RETURN_HIGH_PCT = 99;
-const RETURN_TYPICAL_PCT = 50;
 
 interface ModelState {
   key: string;
@@ -85,7 +80,15 @@ export class Scheduler {
   private readonly loadWindow: number;
   private readonly unloadMs: number;
   private readonly maxLoadFailures: number;
-  private readonly maxReturnShare: number;
+  private readonly maxReserveShare: number;
+  /**
+   * How late answers came against their admission prediction (measured
+   * answer time − predicted, in ms; a drop counts as at least its deadline −
+   * predicted). Everything the model of the executor leaves out lands here:
+   * the answer's way back, a busy controller, a garbage collection, a stall
+   * on a shared machine.
+   */
+  private readonly errors: SlidingMax;
   readonly policy: Policy;
 
   readonly models = new Map<string, ModelState>();
@@ -110,7 +113,8 @@ export class Scheduler {
     this.unloadMs = opts.unloadMs ?? 1;
     this.maxLoadFailures = opts.maxLoadFailures ?? 3;
     this.policy = opts.policy ?? 'punctual';
-    this.maxReturnShare = opts.maxReturnShare ?? 0.2;
+    this.maxReserveShare = opts.maxReserveShare ?? 0.3;
+    this.errors = new SlidingMax(opts.reserveWindow ?? 200);
   }
 
   // ---- models and executors -------------------------------------------
@@ -186,7 +190,7 @@ export class Scheduler {
     const memo: PredictMemo = { holders: new Map(), work: new Map() };
     for (const e of this.executors.values()) {
       largestBudget = Math.max(largestBudget, e.spec.memoryBudget);
-      const p = this.predictCompletion(m, e, now, memory, memo) + this.returnAllowance(e, req, RETURN_HIGH_PCT);
+      const p = this.predictCompletion(m, e, now, memory, memo);
       if (p < best) best = p;
     }
     if (best === Infinity) {
@@ -197,17 +201,19 @@ export class Scheduler {
       };
     }
     const slo = req.deadline - req.arrival;
-    if (best > req.deadline && this.policy === 'punctual') {
+    const predicted = best + this.reserve(slo);
+    if (predicted > req.deadline && this.policy === 'punctual') {
       return {
         ok: false,
         code: 'slo_unattainable',
-        predicted: best,
-        message: `slo_unattainable: predicted ${(best - req.arrival).toFixed(1)} ms > slo ${fmt(slo)} ms`,
+        predicted,
+        message: `slo_unattainable: predicted ${(predicted - req.arrival).toFixed(1)} ms > slo ${fmt(slo)} ms`,
       };
     }
+    req.predicted = best;
     m.queue.insert(req);
     this.active.add(m);
-    return { ok: true, predicted: best };
+    return { ok: true, predicted };
   }
 
   /**
@@ -242,10 +248,27 @@ export class Scheduler {
     return start + backlog + typical + Math.sqrt(spreadSq + (high - typical) ** 2);
   }
 
-  /** Time set aside for r's answer to come back from e: a percentile of e's recent return times, at most maxReturnShare of r's SLO. */
-  private returnAllowance(e: ExecutorTimeline, r: SchedRequest, pct: number): number {
+  /**
+   * What admission adds to a prediction: the largest error of the recent
+   * ones (answers that came later than predicted), at most maxReserveShare of
+   * the SLO, so a stall cannot shut admission for long. A miss of an accepted
+   * request costs more than a rejection, which the client hears in
+   * microseconds and can act on.
+   */
+  reserve(sloMs: number): number {
+    const worst = this.errors.max();
+    if (worst === undefined || worst <= 0) return 0;
+    return Math.min(worst, this.maxReserveShare * sloMs);
+  }
+
+  /**
+   * Time set aside in dispatch for r's answer to come back from e: the median
+   * of e's recent return times, at most a tenth of r's SLO. The request is
+   * accepted already: it runs while it most likely still makes its deadline.
+   */
+  private returnAllowance(e: ExecutorTimeline, r: SchedRequest): number {
     if (e.returns.count === 0) return 0;
-    return Math.min(e.returns.percentile(pct), this.maxReturnShare * (r.deadline - r.arrival));
+    return Math.min(e.returns.percentile(50), 0.1 * (r.deadline - r.arrival));
   }
 
   /** Predicted time to run n queued requests of m in the largest batches. */
@@ -397,6 +420,7 @@ export class Scheduler {
       if (outcome.status === 'ok') {
         this.est.observeExec(a.model, a.batch, cls, outcome.duration);
         e.returns.add(Math.max(0, now - outcome.end));
+        for (const r of a.requests) if (r.predicted !== undefined) this.errors.add(now - r.predicted);
         return { action: a, executor: e };
       }
       if (outcome.status === 'failed' && res) {
@@ -625,7 +649,7 @@ export class Scheduler {
       // Drop what cannot make it here, when no other holder can start sooner.
       const e1 = this.est.exec(key, 1, cls);
       let head = m.queue.peek();
-      while (head && start + e1 + this.returnAllowance(e, head, RETURN_TYPICAL_PCT) > head.deadline && !this.someoneSooner(key, e, start)) {
+      while (head && start + e1 + this.returnAllowance(e, head) > head.deadline && !this.someoneSooner(key, e, start)) {
         m.queue.shift();
         this.drop(head, head.retried ? 'unavailable' : 'deadline', this.missMessage(head, now));
         head = m.queue.peek();
@@ -634,7 +658,7 @@ export class Scheduler {
         this.active.delete(m);
         continue;
       }
-      const finishBy = head.deadline - this.returnAllowance(e, head, RETURN_TYPICAL_PCT);
+      const finishBy = head.deadline - this.returnAllowance(e, head);
       if (start + e1 > finishBy) continue; // another holder will take it
       const slack = finishBy - e1;
       if (slack < bestSlack) {
@@ -646,7 +670,7 @@ export class Scheduler {
     if (!chosen) return false;
     const m = chosen;
     const head = m.queue.peek()!;
-    const finishBy = head.deadline - this.returnAllowance(e, head, RETURN_TYPICAL_PCT);
+    const finishBy = head.deadline - this.returnAllowance(e, head);
     // The largest batch that finishes before the earliest deadline in it, unless
     // a smaller one runs more requests per millisecond (on CPU, batching can
     // cost more than it saves: then batch 1 is both faster and fairer).
@@ -738,6 +762,8 @@ export class Scheduler {
   }
 
   private drop(request: SchedRequest, code: DropCode, reason: string): void {
+    // Missed: the answer would have come after the deadline at least.
+    if (code === 'deadline' && request.predicted !== undefined) this.errors.add(request.deadline - request.predicted);
     this.pending.push({ type: 'drop', request, code, reason });
   }
 

@@ -9,6 +9,8 @@ export interface SchedRequest {
   readonly deadline: number;
   /** Set when the work it was part of was lost (worker gone, action failed); a later drop is then UNAVAILABLE. */
   retried?: boolean;
+  /** Set at admission: when the scheduler predicted its answer (before the reserve), to learn how wrong it was. */
+  predicted?: number;
 }
 
 export interface ExecutorSpec {
