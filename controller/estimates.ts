@@ -79,6 +79,12 @@ export class Estimates implements EstimateSource {
   private readonly seeds = new Map<string, Map<string, Map<number, number>>>();
   private readonly typicalSeeds = new Map<string, Map<string, Map<number, number>>>();
   private readonly loadSeeds = new Map<string, Map<string, number>>();
+  /**
+   * model → class → batch → both figures, computed once and kept until a
+   * measurement for that model and class (or a new seed) changes them: the
+   * scheduler asks for them on every decision.
+   */
+  private readonly memo = new Map<string, Map<string, Map<number, { high: number; typical: number }>>>();
   /** Called with every measured execution and what was predicted for it. */
   onPrediction?: (e: PredictionError) => void;
 
@@ -91,6 +97,7 @@ export class Estimates implements EstimateSource {
 
   /** Seeds a model's estimates from its stored profile. */
   seed(model: string, profile: ModelProfile): void {
+    this.memo.delete(model);
     let byClass = this.seeds.get(model);
     if (!byClass) this.seeds.set(model, (byClass = new Map()));
     let typicalByClass = this.typicalSeeds.get(model);
@@ -112,6 +119,7 @@ export class Estimates implements EstimateSource {
   }
 
   forget(model: string): void {
+    this.memo.delete(model);
     this.seeds.delete(model);
     this.typicalSeeds.delete(model);
     this.loadSeeds.delete(model);
@@ -122,12 +130,26 @@ export class Estimates implements EstimateSource {
 
   /** A high percentile of one run's time: what a single run is planned with. */
   exec(model: string, batch: number, cls: string): number {
-    return this.figure(model, batch, cls, 'high');
+    return this.figures(model, batch, cls).high;
   }
 
   /** The mean of one run's time: what a sequence of runs adds up to, on average. Never above exec(). */
   typical(model: string, batch: number, cls: string): number {
-    return Math.min(this.figure(model, batch, cls, 'typical'), this.figure(model, batch, cls, 'high'));
+    return this.figures(model, batch, cls).typical;
+  }
+
+  private figures(model: string, batch: number, cls: string): { high: number; typical: number } {
+    let byClass = this.memo.get(model);
+    if (!byClass) this.memo.set(model, (byClass = new Map()));
+    let byBatch = byClass.get(cls);
+    if (!byBatch) byClass.set(cls, (byBatch = new Map()));
+    let f = byBatch.get(batch);
+    if (!f) {
+      const high = this.figure(model, batch, cls, 'high');
+      f = { high, typical: Math.min(this.figure(model, batch, cls, 'typical'), high) };
+      byBatch.set(batch, f);
+    }
+    return f;
   }
 
   private figure(model: string, batch: number, cls: string, stat: Stat): number {
@@ -197,6 +219,7 @@ export class Estimates implements EstimateSource {
     let w = byBatch.get(batch);
     if (!w) byBatch.set(batch, (w = new Window(this.size, this.pct)));
     w.add(ms);
+    this.memo.get(model)?.delete(cls);
   }
 
   observeLoad(model: string, cls: string, ms: number, memory?: number): void {
