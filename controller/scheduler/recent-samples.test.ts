@@ -15,7 +15,17 @@ describe('SlidingMax', () => {
       all.push(v);
       expect(m.max()).toBe(Math.max(...all.slice(-50)));
     }
-    expect(m.count).toBe(50);
+  });
+
+  it('forgets samples older than maxAge as time passes', () => {
+    const m = new SlidingMax(100, 1000);
+    m.add(30, 0);
+    m.add(10, 500);
+    expect(m.max(900)).toBe(30);
+    expect(m.max(1001)).toBe(10);
+    expect(m.max(1501)).toBeUndefined();
+    m.add(5, 2000);
+    expect(m.max(2000)).toBe(5);
   });
 });
 

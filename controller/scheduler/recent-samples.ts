@@ -42,37 +42,48 @@ export class RecentSamples {
   }
 }
 
-/** The largest of the last N samples, in O(1) amortized per sample (a monotonic queue). */
+/**
+ * The largest of the last N samples no older than maxAge, in O(1) amortized
+ * per sample (a monotonic queue). Samples must come in time order.
+ */
 export class SlidingMax {
   private readonly idx: number[] = [];
+  private readonly at: number[] = [];
   private readonly val: number[] = [];
   private head = 0;
   private n = 0;
 
-  constructor(private readonly size: number) {}
+  constructor(
+    private readonly size: number,
+    private readonly maxAge = Infinity,
+  ) {}
 
-  add(v: number): void {
+  add(v: number, now = 0): void {
     const i = this.n++;
     while (this.val.length > this.head && this.val[this.val.length - 1]! <= v) {
       this.val.pop();
       this.idx.pop();
+      this.at.pop();
     }
     this.val.push(v);
     this.idx.push(i);
-    while (this.idx[this.head]! <= i - this.size) this.head++;
+    this.at.push(now);
+    this.expire(now);
     if (this.head > 1024 && this.head * 2 > this.val.length) {
       this.val.splice(0, this.head);
       this.idx.splice(0, this.head);
+      this.at.splice(0, this.head);
       this.head = 0;
     }
   }
 
-  get count(): number {
-    return Math.min(this.n, this.size);
+  /** The largest sample in the window at `now`, or undefined with none. */
+  max(now = 0): number | undefined {
+    this.expire(now);
+    return this.val.length > this.head ? this.val[this.head] : undefined;
   }
 
-  /** The largest sample in the window, or undefined with none. */
-  max(): number | undefined {
-    return this.val.length > this.head ? this.val[this.head] : undefined;
+  private expire(now: number): void {
+    while (this.val.length > this.head && (this.idx[this.head]! <= this.n - 1 - this.size || this.at[this.head]! < now - this.maxAge)) this.head++;
   }
 }

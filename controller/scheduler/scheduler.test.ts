@@ -543,7 +543,7 @@ describe('Scheduler: re-anchoring and lost results', () => {
     expect(e.freeAt).toBe(156);
     // Admission sees it too: a new request is predicted after the moved timeline,
     // plus the reserve learned from this miss (the first request was predicted at 112, answered at 144).
-    expect(s.reserve(1000)).toBe(32);
+    expect(s.reserve('a@1', 1000, 144)).toBe(32);
     expect(s.submit(req('a@1', 144, 1000), 144)).toEqual({ ok: true, predicted: 156 + 12 + 32 });
   });
 
@@ -858,6 +858,26 @@ describe('Scheduler: the answer’s way back', () => {
     const { s, t } = withReturn(15, { maxReserveShare: 1 });
     expect(s.submit(req('a@1', t, 26), t)).toMatchObject({ ok: false, code: 'slo_unattainable', predicted: t + 12 + 15 });
     expect(s.submit(req('a@1', t, 27), t)).toEqual({ ok: true, predicted: t + 12 + 15 });
+  });
+
+  it('the reserve is per model and forgets errors older than reserveMaxAgeMs', () => {
+    const { s, t } = withReturn(15, { maxReserveShare: 1, reserveMaxAgeMs: 5000 });
+    expect(s.reserve('a@1', 1000, t)).toBe(15);
+    expect(s.reserve('c@1', 1000, t)).toBe(0); // another model's predictions were not wrong
+    expect(s.reserve('a@1', 1000, t + 4000)).toBe(15);
+    expect(s.reserve('a@1', 1000, t + 6000)).toBe(0);
+  });
+
+  it('a request retried after its worker failed does not count as a prediction error', () => {
+    const { s } = setup({ maxReserveShare: 1 }, [executor('w1/0'), executor('w2/0')]);
+    const t = warm(s, 'a@1', 0);
+    s.tick(t);
+    const r = accept(s, req('a@1', t, 1000), t);
+    const [d] = infers(s.tick(t));
+    s.removeWorker(d!.executor.split('/')[0]!, t + 5); // r goes back to its queue, retried
+    const ds = runUntilIdle(s, t + 5).all;
+    expect(infers(ds).some((x) => ids(x.requests).includes(r.id))).toBe(true);
+    expect(s.reserve('a@1', 1000, t + 500)).toBe(0);
   });
 
   it('sets aside at most maxReturnShare of the SLO, so a swamped moment cannot shut admission', () => {

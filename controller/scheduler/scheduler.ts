@@ -42,8 +42,10 @@ export interface SchedulerOptions {
    * @default 0.3
    */
   maxReserveShare?: number;
-  /** Admissions whose outcome the reserve looks back on. @default 200 */
+  /** Outcomes per model the reserve looks back on: the last N... @default 200 */
   reserveWindow?: number;
+  /** ...no older than this, ms. @default 10000 */
+  reserveMaxAgeMs?: number;
 }
 
 interface ModelState {
@@ -52,6 +54,14 @@ interface ModelState {
   queue: RequestQueue;
   loadFailures: number;
   lastFailure: string;
+  /**
+   * How late this model's answers came against their admission prediction
+   * (answer time − predicted, ms; a drop counts as at least deadline −
+   * predicted). Everything the model of the executor leaves out lands here:
+   * the answer's way back, a busy controller, a garbage collection, a stall
+   * on a shared machine.
+   */
+  errors: SlidingMax;
 }
 
 /** Predicted time to run some requests: the typical sum, and Σ (high − typical)² of the runs. */
@@ -81,14 +91,8 @@ export class Scheduler {
   private readonly unloadMs: number;
   private readonly maxLoadFailures: number;
   private readonly maxReserveShare: number;
-  /**
-   * How late answers came against their admission prediction (measured
-   * answer time − predicted, in ms; a drop counts as at least its deadline −
-   * predicted). Everything the model of the executor leaves out lands here:
-   * the answer's way back, a busy controller, a garbage collection, a stall
-   * on a shared machine.
-   */
-  private readonly errors: SlidingMax;
+  private readonly reserveWindow: number;
+  private readonly reserveMaxAge: number;
   readonly policy: Policy;
 
   readonly models = new Map<string, ModelState>();
@@ -99,6 +103,8 @@ export class Scheduler {
   /** Actions given up on because no result came back in time. */
   lostActions = 0;
   private pending: Decision[] = [];
+  /** The latest time the scheduler was called with (submit, tick, complete). */
+  private lastNow = 0;
   /** Models with a non-empty queue. */
   private readonly active = new Set<ModelState>();
   /** Distinct executor classes present (bestExec looks at classes, not at every executor). */
@@ -114,7 +120,8 @@ export class Scheduler {
     this.maxLoadFailures = opts.maxLoadFailures ?? 3;
     this.policy = opts.policy ?? 'punctual';
     this.maxReserveShare = opts.maxReserveShare ?? 0.3;
-    this.errors = new SlidingMax(opts.reserveWindow ?? 200);
+    this.reserveWindow = opts.reserveWindow ?? 200;
+    this.reserveMaxAge = opts.reserveMaxAgeMs ?? 10_000;
   }
 
   // ---- models and executors -------------------------------------------
@@ -123,7 +130,14 @@ export class Scheduler {
     if (this.models.has(key)) return;
     const sizes = [...batchSizes].sort((a, b) => a - b);
     if (sizes[0] !== 1) throw new Error(`model ${key}: batch sizes must include 1`);
-    this.models.set(key, { key, batchSizes: sizes, queue: new RequestQueue(), loadFailures: 0, lastFailure: '' });
+    this.models.set(key, {
+      key,
+      batchSizes: sizes,
+      queue: new RequestQueue(),
+      loadFailures: 0,
+      lastFailure: '',
+      errors: new SlidingMax(this.reserveWindow, this.reserveMaxAge),
+    });
   }
 
   /** Stops serving a model: its queued requests are dropped, and it is unloaded everywhere. */
@@ -179,6 +193,7 @@ export class Scheduler {
 
   /** Admission at arrival: accept into the queue, or say now why it cannot make its deadline. */
   submit(req: SchedRequest, now: number): Admission {
+    this.lastNow = Math.max(this.lastNow, now);
     const m = this.models.get(req.model);
     if (!m) return { ok: false, code: 'unknown_model', message: `model ${req.model} is not registered` };
     if (this.executors.size === 0) {
@@ -201,7 +216,7 @@ export class Scheduler {
       };
     }
     const slo = req.deadline - req.arrival;
-    const predicted = best + this.reserve(slo);
+    const predicted = best + this.reserve(req.model, slo, now);
     if (predicted > req.deadline && this.policy === 'punctual') {
       return {
         ok: false,
@@ -255,8 +270,8 @@ export class Scheduler {
    * request costs more than a rejection, which the client hears in
    * microseconds and can act on.
    */
-  reserve(sloMs: number): number {
-    const worst = this.errors.max();
+  reserve(model: string, sloMs: number, now: number): number {
+    const worst = this.models.get(model)?.errors.max(now);
     if (worst === undefined || worst <= 0) return 0;
     return Math.min(worst, this.maxReserveShare * sloMs);
   }
@@ -318,6 +333,7 @@ export class Scheduler {
 
   /** Everything that should happen now. Call after every event and when nextWakeup() says. */
   tick(now: number): Decision[] {
+    this.lastNow = Math.max(this.lastNow, now);
     this.detectLost(now);
     if (this.policy === 'punctual') this.dropHopeless(now);
     // Dispatch before planning loads: a load shares the executor's timeline,
@@ -422,6 +438,7 @@ export class Scheduler {
    * unknown (already abandoned) actions, whose consequences are decided here.
    */
   complete(actionId: number, outcome: ActionOutcome, now: number): CompletedInfer | undefined {
+    this.lastNow = Math.max(this.lastNow, now);
     const e = this.actionExecutor.get(actionId);
     if (!e) return undefined;
     this.actionExecutor.delete(actionId);
@@ -435,7 +452,9 @@ export class Scheduler {
       if (outcome.status === 'ok') {
         this.est.observeExec(a.model, a.batch, cls, outcome.duration);
         e.returns.add(Math.max(0, now - outcome.end));
-        for (const r of a.requests) if (r.predicted !== undefined) this.errors.add(now - r.predicted);
+        const m = this.models.get(a.model);
+        // Retried requests are not prediction errors: a worker failed under them.
+        if (m) for (const r of a.requests) if (r.predicted !== undefined && !r.retried) m.errors.add(now - r.predicted, now);
         return { action: a, executor: e };
       }
       if (outcome.status === 'failed' && res) {
@@ -778,7 +797,9 @@ export class Scheduler {
 
   private drop(request: SchedRequest, code: DropCode, reason: string): void {
     // Missed: the answer would have come after the deadline at least.
-    if (code === 'deadline' && request.predicted !== undefined) this.errors.add(request.deadline - request.predicted);
+    if (code === 'deadline' && request.predicted !== undefined && !request.retried) {
+      this.models.get(request.model)?.errors.add(request.deadline - request.predicted, this.lastNow);
+    }
     this.pending.push({ type: 'drop', request, code, reason });
   }
 
