@@ -5,7 +5,7 @@
 import { PunctualClient } from '../client/client.js';
 import { randomInputs } from '../cli/random-input.js';
 import { startLocalCluster } from '../cli/local-cluster.js';
-import { POLICIES } from '../controller/scheduler/policy.js';
+import { POLICIES, type Policy } from '../controller/scheduler/policy.js';
 import { replay } from '../traces/replay.js';
 import { compileWorkload } from '../traces/workload.js';
 import { tempRepo, type Figure } from './support.js';
@@ -29,12 +29,12 @@ async function measureCapacity(address: string, seconds: number): Promise<number
   return rate;
 }
 
-export async function runReplayBench(seconds: number): Promise<Figure[]> {
+export async function runReplayBench(seconds: number, loads: readonly number[] = [0.5, 0.9, 1.5, 3], policies: readonly Policy[] = POLICIES): Promise<Figure[]> {
   const { dir, cleanup } = await tempRepo(['det']);
   const figures: Figure[] = [];
   try {
     let capacity = 0;
-    for (const policy of POLICIES) {
+    for (const policy of policies) {
       const cluster = await startLocalCluster({ repo: dir, policy });
       try {
         if (capacity === 0) {
@@ -42,7 +42,7 @@ export async function runReplayBench(seconds: number): Promise<Figure[]> {
           capacity = await measureCapacity(cluster.address, 6);
           figures.push({ name: 'det capacity, 1 worker, 1 executor (closed loop, 2 in flight)', value: capacity, unit: 'req/s' });
         }
-        for (const load of [0.5, 0.9, 1.5, 3]) {
+        for (const load of loads) {
           const workload = await compileWorkload({ workload: 'constant', rate: capacity * load, durationS: seconds, models: ['det'], seed: 1 }, ['det']);
           const s = await replay({ controller: cluster.address, workload, sloMs: 100 });
           const tag = `${policy} @ ${Math.round(load * 100)} %`;

@@ -1,10 +1,12 @@
 // `npm run bench`: runs the benchmarks and prints the figures with the machine.
 // Options: --only live,throughput,operate,simulate,replay (replay takes minutes; not in the default)  --requests N
+//          --replay-seconds S --replay-loads 0.5,0.9,1.5,3 --replay-policies punctual,fifo
 import { Command } from 'commander';
 import { describeFigures, runLive } from './live.js';
 import { runGrpcFloor } from './grpc-floor.js';
 import { runOperate } from './operate.js';
 import { runReplayBench } from './replay.js';
+import { isPolicy, POLICIES } from '../controller/scheduler/policy.js';
 import { runSimulateBench } from './simulate.js';
 import { runThroughput } from './throughput.js';
 import { machine, type Figure } from './support.js';
@@ -14,9 +16,19 @@ const program = new Command('bench')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
+  .option('--replay-loads <list>', 'loads of the live replay, as fractions of measured capacity', '0.5,0.9,1.5,3')
+  .option('--replay-policies <list>', 'policies of the live replay', POLICIES.join(','))
   .option('--json', 'print JSON');
 program.parse();
-const opts = program.opts<{ only: string; requests: string; simRequests: string; replaySeconds: string; json?: boolean }>();
+const opts = program.opts<{
+  only: string;
+  requests: string;
+  simRequests: string;
+  replaySeconds: string;
+  replayLoads: string;
+  replayPolicies: string;
+  json?: boolean;
+}>();
 const only = new Set(opts.only.split(','));
 const figures: Figure[] = [];
 if (only.has('throughput')) {
@@ -31,6 +43,12 @@ if (only.has('live')) {
 }
 if (only.has('operate')) figures.push(...(await runOperate()));
 if (only.has('simulate')) figures.push(...runSimulateBench(Number(opts.simRequests)));
-if (only.has('replay')) figures.push(...(await runReplayBench(Number(opts.replaySeconds))));
+if (only.has('replay')) {
+  const loads = opts.replayLoads.split(',').map(Number);
+  const policies = opts.replayPolicies.split(',');
+  if (loads.some((l) => !(l > 0))) throw new Error(`--replay-loads: positive fractions expected, got ${opts.replayLoads}`);
+  if (!policies.every(isPolicy)) throw new Error(`--replay-policies: expected some of ${POLICIES.join(', ')}, got ${opts.replayPolicies}`);
+  figures.push(...(await runReplayBench(Number(opts.replaySeconds), loads, policies)));
+}
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
 else console.log(`machine: ${machine()}\n${describeFigures(figures)}`);
