@@ -94,6 +94,12 @@ export class ServingCore {
       scheduleAheadMs: opts.scheduleAheadMs,
       lostAfterMs: opts.lostAfterMs,
       policy: opts.policy,
+      onLost: (a) => {
+        // Its result, should it still come, is ignored by the scheduler; nothing else waits for it.
+        this.actionInfo.delete(a.actionId);
+        this.notify('lost', a.model, a.executor, a.type);
+        this.log.warn({ event: 'action_lost', action: a.actionId, type: a.type, model: a.model, executor: a.executor }, 'no result for an action long past its predicted end: given up on');
+      },
     });
   }
 

@@ -18,6 +18,8 @@ export interface ServingObserver {
   loaded?(model: string, e: { executor: string; ok: boolean; durationMs: number; message?: string }): void;
   /** An UNLOAD was sent (eviction or explicit). */
   unloaded?(model: string, executor: string): void;
+  /** No result came for an action long past its predicted end: it was given up on (its requests retried). */
+  lost?(model: string, executor: string, type: string): void;
   /** The worker refused an action it could not start by its `latest`. */
   refused?(model: string, executor: string, type: string): void;
   /** A measured execution beside what the estimates predicted for it. */

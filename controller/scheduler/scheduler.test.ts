@@ -556,15 +556,18 @@ describe('Scheduler: re-anchoring and lost results', () => {
   });
 
   it('a lost infer is abandoned at tick: its requests are retried, and its late result is ignored', () => {
-    const { s } = setup({ lostAfterMs: 1000 });
+    const told: { actionId: number; executor: string; type: string; model: string }[] = [];
+    const { s } = setup({ lostAfterMs: 1000, onLost: (a) => told.push(a) });
     warm(s, 'a@1', 0);
     const rs = Array.from({ length: 8 }, () => accept(s, req('a@1', 100, 5000)));
     const [d] = infers(s.tick(100)); // predicted end 126
     expect(s.nextWakeup(100)).toBe(126 + 1000);
     expect(s.tick(1125)).toEqual([]);
     expect(s.lostActions).toBe(0);
+    expect(told).toEqual([]);
     const ds = s.tick(1126);
     expect(s.lostActions).toBe(1);
+    expect(told).toEqual([{ actionId: d!.actionId, executor: 'w1/0', type: 'infer', model: 'a@1' }]);
     const again = infers(ds);
     expect(again).toHaveLength(1);
     expect(again[0]!.actionId).not.toBe(d!.actionId);

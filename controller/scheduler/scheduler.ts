@@ -36,6 +36,8 @@ export interface SchedulerOptions {
   maxLoadFailures?: number;
   /** 'fifo' is the baseline: no admission control, no deadline awareness (see policy.ts). @default 'punctual' */
   policy?: Policy;
+  /** Told of each action given up on as lost (no result lostAfterMs past its predicted end). */
+  onLost?: (a: { actionId: number; executor: string; type: InflightAction['type']; model: string }) => void;
   /**
    * Admission sets aside the largest recent prediction error (see
    * `reserve`), but never more than this share of a request's SLO.
@@ -93,6 +95,7 @@ export class Scheduler {
   private readonly maxReserveShare: number;
   private readonly reserveWindow: number;
   private readonly reserveMaxAge: number;
+  private readonly onLost: SchedulerOptions['onLost'];
   readonly policy: Policy;
 
   readonly models = new Map<string, ModelState>();
@@ -122,6 +125,7 @@ export class Scheduler {
     this.maxReserveShare = opts.maxReserveShare ?? 0.3;
     this.reserveWindow = opts.reserveWindow ?? 200;
     this.reserveMaxAge = opts.reserveMaxAgeMs ?? 10_000;
+    this.onLost = opts.onLost;
   }
 
   // ---- models and executors -------------------------------------------
@@ -409,6 +413,7 @@ export class Scheduler {
       if (!first || now < first.predictedEnd + this.lostAfter) continue;
       this.abandon(e, first, now);
       this.lostActions++;
+      this.onLost?.({ actionId: first.id, executor: e.spec.id, type: first.type, model: first.model });
     }
   }
 

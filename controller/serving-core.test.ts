@@ -1,0 +1,131 @@
+// The serving core between the scheduler and the worker streams, driven by a
+// manual clock and a fake worker connection that records what it is sent:
+// an action that never gets a result is given up on, its request retried and
+// answered once, and the metrics and README hear of it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../common/clock.js';
+import { createLogger } from '../common/log.js';
+import type { ActionResult__Output, ControllerMessage } from '../common/wire.js';
+import { Estimates } from './estimates.js';
+import { ControllerMetrics } from './metrics.js';
+import { ModelRegistry } from './model-registry.js';
+import { ServingCore } from './serving-core.js';
+import type { WorkerConnection } from './worker-connection.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Sent {
+  id: number;
+  type: string;
+  modelKey: string;
+}
+
+function setup() {
+  const clock = new ManualClock(1000);
+  const registry = new ModelRegistry();
+  const model = registry.add({
+    key: 'm@1',
+    config: {
+      name: 'm',
+      version: 1,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [2] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [2] }],
+      maxBatch: 1,
+      batchSizes: [1],
+      defaultSloMs: 5000,
+    },
+    dir: '',
+    bytes: Buffer.alloc(0),
+    sha256: '',
+  });
+  const estimates = new Estimates({ unknownExecMs: 10, unknownLoadMs: 50 });
+  const core = new ServingCore({ clock, registry, estimates, log: createLogger('test', 'silent'), lostAfterMs: 1000 });
+  core.scheduler.addModel('m@1', [1]);
+  const lost: string[][] = [];
+  core.observers.push({ lost: (m, executor, type) => lost.push([m, executor, type]) });
+  const metrics = new ControllerMetrics(core);
+  core.observers.push(metrics);
+  const sent: Sent[] = [];
+  const conn = {
+    id: 'w1',
+    name: 'fake',
+    closed: false,
+    executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes: 1e9 }],
+    send: (msg: ControllerMessage) => {
+      if (msg.action) sent.push({ id: Number(msg.action.id), type: String(msg.action.type), modelKey: String(msg.action.modelKey) });
+    },
+    toWorker: (t: number) => t,
+    toController: (t: number) => t,
+    close: () => undefined,
+  } as unknown as WorkerConnection;
+  const ok = (a: Sent, start: number, end: number): ActionResult__Output =>
+    ({
+      actionId: a.id,
+      status: 'OK',
+      message: '',
+      receivedMs: start,
+      startMs: start,
+      endMs: end,
+      durationMs: end - start,
+      memoryBytes: 1000,
+      outputs: a.type === 'INFER' ? [{ name: 'y', dtype: 'float32', shape: [1, 2], data: Buffer.alloc(8) }] : [],
+    }) as unknown as ActionResult__Output;
+  return { clock, core, model, conn, sent, lost, metrics, ok };
+}
+
+let cleanup: (() => void) | undefined;
+afterEach(() => {
+  cleanup?.();
+  cleanup = undefined;
+});
+
+describe('ServingCore', () => {
+  it('gives up on an action with no result, retries its request elsewhere in time, and answers it once', async () => {
+    const { clock, core, model, conn, sent, lost, metrics, ok } = setup();
+    cleanup = () => core.close();
+    core.addWorker(conn);
+    const load = sent.find((a) => a.type === 'LOAD')!;
+    expect(load.modelKey).toBe('m@1');
+    clock.advance(50);
+    core.onResult(conn, ok(load, 1000, 1050));
+
+    const answer = core.submit(model, [{ name: 'x', dtype: 'float32', shape: [1, 2], data: new Uint8Array(8) }], 5000, clock.now());
+    const first = sent.filter((a) => a.type === 'INFER');
+    expect(first).toHaveLength(1);
+
+    // Predicted to end at 1060; nothing comes back. At 1060 + 1000 it is given up on.
+    clock.set(2059);
+    core.pump();
+    expect(lost).toEqual([]);
+    clock.set(2061);
+    core.pump();
+    expect(lost).toEqual([['m@1', 'w1/0', 'infer']]);
+    const retry = sent.filter((a) => a.type === 'INFER');
+    expect(retry).toHaveLength(2);
+    expect(retry[1]!.id).not.toBe(first[0]!.id);
+
+    // The first attempt's result, arriving late after all, answers nobody; the retry answers.
+    core.onResult(conn, ok(first[0]!, 1050, 2070));
+    expect(core.inFlight).toBe(1);
+    clock.set(2085);
+    core.onResult(conn, ok(retry[1]!, 2071, 2083));
+    const a = await answer;
+    expect(a.totalMs).toBe(2085 - 1050);
+    expect(core.inFlight).toBe(0);
+
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^punctual_actions_lost_total\{type="infer"\} 1$/m);
+  });
+
+  it('every controller metric is documented in the README with the question it answers', async () => {
+    const { core, metrics } = setup();
+    cleanup = () => core.close();
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const names = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name).filter((n) => n.startsWith('punctual_'));
+    expect(names.length).toBeGreaterThan(10);
+    for (const name of names) expect(readme, `${name} in README.md`).toMatch(new RegExp(`^\\|[^|]*\`${name}\`[^|]*\\|.*\\?`, 'm'));
+  });
+});
