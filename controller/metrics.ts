@@ -34,6 +34,7 @@ export class ControllerMetrics implements ServingObserver {
   private readonly unloads: Counter<'model' | 'version'>;
   private readonly refusedActions: Counter<'type'>;
   private readonly lostActions: Counter<'type'>;
+  private readonly notAdmittedRequests: Counter<'status'>;
   private readonly busy: Counter<'executor'>;
 
   constructor(core: ServingCore) {
@@ -52,6 +53,12 @@ export class ControllerMetrics implements ServingObserver {
     this.loadTime = new Histogram({ name: 'punctual_model_load_duration_seconds', help: 'Measured time of successful LOADs', labelNames: mv, buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
     this.unloads = new Counter({ name: 'punctual_model_unloads_total', help: 'UNLOAD actions sent (evictions and explicit unloads)', labelNames: mv, registers });
     this.refusedActions = new Counter({ name: 'punctual_actions_refused_total', help: 'Actions a worker refused because they could not start by their latest time', labelNames: ['type'], registers });
+    this.notAdmittedRequests = new Counter({
+      name: 'punctual_requests_not_admitted_total',
+      help: 'Requests answered before admission (bad input, unknown model, draining), by gRPC status; no model label, since the name may be anything',
+      labelNames: ['status'],
+      registers,
+    });
     this.lostActions = new Counter({ name: 'punctual_actions_lost_total', help: 'Actions given up on: no result long past their predicted end (their requests were retried)', labelNames: ['type'], registers });
     this.busy = new Counter({ name: 'punctual_executor_busy_seconds_total', help: 'Time each executor spent running INFER actions; rate() is its utilisation', labelNames: ['executor'], registers });
 
@@ -153,6 +160,10 @@ export class ControllerMetrics implements ServingObserver {
 
   refused(_model: string, _executor: string, type: string): void {
     this.refusedActions.inc({ type });
+  }
+
+  notAdmitted(status: string): void {
+    this.notAdmittedRequests.inc({ status });
   }
 
   lost(_model: string, _executor: string, type: string): void {

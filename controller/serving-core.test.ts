@@ -120,6 +120,18 @@ describe('ServingCore', () => {
     expect(text).toMatch(/^punctual_actions_lost_total\{type="infer"\} 1$/m);
   });
 
+  it('counts requests answered before admission by status: failed checks, and a draining controller', async () => {
+    const { core, model, metrics } = setup();
+    cleanup = () => core.close();
+    expect(() => core.beforeAdmission(() => core.registry.resolve('nope', 0))).toThrow(/model "nope" not found/);
+    expect(core.beforeAdmission(() => 7)).toBe(7);
+    core.draining = true;
+    expect(() => core.submit(model, [], 100, 0)).toThrow(/draining/);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^punctual_requests_not_admitted_total\{status="NOT_FOUND"\} 1$/m);
+    expect(text).toMatch(/^punctual_requests_not_admitted_total\{status="UNAVAILABLE"\} 1$/m);
+  });
+
   it('every controller metric is documented in the README with the question it answers', async () => {
     const { core, metrics } = setup();
     cleanup = () => core.close();

@@ -105,7 +105,10 @@ export class ServingCore {
 
   /** Admits one validated request. Rejections throw at once; the promise settles when it is answered. */
   submit(model: ServedModel, inputs: WireTensor[], sloMs: number, arrival: number): Promise<InferAnswer> {
-    if (this.draining) throw unavailable('controller is draining: not accepting new requests', 'draining');
+    if (this.draining) {
+      this.notify('notAdmitted', 'UNAVAILABLE');
+      throw unavailable('controller is draining: not accepting new requests', 'draining');
+    }
     const req: SchedRequest = { id: this.nextRequestId++, model: model.key, arrival, deadline: arrival + sloMs };
     const adm = this.scheduler.submit(req, arrival);
     if (!adm.ok) {
@@ -120,6 +123,19 @@ export class ServingCore {
     });
     this.pump();
     return answer;
+  }
+
+  /**
+   * Runs a request's checks before admission (model, inputs, SLO): what they
+   * throw is counted as not admitted (observers hear its status) and rethrown.
+   */
+  beforeAdmission<T>(check: () => T): T {
+    try {
+      return check();
+    } catch (err) {
+      this.notify('notAdmitted', err instanceof PunctualError ? statusName(err.code) : 'INTERNAL');
+      throw err;
+    }
   }
 
   /** Runs the scheduler now and carries out what it decides; arms the timer for its next wakeup. */

@@ -6,6 +6,8 @@ import type { PredictionError } from './estimates.js';
 import type { RejectCode } from './scheduler/types.js';
 
 export interface ServingObserver {
+  /** Answered before admission: a bad input, an unknown model, a draining controller. `status` is the gRPC status name. */
+  notAdmitted?(status: string): void;
   /** Rejected at arrival by admission control. */
   rejected?(model: string, code: RejectCode): void;
   /** Answered with outputs. `late`: the answer came after the deadline. */

@@ -187,6 +187,8 @@ describe('Open Inference Protocol, metrics and health against a real controller 
     expect(sample(text, 'punctual_request_duration_seconds_count', cls)).toBe(okItems);
     expect(sample(text, 'punctual_queue_duration_seconds_count', cls)).toBe(okItems);
     expect(sample(text, 'punctual_slo_misses_total', cls)).toBe(0);
+    // The two malformed ModelInfer requests never reached admission.
+    expect(sample(text, 'punctual_requests_not_admitted_total', { status: 'INVALID_ARGUMENT' })).toBe(2);
     expect(sample(text, 'punctual_workers_connected')).toBe(1);
     expect(sample(text, 'punctual_queue_depth', cls)).toBe(0);
     expect(sample(text, 'punctual_requests_in_flight')).toBe(0);

@@ -28,13 +28,16 @@ export function inferenceService(core: ServingCore, clock: Clock, log: Logger): 
       const arrival = clock.now();
       try {
         const req = call.request;
-        const model = core.registry.resolve(req.model, req.version);
-        const slo = resolveSlo(req, call.getDeadline(), model.config.defaultSloMs);
-        const inputs = validateInputs(
-          model.config.name,
-          model.config.inputs,
-          req.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })),
-        );
+        const { model, slo, inputs } = core.beforeAdmission(() => {
+          const model = core.registry.resolve(req.model, req.version);
+          const slo = resolveSlo(req, call.getDeadline(), model.config.defaultSloMs);
+          const inputs = validateInputs(
+            model.config.name,
+            model.config.inputs,
+            req.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })),
+          );
+          return { model, slo, inputs };
+        });
         core.submit(model, inputs, slo, arrival).then(
           (a) =>
             callback(null, {

@@ -116,20 +116,23 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
 
   const infer = async (req: ModelInferRequest__Output, call: grpc.ServerUnaryCall<ModelInferRequest__Output, ModelInferResponse>): Promise<ModelInferResponse> => {
     const arrival = clock.now();
-    const model = resolve(req.modelName, req.modelVersion);
-    const slo = oipSlo(req.parameters, call.getDeadline(), model.config.defaultSloMs);
-    const inputs = readInputs(model, req);
-    const ranks = new Map(model.config.inputs.map((s) => [s.name, s.shape.length]));
-    const items = splitItems(inputs, ranks);
-    if (items.length > model.config.maxBatch) {
-      throw invalidArgument(`model ${model.config.name}: batch of ${items.length} is over its max batch ${model.config.maxBatch}`);
-    }
-    const validated = items.map((item) => validateInputs(model.config.name, model.config.inputs, item));
-    const wanted = req.outputs.map((o) => o.name);
-    const known = model.config.outputs.map((o) => o.name);
-    for (const w of wanted) {
-      if (known.length > 0 && !known.includes(w)) throw invalidArgument(`model ${model.config.name}: unknown output ${JSON.stringify(w)}; outputs: ${known.join(', ')}`);
-    }
+    const { model, slo, validated, wanted } = core.beforeAdmission(() => {
+      const model = resolve(req.modelName, req.modelVersion);
+      const slo = oipSlo(req.parameters, call.getDeadline(), model.config.defaultSloMs);
+      const inputs = readInputs(model, req);
+      const ranks = new Map(model.config.inputs.map((s) => [s.name, s.shape.length]));
+      const items = splitItems(inputs, ranks);
+      if (items.length > model.config.maxBatch) {
+        throw invalidArgument(`model ${model.config.name}: batch of ${items.length} is over its max batch ${model.config.maxBatch}`);
+      }
+      const validated = items.map((item) => validateInputs(model.config.name, model.config.inputs, item));
+      const wanted = req.outputs.map((o) => o.name);
+      const known = model.config.outputs.map((o) => o.name);
+      for (const w of wanted) {
+        if (known.length > 0 && !known.includes(w)) throw invalidArgument(`model ${model.config.name}: unknown output ${JSON.stringify(w)}; outputs: ${known.join(', ')}`);
+      }
+      return { model, slo, validated, wanted };
+    });
     // Admission happens synchronously per item: a rejection throws here.
     const answers = await Promise.all(validated.map((v) => core.submit(model, v, slo, arrival)));
     let outputs = joinItems(answers.map((a) => a.outputs.map((t) => ({ name: t.name ?? '', dtype: t.dtype ?? '', shape: (t.shape ?? []).map(Number), data: t.data as Uint8Array }))));
