@@ -308,21 +308,6 @@ export class Scheduler {
     return { typical, spreadSq };
   }
 
-  /** work(), typical part only. */
-  private typicalWork(m: ModelState, n: number, cls: string): number {
-    let total = 0;
-    let left = n;
-    for (let i = m.batchSizes.length - 1; i >= 0 && left > 0; i--) {
-      const b = m.batchSizes[i]!;
-      const times = Math.floor(left / b);
-      if (times > 0) {
-        total += times * this.typical(m.key, b, cls);
-        left -= times * b;
-      }
-    }
-    return total;
-  }
-
   private typical(model: string, batch: number, cls: string): number {
     return this.est.typical ? this.est.typical(model, batch, cls) : this.est.exec(model, batch, cls);
   }
@@ -571,7 +556,7 @@ export class Scheduler {
         cls = e.spec.cls;
         capacity += Math.max(0, last - Math.max(now, e.freeAt, res.readyAt));
       }
-      const unmet = this.typicalWork(m, m.queue.length, cls) - capacity;
+      const unmet = this.work(m, m.queue.length, cls).typical - capacity;
       if (holders === 0 || unmet > 0) wants.push({ m, unmet: holders === 0 ? Infinity : unmet });
     }
     wants.sort((a, b) => b.unmet - a.unmet);
