@@ -74,6 +74,16 @@ export class ControllerMetrics implements ServingObserver {
       },
     });
     new Gauge({
+      name: 'punctual_admission_reserve_seconds',
+      help: 'What admission sets aside per model: the largest recent error of its predictions (answers later than predicted), before the SLO cap',
+      labelNames: mv,
+      registers,
+      collect() {
+        this.reset();
+        for (const m of core.registry.all()) this.set(modelLabels(m.key), core.recentError(m.key) / 1000);
+      },
+    });
+    new Gauge({
       name: 'punctual_requests_in_flight',
       help: 'Accepted requests not yet answered (queued or running)',
       registers,

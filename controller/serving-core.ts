@@ -337,6 +337,11 @@ export class ServingCore {
     for (const id of [...this.pending.keys()]) this.answerError(id, unavailable('controller is shutting down'));
   }
 
+  /** What admission currently sets aside for a model version: its largest recent prediction error, ms (before the SLO cap). */
+  recentError(key: string): number {
+    return this.scheduler.recentError(key, this.clock.now());
+  }
+
   /** Requests of one model version accepted and not yet answered (queued or running). */
   pendingFor(key: string): number {
     let n = 0;

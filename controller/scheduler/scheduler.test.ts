@@ -859,7 +859,9 @@ describe('Scheduler: the answer’s way back', () => {
 
   it('admission sets aside the recent return time: an answer must reach the controller by the deadline', () => {
     const { s, t } = withReturn(15, { maxReserveShare: 1 });
-    expect(s.submit(req('a@1', t, 26), t)).toMatchObject({ ok: false, code: 'slo_unattainable', predicted: t + 12 + 15 });
+    const rejected = s.submit(req('a@1', t, 26), t);
+    expect(rejected).toMatchObject({ ok: false, code: 'slo_unattainable', predicted: t + 12 + 15 });
+    if (!rejected.ok) expect(rejected.message).toBe('slo_unattainable: predicted 27.0 ms > slo 26 ms (with a 15.0 ms reserve: recent answers came up to that much later than predicted)');
     expect(s.submit(req('a@1', t, 27), t)).toEqual({ ok: true, predicted: t + 12 + 15 });
   });
 

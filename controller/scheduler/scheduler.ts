@@ -220,13 +220,15 @@ export class Scheduler {
       };
     }
     const slo = req.deadline - req.arrival;
-    const predicted = best + this.reserve(req.model, slo, now);
+    const reserve = this.reserve(req.model, slo, now);
+    const predicted = best + reserve;
     if (predicted > req.deadline && this.policy === 'punctual') {
+      const why = reserve > 0 ? ` (with a ${reserve.toFixed(1)} ms reserve: recent answers came up to that much later than predicted)` : '';
       return {
         ok: false,
         code: 'slo_unattainable',
         predicted,
-        message: `slo_unattainable: predicted ${(predicted - req.arrival).toFixed(1)} ms > slo ${fmt(slo)} ms`,
+        message: `slo_unattainable: predicted ${(predicted - req.arrival).toFixed(1)} ms > slo ${fmt(slo)} ms${why}`,
       };
     }
     req.predicted = best;
@@ -275,9 +277,13 @@ export class Scheduler {
    * microseconds and can act on.
    */
   reserve(model: string, sloMs: number, now: number): number {
+    return Math.min(this.recentError(model, now), this.maxReserveShare * sloMs);
+  }
+
+  /** The largest recent prediction error of a model, ms (0 when answers came on time): its reserve before the SLO cap. */
+  recentError(model: string, now: number): number {
     const worst = this.models.get(model)?.errors.max(now);
-    if (worst === undefined || worst <= 0) return 0;
-    return Math.min(worst, this.maxReserveShare * sloMs);
+    return worst !== undefined && worst > 0 ? worst : 0;
   }
 
   /**
