@@ -120,6 +120,49 @@ describe('ServingCore', () => {
     expect(text).toMatch(/^punctual_actions_lost_total\{type="infer"\} 1$/m);
   });
 
+  it('sends a draining worker no new action: new requests run on the other worker, or are refused when none is left', async () => {
+    const { clock, core, model, sent, ok } = setup();
+    cleanup = () => core.close();
+    const conns = ['w1', 'w2'].map((id) => {
+      const mine: Sent[] = [];
+      const conn = {
+        id,
+        name: id,
+        closed: false,
+        draining: false,
+        executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes: 1e9 }],
+        send: (msg: ControllerMessage) => {
+          if (msg.action) mine.push({ id: Number(msg.action.id), type: String(msg.action.type), modelKey: String(msg.action.modelKey) });
+        },
+        toWorker: (t: number) => t,
+        toController: (t: number) => t,
+        close: () => undefined,
+      } as unknown as WorkerConnection;
+      return { conn, mine };
+    });
+    for (const { conn, mine } of conns) {
+      core.addWorker(conn);
+      const load = mine.find((a) => a.type === 'LOAD')!;
+      core.onResult(conn, ok(load, clock.now(), clock.now() + 1));
+    }
+    expect(sent).toEqual([]); // the fake of setup() is not used here
+    core.drainWorker(conns[0]!.conn);
+    const input = [{ name: 'x', dtype: 'float32', shape: [1, 2], data: new Uint8Array(8) }];
+    const answers = [0, 1, 2].map(() => core.submit(model, input, 5000, clock.now()));
+    const infers = (i: number) => conns[i]!.mine.filter((a) => a.type === 'INFER');
+    expect(infers(0)).toEqual([]);
+    expect(infers(1).length).toBeGreaterThan(0);
+    for (let k = 0; k < 3; k++) {
+      const a = infers(1)[k]!;
+      clock.advance(10);
+      core.onResult(conns[1]!.conn, ok(a, clock.now() - 10, clock.now()));
+    }
+    await Promise.all(answers);
+    expect(infers(0)).toEqual([]);
+    core.drainWorker(conns[1]!.conn);
+    expect(() => core.submit(model, input, 5000, clock.now())).toThrow(/draining/);
+  });
+
   it('counts requests answered before admission by status: failed checks, and a draining controller', async () => {
     const { core, model, metrics } = setup();
     cleanup = () => core.close();

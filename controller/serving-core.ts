@@ -319,6 +319,20 @@ export class ServingCore {
     this.pump();
   }
 
+  /**
+   * A worker is shutting down: it gets no new actions; what it holds runs to
+   * the end and is answered; queued requests go to other executors (or fail
+   * UNAVAILABLE when no other can make them in time).
+   */
+  drainWorker(conn: WorkerConnection): void {
+    if (conn.draining) return;
+    conn.draining = true;
+    if (!this.workers.has(conn.id)) return;
+    this.scheduler.drainWorker(conn.id);
+    this.log.info({ event: 'worker_draining', worker: conn.name, id: conn.id }, 'worker draining: no new work for it');
+    this.pump();
+  }
+
   /** A worker left (stream ended or broke): its work is re-planned or failed. */
   removeWorker(conn: WorkerConnection): void {
     if (!this.workers.delete(conn.id)) return;

@@ -26,6 +26,8 @@ export class WorkerConnection {
   readonly cached = new Set<string>();
   private readonly bytesWaiters = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   closed = false;
+  /** The worker said it is shutting down: it gets no new work. */
+  draining = false;
 
   constructor(
     readonly id: string,

@@ -53,6 +53,36 @@ describe('SIGTERM drains without dropping an accepted request', () => {
     await cluster.waitForWorkers(1);
   });
 
+  it('under continuous load, a draining worker gets no new work: it leaves at once, and every request is answered OK', async () => {
+    cluster.startWorker();
+    await cluster.waitForWorkers(2);
+    const stopAt = Date.now() + 5_000;
+    const failures: string[] = [];
+    let ok = 0;
+    const loop = async (): Promise<void> => {
+      while (Date.now() < stopAt) {
+        await cluster.client.infer('det', { x: randomFloat32([...SHAPES.det]) }, { sloMs: 20_000 }).then(
+          () => ok++,
+          (e: unknown) => failures.push(String(e)),
+        );
+      }
+    };
+    const load = Promise.all(Array.from({ length: 8 }, () => loop()));
+    await new Promise((r) => setTimeout(r, 1_000));
+    const worker = cluster.workers.find((w) => w.exitCode === null)!;
+    const t0 = Date.now();
+    worker.kill('SIGTERM');
+    // Without telling the controller, new work would keep it busy until its 10 s drain timeout.
+    expect(await exitOf(worker)).toBe(0);
+    const exitedAfter = Date.now() - t0;
+    expect(Date.now()).toBeLessThan(stopAt); // the load was still running when it left
+    await load;
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(20);
+    expect(exitedAfter).toBeLessThan(3_000);
+    await cluster.waitForWorkers(1);
+  });
+
   it('the controller refuses new requests with UNAVAILABLE, answers every accepted one, then exits 0', async () => {
     const baseOk = sample(await scrape(cluster.metricsPort), 'punctual_requests_total', { model: 'det', status: 'OK' });
     const { all, inFlight } = await burst(30, baseOk);

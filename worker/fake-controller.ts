@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { protos, SERVER_OPTIONS } from '../common/protos.js';
 import type { ControllerMessage, WorkerControlHandlers, WorkerMessage__Output } from '../common/wire.js';
 
-type Kind = 'hello' | 'result' | 'pong' | 'bytesAck';
+type Kind = 'hello' | 'result' | 'pong' | 'bytesAck' | 'draining';
 type Payload<K extends Kind> = NonNullable<WorkerMessage__Output[K]>;
 type ServerStream = grpc.ServerDuplexStream<WorkerMessage__Output, ControllerMessage>;
 

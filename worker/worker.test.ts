@@ -295,6 +295,28 @@ describe('worker (emulated executors)', () => {
     await stream.ended; // the worker ended its side of the stream
   });
 
+  it('draining tells the controller first, then waits for the actions it holds', async () => {
+    const worker = await startWorker({ controller: controller.address, device: 'emulated', log: quiet });
+    const stream = await controller.nextStream();
+    try {
+      await stream.next('hello');
+      stream.send({ welcome: { workerId: 'w-9', controllerMs: 0 } });
+      expect((await sendModel(stream, 'fake@1', new Uint8Array(100), 100)).ok).toBe(true);
+      const load = action({ type: 'LOAD', executor: 0, modelKey: 'fake@1', expectedMs: 1 });
+      stream.send({ action: load });
+      expect((await stream.result(load.id)).status).toBe('OK');
+      const infer = action({ type: 'INFER', executor: 0, modelKey: 'fake@1', expectedMs: 200 });
+      stream.send({ action: infer });
+      await new Promise((r) => setTimeout(r, 20)); // it is running
+      const drained = worker.drain(5_000);
+      await stream.next('draining');
+      expect((await stream.result(infer.id)).status).toBe('OK');
+      expect(await drained).toEqual({ drained: true, left: 0 });
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('does not redial when reconnect is off', async () => {
     const worker = await startWorker({ controller: controller.address, device: 'emulated', reconnect: false, log: quiet });
     try {

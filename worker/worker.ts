@@ -195,7 +195,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   return {
     connected: () => welcomed,
     ...ports,
-    drain: (timeoutMs = 10_000) => observability.drain(timeoutMs),
+    drain: (timeoutMs = 10_000) => {
+      // Tell the controller first: it stops sending new work here and plans it elsewhere.
+      if (welcomed) connection.send({ draining: {} });
+      return observability.drain(timeoutMs);
+    },
     close: () => {
       closing ??= (async () => {
         welcomed = false;

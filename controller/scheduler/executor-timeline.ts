@@ -51,6 +51,8 @@ export class ExecutorTimeline {
   /** Σ (expected − typical)² over the actions in flight. */
   spreadSq = 0;
   loadsInFlight = 0;
+  /** Its worker is shutting down: nothing new is planned here; what is in flight finishes. */
+  draining = false;
   completed = 0;
   /**
    * How long an inference's answer took from the worker's measured end to

@@ -903,3 +903,34 @@ describe('Scheduler: the answer’s way back', () => {
     expect(drops(ds).map((x) => x.request.id)).toEqual([late.id]);
   });
 });
+
+describe('Scheduler: a draining worker', () => {
+  it('gets nothing new: requests go to the other executor, its in-flight work finishes and is answered', () => {
+    const { s } = setup({}, [executor('w1/0'), executor('w2/0')]);
+    const t = warm(s, 'c@1', 0);
+    // Book one on whichever executor holds c@1, then drain that worker.
+    const first = accept(s, req('c@1', t, 1000), t);
+    const [d] = infers(s.tick(t));
+    expect(ids(d!.requests)).toEqual([first.id]);
+    const drainingWorker = d!.executor.split('/')[0]!;
+    s.drainWorker(drainingWorker);
+    const other = drainingWorker === 'w1' ? 'w2/0' : 'w1/0';
+    // New work is planned on the other executor only (a load first: it does not hold c@1).
+    const r = accept(s, req('c@1', t, 1000), t);
+    const { all } = runUntilIdle(s, t, s.tick(t));
+    const planned = all.filter((x) => x.type !== 'drop' && 'executor' in x) as Action[];
+    expect(planned.every((x) => x.executor === other)).toBe(true);
+    expect(infers(all).some((x) => ids(x.requests).includes(r.id))).toBe(true);
+    // The action already on the draining executor completes normally.
+    expect(s.complete(d!.actionId, ok(t, t + 6), t + 6)?.action.requests.map((x) => x.id)).toEqual([first.id]);
+  });
+
+  it('with every worker draining, new requests are refused UNAVAILABLE-style (no_executor), saying why', () => {
+    const { s } = setup();
+    warm(s, 'a@1', 0);
+    s.drainWorker('w1');
+    const a = s.submit(req('a@1', 100, 1000), 100);
+    expect(a).toMatchObject({ ok: false, code: 'no_executor' });
+    if (!a.ok) expect(a.message).toMatch(/draining/);
+  });
+});

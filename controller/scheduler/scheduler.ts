@@ -193,6 +193,15 @@ export class Scheduler {
     }
   }
 
+  /**
+   * A worker is shutting down: its executors get nothing new (no requests,
+   * loads or warm-ups); what is in flight there finishes and is answered.
+   * Queued requests go to the other executors.
+   */
+  drainWorker(workerId: string): void {
+    for (const e of this.executors.values()) if (e.spec.workerId === workerId) e.draining = true;
+  }
+
   // ---- admission ---------------------------------------------------------
 
   /** Admission at arrival: accept into the queue, or say now why it cannot make its deadline. */
@@ -206,11 +215,17 @@ export class Scheduler {
     const memory = this.est.memory(req.model);
     let best = Infinity;
     let largestBudget = 0;
+    let usable = 0;
     const memo: PredictMemo = { holders: new Map(), work: new Map() };
     for (const e of this.executors.values()) {
+      if (e.draining) continue;
+      usable++;
       largestBudget = Math.max(largestBudget, e.spec.memoryBudget);
       const p = this.predictCompletion(m, e, now, memory, memo);
       if (p < best) best = p;
+    }
+    if (usable === 0) {
+      return { ok: false, code: 'no_executor', message: 'every connected worker is draining: no executor takes new work' };
     }
     if (best === Infinity) {
       return {
@@ -320,7 +335,7 @@ export class Scheduler {
 
   private holders(model: string): number {
     let n = 0;
-    for (const e of this.executors.values()) if (e.holds(model)) n++;
+    for (const e of this.executors.values()) if (!e.draining && e.holds(model)) n++;
     return n;
   }
 
@@ -362,7 +377,7 @@ export class Scheduler {
         const first = e.inflight[0];
         if (first) t = Math.min(t, first.predictedEnd + this.lostAfter);
         // Nothing held here can enter the window before freeAt - ahead: skip the scan when that cannot win.
-        if (e.freeAt - this.ahead >= t) continue;
+        if (e.draining || e.freeAt - this.ahead >= t) continue;
         for (const [key, res] of e.models) {
           const m = this.models.get(key);
           if (m && m.queue.length > 0) t = Math.min(t, Math.max(e.freeAt, res.readyAt) - this.ahead);
@@ -512,7 +527,7 @@ export class Scheduler {
    */
   warm(executorId: string, models: readonly string[], now: number): void {
     const e = this.executors.get(executorId);
-    if (!e) return;
+    if (!e || e.draining) return;
     for (const key of models) {
       if (!this.models.has(key) || e.holds(key)) continue;
       const memory = this.est.memory(key);
@@ -553,6 +568,7 @@ export class Scheduler {
       let holders = 0;
       let cls = '';
       for (const e of this.executors.values()) {
+        if (e.draining) continue;
         const res = e.models.get(m.key);
         if (!res) {
           cls ||= e.spec.cls;
@@ -574,7 +590,7 @@ export class Scheduler {
     let best: ExecutorTimeline | undefined;
     let bestScore = Infinity;
     for (const e of this.executors.values()) {
-      if (e.holds(m.key) || e.loadsInFlight >= this.maxLoads || memory > e.spec.memoryBudget) continue;
+      if (e.draining || e.holds(m.key) || e.loadsInFlight >= this.maxLoads || memory > e.spec.memoryBudget) continue;
       if (e.freeMemory() < memory && this.evictable(e) < memory - e.freeMemory()) continue;
       // Prefer the least booked; among equals, one that needs no eviction.
       const score = Math.max(now, e.freeAt) + (e.freeMemory() >= memory ? 0 : 0.001);
@@ -657,7 +673,7 @@ export class Scheduler {
    */
   private dispatch(now: number): void {
     if (this.active.size === 0) return;
-    const order = [...this.executors.values()].sort((a, b) => a.freeAt - b.freeAt);
+    const order = [...this.executors.values()].filter((e) => !e.draining).sort((a, b) => a.freeAt - b.freeAt);
     for (const e of order) {
       while (this.active.size > 0 && Math.max(now, e.freeAt) <= now + this.ahead) {
         if (!this.dispatchOne(e, now)) break;
@@ -772,7 +788,7 @@ export class Scheduler {
   /** Whether another executor holding the model could start it before `start`. */
   private someoneSooner(model: string, self: ExecutorTimeline, start: number): boolean {
     for (const e of this.executors.values()) {
-      if (e === self) continue;
+      if (e === self || e.draining) continue;
       const res = e.models.get(model);
       if (res && Math.max(e.freeAt, res.readyAt) < start) return true;
     }

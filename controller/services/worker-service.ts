@@ -37,7 +37,7 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
           // Every model's bytes reach the worker once, before its executors take work.
           (async () => {
             for (const m of core.registry.all()) await c.ensureBytes(m.key, m.bytes, m.sha256);
-            if (!c.closed) core.addWorker(c);
+            if (!c.closed && !c.draining) core.addWorker(c);
           })().catch((err: unknown) => {
             log.warn({ event: 'worker_setup_failed', worker: c.name, err: String(err) }, 'worker setup failed');
             stream.end();
@@ -50,6 +50,8 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
           conn.onPong(msg.pong.controllerMs, msg.pong.workerMs);
         } else if (msg.bytesAck) {
           conn.onBytesAck(msg.bytesAck.modelKey, msg.bytesAck.ok, msg.bytesAck.message);
+        } else if (msg.draining) {
+          core.drainWorker(conn);
         }
       });
       stream.on('end', () => {

@@ -4,6 +4,7 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { Action as _punctual_v1_Action, Action__Output as _punctual_v1_Action__Output } from './punctual/v1/Action';
 import type { ActionResult as _punctual_v1_ActionResult, ActionResult__Output as _punctual_v1_ActionResult__Output } from './punctual/v1/ActionResult';
 import type { ControllerMessage as _punctual_v1_ControllerMessage, ControllerMessage__Output as _punctual_v1_ControllerMessage__Output } from './punctual/v1/ControllerMessage';
+import type { Draining as _punctual_v1_Draining, Draining__Output as _punctual_v1_Draining__Output } from './punctual/v1/Draining';
 import type { ExecutorInfo as _punctual_v1_ExecutorInfo, ExecutorInfo__Output as _punctual_v1_ExecutorInfo__Output } from './punctual/v1/ExecutorInfo';
 import type { ForgetModel as _punctual_v1_ForgetModel, ForgetModel__Output as _punctual_v1_ForgetModel__Output } from './punctual/v1/ForgetModel';
 import type { Hello as _punctual_v1_Hello, Hello__Output as _punctual_v1_Hello__Output } from './punctual/v1/Hello';
@@ -28,6 +29,7 @@ export interface ProtoGrpcType {
       ActionResult: MessageTypeDefinition<_punctual_v1_ActionResult, _punctual_v1_ActionResult__Output>
       ActionType: EnumTypeDefinition
       ControllerMessage: MessageTypeDefinition<_punctual_v1_ControllerMessage, _punctual_v1_ControllerMessage__Output>
+      Draining: MessageTypeDefinition<_punctual_v1_Draining, _punctual_v1_Draining__Output>
       ExecutorInfo: MessageTypeDefinition<_punctual_v1_ExecutorInfo, _punctual_v1_ExecutorInfo__Output>
       ForgetModel: MessageTypeDefinition<_punctual_v1_ForgetModel, _punctual_v1_ForgetModel__Output>
       Hello: MessageTypeDefinition<_punctual_v1_Hello, _punctual_v1_Hello__Output>

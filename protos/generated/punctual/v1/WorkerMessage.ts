@@ -4,13 +4,15 @@ import type { Hello as _punctual_v1_Hello, Hello__Output as _punctual_v1_Hello__
 import type { ActionResult as _punctual_v1_ActionResult, ActionResult__Output as _punctual_v1_ActionResult__Output } from '../../punctual/v1/ActionResult';
 import type { Pong as _punctual_v1_Pong, Pong__Output as _punctual_v1_Pong__Output } from '../../punctual/v1/Pong';
 import type { ModelBytesAck as _punctual_v1_ModelBytesAck, ModelBytesAck__Output as _punctual_v1_ModelBytesAck__Output } from '../../punctual/v1/ModelBytesAck';
+import type { Draining as _punctual_v1_Draining, Draining__Output as _punctual_v1_Draining__Output } from '../../punctual/v1/Draining';
 
 export interface WorkerMessage {
   'hello'?: (_punctual_v1_Hello | null);
   'result'?: (_punctual_v1_ActionResult | null);
   'pong'?: (_punctual_v1_Pong | null);
   'bytesAck'?: (_punctual_v1_ModelBytesAck | null);
-  'msg'?: "hello"|"result"|"pong"|"bytesAck";
+  'draining'?: (_punctual_v1_Draining | null);
+  'msg'?: "hello"|"result"|"pong"|"bytesAck"|"draining";
 }
 
 export interface WorkerMessage__Output {
@@ -18,5 +20,6 @@ export interface WorkerMessage__Output {
   'result'?: (_punctual_v1_ActionResult__Output | null);
   'pong'?: (_punctual_v1_Pong__Output | null);
   'bytesAck'?: (_punctual_v1_ModelBytesAck__Output | null);
-  'msg'?: "hello"|"result"|"pong"|"bytesAck";
+  'draining'?: (_punctual_v1_Draining__Output | null);
+  'msg'?: "hello"|"result"|"pong"|"bytesAck"|"draining";
 }

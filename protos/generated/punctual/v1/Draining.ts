@@ -1,0 +1,8 @@
+// Original file: protos/punctual/v1/worker.proto
+
+
+export interface Draining {
+}
+
+export interface Draining__Output {
+}
