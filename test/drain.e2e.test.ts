@@ -53,7 +53,7 @@ describe('SIGTERM drains without dropping an accepted request', () => {
     await cluster.waitForWorkers(1);
   });
 
-  it('under continuous load, a draining worker gets no new work: it leaves at once, and every request is answered OK', async () => {
+  it('under continuous load, a draining worker leaves within seconds, and every request is answered OK', async () => {
     cluster.startWorker();
     await cluster.waitForWorkers(2);
     const stopAt = Date.now() + 5_000;
@@ -72,7 +72,8 @@ describe('SIGTERM drains without dropping an accepted request', () => {
     const worker = cluster.workers.find((w) => w.exitCode === null)!;
     const t0 = Date.now();
     worker.kill('SIGTERM');
-    // Without telling the controller, new work would keep it busy until its 10 s drain timeout.
+    // It leaves promptly although the load goes on (that the controller sends it
+    // nothing new once told is checked in controller/serving-core.test.ts).
     expect(await exitOf(worker)).toBe(0);
     const exitedAfter = Date.now() - t0;
     expect(Date.now()).toBeLessThan(stopAt); // the load was still running when it left
