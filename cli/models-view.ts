@@ -55,7 +55,8 @@ export function renderDescribe(d: DescribeModelResponse__Output, color = false):
     out.push(`  batching    max ${m.maxBatch}, sizes ${m.batchSizes.join(', ')}; default SLO ${formatMs(m.defaultSloMs)}`);
     out.push(`  loaded on   ${m.loadedOn.join(', ') || 'nowhere'}; memory ${formatBytes(m.memoryBytes)}, load ${formatMs(m.loadMs)}`);
     out.push(`  requests    ok ${m.requestsOk}, rejected ${m.requestsRejected}, failed ${m.requestsFailed}, queued ${m.queued}`);
-    out.push(`  estimates   ${estimatesLine(m)}`);
+    out.push(`  estimates   ${estimatesLine(m)} (mean–p99 of recent runs)`);
+    if (m.admissionReserveMs > 0) out.push(`  reserve     ${formatMs(m.admissionReserveMs)}: admission adds it (at most 30 % of the SLO), as recent answers came up to that much later than predicted`);
     if (v.profile?.bestThreads) out.push(`  threads     ${v.profile.bestThreads} intra-op thread(s) gave the lowest p99`);
     out.push('  profile');
     out.push(renderProfile(v.profile).replace(/^/gm, '  '));

@@ -8,12 +8,14 @@ function specs(list: readonly TensorSpec__Output[]): string {
   return list.map((s) => `${s.name} ${s.dtype}${formatShape(s.shape)}`).join(', ') || '-';
 }
 
-/** "cpu/t1: b1 8.10 ms, b8 60.2 ms; cuda: …", by executor class. */
+/** "cpu/t1: b1 7.90–8.10 ms, b8 60.2 ms; cuda: …" (mean–p99, one figure when they agree), by executor class. */
 export function estimatesLine(m: ModelInfo): string {
   const byClass = new Map<string, string[]>();
   for (const e of [...m.estimates].sort((a, b) => a.batchSize - b.batchSize)) {
     const list = byClass.get(e.executorClass) ?? [];
-    list.push(`b${e.batchSize} ${formatMs(e.execMs)}`);
+    const high = formatMs(e.execMs);
+    const typical = e.typicalMs > 0 ? formatMs(e.typicalMs) : high;
+    list.push(`b${e.batchSize} ${typical === high ? high : `${typical.replace(/ ms$/, '')}–${high}`}`);
     byClass.set(e.executorClass, list);
   }
   return [...byClass].map(([cls, list]) => `${cls}: ${list.join(', ')}`).join('; ') || 'not profiled yet';
@@ -29,7 +31,7 @@ export function renderStatusHuman(st: ClusterStatus, address: string, color = fa
   else {
     const rows = st.workers.flatMap((w) =>
       w.executors.map((e) => [
-        w.name || w.id,
+        `${w.name || w.id}${w.draining ? ` ${paint('yellow', '(draining)')}` : ''}`,
         String(e.index),
         e.device,
         e.executorClass || '-',
@@ -56,10 +58,11 @@ export function renderStatusHuman(st: ClusterStatus, address: string, color = fa
       m.loadedOn.join(', ') || '-',
       `${m.requestsOk}/${m.requestsRejected}/${m.requestsFailed}`,
       String(m.queued),
+      m.admissionReserveMs > 0 ? formatMs(m.admissionReserveMs) : '-',
     ]);
-    out.push(renderTable(['MODEL', 'VERSION', 'INPUTS', 'OUTPUTS', 'MAX BATCH', 'DEFAULT SLO', 'LOADED ON', 'OK/REJ/FAIL', 'QUEUED'], rows));
+    out.push(renderTable(['MODEL', 'VERSION', 'INPUTS', 'OUTPUTS', 'MAX BATCH', 'DEFAULT SLO', 'LOADED ON', 'OK/REJ/FAIL', 'QUEUED', 'RESERVE'], rows));
     out.push('');
-    out.push(`${paint('bold', 'estimates')} (exec time by executor class and batch size)`);
+    out.push(`${paint('bold', 'estimates')} (exec time of recent runs, mean–p99, by executor class and batch size)`);
     out.push(renderTable(['MODEL', 'ESTIMATES'], st.models.map((m) => [`${m.name}@${m.version}`, estimatesLine(m)])));
   }
   return out.join('\n');

@@ -24,13 +24,14 @@ export function buildModelInfo(m: ServedModel, core: ServingCore, estimates: Est
     memoryBytes: estimates.memory(m.key),
     loadMs: estimates.load(m.key, firstClass),
     estimates: [...classes].flatMap((cls) =>
-      m.config.batchSizes.map((b) => ({ batchSize: b, executorClass: cls, execMs: estimates.exec(m.key, b, cls) })),
+      m.config.batchSizes.map((b) => ({ batchSize: b, executorClass: cls, execMs: estimates.exec(m.key, b, cls), typicalMs: estimates.typical(m.key, b, cls) })),
     ),
     loadedOn,
     requestsOk: m.counters.ok,
     requestsRejected: m.counters.rejected,
     requestsFailed: m.counters.failed,
     queued: core.scheduler.queued(m.key),
+    admissionReserveMs: core.recentError(m.key),
   };
 }
 
@@ -45,6 +46,7 @@ export function buildClusterStatus(core: ServingCore, estimates: Estimates, now:
       clockOffsetMs: w.offset,
       rttMs: w.rtt,
       connectedForS: (now - w.connectedAt) / 1000,
+      draining: w.draining,
       executors: w.executors.map((info) => {
         const t = core.scheduler.executors.get(`${w.id}/${info.index}`);
         return {

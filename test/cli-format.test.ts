@@ -7,6 +7,7 @@ import { PunctualClientError, SloRejectedError, UnavailableError } from '../clie
 import { describeError, formatBytes, formatMs, renderTable } from '../cli/format.js';
 import { FIRST_VALUES, buildInferReport, inferExitCode, renderInferHuman, summarizeOutput } from '../cli/infer-report.js';
 import { randomInputs, randomTypedArray } from '../cli/random-input.js';
+import { renderDescribe } from '../cli/models-view.js';
 import { renderStatusHuman } from '../cli/status-view.js';
 
 function result(over: Partial<InferResult> = {}): InferResult {
@@ -142,6 +143,7 @@ describe('status view', () => {
         clockOffsetMs: 0.1,
         rttMs: 0.25,
         connectedForS: 3,
+        draining: true,
         executors: [
           { index: 0, device: 'cpu', threads: 1, memoryBudgetBytes: 2 ** 31, memoryUsedBytes: 5 * 2 ** 20, loaded: ['det@1'], executorClass: 'cpu/t1', actionsCompleted: 7, bookedAheadMs: 0, loads: 2, unloads: 1 },
         ],
@@ -160,14 +162,15 @@ describe('status view', () => {
         memoryBytes: 0,
         loadMs: 0,
         estimates: [
-          { batchSize: 2, executorClass: 'cpu/t1', execMs: 16.2 },
-          { batchSize: 1, executorClass: 'cpu/t1', execMs: 8.1 },
+          { batchSize: 2, executorClass: 'cpu/t1', execMs: 16.2, typicalMs: 16.2 },
+          { batchSize: 1, executorClass: 'cpu/t1', execMs: 8.1, typicalMs: 7.9 },
         ],
         loadedOn: ['local-1/0'],
         requestsOk: 5,
         requestsRejected: 1,
         requestsFailed: 0,
         queued: 0,
+        admissionReserveMs: 12.5,
       },
     ],
     uptimeS: 12.5,
@@ -177,10 +180,19 @@ describe('status view', () => {
   it('lists workers with executors and models with shapes, batching, SLO and estimates', () => {
     const text = renderStatusHuman(st, '127.0.0.1:7000');
     expect(text).toContain('controller 127.0.0.1:7000  up 12.5 s  policy punctual');
-    expect(text).toMatch(/local-1\s+0\s+cpu\s+cpu\/t1\s+1\s+5\.0 MiB \/ 2\.0 GiB\s+det@1/);
-    expect(text).toMatch(/det\s+1\s+x float32\[3,224,224\]\s+y float32\[1,224,224\]\s+8\s+100 ms/);
-    expect(text).toContain('cpu/t1: b1 8.10 ms, b2 16.2 ms');
+    expect(text).toMatch(/local-1 \(draining\)\s+0\s+cpu\s+cpu\/t1\s+1\s+5\.0 MiB \/ 2\.0 GiB\s+det@1/);
+    expect(text).toMatch(/det\s+1\s+x float32\[3,224,224\]\s+y float32\[1,224,224\]\s+8\s+100 ms.*5\/1\/0\s+0\s+12\.5 ms/);
+    expect(text).toContain('cpu/t1: b1 7.90–8.10 ms, b2 16.2 ms');
     expect(text).toContain('7 (2/1)');
+  });
+
+  it('describe shows mean–p99 estimates and the admission reserve when there is one', () => {
+    const info = st.models[0]!;
+    const text = renderDescribe({ name: 'det', versions: [{ info, profile: null, sha256: 'ab'.repeat(32), isDefault: true }] });
+    expect(text).toContain('estimates   cpu/t1: b1 7.90–8.10 ms, b2 16.2 ms (mean–p99 of recent runs)');
+    expect(text).toMatch(/reserve {5}12\.5 ms: admission adds it/);
+    const calm = renderDescribe({ name: 'det', versions: [{ info: { ...info, admissionReserveMs: 0 }, profile: null, sha256: 'ab'.repeat(32), isDefault: true }] });
+    expect(calm).not.toContain('reserve');
   });
 
   it('says so when nothing is connected or registered', () => {

@@ -56,7 +56,7 @@ export const DEFAULT_MODELS: ModelInfo[] = [
     maxBatch: 8,
     batchSizes: [1, 2, 4, 8],
     defaultSloMs: 100,
-    estimates: [{ batchSize: 1, executorClass: 'cpu/t1', execMs: 8.1 }],
+    estimates: [{ batchSize: 1, executorClass: 'cpu/t1', execMs: 8.1, typicalMs: 7.9 }],
     loadedOn: ['w1/0'],
   },
   {

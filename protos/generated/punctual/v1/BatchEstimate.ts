@@ -5,10 +5,12 @@ export interface BatchEstimate {
   'batchSize'?: (number);
   'executorClass'?: (string);
   'execMs'?: (number | string);
+  'typicalMs'?: (number | string);
 }
 
 export interface BatchEstimate__Output {
   'batchSize': (number);
   'executorClass': (string);
   'execMs': (number);
+  'typicalMs': (number);
 }

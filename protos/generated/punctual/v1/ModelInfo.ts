@@ -21,6 +21,7 @@ export interface ModelInfo {
   'requestsRejected'?: (number | string | Long);
   'requestsFailed'?: (number | string | Long);
   'queued'?: (number | string | Long);
+  'admissionReserveMs'?: (number | string);
 }
 
 export interface ModelInfo__Output {
@@ -40,4 +41,5 @@ export interface ModelInfo__Output {
   'requestsRejected': (number);
   'requestsFailed': (number);
   'queued': (number);
+  'admissionReserveMs': (number);
 }

@@ -9,6 +9,7 @@ export interface WorkerStatus {
   'clockOffsetMs'?: (number | string);
   'rttMs'?: (number | string);
   'connectedForS'?: (number | string);
+  'draining'?: (boolean);
 }
 
 export interface WorkerStatus__Output {
@@ -18,4 +19,5 @@ export interface WorkerStatus__Output {
   'clockOffsetMs': (number);
   'rttMs': (number);
   'connectedForS': (number);
+  'draining': (boolean);
 }
