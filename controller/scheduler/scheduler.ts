@@ -44,9 +44,9 @@ export interface SchedulerOptions {
    * @default 0.3
    */
   maxReserveShare?: number;
-  /** Outcomes per model the reserve looks back on: the last N... @default 200 */
+  /** Outcomes per model the reserve looks back on: the last N... @default 1000 */
   reserveWindow?: number;
-  /** ...no older than this, ms. @default 10000 */
+  /** ...no older than this, ms. @default 30000 */
   reserveMaxAgeMs?: number;
 }
 
@@ -123,8 +123,8 @@ export class Scheduler {
     this.maxLoadFailures = opts.maxLoadFailures ?? 3;
     this.policy = opts.policy ?? 'punctual';
     this.maxReserveShare = opts.maxReserveShare ?? 0.3;
-    this.reserveWindow = opts.reserveWindow ?? 200;
-    this.reserveMaxAge = opts.reserveMaxAgeMs ?? 10_000;
+    this.reserveWindow = opts.reserveWindow ?? 1000;
+    this.reserveMaxAge = opts.reserveMaxAgeMs ?? 30_000;
     this.onLost = opts.onLost;
   }
 
