@@ -38,6 +38,8 @@ export interface ControllerOptions extends TokenOptions {
   pingIntervalMs?: number;
   /** An action unanswered this long after its predicted end is taken as lost, ms. @default 1000 */
   lostAfterMs?: number;
+  /** Most of an SLO the admission reserve may take; 0 turns the reserve off. @default 0.3 */
+  maxReserveShare?: number;
   /** Scheduling policy: 'fifo' is the baseline (no admission control, no deadline awareness). @default 'punctual' */
   policy?: Policy;
   /** @default PUNCTUAL_LOG_LEVEL or 'info' */
@@ -106,7 +108,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const log = opts.logger ?? createLogger('controller', opts.logLevel);
   const estimates = new Estimates();
   const registry = new ModelRegistry();
-  const core = new ServingCore({ clock, registry, estimates, log, scheduleAheadMs: opts.scheduleAheadMs, lostAfterMs: opts.lostAfterMs, policy: opts.policy });
+  const core = new ServingCore({ clock, registry, estimates, log, scheduleAheadMs: opts.scheduleAheadMs, lostAfterMs: opts.lostAfterMs, policy: opts.policy, maxReserveShare: opts.maxReserveShare });
 
   for (const p of await cleanStaleFolders(opts.repoDir)) log.warn({ event: 'stale_folder_removed', path: p }, `removed ${p} (left by an interrupted change)`);
   const { models, problems } = await loadRepository(opts.repoDir);

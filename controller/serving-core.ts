@@ -61,6 +61,8 @@ export interface CoreOptions {
   warmOnJoin?: boolean;
   /** Scheduling policy; 'fifo' is the baseline without admission or deadlines. @default 'punctual' */
   policy?: Policy;
+  /** Most of an SLO the admission reserve may take (see Scheduler). @default 0.3 */
+  maxReserveShare?: number;
 }
 
 export class ServingCore {
@@ -94,6 +96,7 @@ export class ServingCore {
       scheduleAheadMs: opts.scheduleAheadMs,
       lostAfterMs: opts.lostAfterMs,
       policy: opts.policy,
+      maxReserveShare: opts.maxReserveShare,
       onLost: (a) => {
         // Its result, should it still come, is ignored by the scheduler; nothing else waits for it.
         this.actionInfo.delete(a.actionId);

@@ -31,6 +31,7 @@ describe('usage errors exit 2 with a clear message', () => {
     [['infer', 'det', '--slo-ms', 'soon'], /positive number of milliseconds/],
     [['--controller', 'nohost', 'status'], /HOST:PORT/],
     [['controller', '--port', '7000'], /--repo/],
+    [['controller', '--repo', 'x', '--max-reserve-share', '1.5'], /--max-reserve-share must be a fraction in \[0, 1\), got 1\.5/],
     [[], /Usage: punctual/],
   ])('%j', async (args, message) => {
     const r = await cli(args);

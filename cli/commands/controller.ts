@@ -33,6 +33,7 @@ interface ControllerFlags extends SecurityFlags {
   metricsPort: number;
   drainTimeout: number;
   policy: Policy;
+  maxReserveShare: number;
 }
 
 /** Token and TLS flags, shared with `up`. Tokens default from the environment, so they need not appear in ps. */
@@ -71,6 +72,14 @@ function positiveNumber(name: string): (v: string) => number {
   };
 }
 
+function fraction(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`${name} must be a fraction in [0, 1), got ${v}`);
+    return n;
+  };
+}
+
 export function registerController(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('controller')
@@ -87,7 +96,12 @@ export function registerController(program: Command, ctx: CliContext): void {
     .addOption(new Option('--metrics-port <port>', 'Prometheus /metrics port (0 picks a free one, -1 turns it off)').argParser(parseMetricsPort).default(9464))
     .addOption(new Option('--drain-timeout <s>', 'on SIGTERM, seconds to wait for accepted requests before exiting').argParser(positiveNumber('--drain-timeout')).default(10))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
-    .addOption(policyOption());
+    .addOption(policyOption())
+    .addOption(
+      new Option('--max-reserve-share <fraction>', 'most of an SLO admission may set aside for recent prediction errors (0 turns it off)')
+        .argParser(fraction('--max-reserve-share'))
+        .default(0.3),
+    );
   addSecurityFlags(cmd, ctx.io.env)
     .action(async (flags: ControllerFlags) => {
       const { startController } = await import('../../controller/controller.js');
@@ -101,6 +115,7 @@ export function registerController(program: Command, ctx: CliContext): void {
         logLevel: flags.logLevel,
         metricsPort: flags.metricsPort,
         policy: flags.policy,
+        maxReserveShare: flags.maxReserveShare,
         ...securityOptions(flags),
       });
       ctx.io.stdout.write(JSON.stringify({ event: 'listening', port: handle.port, metricsPort: handle.metricsPort ?? null }) + '\n');

@@ -865,6 +865,13 @@ describe('Scheduler: the answer’s way back', () => {
     expect(s.submit(req('a@1', t, 27), t)).toEqual({ ok: true, predicted: t + 12 + 15 });
   });
 
+  it('maxReserveShare 0 turns the reserve off', () => {
+    const { s, t } = withReturn(15, { maxReserveShare: 0 });
+    expect(s.recentError('a@1', t)).toBe(15);
+    expect(s.reserve('a@1', 1000, t)).toBe(0);
+    expect(s.submit(req('a@1', t, 1000), t)).toEqual({ ok: true, predicted: t + 12 });
+  });
+
   it('the reserve is per model and forgets errors older than reserveMaxAgeMs', () => {
     const { s, t } = withReturn(15, { maxReserveShare: 1, reserveMaxAgeMs: 5000 });
     expect(s.reserve('a@1', 1000, t)).toBe(15);
