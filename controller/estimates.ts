@@ -4,6 +4,7 @@
 // mean of the same window (seeded from the profile's p50), which is what a
 // sum of many runs tends to. Where a class has no data yet, another class's
 // figure stands in until the first measurements arrive.
+import { RecentSamples } from './scheduler/recent-samples.js';
 import type { EstimateSource } from './scheduler/types.js';
 import type { ModelProfile } from '../profiles/profile.js';
 
@@ -16,43 +17,6 @@ export interface EstimatesOptions {
   unknownExecMs?: number;
   /** Load estimate for a model nothing is known about, ms. @default 1000 */
   unknownLoadMs?: number;
-}
-
-class Window {
-  private readonly values: number[] = [];
-  private next = 0;
-  private cached: number | undefined;
-  private cachedMean: number | undefined;
-  constructor(
-    private readonly size: number,
-    private readonly pct: number,
-  ) {}
-  add(v: number): void {
-    if (this.values.length < this.size) this.values.push(v);
-    else this.values[this.next] = v;
-    this.next = (this.next + 1) % this.size;
-    this.cached = undefined;
-    this.cachedMean = undefined;
-  }
-  get count(): number {
-    return this.values.length;
-  }
-  estimate(): number {
-    if (this.cached === undefined) {
-      const sorted = [...this.values].sort((a, b) => a - b);
-      const i = Math.min(sorted.length - 1, Math.ceil((this.pct / 100) * sorted.length) - 1);
-      this.cached = sorted[Math.max(0, i)] ?? 0;
-    }
-    return this.cached;
-  }
-  mean(): number {
-    if (this.cachedMean === undefined) {
-      let sum = 0;
-      for (const v of this.values) sum += v;
-      this.cachedMean = this.values.length > 0 ? sum / this.values.length : 0;
-    }
-    return this.cachedMean;
-  }
 }
 
 /** Which figure of a window (or of a profile, for seeds) is asked for. */
@@ -72,8 +36,8 @@ export class Estimates implements EstimateSource {
   private readonly unknownExec: number;
   private readonly unknownLoad: number;
   /** model → class → batch → measurements. Nested maps, not joined string keys: exec() is the scheduler's hottest call. */
-  private readonly execs = new Map<string, Map<string, Map<number, Window>>>();
-  private readonly loads = new Map<string, Window>();
+  private readonly execs = new Map<string, Map<string, Map<number, RecentSamples>>>();
+  private readonly loads = new Map<string, RecentSamples>();
   private readonly memories = new Map<string, number>();
   /** model → class → batch → seeded estimate (from profiles), for classes with no measurements: p99 and p50. */
   private readonly seeds = new Map<string, Map<string, Map<number, number>>>();
@@ -165,8 +129,12 @@ export class Estimates implements EstimateSource {
     const seededB = own?.get(batch);
     const measured1 = this.execs.get(model)?.get(cls)?.get(1);
     if (seeded1 === undefined || seededB === undefined || !measured1 || measured1.count === 0) return base;
-    const slowdown = read(measured1, stat) / seeded1;
+    const slowdown = this.read(measured1, stat) / seeded1;
     return slowdown > 1 ? Math.max(base, seededB * slowdown) : base;
+  }
+
+  private read(w: RecentSamples, stat: Stat): number {
+    return stat === 'high' ? w.percentile(this.pct) : w.mean();
   }
 
   private seedsFor(stat: Stat): Map<string, Map<string, Map<number, number>>> {
@@ -176,7 +144,7 @@ export class Estimates implements EstimateSource {
   /** The figure from this key's own measurements, else its seed, else a fallback. */
   private baseExec(model: string, batch: number, cls: string, stat: Stat): number {
     const w = this.execs.get(model)?.get(cls)?.get(batch);
-    if (w && w.count > 0) return read(w, stat);
+    if (w && w.count > 0) return this.read(w, stat);
     const byClass = this.seedsFor(stat).get(model);
     const own = byClass?.get(cls);
     const seeded = own?.get(batch);
@@ -196,7 +164,7 @@ export class Estimates implements EstimateSource {
 
   load(model: string, cls: string): number {
     const w = this.loads.get(`${model}|${cls}`);
-    if (w && w.count > 0) return w.estimate();
+    if (w && w.count > 0) return w.percentile(this.pct);
     const byClass = this.loadSeeds.get(model);
     const v = byClass?.get(cls) ?? (byClass ? [...byClass.values()][0] : undefined);
     return v ?? this.unknownLoad;
@@ -217,7 +185,7 @@ export class Estimates implements EstimateSource {
     let byBatch = byClass.get(cls);
     if (!byBatch) byClass.set(cls, (byBatch = new Map()));
     let w = byBatch.get(batch);
-    if (!w) byBatch.set(batch, (w = new Window(this.size, this.pct)));
+    if (!w) byBatch.set(batch, (w = new RecentSamples(this.size, 1)));
     w.add(ms);
     this.memo.get(model)?.delete(cls);
   }
@@ -225,12 +193,8 @@ export class Estimates implements EstimateSource {
   observeLoad(model: string, cls: string, ms: number, memory?: number): void {
     const key = `${model}|${cls}`;
     let w = this.loads.get(key);
-    if (!w) this.loads.set(key, (w = new Window(this.size, this.pct)));
+    if (!w) this.loads.set(key, (w = new RecentSamples(this.size, 1)));
     w.add(ms);
     if (memory !== undefined && memory > 0) this.memories.set(model, Math.max(memory, this.memories.get(model) ?? 0));
   }
-}
-
-function read(w: Window, stat: Stat): number {
-  return stat === 'high' ? w.estimate() : w.mean();
 }

@@ -2,28 +2,42 @@
 // every scheduling decision.
 
 /**
- * The last N samples and their percentiles. The sorted copy is rebuilt at
- * most once per `size / 10` new samples (and for each of the first ten), so
- * a percentile read on every decision stays cheap at any rate; it lags the
- * newest few samples, which a percentile of N barely notices.
+ * The last N samples, their percentiles and their mean. The sorted copy is
+ * rebuilt at most once per `refreshEvery` new samples (default size / 10; and
+ * for each of the first ten), so a percentile read on every decision stays
+ * cheap at any rate; it lags the newest few samples, which a percentile of N
+ * barely notices. With `refreshEvery` 1 it is always exact.
  */
 export class RecentSamples {
   private readonly values: number[] = [];
   private next = 0;
   private sorted: number[] | undefined;
+  private sum: number | undefined;
   private sinceSort = 0;
-  private readonly refreshEvery: number;
 
-  constructor(private readonly size: number) {
-    this.refreshEvery = Math.max(1, Math.floor(size / 10));
-  }
+  constructor(
+    private readonly size: number,
+    private readonly refreshEvery = Math.max(1, Math.floor(size / 10)),
+  ) {}
 
   add(v: number): void {
     if (this.values.length < this.size) this.values.push(v);
     else this.values[this.next] = v;
     this.next = (this.next + 1) % this.size;
+    this.sum = undefined;
     this.sinceSort++;
     if (this.values.length <= 10 || this.sinceSort >= this.refreshEvery) this.sorted = undefined;
+  }
+
+  /** The mean of the window, or 0 with no samples. */
+  mean(): number {
+    if (this.values.length === 0) return 0;
+    if (this.sum === undefined) {
+      let sum = 0;
+      for (const v of this.values) sum += v;
+      this.sum = sum;
+    }
+    return this.sum / this.values.length;
   }
 
   get count(): number {
