@@ -9,12 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PunctualAdmin, PunctualClientError, type PunctualClient } from '../client/index.js';
+import { PunctualAdmin, type PunctualClient } from '../client/index.js';
 import { runCliCaptured } from './support/run-cli.js';
 import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
 import type { RegisterModelRequest, RegisterModelResponse__Output } from '../common/wire.js';
 import { buildAddModel } from '../profiles/onnx-builder.js';
 import { randomFloat32, SHAPES, TestCluster } from './support/cluster.js';
+import { outcomeOf } from './support/outcome.js';
 
 function files(dir: string): string[] {
   const out: string[] = [];
@@ -27,16 +28,6 @@ function files(dir: string): string[] {
   };
   walk(dir);
   return out.sort();
-}
-
-async function statusOf(p: Promise<unknown>): Promise<{ status: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof PunctualClientError) return { status: err.statusName, message: err.message };
-    throw err;
-  }
-  return { status: 'OK', message: '' };
 }
 
 type AdminStub = InstanceType<ReturnType<typeof protos>['admin']['punctual']['v1']['Admin']>;
@@ -153,7 +144,7 @@ describe('operating a running cluster', () => {
     expect([...new Set(events.map((e) => e.threads))]).toEqual([1, 2]);
     expect(events.every((e) => e.batchSize === 1)).toBe(true);
     // An error still arrives as a status, with no result.
-    expect(await statusOf(admin.profile('nope'))).toEqual({ status: 'NOT_FOUND', message: expect.any(String) });
+    expect(await outcomeOf(admin.profile('nope'))).toEqual({ status: 'NOT_FOUND', message: expect.any(String) });
   });
 
   it('swaps in a new version under load without failing a request, and the old one stays pinnable', async () => {
@@ -203,8 +194,8 @@ describe('operating a running cluster', () => {
     const good = buildAddModel({ addend: 5 });
     const corrupt = crypto.randomBytes(2000);
     const cases: [string, Promise<{ status: string; message: string }>, string, RegExp][] = [
-      ['corrupt file', statusOf(admin.register(corrupt, { name: 'bad' })), 'INVALID_ARGUMENT', /not a valid ONNX model/],
-      ['text file', statusOf(admin.register(Buffer.from('hello, not onnx'), { name: 'bad' })), 'INVALID_ARGUMENT', /not a valid ONNX model/],
+      ['corrupt file', outcomeOf(admin.register(corrupt, { name: 'bad' })), 'INVALID_ARGUMENT', /not a valid ONNX model/],
+      ['text file', outcomeOf(admin.register(Buffer.from('hello, not onnx'), { name: 'bad' })), 'INVALID_ARGUMENT', /not a valid ONNX model/],
       [
         'truncated upload',
         rawUpload(cluster.address, [{ meta: { name: 'bad', size: good.byteLength, sha256: sha(good) } }, { chunk: good.subarray(0, 50) }]).done,
@@ -217,12 +208,12 @@ describe('operating a running cluster', () => {
         'INVALID_ARGUMENT',
         /checksum mismatch/,
       ],
-      ['too large', statusOf(admin.register(buildAddModel({ paddingBytes: 100_000 }), { name: 'bad' })), 'INVALID_ARGUMENT', /larger than the controller's limit of 65536 bytes/],
-      ['duplicate version', statusOf(admin.register(good, { name: 'add', version: 2 })), 'ALREADY_EXISTS', /add version 2 already exists/],
-      ['unknown model', statusOf(admin.unregister('nope')), 'NOT_FOUND', /"nope" is not registered/],
-      ['shape mismatch', statusOf(admin.register(good, { name: 'bad', inputs: [{ name: '', shape: [5] }] })), 'INVALID_ARGUMENT', /\[5\] does not match the model's input x \[\?, 4\]/],
-      ['path in name', statusOf(admin.register(good, { name: '../evil' })), 'INVALID_ARGUMENT', /model name "..\/evil" is not valid/],
-      ['slash in name', statusOf(admin.register(good, { name: 'a/b' })), 'INVALID_ARGUMENT', /is not valid/],
+      ['too large', outcomeOf(admin.register(buildAddModel({ paddingBytes: 100_000 }), { name: 'bad' })), 'INVALID_ARGUMENT', /larger than the controller's limit of 65536 bytes/],
+      ['duplicate version', outcomeOf(admin.register(good, { name: 'add', version: 2 })), 'ALREADY_EXISTS', /add version 2 already exists/],
+      ['unknown model', outcomeOf(admin.unregister('nope')), 'NOT_FOUND', /"nope" is not registered/],
+      ['shape mismatch', outcomeOf(admin.register(good, { name: 'bad', inputs: [{ name: '', shape: [5] }] })), 'INVALID_ARGUMENT', /\[5\] does not match the model's input x \[\?, 4\]/],
+      ['path in name', outcomeOf(admin.register(good, { name: '../evil' })), 'INVALID_ARGUMENT', /model name "..\/evil" is not valid/],
+      ['slash in name', outcomeOf(admin.register(good, { name: 'a/b' })), 'INVALID_ARGUMENT', /is not valid/],
     ];
     for (const [what, outcome, status, message] of cases) {
       const got = await outcome;
@@ -241,7 +232,7 @@ describe('operating a running cluster', () => {
   it('unregisters every version: requests get NOT_FOUND, the files are gone, other models serve', async () => {
     const removed = await admin.unregister('add');
     expect(removed).toEqual(['add@1', 'add@2']);
-    expect((await statusOf(cluster.client.infer('add', { x: { data: x, shape: [4] } }, { sloMs: 5000 }))).status).toBe('NOT_FOUND');
+    expect((await outcomeOf(cluster.client.infer('add', { x: { data: x, shape: [4] } }, { sloMs: 5000 }))).status).toBe('NOT_FOUND');
     expect(fs.existsSync(path.join(cluster.repo, 'add'))).toBe(false);
     expect((await admin.listModels()).map((m) => m.name).sort()).toEqual(['cls', 'dyn']);
     await inferCls(cluster.client);

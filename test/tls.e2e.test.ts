@@ -8,21 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PunctualAdmin, PunctualClient, PunctualClientError } from '../client/index.js';
+import { PunctualAdmin, PunctualClient } from '../client/index.js';
 import type { CliIo } from '../cli/context.js';
 import { runCli } from '../cli/program.js';
 import { randomFloat32, SHAPES, TestCluster } from './support/cluster.js';
+import { statusOf } from './support/outcome.js';
 import { selfSignedCertificate } from './support/self-signed.js';
-
-async function statusOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    if (err instanceof PunctualClientError) return err.statusName;
-    throw err;
-  }
-}
 
 describe('TLS', () => {
   let cluster: TestCluster;

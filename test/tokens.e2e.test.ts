@@ -3,22 +3,13 @@
 // infer token once one is set; a worker joins only with a token; no token
 // ever appears in the logs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PunctualAdmin, PunctualClient, PunctualClientError } from '../client/index.js';
+import { PunctualAdmin, PunctualClient } from '../client/index.js';
 import { buildAddModel } from '../profiles/onnx-builder.js';
 import { randomFloat32, SHAPES, TestCluster } from './support/cluster.js';
+import { statusOf } from './support/outcome.js';
 
 const ADMIN = 'admin-secret-4f1c';
 const INFER = 'infer-secret-9a2b';
-
-async function statusOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    if (err instanceof PunctualClientError) return err.statusName;
-    throw err;
-  }
-}
 
 describe('tokens', () => {
   let cluster: TestCluster;
