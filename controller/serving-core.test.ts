@@ -23,6 +23,25 @@ interface Sent {
   modelKey: string;
 }
 
+/** A connected worker with one cpu executor and a zero clock offset, recording the actions it is sent. */
+function fakeWorker(id: string): { conn: WorkerConnection; sent: Sent[] } {
+  const sent: Sent[] = [];
+  const conn = {
+    id,
+    name: id,
+    closed: false,
+    draining: false,
+    executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes: 1e9 }],
+    send: (msg: ControllerMessage) => {
+      if (msg.action) sent.push({ id: Number(msg.action.id), type: String(msg.action.type), modelKey: String(msg.action.modelKey) });
+    },
+    toWorker: (t: number) => t,
+    toController: (t: number) => t,
+    close: () => undefined,
+  } as unknown as WorkerConnection;
+  return { conn, sent };
+}
+
 function setup() {
   const clock = new ManualClock(1000);
   const registry = new ModelRegistry();
@@ -48,19 +67,7 @@ function setup() {
   core.observers.push({ lost: (m, executor, type) => lost.push([m, executor, type]) });
   const metrics = new ControllerMetrics(core);
   core.observers.push(metrics);
-  const sent: Sent[] = [];
-  const conn = {
-    id: 'w1',
-    name: 'fake',
-    closed: false,
-    executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes: 1e9 }],
-    send: (msg: ControllerMessage) => {
-      if (msg.action) sent.push({ id: Number(msg.action.id), type: String(msg.action.type), modelKey: String(msg.action.modelKey) });
-    },
-    toWorker: (t: number) => t,
-    toController: (t: number) => t,
-    close: () => undefined,
-  } as unknown as WorkerConnection;
+  const { conn, sent } = fakeWorker('w1');
   const ok = (a: Sent, start: number, end: number): ActionResult__Output =>
     ({
       actionId: a.id,
@@ -123,33 +130,17 @@ describe('ServingCore', () => {
   it('sends a draining worker no new action: new requests run on the other worker, or are refused when none is left', async () => {
     const { clock, core, model, sent, ok } = setup();
     cleanup = () => core.close();
-    const conns = ['w1', 'w2'].map((id) => {
-      const mine: Sent[] = [];
-      const conn = {
-        id,
-        name: id,
-        closed: false,
-        draining: false,
-        executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes: 1e9 }],
-        send: (msg: ControllerMessage) => {
-          if (msg.action) mine.push({ id: Number(msg.action.id), type: String(msg.action.type), modelKey: String(msg.action.modelKey) });
-        },
-        toWorker: (t: number) => t,
-        toController: (t: number) => t,
-        close: () => undefined,
-      } as unknown as WorkerConnection;
-      return { conn, mine };
-    });
-    for (const { conn, mine } of conns) {
+    const conns = ['w2', 'w3'].map(fakeWorker);
+    for (const { conn, sent: mine } of conns) {
       core.addWorker(conn);
       const load = mine.find((a) => a.type === 'LOAD')!;
       core.onResult(conn, ok(load, clock.now(), clock.now() + 1));
     }
-    expect(sent).toEqual([]); // the fake of setup() is not used here
+    expect(sent).toEqual([]); // setup()'s own worker w1 is never added here
     core.drainWorker(conns[0]!.conn);
     const input = [{ name: 'x', dtype: 'float32', shape: [1, 2], data: new Uint8Array(8) }];
     const answers = [0, 1, 2].map(() => core.submit(model, input, 5000, clock.now()));
-    const infers = (i: number) => conns[i]!.mine.filter((a) => a.type === 'INFER');
+    const infers = (i: number) => conns[i]!.sent.filter((a) => a.type === 'INFER');
     expect(infers(0)).toEqual([]);
     expect(infers(1).length).toBeGreaterThan(0);
     for (let k = 0; k < 3; k++) {
