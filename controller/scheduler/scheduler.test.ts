@@ -79,8 +79,7 @@ function req(model: string, arrival: number, slo: number): SchedRequest {
   return { id: nextId++, model, arrival, deadline: arrival + slo };
 }
 
-function setup(opts: Partial<SchedulerOptions> = {}, executors: ExecutorSpec[] = [executor('w1/0')]) {
-  const est = new TableEstimates();
+function setup(opts: Partial<SchedulerOptions> = {}, executors: ExecutorSpec[] = [executor('w1/0')], est = new TableEstimates()) {
   const s = new Scheduler({ estimates: est, ...opts });
   s.addModel('a@1', [1, 2, 4, 8]);
   s.addModel('b@1', [1]);
@@ -796,10 +795,7 @@ class SpreadEstimates extends TableEstimates {
 }
 
 function spreadSetup(opts: Partial<SchedulerOptions> = {}) {
-  const est = new SpreadEstimates();
-  const s = new Scheduler({ estimates: est, ...opts });
-  s.addModel('a@1', [1, 2, 4, 8]);
-  s.addExecutor(executor('w1/0'), 0);
+  const { s, est } = setup(opts, [executor('w1/0')], new SpreadEstimates());
   return { s, est, e: s.executors.get('w1/0')! };
 }
 
