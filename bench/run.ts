@@ -1,23 +1,27 @@
 // `npm run bench`: runs the benchmarks and prints the figures with the machine.
-// Options: --only live,throughput,operate,simulate,replay (replay takes minutes; not in the default)  --requests N
-//          --replay-seconds S --replay-loads 0.5,0.9,1.5,3 --replay-policies punctual,fifo
+// Options: --only live,throughput,operate,simulate,replay,overload,freeze (replay, overload and freeze take minutes; not in the default)
+//          --requests N --replay-seconds S --replay-loads 0.5,0.9,1.5,3 --replay-policies punctual,fifo
+//          --overload 3x20,10x60 (load × seconds cases of the V2 overload benchmark)
 import { Command } from 'commander';
 import { describeFigures, runLive } from './live.js';
 import { runGrpcFloor } from './grpc-floor.js';
 import { runOperate } from './operate.js';
 import { runReplayBench } from './replay.js';
+import { runOverloadBench, type OverloadCase } from './overload.js';
+import { runFreezeBench } from './freeze.js';
 import { isPolicy, POLICIES } from '../controller/scheduler/policy.js';
 import { runSimulateBench } from './simulate.js';
 import { runThroughput } from './throughput.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay', 'live,throughput,operate,simulate')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
   .option('--replay-loads <list>', 'loads of the live replay, as fractions of measured capacity', '0.5,0.9,1.5,3')
   .option('--replay-policies <list>', 'policies of the live replay', POLICIES.join(','))
+  .option('--overload <cases>', 'overload cases, LOADxSECONDS comma-separated', '3x20,10x60')
   .option('--json', 'print JSON');
 program.parse();
 const opts = program.opts<{
@@ -27,6 +31,7 @@ const opts = program.opts<{
   replaySeconds: string;
   replayLoads: string;
   replayPolicies: string;
+  overload: string;
   json?: boolean;
 }>();
 const only = new Set(opts.only.split(','));
@@ -50,5 +55,14 @@ if (only.has('replay')) {
   if (!policies.every(isPolicy)) throw new Error(`--replay-policies: expected some of ${POLICIES.join(', ')}, got ${opts.replayPolicies}`);
   figures.push(...(await runReplayBench(Number(opts.replaySeconds), loads, policies)));
 }
+if (only.has('overload')) {
+  const cases: OverloadCase[] = opts.overload.split(',').map((c) => {
+    const m = /^([\d.]+)x(\d+)$/.exec(c.trim());
+    if (!m) throw new Error(`--overload: expected LOADxSECONDS, got ${c}`);
+    return { load: Number(m[1]), seconds: Number(m[2]) };
+  });
+  figures.push(...(await runOverloadBench(cases)));
+}
+if (only.has('freeze')) figures.push(...(await runFreezeBench({ rate: 200, freezeSeconds: 15, before: 10, after: 10 })));
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
 else console.log(`machine: ${machine()}\n${describeFigures(figures)}`);

@@ -19,8 +19,32 @@ export interface CliIo {
   cwd?: string;
 }
 
+const outputs = new WeakMap<NodeJS.WriteStream, OutStream>();
+
+/**
+ * One of this process's own output streams. A closed one (the parent holding
+ * the pipe went away: EPIPE, then ERR_STREAM_DESTROYED) is a normal condition,
+ * not a crash: its 'error' is caught here and what is written after it is dropped.
+ */
+function survivingClose(stream: NodeJS.WriteStream): OutStream {
+  const known = outputs.get(stream);
+  if (known) return known;
+  let closed = false;
+  stream.on('error', () => {
+    closed = true;
+  });
+  const out: OutStream = {
+    write: (s: string) => (closed || stream.destroyed ? false : stream.write(s)),
+    get isTTY() {
+      return stream.isTTY;
+    },
+  };
+  outputs.set(stream, out);
+  return out;
+}
+
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return { stdout: survivingClose(process.stdout), stderr: survivingClose(process.stderr), env: process.env };
 }
 
 /** Global options, after defaults and environment. */

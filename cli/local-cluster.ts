@@ -12,6 +12,8 @@ const MAIN_JS = fileURLToPath(new URL('./main.js', import.meta.url));
 
 export interface LocalCluster {
   address: string;
+  /** The worker processes, in start order (benchmarks freeze or kill them). */
+  workers: ChildProcess[];
   close(): Promise<void>;
 }
 
@@ -58,7 +60,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     } finally {
       client.close();
     }
-    return { address, close };
+    return { address, workers: children.slice(1), close };
   } catch (err) {
     await close();
     throw err;

@@ -31,7 +31,7 @@ export function renderStatusHuman(st: ClusterStatus, address: string, color = fa
   else {
     const rows = st.workers.flatMap((w) =>
       w.executors.map((e) => [
-        `${w.name || w.id}${w.draining ? ` ${paint('yellow', '(draining)')}` : ''}`,
+        `${w.name || w.id}${w.draining ? ` ${paint('yellow', '(draining)')}` : ''}${w.unresponsive ? ` ${paint('red', '(not answering)')}` : e.suspended ? ` ${paint('yellow', '(set aside)')}` : ''}`,
         String(e.index),
         e.device,
         e.executorClass || '-',

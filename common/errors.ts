@@ -1,7 +1,9 @@
 // One error type crosses the wire. Server code throws PunctualError with a
 // gRPC status; toServiceError maps anything else to INTERNAL without leaking
-// its detail (the caller logs it).
+// its detail (the caller logs it), and caps every message it sends (a status
+// message travels in an HTTP/2 trailer, which has a size limit).
 import { status as Status, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { capMessage } from './bounded-text.js';
 
 export { Status };
 
@@ -34,7 +36,7 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   if (err instanceof PunctualError) {
     const metadata = new Metadata();
     if (err.reason) metadata.set('punctual-reason', err.reason);
-    return { code: err.code, details: err.message, metadata };
+    return { code: err.code, details: capMessage(err.message), metadata };
   }
   return { code: Status.INTERNAL, details: 'internal error (see controller log)' };
 }

@@ -28,6 +28,27 @@ export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** Largest SLO the controller accepts, in ms; beyond it a request is almost certainly a unit mistake. */
 export const MAX_SLO_MS = 3_600_000;
 
+/**
+ * Largest model version. One rule everywhere a version is read: registration,
+ * the repository's version folders (at most nine digits) and request pins.
+ */
+export const MAX_MODEL_VERSION = 999_999_999;
+
+/** The rule as people read it, for error messages. */
+export const MODEL_VERSION_RANGE = `from 1 to ${MAX_MODEL_VERSION}`;
+
+/** True for an integer from 1 to MAX_MODEL_VERSION. */
+export function isModelVersion(v: number): boolean {
+  return Number.isInteger(v) && v >= 1 && v <= MAX_MODEL_VERSION;
+}
+
+/** A version written in decimal ("7", as in a version folder's name), or undefined if it is not one. */
+export function parseModelVersion(s: string): number | undefined {
+  if (!/^[1-9][0-9]*$/.test(s)) return undefined;
+  const v = Number(s);
+  return isModelVersion(v) ? v : undefined;
+}
+
 export function modelKey(name: string, version: number): string {
   return `${name}@${version}`;
 }

@@ -1,6 +1,7 @@
 // Moving tensors between wire form (bytes + dtype + shape), typed arrays and
 // batches: requests are concatenated along axis 0 into one batch and outputs
 // split back per request.
+import { clipped, dims, quoted, someOf } from './bounded-text.js';
 import { bytesPerElement, elementCount, type DType } from './dtype.js';
 import { invalidArgument } from './errors.js';
 import type { TensorSpec } from './model-config.js';
@@ -12,33 +13,55 @@ export interface WireTensor {
   data: Uint8Array;
 }
 
+/** Dimensions a tensor may declare, at most (a model's own rank plus a batch axis is far below). */
+export const MAX_RANK = 16;
+
+/**
+ * Checks a client-declared shape before anything is sized from it: at most
+ * MAX_RANK dimensions, each a whole number from 0 to 2^53 − 1.
+ */
+export function checkShape(model: string, input: string, shape: readonly number[]): void {
+  if (shape.length > MAX_RANK) {
+    throw invalidArgument(`model ${model}: input ${quoted(input)} declares ${shape.length} dimensions; at most ${MAX_RANK} are accepted`);
+  }
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) {
+      throw invalidArgument(`model ${model}: input ${quoted(input)} has shape ${dims(shape)}: every dimension must be a whole number from 0 to 2^53 - 1`);
+    }
+  }
+}
+
 /**
  * Checks one request's inputs against the model's declared inputs and
  * returns them in declaration order. Accepts the per-item shape with or
- * without a leading batch axis of 1. Errors name what was expected.
+ * without a leading batch axis of 1. Errors name what was expected, and
+ * echo what was sent only clipped (names, shapes).
  */
 export function validateInputs(model: string, specs: readonly TensorSpec[], inputs: readonly WireTensor[]): WireTensor[] {
+  const expectedNames = someOf(specs.map((s) => s.name));
+  if (inputs.length > specs.length) {
+    throw invalidArgument(`model ${model} takes ${specs.length} input(s) (${expectedNames}); the request has ${inputs.length}`);
+  }
   const byName = new Map<string, WireTensor>();
   for (const t of inputs) {
-    if (byName.has(t.name)) throw invalidArgument(`model ${model}: input ${JSON.stringify(t.name)} given twice`);
+    if (byName.has(t.name)) throw invalidArgument(`model ${model}: input ${quoted(t.name)} given twice`);
     byName.set(t.name, t);
   }
-  const expectedNames = specs.map((s) => s.name).join(', ');
   for (const t of inputs) {
     if (!specs.some((s) => s.name === t.name)) {
-      throw invalidArgument(`model ${model}: unknown input ${JSON.stringify(t.name)}; expected inputs: ${expectedNames}`);
+      throw invalidArgument(`model ${model}: unknown input ${quoted(t.name)}; expected inputs: ${expectedNames}`);
     }
   }
   return specs.map((spec) => {
     const t = byName.get(spec.name);
-    if (!t) throw invalidArgument(`model ${model}: missing input ${JSON.stringify(spec.name)}; expected inputs: ${expectedNames}`);
+    if (!t) throw invalidArgument(`model ${model}: missing input ${quoted(spec.name)}; expected inputs: ${expectedNames}`);
     if (t.dtype !== spec.dtype) {
-      throw invalidArgument(`model ${model}: input ${spec.name} has dtype ${t.dtype || '(none)'}, expected ${spec.dtype}`);
+      throw invalidArgument(`model ${model}: input ${spec.name} has dtype ${t.dtype ? clipped(t.dtype, 16) : '(none)'}, expected ${spec.dtype}`);
     }
     const item = t.shape.length === spec.shape.length + 1 && t.shape[0] === 1 ? t.shape.slice(1) : t.shape;
     const expectedShape = `[1, ${spec.shape.join(', ')}] or [${spec.shape.join(', ')}]`;
     if (item.length !== spec.shape.length || item.some((d, i) => d !== spec.shape[i])) {
-      throw invalidArgument(`model ${model}: input ${spec.name} has shape [${t.shape.join(', ')}], expected ${expectedShape}`);
+      throw invalidArgument(`model ${model}: input ${spec.name} has shape ${dims(t.shape)}, expected ${expectedShape}`);
     }
     const want = elementCount(spec.shape) * bytesPerElement(spec.dtype);
     if (t.data.byteLength !== want) {

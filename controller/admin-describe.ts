@@ -1,6 +1,7 @@
 // Admin.DescribeModel's view of one model name: every served version with its
 // config, estimates, where it is loaded and counters (ModelInfo), plus the
 // stored profile per executor class and batch size, and the thread trial.
+import { quoted, someOf } from '../common/bounded-text.js';
 import { notFound } from '../common/errors.js';
 import type { DescribeModelResponse, ProfileInfo } from '../common/wire.js';
 import type { ModelProfile } from '../profiles/profile.js';
@@ -29,7 +30,7 @@ export function describeModel(name: string, core: ServingCore, estimates: Estima
   const versions = core.registry.versions(name);
   if (versions.length === 0) {
     const names = [...new Set(core.registry.all().map((m) => m.config.name))].sort();
-    throw notFound(`model ${JSON.stringify(name)} is not registered; registered models: ${names.length ? names.join(', ') : '(none)'}`);
+    throw notFound(`model ${quoted(name)} is not registered; registered models: ${names.length ? someOf(names) : '(none)'}`);
   }
   const newest = versions[versions.length - 1]!;
   return {

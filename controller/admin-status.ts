@@ -20,7 +20,7 @@ export function buildModelInfo(m: ServedModel, core: ServingCore, estimates: Est
     maxBatch: m.config.maxBatch,
     batchSizes: m.config.batchSizes,
     defaultSloMs: m.config.defaultSloMs,
-    sizeBytes: m.bytes.byteLength,
+    sizeBytes: m.size,
     memoryBytes: estimates.memory(m.key),
     loadMs: estimates.load(m.key, firstClass),
     estimates: [...classes].flatMap((cls) =>
@@ -47,6 +47,7 @@ export function buildClusterStatus(core: ServingCore, estimates: Estimates, now:
       rttMs: w.rtt,
       connectedForS: (now - w.connectedAt) / 1000,
       draining: w.draining,
+      unresponsive: w.unresponsive,
       executors: w.executors.map((info) => {
         const t = core.scheduler.executors.get(`${w.id}/${info.index}`);
         return {
@@ -61,6 +62,7 @@ export function buildClusterStatus(core: ServingCore, estimates: Estimates, now:
           bookedAheadMs: t ? Math.max(0, t.freeAt - now) : 0,
           loads: t?.loads ?? 0,
           unloads: t?.unloads ?? 0,
+          suspended: t?.suspended ?? false,
         };
       }),
     })),

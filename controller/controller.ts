@@ -8,25 +8,33 @@ import { createLogger, type Logger } from '../common/log.js';
 import { serializeModelConfig } from '../common/model-config.js';
 import { createServer, protos } from '../common/protos.js';
 import { profileModel } from '../profiles/profiler.js';
+import { hostPort } from '../common/listen-address.js';
+import { readTlsPair, type MetricsServerOptions } from '../common/metrics-server.js';
+import { arrivalInterceptor } from './arrival.js';
+import { checkedDecoding, rejectUndecodable } from './checked-decoding.js';
 import { Authorizer, guardService, type TokenOptions } from './auth.js';
 import { Ecosystem, type DrainResult } from './ecosystem.js';
 import { Estimates } from './estimates.js';
+import { checkListenSafety } from './listen-guard.js';
 import { checkSignature, outputsOf } from './model-check.js';
 import { ModelAdmin } from './model-admin.js';
 import { ModelRegistry } from './model-registry.js';
 import { loadRepository, saveConfig, saveProfile, type RepoModel } from './model-repository.js';
 import type { Policy } from './scheduler/policy.js';
-import { cleanStaleFolders } from './repository-writer.js';
+import { cleanStaleFolders, uploadsDir } from './repository-writer.js';
 import { ServingCore } from './serving-core.js';
 import { adminService } from './services/admin-service.js';
+import { UploadReceiver } from './services/register-upload.js';
 import { inferenceService } from './services/inference-service.js';
 import { workerService } from './services/worker-service.js';
 
 export interface ControllerOptions extends TokenOptions {
   /** Port for clients and workers; 0 picks a free one. @default 7000 */
   port?: number;
-  /** @default '0.0.0.0' */
+  /** Address for clients and workers. Not loopback (127.0.0.0/8, ::1, localhost) needs `adminToken` or `insecure`. @default '0.0.0.0' */
   host?: string;
+  /** Listen on a non-loopback `host` without an admin token (Admin and the worker stream then open to the network, unless other tokens close them). @default false: refuse to start */
+  insecure?: boolean;
   /** Model repository: <repo>/<model>/<version>/{model.onnx,config.json}. */
   repoDir: string;
   clock?: Clock;
@@ -34,10 +42,21 @@ export interface ControllerOptions extends TokenOptions {
   scheduleAheadMs?: number;
   /** Timed runs per batch size when a model is profiled on first sight. @default 20 */
   profileIterations?: number;
-  /** How often each worker's clock offset is measured, ms. @default 1000 */
+  /** How often each worker is pinged (clock offset and liveness), ms. @default 250 */
   pingIntervalMs?: number;
+  /** A worker heard from by nothing for this long is set aside (no new work, its work in flight re-planned) until it answers again, ms. @default 1000 */
+  livenessMs?: number;
   /** An action unanswered this long after its predicted end is taken as lost, ms. @default 1000 */
   lostAfterMs?: number;
+  /**
+   * Largest gRPC message the controller reads, bytes; a larger one is
+   * answered RESOURCE_EXHAUSTED by grpc-js without being buffered whole. It
+   * bounds one request's memory: keep it above the largest batch a model
+   * takes (det's batch of 8 is 4.8 MB). @default 64 MiB
+   */
+  maxMessageBytes?: number;
+  /** An estimate with no measurement for this long falls back to the model's profile, ms (see Estimates). @default 1000 */
+  estimateMaxAgeMs?: number;
   /** Most of an SLO the admission reserve may take; 0 turns the reserve off. @default 0.3 */
   maxReserveShare?: number;
   /** Scheduling policy: 'fifo' is the baseline (no admission control, no deadline awareness). @default 'punctual' */
@@ -47,20 +66,43 @@ export interface ControllerOptions extends TokenOptions {
   logger?: Logger;
   /** Prometheus /metrics port; 0 picks a free one, -1 turns it off (the CLI's default is 9464). @default -1 */
   metricsPort?: number;
-  /** Address /metrics listens on. @default the `host` option */
+  /** Address /metrics (and /healthz, /readyz) listens on. @default '127.0.0.1' */
   metricsHost?: string;
+  /** Bearer token /metrics needs (/healthz and /readyz stay open). @default none */
+  metricsToken?: string;
+  /** HTTPS for /metrics: PEM certificate chain and private key files. @default the listener's TLS files when it has them, else plain HTTP */
+  metricsTlsCertFile?: string;
+  metricsTlsKeyFile?: string;
   /** Largest model file Admin.RegisterModel accepts, bytes. @default 1 GiB */
   maxModelBytes?: number;
+  /** Model uploads (Admin.RegisterModel) received at once; one more is refused with RESOURCE_EXHAUSTED. @default 2 */
+  maxConcurrentUploads?: number;
+  /** An upload with no message for this long is abandoned (DEADLINE_EXCEEDED) and its temporary file removed, ms. @default 30000 */
+  uploadIdleTimeoutMs?: number;
   /** TLS for the listener: PEM certificate chain and private key files. @default plaintext */
   tlsCertFile?: string;
   tlsKeyFile?: string;
 }
+
+const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /** Plaintext, or TLS from PEM files. */
 function serverCredentials(opts: ControllerOptions): grpc.ServerCredentials {
   if (!opts.tlsCertFile && !opts.tlsKeyFile) return grpc.ServerCredentials.createInsecure();
   if (!opts.tlsCertFile || !opts.tlsKeyFile) throw new Error('TLS needs both a certificate (--tls-cert) and a key (--tls-key)');
   return grpc.ServerCredentials.createSsl(null, [{ cert_chain: fs.readFileSync(opts.tlsCertFile), private_key: fs.readFileSync(opts.tlsKeyFile) }], false);
+}
+
+/** Where /metrics listens and how it is guarded. */
+function metricsListen(opts: ControllerOptions): Omit<MetricsServerOptions, 'ready'> {
+  const own = opts.metricsTlsCertFile !== undefined || opts.metricsTlsKeyFile !== undefined;
+  const tls = own ? readTlsPair(opts.metricsTlsCertFile, opts.metricsTlsKeyFile) : readTlsPair(opts.tlsCertFile, opts.tlsKeyFile, '--tls-cert and --tls-key');
+  return {
+    port: opts.metricsPort ?? -1,
+    host: opts.metricsHost ?? '127.0.0.1',
+    ...(opts.metricsToken ? { token: opts.metricsToken } : {}),
+    ...(tls ? { tls } : {}),
+  };
 }
 
 export interface ControllerHandle {
@@ -84,7 +126,7 @@ async function prepareModel(m: RepoModel, opts: ControllerOptions, log: Logger):
   if (measure) log.info({ event: 'profiling', model: m.key }, `profiling ${m.key} (first sight)`);
   try {
     // With a stored profile, only the model's signature is read (no timed runs).
-    const { profile, signature } = await profileModel(m.key, m.bytes, m.config.inputs, measure ? m.config.batchSizes : [], {
+    const { profile, signature } = await profileModel(m.key, m, m.config.inputs, measure ? m.config.batchSizes : [], {
       iterations: opts.profileIterations ?? 20,
       loads: 1,
     });
@@ -106,7 +148,12 @@ async function prepareModel(m: RepoModel, opts: ControllerOptions, log: Logger):
 export async function startController(opts: ControllerOptions): Promise<ControllerHandle> {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? createLogger('controller', opts.logLevel);
-  const estimates = new Estimates();
+  const host = opts.host ?? '0.0.0.0';
+  // Before anything touches the repository: refuse to be taken over from the network.
+  const insecure = checkListenSafety(host, opts, opts.insecure === true);
+  if (insecure) log.warn({ event: 'insecure_listen', host }, insecure);
+  const metricsListenOptions = metricsListen(opts);
+  const estimates = new Estimates({ clock, ...(opts.estimateMaxAgeMs !== undefined ? { maxAgeMs: opts.estimateMaxAgeMs } : {}) });
   const registry = new ModelRegistry();
   const core = new ServingCore({ clock, registry, estimates, log, scheduleAheadMs: opts.scheduleAheadMs, lostAfterMs: opts.lostAfterMs, policy: opts.policy, maxReserveShare: opts.maxReserveShare });
 
@@ -126,39 +173,45 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   }
   log.info({ event: 'models_ready', models: registry.all().map((m) => m.key) }, `serving ${registry.size} models`);
 
-  const server = createServer();
+  // Requests' SLO clocks start when their headers arrive (controller/arrival.ts).
+  const server = createServer({ interceptors: [arrivalInterceptor(clock)], 'grpc.max_receive_message_length': opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
   const p = protos();
   const startedAt = clock.now();
 
   const auth = new Authorizer(opts);
   const inferenceDef = p.inference.punctual.v1.Inference.service;
-  server.addService(inferenceDef, guardService(inferenceDef, inferenceService(core, clock, log), () => 'infer', auth));
+  server.addService(checkedDecoding(inferenceDef), guardService(inferenceDef, rejectUndecodable(inferenceDef, inferenceService(core, clock)), () => 'infer', auth));
   const modelAdmin = new ModelAdmin(core, estimates, clock, log, { repoDir: opts.repoDir, profileIterations: opts.profileIterations });
   const adminHandlers = adminService(core, estimates, clock, startedAt, {
     modelAdmin,
-    maxModelBytes: opts.maxModelBytes ?? 2 ** 30,
+    uploads: new UploadReceiver(uploadsDir(opts.repoDir), {
+      maxBytes: opts.maxModelBytes ?? 2 ** 30,
+      maxConcurrent: opts.maxConcurrentUploads ?? 2,
+      idleTimeoutMs: opts.uploadIdleTimeoutMs ?? 30_000,
+    }),
     profileIterations: opts.profileIterations ?? 20,
     log,
   });
   const adminDef = p.admin.punctual.v1.Admin.service;
-  server.addService(adminDef, guardService(adminDef, adminHandlers, (m) => (m === 'ListModels' ? 'read' : 'admin'), auth));
+  server.addService(checkedDecoding(adminDef), guardService(adminDef, rejectUndecodable(adminDef, adminHandlers), (m) => (m === 'ListModels' ? 'read' : 'admin'), auth));
   const workerDef = p.worker.punctual.v1.WorkerControl.service;
-  server.addService(workerDef, guardService(workerDef, workerService(core, clock, log, { pingIntervalMs: opts.pingIntervalMs ?? 1000 }), () => 'worker', auth));
+  const workerHandlers = workerService(core, clock, log, { pingIntervalMs: opts.pingIntervalMs ?? 250, livenessMs: opts.livenessMs ?? 1000 });
+  server.addService(checkedDecoding(workerDef), guardService(workerDef, workerHandlers, () => 'worker', auth));
 
   const ecosystem = new Ecosystem({ core, estimates, clock, log });
   // The Open Inference Protocol carries the same tokens as punctual.v1: inference
   // and metadata take the infer token, the repository extension the admin token.
   ecosystem.addServices(server, (def, handlers) =>
-    guardService(def, handlers, (m) => (m.startsWith('Repository') ? 'admin' : m === 'ModelInfer' ? 'infer' : 'read'), auth),
+    guardService(def, rejectUndecodable(def, handlers), (m) => (m.startsWith('Repository') ? 'admin' : m === 'ModelInfer' ? 'infer' : 'read'), auth),
   );
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${opts.host ?? '0.0.0.0'}:${opts.port ?? 7000}`, serverCredentials(opts), (err, port) =>
+    server.bindAsync(hostPort(host, opts.port ?? 7000), serverCredentials(opts), (err, port) =>
       err ? reject(err) : resolve(port),
     );
   });
-  log.info({ event: 'listening', port }, `controller listening on port ${port}`);
-  const metricsPort = await ecosystem.startMetrics(opts.metricsPort ?? -1, opts.metricsHost ?? opts.host ?? '0.0.0.0');
+  log.info({ event: 'listening', host, port }, `controller listening on ${hostPort(host, port)}`);
+  const metricsPort = await ecosystem.startMetrics(metricsListenOptions);
   ecosystem.refresh();
 
   return {

@@ -8,8 +8,10 @@ import type { Clock } from '../common/clock.js';
 import { ecosystemProtos } from '../common/ecosystem-protos.js';
 import { HealthStatus } from '../common/health-service.js';
 import type { Logger } from '../common/log.js';
-import { startMetricsServer, type MetricsServer } from '../common/metrics-server.js';
+import { isLoopbackHost } from '../common/listen-address.js';
+import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../common/metrics-server.js';
 import type { Estimates, PredictionError } from './estimates.js';
+import { checkedDecoding } from './checked-decoding.js';
 import { ControllerMetrics } from './metrics.js';
 import type { ServingCore } from './serving-core.js';
 import { oipService } from './services/oip-service.js';
@@ -75,16 +77,25 @@ export class Ecosystem {
     const { oip, health } = ecosystemProtos();
     const { core, clock, log } = this.opts;
     const oipDef = oip.inference.GRPCInferenceService.service;
-    server.addService(oipDef, wrap(oipDef, oipService({ core, clock, log, ready: () => this.ready() })));
+    // A request that does not decode is INVALID_ARGUMENT, not grpc-js's INTERNAL (see checked-decoding.ts; `wrap` adds the answer).
+    server.addService(checkedDecoding(oipDef), wrap(oipDef, oipService({ core, clock, log, ready: () => this.ready() })));
     server.addService(health.grpc.health.v1.Health.service, this.health.handlers());
   }
 
-  /** Starts /metrics; returns its port, or undefined when disabled (port < 0). */
-  async startMetrics(port: number, host: string): Promise<number | undefined> {
-    if (port < 0) return undefined;
-    this.metricsServer = await startMetricsServer(this.metrics.registry, port, host, () => this.ready());
-    this.opts.log.info({ event: 'metrics_listening', port: this.metricsServer.port }, `metrics on http://${host}:${this.metricsServer.port}/metrics`);
-    return this.metricsServer.port;
+  /**
+   * Starts /metrics (and the HTTP probes) where `listen` says; returns its
+   * port, or undefined when disabled (port < 0).
+   */
+  async startMetrics(listen: Omit<MetricsServerOptions, 'ready'>): Promise<number | undefined> {
+    if (listen.port < 0) return undefined;
+    const server = await startMetricsServer(this.metrics.registry, { ...listen, ready: () => this.ready() });
+    this.metricsServer = server;
+    const { log } = this.opts;
+    log.info({ event: 'metrics_listening', host: server.host, port: server.port, tls: listen.tls !== undefined, token: listen.token !== undefined }, `metrics on ${server.url}`);
+    if (!listen.token && !isLoopbackHost(server.host)) {
+      log.warn({ event: 'metrics_open', host: server.host }, `metrics on ${server.host} without a metrics token: anyone who can reach it reads them (--metrics-token guards /metrics)`);
+    }
+    return server.port;
   }
 
   /**

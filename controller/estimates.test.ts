@@ -1,6 +1,7 @@
 // Online estimates: p99 of a sliding window of measurements, seeded from a
 // stored profile, with fallbacks when a class or batch size has no data.
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../common/clock.js';
 import { Estimates, type PredictionError } from './estimates.js';
 import type { ModelProfile } from '../profiles/profile.js';
 
@@ -166,4 +167,45 @@ describe('Estimates', () => {
     // Unknown models: typical is the same default as exec.
     expect(e.typical('x@1', 1, 'cpu/t1')).toBe(e.exec('x@1', 1, 'cpu/t1'));
   });
+
+  it('every estimate recovers: a window with no measurement for maxAgeMs is stale and the profile stands in again', () => {
+    const clock = new ManualClock(0);
+    const e = new Estimates({ clock, maxAgeMs: 1000 });
+    e.seed('a@1', profile());
+    // A flood: batch 1 measured at 80 ms against a 12 ms profile; batch 4 scales with it.
+    for (let i = 0; i < 10; i++) e.observeExec('a@1', 1, 'cpu/t1', 80);
+    e.observeLoad('a@1', 'cpu/t1', 900);
+    expect(e.exec('a@1', 1, 'cpu/t1')).toBe(80);
+    expect(e.exec('a@1', 4, 'cpu/t1')).toBeCloseTo(18 * (80 / 12), 9);
+    expect(e.load('a@1', 'cpu/t1')).toBe(900);
+    // Nothing runs (every request is rejected on that figure): no new measurement comes.
+    clock.set(999);
+    expect(e.exec('a@1', 1, 'cpu/t1')).toBe(80);
+    clock.set(1000);
+    expect(e.exec('a@1', 1, 'cpu/t1')).toBe(12);
+    expect(e.typical('a@1', 1, 'cpu/t1')).toBe(11);
+    expect(e.exec('a@1', 4, 'cpu/t1')).toBe(18);
+    expect(e.load('a@1', 'cpu/t1')).toBe(50);
+    // The next measurement starts the window afresh: the old samples say nothing about now.
+    e.observeExec('a@1', 1, 'cpu/t1', 13);
+    expect(e.exec('a@1', 1, 'cpu/t1')).toBe(13);
+    expect(e.typical('a@1', 1, 'cpu/t1')).toBe(13);
+  });
+
+  it('a window kept busy keeps its last N measurements, however old the oldest', () => {
+    const clock = new ManualClock(0);
+    const e = new Estimates({ clock, maxAgeMs: 1000, unknownExecMs: 7 });
+    e.observeExec('a@1', 1, 'cpu', 100);
+    for (let i = 1; i < 10; i++) {
+      clock.advance(900);
+      e.observeExec('a@1', 1, 'cpu', 5);
+    }
+    // The 100 ms outlier is 8.1 s old, but the window was never stale: it still counts.
+    expect(e.exec('a@1', 1, 'cpu')).toBe(100);
+    clock.advance(999);
+    expect(e.exec('a@1', 1, 'cpu')).toBe(100);
+    clock.advance(1);
+    expect(e.exec('a@1', 1, 'cpu')).toBe(7); // stale now: no profile, so the default stands in
+  });
 });
+

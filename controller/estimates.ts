@@ -4,6 +4,14 @@
 // mean of the same window (seeded from the profile's p50), which is what a
 // sum of many runs tends to. Where a class has no data yet, another class's
 // figure stands in until the first measurements arrive.
+//
+// Every estimate can recover. A window whose newest measurement is older
+// than `maxAgeMs` is stale: the profile stands in again, and the next
+// measurement starts the window afresh. An estimate inflated by a slowdown
+// (a throttled worker, a flood) would otherwise reject every request that
+// depends on it, and a model nothing runs for gets no new measurements: it
+// would stay locked out however idle the cluster became.
+import { systemClock, type Clock } from '../common/clock.js';
 import { RecentSamples } from './scheduler/recent-samples.js';
 import type { EstimateSource } from './scheduler/types.js';
 import type { ModelProfile } from '../profiles/profile.js';
@@ -17,10 +25,32 @@ export interface EstimatesOptions {
   unknownExecMs?: number;
   /** Load estimate for a model nothing is known about, ms. @default 1000 */
   unknownLoadMs?: number;
+  /** A window with no measurement for this long is stale: the profile stands in again, ms. @default 1000 */
+  maxAgeMs?: number;
+  /** What "now" is for the age of measurements (the simulator passes its virtual clock). @default systemClock */
+  clock?: Clock;
+}
+
+/** One key's recent measurements and when the newest was taken. */
+interface Window {
+  samples: RecentSamples;
+  lastAt: number;
 }
 
 /** Which figure of a window (or of a profile, for seeds) is asked for. */
 type Stat = 'high' | 'typical';
+
+/** Both figures of a key, and until when they hold (the first of their windows to go stale). */
+interface Figures {
+  high: number;
+  typical: number;
+  validUntil: number;
+}
+
+/** Collects, while figures are computed, when the first window they used goes stale. */
+interface Validity {
+  until: number;
+}
 
 export interface PredictionError {
   model: string;
@@ -36,8 +66,8 @@ export class Estimates implements EstimateSource {
   private readonly unknownExec: number;
   private readonly unknownLoad: number;
   /** model → class → batch → measurements. Nested maps, not joined string keys: exec() is the scheduler's hottest call. */
-  private readonly execs = new Map<string, Map<string, Map<number, RecentSamples>>>();
-  private readonly loads = new Map<string, RecentSamples>();
+  private readonly execs = new Map<string, Map<string, Map<number, Window>>>();
+  private readonly loads = new Map<string, Window>();
   private readonly memories = new Map<string, number>();
   /** model → class → batch → seeded estimate (from profiles), for classes with no measurements: p99 and p50. */
   private readonly seeds = new Map<string, Map<string, Map<number, number>>>();
@@ -48,7 +78,9 @@ export class Estimates implements EstimateSource {
    * measurement for that model and class (or a new seed) changes them: the
    * scheduler asks for them on every decision.
    */
-  private readonly memo = new Map<string, Map<string, Map<number, { high: number; typical: number }>>>();
+  private readonly memo = new Map<string, Map<string, Map<number, Figures>>>();
+  private readonly maxAge: number;
+  private readonly clock: Clock;
   /** Called with every measured execution and what was predicted for it. */
   onPrediction?: (e: PredictionError) => void;
 
@@ -57,6 +89,8 @@ export class Estimates implements EstimateSource {
     this.pct = opts.percentile ?? 99;
     this.unknownExec = opts.unknownExecMs ?? 100;
     this.unknownLoad = opts.unknownLoadMs ?? 1000;
+    this.maxAge = opts.maxAgeMs ?? 1000;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** Seeds a model's estimates from its stored profile. */
@@ -102,22 +136,24 @@ export class Estimates implements EstimateSource {
     return this.figures(model, batch, cls).typical;
   }
 
-  private figures(model: string, batch: number, cls: string): { high: number; typical: number } {
+  private figures(model: string, batch: number, cls: string): Figures {
+    const now = this.clock.now();
     let byClass = this.memo.get(model);
     if (!byClass) this.memo.set(model, (byClass = new Map()));
     let byBatch = byClass.get(cls);
     if (!byBatch) byClass.set(cls, (byBatch = new Map()));
     let f = byBatch.get(batch);
-    if (!f) {
-      const high = this.figure(model, batch, cls, 'high');
-      f = { high, typical: Math.min(this.figure(model, batch, cls, 'typical'), high) };
+    if (!f || now >= f.validUntil) {
+      const valid = { until: Infinity };
+      const high = this.figure(model, batch, cls, 'high', now, valid);
+      f = { high, typical: Math.min(this.figure(model, batch, cls, 'typical', now, valid), high), validUntil: valid.until };
       byBatch.set(batch, f);
     }
     return f;
   }
 
-  private figure(model: string, batch: number, cls: string, stat: Stat): number {
-    const base = this.baseExec(model, batch, cls, stat);
+  private figure(model: string, batch: number, cls: string, stat: Stat, now: number, valid: Validity): number {
+    const base = this.baseExec(model, batch, cls, stat, now, valid);
     if (batch === 1) return base;
     // Keep the profile's ratio between batch sizes. When batch 1 runs slower
     // than its profile (a busy machine), larger batches slow down too, even
@@ -127,10 +163,17 @@ export class Estimates implements EstimateSource {
     const own = this.seedsFor(stat).get(model)?.get(cls);
     const seeded1 = own?.get(1);
     const seededB = own?.get(batch);
-    const measured1 = this.execs.get(model)?.get(cls)?.get(1);
-    if (seeded1 === undefined || seededB === undefined || !measured1 || measured1.count === 0) return base;
+    const measured1 = this.fresh(this.execs.get(model)?.get(cls)?.get(1), now, valid);
+    if (seeded1 === undefined || seededB === undefined || !measured1) return base;
     const slowdown = this.read(measured1, stat) / seeded1;
     return slowdown > 1 ? Math.max(base, seededB * slowdown) : base;
+  }
+
+  /** The window's samples if it has fresh ones (noting until when they stay fresh), else undefined. */
+  private fresh(w: Window | undefined, now: number, valid: Validity): RecentSamples | undefined {
+    if (!w || w.samples.count === 0 || now - w.lastAt >= this.maxAge) return undefined;
+    valid.until = Math.min(valid.until, w.lastAt + this.maxAge);
+    return w.samples;
   }
 
   private read(w: RecentSamples, stat: Stat): number {
@@ -141,30 +184,42 @@ export class Estimates implements EstimateSource {
     return stat === 'high' ? this.seeds : this.typicalSeeds;
   }
 
-  /** The figure from this key's own measurements, else its seed, else a fallback. */
-  private baseExec(model: string, batch: number, cls: string, stat: Stat): number {
-    const w = this.execs.get(model)?.get(cls)?.get(batch);
-    if (w && w.count > 0) return this.read(w, stat);
+  /** The figure from this key's own fresh measurements, else its seed, else a fallback. */
+  private baseExec(model: string, batch: number, cls: string, stat: Stat, now: number, valid: Validity): number {
+    const w = this.fresh(this.execs.get(model)?.get(cls)?.get(batch), now, valid);
+    if (w) return this.read(w, stat);
     const byClass = this.seedsFor(stat).get(model);
     const own = byClass?.get(cls);
     const seeded = own?.get(batch);
     if (seeded !== undefined) return seeded;
     // This class's batch 1 scaled linearly (CPU batching is about linear), else
     // another class's figure, else the default.
-    if (own && batch > 1) return this.baseExec(model, 1, cls, stat) * batch;
+    if (own && batch > 1) return this.baseExec(model, 1, cls, stat, now, valid) * batch;
     if (byClass) {
       for (const byBatch of byClass.values()) {
         const v = byBatch.get(batch);
         if (v !== undefined) return v;
       }
     }
-    if (batch > 1) return this.baseExec(model, 1, cls, stat) * batch;
+    if (batch > 1) return this.baseExec(model, 1, cls, stat, now, valid) * batch;
     return this.unknownExec;
   }
 
+  private newWindow(): Window {
+    return { samples: new RecentSamples(this.size, 1), lastAt: -Infinity };
+  }
+
+  /** Adds a measurement; a stale window starts afresh (its old samples say nothing about now). */
+  private add(w: Window, ms: number): void {
+    const now = this.clock.now();
+    if (now - w.lastAt >= this.maxAge) w.samples = new RecentSamples(this.size, 1);
+    w.samples.add(ms);
+    w.lastAt = Math.max(w.lastAt, now);
+  }
+
   load(model: string, cls: string): number {
-    const w = this.loads.get(`${model}|${cls}`);
-    if (w && w.count > 0) return w.percentile(this.pct);
+    const w = this.fresh(this.loads.get(`${model}|${cls}`), this.clock.now(), { until: Infinity });
+    if (w) return w.percentile(this.pct);
     const byClass = this.loadSeeds.get(model);
     const v = byClass?.get(cls) ?? (byClass ? [...byClass.values()][0] : undefined);
     return v ?? this.unknownLoad;
@@ -185,16 +240,16 @@ export class Estimates implements EstimateSource {
     let byBatch = byClass.get(cls);
     if (!byBatch) byClass.set(cls, (byBatch = new Map()));
     let w = byBatch.get(batch);
-    if (!w) byBatch.set(batch, (w = new RecentSamples(this.size, 1)));
-    w.add(ms);
+    if (!w) byBatch.set(batch, (w = this.newWindow()));
+    this.add(w, ms);
     this.memo.get(model)?.delete(cls);
   }
 
   observeLoad(model: string, cls: string, ms: number, memory?: number): void {
     const key = `${model}|${cls}`;
     let w = this.loads.get(key);
-    if (!w) this.loads.set(key, (w = new RecentSamples(this.size, 1)));
-    w.add(ms);
+    if (!w) this.loads.set(key, (w = this.newWindow()));
+    this.add(w, ms);
     if (memory !== undefined && memory > 0) this.memories.set(model, Math.max(memory, this.memories.get(model) ?? 0));
   }
 }

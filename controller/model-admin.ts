@@ -1,7 +1,8 @@
 // Changes the set of served models on a running controller: registration
-// (validate with onnxruntime in a worker thread, write into the repository
-// atomically, put the bytes on every worker, profile, then serve), version
-// swaps without downtime, and removal. One change runs at a time.
+// (validate with onnxruntime in a worker thread, move the uploaded file into
+// the repository atomically, put the bytes on every worker, profile, then
+// serve), version swaps without downtime, and removal. One change runs at a
+// time. Model bytes stay on disk: everything here passes the file's path.
 //
 // A new version of a served name is warmed first (loaded wherever the old
 // one is loaded), then traffic switches to it (the registry resolves
@@ -11,9 +12,18 @@
 import { PunctualError, Status, invalidArgument, notFound } from '../common/errors.js';
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
-import { MODEL_NAME_PATTERN, modelKey, parseModelConfig, type ModelConfig } from '../common/model-config.js';
+import {
+  MAX_MODEL_VERSION,
+  MODEL_NAME_PATTERN,
+  MODEL_VERSION_RANGE,
+  isModelVersion,
+  modelKey,
+  parseModelConfig,
+  parseModelVersion,
+  type ModelConfig,
+} from '../common/model-config.js';
 import type { RegisterMetadata__Output } from '../common/wire.js';
-import { profileModel, sha256 } from '../profiles/profiler.js';
+import { profileModel, type ModelFile } from '../profiles/profiler.js';
 import type { ModelProfile } from '../profiles/profile.js';
 import type { Estimates } from './estimates.js';
 import { checkSignature, outputsOf } from './model-check.js';
@@ -23,6 +33,7 @@ import type { RepoModel } from './model-repository.js';
 import { removeVersion, writeVersion } from './repository-writer.js';
 import type { ServingCore } from './serving-core.js';
 import fs from 'node:fs';
+import path from 'node:path';
 
 export interface ModelAdminOptions {
   repoDir: string;
@@ -64,8 +75,18 @@ export class ModelAdmin {
     return run;
   }
 
-  register(meta: RegisterMetadata__Output, bytes: Buffer): Promise<RegisterOutcome> {
-    return this.serialize(() => this.doRegister(meta, bytes));
+  /**
+   * Registers the model in `upload` (a checked file; on success it is moved
+   * into the repository, so the caller removes whatever is left afterwards).
+   */
+  register(meta: RegisterMetadata__Output, upload: ModelFile): Promise<RegisterOutcome> {
+    return this.serialize(() => this.doRegister(meta, upload));
+  }
+
+  /** Refuses metadata that can never register (name, copies, version), before any byte is uploaded. */
+  checkMeta(meta: RegisterMetadata__Output): void {
+    this.names(meta);
+    this.checkVersion(meta.version);
   }
 
   unregister(name: string, version: number): Promise<string[]> {
@@ -93,23 +114,34 @@ export class ModelAdmin {
     return names;
   }
 
+  private checkVersion(asked: number): void {
+    if (asked !== 0 && !isModelVersion(asked)) throw invalidArgument(`version must be ${MODEL_VERSION_RANGE}, or 0 for the next one; not ${asked}`);
+  }
+
   private versionFor(name: string, asked: number): number {
+    this.checkVersion(asked);
     const served = this.core.registry.versions(name).map((m) => m.config.version);
     let onDisk: number[] = [];
     try {
-      onDisk = fs.readdirSync(`${this.opts.repoDir}/${name}`).filter((v) => /^[1-9][0-9]*$/.test(v)).map(Number);
+      onDisk = fs.readdirSync(path.join(this.opts.repoDir, name)).flatMap((v) => parseModelVersion(v) ?? []);
     } catch {
       onDisk = [];
     }
     const all = [...served, ...onDisk];
-    if (asked === 0) return Math.max(0, ...all) + 1;
+    if (asked === 0) {
+      const next = Math.max(0, ...all) + 1;
+      if (next > MAX_MODEL_VERSION) {
+        throw invalidArgument(`model ${name} already has version ${MAX_MODEL_VERSION}, the highest there is: give a free version ${MODEL_VERSION_RANGE} explicitly`);
+      }
+      return next;
+    }
     if (all.includes(asked)) {
       throw new PunctualError(Status.ALREADY_EXISTS, `model ${name} version ${asked} already exists (versions: ${[...new Set(all)].sort((a, b) => a - b).join(', ')})`, 'already_exists');
     }
     return asked;
   }
 
-  private async doRegister(meta: RegisterMetadata__Output, bytes: Buffer): Promise<RegisterOutcome> {
+  private async doRegister(meta: RegisterMetadata__Output, upload: ModelFile): Promise<RegisterOutcome> {
     const started = this.clock.now();
     const names = this.names(meta);
     const versions = names.map((n) => this.versionFor(n, meta.version));
@@ -117,7 +149,7 @@ export class ModelAdmin {
     // onnxruntime must open it (in a worker thread: session creation blocks).
     let signature;
     try {
-      ({ signature } = await profileModel(names[0]!, bytes, [], [], { loads: 1 }));
+      ({ signature } = await profileModel(names[0]!, upload, [], [], { loads: 1 }));
     } catch (err) {
       throw invalidArgument(`not a valid ONNX model (onnxruntime cannot open it): ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -141,7 +173,7 @@ export class ModelAdmin {
 
     let profile: ModelProfile;
     try {
-      ({ profile } = await profileModel(modelKey(names[0]!, versions[0]!), bytes, inputs, base.batchSizes, {
+      ({ profile } = await profileModel(modelKey(names[0]!, versions[0]!), upload, inputs, base.batchSizes, {
         iterations: this.opts.profileIterations ?? 20,
         loads: 1,
       }));
@@ -149,15 +181,16 @@ export class ModelAdmin {
       throw invalidArgument(`the model does not run with the declared inputs: ${err instanceof Error ? err.message : String(err)}`);
     }
 
-    const digest = sha256(bytes);
     const served: ServedModel[] = [];
     const replaced: string[] = [];
     for (let i = 0; i < names.length; i++) {
       const config: ModelConfig = { ...base, name: names[i]!, version: versions[i]! };
       const key = modelKey(config.name, config.version);
       const p: ModelProfile = { ...profile, model: key };
-      const dir = await writeVersion(this.opts.repoDir, { config, bytes, profile: p });
-      const repoModel: RepoModel = { key, config, dir, bytes, sha256: digest, profile: p };
+      // The last copy takes the uploaded file itself (a rename); the others link to it.
+      const keepSource = i < names.length - 1;
+      const dir = await writeVersion(this.opts.repoDir, { config, source: upload.file, keepSource, profile: p });
+      const repoModel: RepoModel = { key, config, dir, file: path.join(dir, 'model.onnx'), size: upload.size, sha256: upload.sha256, profile: p };
       const { model, previous } = await this.makeServable(repoModel);
       served.push(model);
       if (previous) replaced.push(previous);
@@ -191,7 +224,7 @@ export class ModelAdmin {
   private async distribute(m: RepoModel): Promise<void> {
     await Promise.all(
       [...this.core.workers.values()].map((w) =>
-        w.ensureBytes(m.key, m.bytes, m.sha256).catch((err: unknown) => {
+        w.ensureBytes(m.key, m).catch((err: unknown) => {
           this.log.warn({ event: 'bytes_not_taken', worker: w.name, model: m.key, err: String(err) }, 'a worker did not take model bytes');
         }),
       ),

@@ -4,8 +4,9 @@
 // thread count with the lowest batch-1 p99, the most predictable setting.
 // Batch sizes not measured this time keep their earlier figures. Progress is
 // reported in runs (warm-up and timed) over every thread count and batch size.
+import fs from 'node:fs';
 import os from 'node:os';
-import { invalidArgument } from '../common/errors.js';
+import { invalidArgument, PunctualError, Status } from '../common/errors.js';
 import { profileModel } from '../profiles/profiler.js';
 import type { ClassProfile, ModelProfile, ThreadTrial } from '../profiles/profile.js';
 import type { ServedModel } from './model-registry.js';
@@ -45,6 +46,9 @@ export async function reprofile(m: ServedModel, o: ReprofileOptions): Promise<Mo
   const cores = os.cpus().length;
   const maxThreads = o.maxThreads || cores;
   if (maxThreads > 256) throw invalidArgument(`max threads must be at most 256, not ${maxThreads}`);
+  if (!fs.existsSync(m.file)) {
+    throw new PunctualError(Status.FAILED_PRECONDITION, `the file of ${m.key} is gone from the repository (${m.file}); register it again`, 'model_file_missing');
+  }
   // Batch 1 is always measured: the thread trial compares it.
   const measure = sizes.includes(1) ? sizes : [1, ...sizes];
 
@@ -57,7 +61,7 @@ export async function reprofile(m: ServedModel, o: ReprofileOptions): Promise<Mo
   o.onProgress?.({ done: 0, total, threads: 1, batchSize: measure[0]! });
   for (let threads = 1; threads <= maxThreads; threads++) {
     const before = (threads - 1) * perThreads;
-    const { profile } = await profileModel(m.key, m.bytes, m.config.inputs, measure, {
+    const { profile } = await profileModel(m.key, m, m.config.inputs, measure, {
       iterations: o.iterations,
       warmup: WARMUP,
       loads: 1,

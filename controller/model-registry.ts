@@ -1,5 +1,6 @@
 // The models the controller serves, by name and version, with per-model
 // request counters. Backed by the model repository on disk.
+import { quoted, someOf } from '../common/bounded-text.js';
 import { notFound } from '../common/errors.js';
 import type { RepoModel } from './model-repository.js';
 
@@ -53,12 +54,12 @@ export class ModelRegistry {
     const list = this.byName.get(name);
     if (!list || list.length === 0) {
       const names = [...this.byName.keys()].sort();
-      throw notFound(`model ${JSON.stringify(name)} not found; available models: ${names.length ? names.join(', ') : '(none)'}`);
+      throw notFound(`model ${quoted(name)} not found; available models: ${names.length ? someOf(names) : '(none)'}`);
     }
     if (version === 0) return list[list.length - 1]!;
     const m = list.find((x) => x.config.version === version);
     if (!m) {
-      throw notFound(`model ${name} has no version ${version}; available versions: ${list.map((x) => x.config.version).join(', ')}`);
+      throw notFound(`model ${name} has no version ${version}; available versions: ${someOf(list.map((x) => String(x.config.version)))}`);
     }
     return m;
   }

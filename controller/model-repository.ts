@@ -4,20 +4,23 @@
 //   <repo>/<model>/<version>/profile.json  (written after profiling)
 // Everything is written atomically (temp file + rename). A folder that does
 // not parse is reported and skipped; it never stops the others from serving.
+// The controller keeps no model bytes in memory: a model is its file's path,
+// size and SHA-256 (hashed as a stream at load), and whoever needs the bytes
+// (workers, the profiler) reads the file.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { MODEL_NAME_PATTERN, modelKey, parseModelConfig, type ModelConfig } from '../common/model-config.js';
+import { MODEL_NAME_PATTERN, MODEL_VERSION_RANGE, modelKey, parseModelConfig, parseModelVersion, type ModelConfig } from '../common/model-config.js';
 import { parseProfile, type ModelProfile } from '../profiles/profile.js';
+import { describeFile, type ModelFile } from '../profiles/profiler.js';
 import { writeSynced } from './repository-writer.js';
 
-export interface RepoModel {
+export interface RepoModel extends ModelFile {
   key: string;
   config: ModelConfig;
+  /** The version folder; `file` is its model.onnx. */
   dir: string;
-  bytes: Buffer;
-  sha256: string;
   profile?: ModelProfile;
 }
 
@@ -47,12 +50,13 @@ export async function loadRepository(dir: string): Promise<{ models: RepoModel[]
     for (const v of (await fsp.readdir(modelDir)).sort()) {
       const versionDir = path.join(modelDir, v);
       if (v.startsWith('.') || !(await fsp.stat(versionDir)).isDirectory()) continue;
-      if (!/^[1-9][0-9]{0,8}$/.test(v)) {
-        problems.push({ path: versionDir, message: 'version folders must be positive integers' });
+      const version = parseModelVersion(v);
+      if (version === undefined) {
+        problems.push({ path: versionDir, message: `version folders must be integers ${MODEL_VERSION_RANGE}` });
         continue;
       }
       try {
-        models.push(await readVersion(versionDir, name, Number(v)));
+        models.push(await readVersion(versionDir, name, version));
       } catch (err) {
         problems.push({ path: versionDir, message: err instanceof Error ? err.message : String(err) });
       }
@@ -73,8 +77,7 @@ async function readVersion(dir: string, name: string, version: number): Promise<
     throw new Error(`config.json is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   const config = parseModelConfig(raw, configPath, name, version);
-  const bytes = await fsp.readFile(onnxPath);
-  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+  const { size, sha256 } = await describeFile(onnxPath);
   let profile: ModelProfile | undefined;
   const profilePath = path.join(dir, 'profile.json');
   if (fs.existsSync(profilePath)) {
@@ -85,7 +88,7 @@ async function readVersion(dir: string, name: string, version: number): Promise<
       profile = undefined; // a broken profile is measured again
     }
   }
-  return { key: modelKey(name, version), config, dir, bytes, sha256, profile };
+  return { key: modelKey(name, version), config, dir, file: onnxPath, size, sha256, profile };
 }
 
 export async function saveProfile(model: RepoModel, profile: ModelProfile): Promise<void> {

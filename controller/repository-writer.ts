@@ -3,7 +3,9 @@
 // place, synced, then renamed into place (one atomic rename); a removed
 // version is renamed out of sight first, then deleted. A crash at any point
 // leaves the old state or the new. Hidden folders (".tmp-…", ".del-…") are
-// skipped by loadRepository and cleaned at start-up.
+// skipped by loadRepository and cleaned at start-up, and so are uploads in
+// progress (<repo>/.uploads/*.part): a model file is streamed there, then
+// moved into its version folder (one rename on the same filesystem).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -13,6 +15,12 @@ import type { ModelProfile } from '../profiles/profile.js';
 
 const TEMP_PREFIX = '.tmp-';
 const DELETE_PREFIX = '.del-';
+const UPLOADS = '.uploads';
+
+/** Where uploads are received, inside the repository so that the final move is a rename. */
+export function uploadsDir(repoDir: string): string {
+  return path.join(repoDir, UPLOADS);
+}
 
 export function versionDir(repoDir: string, name: string, version: number): string {
   return path.join(repoDir, name, String(version));
@@ -44,13 +52,50 @@ async function syncDir(dir: string): Promise<void> {
 
 export interface NewVersion {
   config: ModelConfig;
-  bytes: Uint8Array;
+  /** The model file (already synced to disk), which becomes model.onnx; best on the repository's filesystem. */
+  source: string;
+  /**
+   * Leave the source where it is and hardlink it (or copy it, where links are
+   * refused) instead of moving it: for all but the last of `--copies N`.
+   * @default false
+   */
+  keepSource?: boolean;
   profile?: ModelProfile;
 }
 
+function errorCode(err: unknown): string | undefined {
+  return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
+/** Copies a file and fsyncs the copy. */
+async function copySynced(from: string, to: string): Promise<void> {
+  await fsp.copyFile(from, to, fs.constants.COPYFILE_EXCL);
+  const fh = await fsp.open(to, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Puts `source` at `target`: a rename (or a link when kept), a copy only across filesystems. */
+async function place(source: string, target: string, keep: boolean): Promise<void> {
+  try {
+    await (keep ? fsp.link(source, target) : fsp.rename(source, target));
+  } catch (err) {
+    const code = errorCode(err);
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw err;
+    await copySynced(source, target);
+    if (!keep) await fsp.rm(source, { force: true });
+  }
+}
+
 /**
- * Writes <repo>/<name>/<version>/ atomically. Fails (leaving nothing behind)
- * if that version already exists. Returns the final folder.
+ * Writes <repo>/<name>/<version>/ atomically, its model.onnx taken from
+ * `v.source`. Fails (leaving no folder behind) if that version already
+ * exists. Without `keepSource` the source is moved: gone after success; after
+ * a failure it may be gone too, so the caller removes whatever is left.
+ * Returns the final folder.
  */
 export async function writeVersion(repoDir: string, v: NewVersion, beforeRename?: () => Promise<void>): Promise<string> {
   const modelDir = path.join(repoDir, v.config.name);
@@ -59,7 +104,7 @@ export async function writeVersion(repoDir: string, v: NewVersion, beforeRename?
   const tmp = path.join(modelDir, `${TEMP_PREFIX}${v.config.version}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
   await fsp.mkdir(tmp);
   try {
-    await writeSynced(path.join(tmp, 'model.onnx'), v.bytes);
+    await place(v.source, path.join(tmp, 'model.onnx'), v.keepSource ?? false);
     await writeSynced(path.join(tmp, 'config.json'), serializeModelConfig(v.config));
     if (v.profile) await writeSynced(path.join(tmp, 'profile.json'), JSON.stringify(v.profile, null, 2) + '\n');
     await syncDir(tmp);
@@ -87,10 +132,18 @@ export async function removeVersion(repoDir: string, name: string, version: numb
   if (left.length === 0) await fsp.rmdir(modelDir).catch(() => undefined);
 }
 
-/** Deletes temp and half-deleted folders a crash left behind. Returns what it removed. */
+/** Deletes temp and half-deleted folders and unfinished uploads a crash left behind. Returns what it removed. */
 export async function cleanStaleFolders(repoDir: string): Promise<string[]> {
   const removed: string[] = [];
   if (!fs.existsSync(repoDir)) return removed;
+  const uploads = uploadsDir(repoDir);
+  if (fs.existsSync(uploads)) {
+    for (const entry of await fsp.readdir(uploads)) {
+      const p = path.join(uploads, entry);
+      await fsp.rm(p, { recursive: true, force: true });
+      removed.push(p);
+    }
+  }
   for (const name of await fsp.readdir(repoDir)) {
     const modelDir = path.join(repoDir, name);
     if (name.startsWith('.') || !(await fsp.stat(modelDir)).isDirectory()) continue;

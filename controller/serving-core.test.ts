@@ -57,10 +57,11 @@ function setup() {
       defaultSloMs: 5000,
     },
     dir: '',
-    bytes: Buffer.alloc(0),
+    file: '',
+    size: 0,
     sha256: '',
   });
-  const estimates = new Estimates({ unknownExecMs: 10, unknownLoadMs: 50 });
+  const estimates = new Estimates({ unknownExecMs: 10, unknownLoadMs: 50, clock });
   const core = new ServingCore({ clock, registry, estimates, log: createLogger('test', 'silent'), lostAfterMs: 1000 });
   core.scheduler.addModel('m@1', [1]);
   const lost: string[][] = [];
@@ -90,7 +91,7 @@ afterEach(() => {
 });
 
 describe('ServingCore', () => {
-  it('gives up on an action with no result, retries its request elsewhere in time, and answers it once', async () => {
+  it('gives up on an action with no result, sets its executor aside until it answers, then retries the request and answers it once', async () => {
     const { clock, core, model, conn, sent, lost, metrics, ok } = setup();
     cleanup = () => core.close();
     core.addWorker(conn);
@@ -110,13 +111,16 @@ describe('ServingCore', () => {
     clock.set(2061);
     core.pump();
     expect(lost).toEqual([['m@1', 'w1/0', 'infer']]);
+    // Its only executor is set aside: nothing is sent there meanwhile.
+    expect(sent.filter((a) => a.type === 'INFER')).toHaveLength(1);
+
+    // The first attempt's result, arriving late after all, answers nobody, but shows the executor is back; the retry goes out and answers.
+    clock.set(2070);
+    core.onResult(conn, ok(first[0]!, 1050, 2070));
+    expect(core.inFlight).toBe(1);
     const retry = sent.filter((a) => a.type === 'INFER');
     expect(retry).toHaveLength(2);
     expect(retry[1]!.id).not.toBe(first[0]!.id);
-
-    // The first attempt's result, arriving late after all, answers nobody; the retry answers.
-    core.onResult(conn, ok(first[0]!, 1050, 2070));
-    expect(core.inFlight).toBe(1);
     clock.set(2085);
     core.onResult(conn, ok(retry[1]!, 2071, 2083));
     const a = await answer;
@@ -125,6 +129,72 @@ describe('ServingCore', () => {
 
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/^punctual_actions_lost_total\{type="infer"\} 1$/m);
+  });
+
+  it('sets a silent worker aside: its work in flight runs on the other worker, answered once; it is taken back when it answers', async () => {
+    const { clock, core, model, ok } = setup();
+    cleanup = () => core.close();
+    const conns = ['w2', 'w3'].map(fakeWorker);
+    const join = (i: number): void => {
+      const { conn, sent: mine } = conns[i]!;
+      core.addWorker(conn);
+      const load = mine.find((a) => a.type === 'LOAD')!;
+      core.onResult(conn, ok(load, clock.now(), clock.now() + 1));
+    };
+    const input = [{ name: 'x', dtype: 'float32', shape: [1, 2], data: new Uint8Array(8) }];
+    const infers = (i: number) => conns[i]!.sent.filter((a) => a.type === 'INFER');
+    join(0);
+    const answer = core.submit(model, input, 5000, clock.now()); // lands on w2, the only worker yet
+    expect(infers(0)).toHaveLength(1);
+    join(1);
+    core.suspendWorker(conns[0]!.conn, 1200);
+    expect(conns[0]!.conn.unresponsive).toBe(true);
+    expect(infers(1)).toHaveLength(1);
+    // New requests go to w3 only.
+    const second = core.submit(model, input, 5000, clock.now());
+    clock.advance(10);
+    core.onResult(conns[1]!.conn, ok(infers(1)[0]!, clock.now() - 10, clock.now()));
+    expect(infers(0)).toHaveLength(1);
+    expect(infers(1)).toHaveLength(2);
+    // w2's late answer for the request already answered elsewhere answers nobody.
+    core.onResult(conns[0]!.conn, ok(infers(0)[0]!, clock.now() - 10, clock.now()));
+    clock.advance(10);
+    core.onResult(conns[1]!.conn, ok(infers(1)[1]!, clock.now() - 10, clock.now()));
+    expect((await answer).worker).toBe('w3');
+    expect((await second).worker).toBe('w3');
+    expect(core.inFlight).toBe(0);
+    core.resumeWorker(conns[0]!.conn);
+    expect(conns[0]!.conn.unresponsive).toBe(false);
+    expect(core.scheduler.executors.get('w2/0')!.usable).toBe(true);
+  });
+
+  it('admits the items of one request as a whole: a rejection leaves none queued, and a later failure of one never goes unhandled', async () => {
+    const { clock, core, model, conn, sent, ok } = setup();
+    cleanup = () => core.close();
+    core.addWorker(conn);
+    const load = sent.find((a) => a.type === 'LOAD')!;
+    core.onResult(conn, ok(load, 1000, 1001));
+    const item = [{ name: 'x', dtype: 'float32', shape: [1, 2], data: new Uint8Array(8) }];
+    // Unknown exec estimate 10 ms per item at batch 1: 3 items need about 30 ms.
+    expect(() => core.submitAll(model, [item, item, item], 25, clock.now())).toThrow(/slo_unattainable.*for all 3 items/);
+    expect(core.inFlight).toBe(0);
+    expect(core.scheduler.queued()).toBe(0);
+    const answers = core.submitAll(model, [item, item], 5000, clock.now());
+    expect(core.inFlight).toBe(2);
+    // The worker goes away: both items fail; awaiting only the first must leave no unhandled rejection.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => {
+      unhandled.push(e);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      core.removeWorker(conn);
+      await expect(answers[0]).rejects.toMatchObject({ code: 14 });
+      await new Promise((r) => setTimeout(r, 10));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('sends a draining worker no new action: new requests run on the other worker, or are refused when none is left', async () => {

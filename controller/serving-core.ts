@@ -6,6 +6,7 @@
 import type { Clock } from '../common/clock.js';
 import { PunctualError, Status, statusName, unavailable } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { RateLimitedLog } from '../common/rate-limited-log.js';
 import { concatBatch, splitBatch, type WireTensor } from '../common/tensor.js';
 import type { ActionResult__Output, Tensor } from '../common/wire.js';
 import { executorClass, parseDevice } from '../worker/ort-session.js';
@@ -75,6 +76,10 @@ export class ServingCore {
   private pumping = false;
   private readonly clock: Clock;
   private readonly log: Logger;
+  /** Lost actions come in runs on a sick executor: one line per executor per interval. */
+  private readonly lostLog: RateLimitedLog;
+  /** Lines a client can cause (bad requests, unexpected errors): one per kind per interval. */
+  private readonly requestLog: RateLimitedLog;
   private readonly warmOnJoin: boolean;
   readonly registry: ModelRegistry;
   /** Told about every answer, action result and worker change (metrics, health). */
@@ -89,6 +94,8 @@ export class ServingCore {
   constructor(opts: CoreOptions) {
     this.clock = opts.clock;
     this.log = opts.log;
+    this.lostLog = new RateLimitedLog(opts.log, opts.clock);
+    this.requestLog = new RateLimitedLog(opts.log, opts.clock);
     this.registry = opts.registry;
     this.warmOnJoin = opts.warmOnJoin ?? true;
     this.scheduler = new Scheduler({
@@ -101,31 +108,48 @@ export class ServingCore {
         // Its result, should it still come, is ignored by the scheduler; nothing else waits for it.
         this.actionInfo.delete(a.actionId);
         this.notify('lost', a.model, a.executor, a.type);
-        this.log.warn({ event: 'action_lost', action: a.actionId, type: a.type, model: a.model, executor: a.executor }, 'no result for an action long past its predicted end: given up on');
+        const why = a.why === 'overdue' ? 'no result long past its predicted end' : 'its worker stopped answering';
+        this.lostLog.warn(a.executor, { event: 'action_lost', action: a.actionId, type: a.type, model: a.model, executor: a.executor, why: a.why }, `${why}: action given up on, its requests re-planned`);
       },
     });
   }
 
   /** Admits one validated request. Rejections throw at once; the promise settles when it is answered. */
   submit(model: ServedModel, inputs: WireTensor[], sloMs: number, arrival: number): Promise<InferAnswer> {
+    return this.submitAll(model, [inputs], sloMs, arrival)[0]!;
+  }
+
+  /**
+   * Admits several validated items of one model that arrived together (a
+   * V2 request with a batch axis) as a whole: every item is accepted, or the
+   * call throws and none is. Each promise settles when its item is
+   * answered; every one of them has a handler attached here, so an item
+   * that fails after another already failed never goes unhandled.
+   */
+  submitAll(model: ServedModel, items: readonly WireTensor[][], sloMs: number, arrival: number): Promise<InferAnswer>[] {
     if (this.draining) {
       this.notify('notAdmitted', 'UNAVAILABLE');
       throw unavailable('controller is draining: not accepting new requests', 'draining');
     }
-    const req: SchedRequest = { id: this.nextRequestId++, model: model.key, arrival, deadline: arrival + sloMs };
-    const adm = this.scheduler.submit(req, arrival);
+    const deadline = arrival + sloMs;
+    const reqs: SchedRequest[] = items.map(() => ({ id: this.nextRequestId++, model: model.key, arrival, deadline }));
+    const adm = this.scheduler.submitAll(reqs, this.clock.now());
     if (!adm.ok) {
-      this.stats.rejected++;
-      model.counters.rejected++;
-      this.notify('rejected', model.key, adm.code);
+      this.stats.rejected += reqs.length;
+      model.counters.rejected += reqs.length;
+      for (let i = 0; i < reqs.length; i++) this.notify('rejected', model.key, adm.code);
       throw new PunctualError(REJECT_STATUS[adm.code], `model ${model.config.name}: ${adm.message}`, adm.code);
     }
-    this.stats.accepted++;
-    const answer = new Promise<InferAnswer>((resolve, reject) => {
-      this.pending.set(req.id, { req, model, inputs, resolve, reject });
-    });
+    this.stats.accepted += reqs.length;
+    const answers = reqs.map(
+      (req, i) =>
+        new Promise<InferAnswer>((resolve, reject) => {
+          this.pending.set(req.id, { req, model, inputs: items[i]!, resolve, reject });
+        }),
+    );
+    for (const a of answers) a.catch(() => undefined);
     this.pump();
-    return answer;
+    return answers;
   }
 
   /**
@@ -136,9 +160,18 @@ export class ServingCore {
     try {
       return check();
     } catch (err) {
-      this.notify('notAdmitted', err instanceof PunctualError ? statusName(err.code) : 'INTERNAL');
+      const status = err instanceof PunctualError ? statusName(err.code) : 'INTERNAL';
+      this.notify('notAdmitted', status);
+      if (err instanceof PunctualError) {
+        this.requestLog.info(`refused:${status}`, { event: 'request_refused', status, reason: err.reason, message: err.message }, `request refused before admission: ${err.message}`);
+      }
       throw err;
     }
+  }
+
+  /** Logs an unexpected error on a request path (its detail stays out of the answer), at most once per interval. */
+  unexpected(rpc: string, err: unknown): void {
+    this.requestLog.error(`unexpected:${rpc}`, { event: 'unexpected_error', rpc, err }, `unexpected error in ${rpc}`);
   }
 
   /** Runs the scheduler now and carries out what it decides; arms the timer for its next wakeup. */
@@ -333,6 +366,30 @@ export class ServingCore {
     if (!this.workers.has(conn.id)) return;
     this.scheduler.drainWorker(conn.id);
     this.log.info({ event: 'worker_draining', worker: conn.name, id: conn.id }, 'worker draining: no new work for it');
+    this.pump();
+  }
+
+  /**
+   * A worker stopped answering within its liveness deadline (frozen,
+   * partitioned, swamped): nothing new is planned on it and its work in
+   * flight is re-planned elsewhere, until it answers again.
+   */
+  suspendWorker(conn: WorkerConnection, silentMs: number): void {
+    if (!this.workers.has(conn.id) || conn.unresponsive) return;
+    conn.unresponsive = true;
+    const n = this.scheduler.suspendWorker(conn.id, this.clock.now());
+    this.log.warn({ event: 'worker_unresponsive', worker: conn.name, id: conn.id, silentMs: Math.round(silentMs), actionsReplanned: n }, `worker ${conn.name} has not answered for ${Math.round(silentMs)} ms: set aside, ${n} action(s) re-planned`);
+    this.notify('workersChanged', this.workers.size);
+    this.pump();
+  }
+
+  /** A set-aside worker answered again: it takes work again. */
+  resumeWorker(conn: WorkerConnection): void {
+    if (!this.workers.has(conn.id) || !conn.unresponsive) return;
+    conn.unresponsive = false;
+    this.scheduler.resumeWorker(conn.id, this.clock.now());
+    this.log.info({ event: 'worker_responsive', worker: conn.name, id: conn.id }, `worker ${conn.name} answers again: taking work again`);
+    this.notify('workersChanged', this.workers.size);
     this.pump();
   }
 

@@ -6,7 +6,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLED_MODELS, bundledModelsDir } from '../controller/default-repository.js';
-import { profileModel } from './profiler.js';
+import { describeFile, profileModel } from './profiler.js';
 
 const iterations = Number(process.argv[2] ?? 30);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -14,8 +14,8 @@ const root = here.includes(`${path.sep}dist${path.sep}`) ? path.resolve(here, '.
 const out = path.join(root, 'profiles', 'bundled');
 await fsp.mkdir(out, { recursive: true });
 for (const m of BUNDLED_MODELS) {
-  const bytes = await fsp.readFile(path.join(bundledModelsDir(), m.file));
-  const { profile } = await profileModel(`${m.config.name}@${m.config.version}`, bytes, m.config.inputs, m.config.batchSizes, { iterations });
+  const file = await describeFile(path.join(bundledModelsDir(), m.file));
+  const { profile } = await profileModel(`${m.config.name}@${m.config.version}`, file, m.config.inputs, m.config.batchSizes, { iterations });
   await fsp.writeFile(path.join(out, `${m.config.name}.json`), JSON.stringify(profile, null, 2) + '\n');
   const b = Object.values(profile.classes)[0]!;
   console.log(`${m.config.name}: load ${b.loadMs.toFixed(1)} ms, memory ${(profile.memoryBytes / 2 ** 20).toFixed(1)} MiB, ` +

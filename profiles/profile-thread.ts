@@ -9,7 +9,10 @@ import type { TensorSpec } from '../common/model-config.js';
 import { summarize, type BatchProfile } from './profile.js';
 
 export interface ProfileJob {
-  bytes: Uint8Array;
+  /** The model file; onnxruntime reads it here, so its bytes never cross threads. */
+  file: string;
+  /** The file's size, bytes: the memory estimate's floor. */
+  size: number;
   inputs: TensorSpec[];
   batchSizes: number[];
   iterations: number;
@@ -45,7 +48,7 @@ async function run(job: ProfileJob): Promise<void> {
     if (session) await session.release();
     const rss0 = process.memoryUsage().rss;
     const t0 = performance.now();
-    session = await createSession(job.bytes, { device: job.device, threads: job.threads });
+    session = await createSession(job.file, { device: job.device, threads: job.threads });
     loadMs = Math.max(loadMs, performance.now() - t0);
     memoryBytes = Math.max(memoryBytes, process.memoryUsage().rss - rss0);
   }
@@ -69,7 +72,7 @@ async function run(job: ProfileJob): Promise<void> {
   }
   // Memory after running includes the arena the runs needed.
   await session.release();
-  post({ type: 'result', loadMs, memoryBytes: Math.max(memoryBytes, job.bytes.byteLength), batches });
+  post({ type: 'result', loadMs, memoryBytes: Math.max(memoryBytes, job.size), batches });
 }
 
 run(workerData as ProfileJob).catch((err: unknown) => {

@@ -3,6 +3,8 @@
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import { threadScript } from '../common/thread-script.js';
 import type { TensorSpec } from '../common/model-config.js';
 import { executorClass, type Device, type ModelSignature } from '../worker/ort-session.js';
@@ -28,13 +30,29 @@ export interface ProfileResult {
   signature: ModelSignature;
 }
 
+/** A model file on disk: where it is, how large, and its SHA-256 (hex). The bytes stay on disk. */
+export interface ModelFile {
+  file: string;
+  size: number;
+  sha256: string;
+}
+
 export function sha256(bytes: Uint8Array): string {
   return crypto.createHash('sha256').update(bytes).digest('hex');
 }
 
+/** Size and SHA-256 of a file, read as a stream (a large model never sits in memory whole). */
+export async function describeFile(file: string): Promise<ModelFile> {
+  const { size } = await fsp.stat(file);
+  const hash = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return { file, size, sha256: hash.digest('hex') };
+}
+
+/** Profiles the model in `m.file`; the profile thread opens the file itself. */
 export async function profileModel(
   model: string,
-  bytes: Uint8Array,
+  m: ModelFile,
   inputs: TensorSpec[],
   batchSizes: number[],
   opts: ProfileOptions = {},
@@ -42,7 +60,8 @@ export async function profileModel(
   const threads = opts.threads ?? 1;
   const device = opts.device ?? 'cpu';
   const job: ProfileJob = {
-    bytes,
+    file: m.file,
+    size: m.size,
     inputs,
     batchSizes,
     iterations: opts.iterations ?? 20,
@@ -67,7 +86,7 @@ export async function profileModel(
     const cls = executorClass(device, threads);
     const profile: ModelProfile = {
       model,
-      sha256: sha256(bytes),
+      sha256: m.sha256,
       measuredAt: new Date().toISOString(),
       host: `${os.hostname()} (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown cpu'})`,
       memoryBytes: result.memoryBytes,

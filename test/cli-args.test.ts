@@ -1,7 +1,15 @@
-// CLI value parsers: memory sizes, addresses, counts, devices.
-import { InvalidArgumentError } from 'commander';
+// CLI value parsers: memory sizes, addresses, counts, devices; and the
+// secure defaults of the listening and token flags (loopback metrics,
+// --insecure off, tokens from the environment), with the refusal of an
+// unguarded non-loopback controller as a usage error.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { integerIn, parseAddress, parseDevice, parseMemorySize, parseMs, parsePort } from '../cli/args.js';
+import { buildProgram } from '../cli/program.js';
+import { runCliCaptured } from './support/run-cli.js';
 
 describe('parseMemorySize', () => {
   it.each([
@@ -65,5 +73,44 @@ describe('integers, ms and devices', () => {
     expect(parseDevice('cuda:0')).toBe('cuda:0');
     expect(parseDevice('cuda:03')).toBe('cuda:3');
     for (const bad of ['gpu', 'cuda', 'cuda:x', 'CPU']) expect(() => parseDevice(bad)).toThrow(/cpu, cuda:N or emulated/);
+  });
+});
+
+describe('listening and token flags', () => {
+  const program = (env: Record<string, string> = {}): Command =>
+    buildProgram({ io: { stdout: { write: () => true }, stderr: { write: () => true }, env, cwd: os.tmpdir() }, exitCode: 0 });
+  const defaultOf = (cmd: string, flag: string, env: Record<string, string> = {}): unknown => {
+    const c = program(env).commands.find((x) => x.name() === cmd);
+    const o = c?.options.find((x) => x.long === flag);
+    if (!o) throw new Error(`${cmd} has no ${flag}`);
+    return o.defaultValue;
+  };
+
+  it('binds metrics (and the worker health port) to loopback by default', () => {
+    expect(defaultOf('controller', '--metrics-host')).toBe('127.0.0.1');
+    expect(defaultOf('up', '--metrics-host')).toBe('127.0.0.1');
+    expect(defaultOf('worker', '--listen-host')).toBe('127.0.0.1');
+  });
+
+  it('leaves --insecure off, and takes the tokens from the environment', () => {
+    expect(defaultOf('controller', '--insecure')).toBe(false);
+    expect(defaultOf('up', '--insecure')).toBe(false);
+    expect(defaultOf('up', '--host')).toBe('127.0.0.1');
+    for (const cmd of ['controller', 'up', 'worker']) {
+      expect(defaultOf(cmd, '--metrics-token')).toBeUndefined();
+      expect(defaultOf(cmd, '--metrics-token', { PUNCTUAL_METRICS_TOKEN: 'm' })).toBe('m');
+    }
+    expect(defaultOf('controller', '--admin-token', { PUNCTUAL_ADMIN_TOKEN: 'a' })).toBe('a');
+  });
+
+  it('refuses an unguarded controller on 0.0.0.0 as a usage error (exit 2), before touching the repository', async () => {
+    const repo = path.join(os.tmpdir(), `punctual-never-${process.pid}`);
+    const r = await runCliCaptured(['controller', '--host', '0.0.0.0', '--repo', repo]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('refusing to listen on 0.0.0.0 without an admin token');
+    expect(fs.existsSync(repo)).toBe(false);
+    const json = await runCliCaptured(['--json', 'controller', '--host', '::', '--repo', repo]);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ message: expect.stringContaining('refusing to listen on :: without an admin token') });
   });
 });

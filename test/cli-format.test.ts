@@ -144,8 +144,9 @@ describe('status view', () => {
         rttMs: 0.25,
         connectedForS: 3,
         draining: true,
+        unresponsive: false,
         executors: [
-          { index: 0, device: 'cpu', threads: 1, memoryBudgetBytes: 2 ** 31, memoryUsedBytes: 5 * 2 ** 20, loaded: ['det@1'], executorClass: 'cpu/t1', actionsCompleted: 7, bookedAheadMs: 0, loads: 2, unloads: 1 },
+          { index: 0, device: 'cpu', threads: 1, memoryBudgetBytes: 2 ** 31, memoryUsedBytes: 5 * 2 ** 20, loaded: ['det@1'], executorClass: 'cpu/t1', actionsCompleted: 7, bookedAheadMs: 0, loads: 2, unloads: 1, suspended: false },
         ],
       },
     ],
@@ -184,6 +185,14 @@ describe('status view', () => {
     expect(text).toMatch(/det\s+1\s+x float32\[3,224,224\]\s+y float32\[1,224,224\]\s+8\s+100 ms.*5\/1\/0\s+0\s+12\.5 ms/);
     expect(text).toContain('cpu/t1: b1 7.90–8.10 ms, b2 16.2 ms');
     expect(text).toContain('7 (2/1)');
+  });
+
+  it('marks a worker that stopped answering, and an executor set aside', () => {
+    const w = st.workers[0]!;
+    const silent = renderStatusHuman({ ...st, workers: [{ ...w, draining: false, unresponsive: true }] }, 'h:1');
+    expect(silent).toMatch(/local-1 \(not answering\)\s+0\s+cpu/);
+    const aside = renderStatusHuman({ ...st, workers: [{ ...w, draining: false, executors: [{ ...w.executors[0]!, suspended: true }] }] }, 'h:1');
+    expect(aside).toMatch(/local-1 \(set aside\)\s+0\s+cpu/);
   });
 
   it('describe shows mean–p99 estimates and the admission reserve when there is one', () => {

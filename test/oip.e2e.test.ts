@@ -145,7 +145,7 @@ describe('Open Inference Protocol, metrics and health against a real controller 
   it('rejects malformed requests with INVALID_ARGUMENT naming the problem', async () => {
     const bad = rawRequest(1).req;
     bad.inputs![0]!.datatype = 'FP64';
-    await expect(infer(client, bad)).rejects.toMatchObject({ code: 3, details: expect.stringMatching(/dtype float64, expected float32/) });
+    await expect(infer(client, bad)).rejects.toMatchObject({ code: 3, details: expect.stringMatching(/datatype FP64, expected FP32/) });
     const short = rawRequest(1).req;
     short.inputs![0]!.contents = { fp32Contents: [1, 2, 3] };
     delete short.rawInputContents;

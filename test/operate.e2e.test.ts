@@ -1,9 +1,12 @@
 // Operating a running cluster (issue 3), against a real controller and
 // worker process with real onnxruntime: register → infer → describe → a new
 // version under load (no request fails) → unregister; every bad input
-// refused with its status, the repository unchanged and other models still
-// serving; a controller killed mid-upload and restarted serves what was
-// registered, without re-upload, and cleans what a crash left behind.
+// refused with its status, the repository unchanged (no upload left behind)
+// and other models still serving; uploads beyond --max-concurrent-uploads are
+// refused at once and an idle one is abandoned after --upload-idle-timeout; a
+// controller killed mid-upload and restarted serves what was registered
+// (up to version 999999999), without re-upload, and cleans what a crash left
+// behind.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -62,7 +65,7 @@ describe('operating a running cluster', () => {
 
   beforeAll(async () => {
     cluster = await TestCluster.withDefaultRepo(['cls']);
-    await cluster.startController(['--max-model-bytes', '64KiB', '--profile-iterations', '5']);
+    await cluster.startController(['--max-model-bytes', '64KiB', '--profile-iterations', '5', '--max-concurrent-uploads', '1', '--upload-idle-timeout', '1']);
     cluster.startWorker({ memory: '1GiB' });
     await cluster.waitForWorkers(1);
     admin = new PunctualAdmin(cluster.address);
@@ -193,32 +196,35 @@ describe('operating a running cluster', () => {
     const before = files(cluster.repo);
     const good = buildAddModel({ addend: 5 });
     const corrupt = crypto.randomBytes(2000);
-    const cases: [string, Promise<{ status: string; message: string }>, string, RegExp][] = [
-      ['corrupt file', outcomeOf(admin.register(corrupt, { name: 'bad' })), 'INVALID_ARGUMENT', /not a valid ONNX model/],
-      ['text file', outcomeOf(admin.register(Buffer.from('hello, not onnx'), { name: 'bad' })), 'INVALID_ARGUMENT', /not a valid ONNX model/],
+    // One at a time: the controller takes one upload at once (--max-concurrent-uploads 1).
+    const cases: [string, () => Promise<{ status: string; message: string }>, string, RegExp][] = [
+      ['corrupt file', () => outcomeOf(admin.register(corrupt, { name: 'bad' })), 'INVALID_ARGUMENT', /not a valid ONNX model/],
+      ['text file', () => outcomeOf(admin.register(Buffer.from('hello, not onnx'), { name: 'bad' })), 'INVALID_ARGUMENT', /not a valid ONNX model/],
       [
         'truncated upload',
-        rawUpload(cluster.address, [{ meta: { name: 'bad', size: good.byteLength, sha256: sha(good) } }, { chunk: good.subarray(0, 50) }]).done,
+        () => rawUpload(cluster.address, [{ meta: { name: 'bad', size: good.byteLength, sha256: sha(good) } }, { chunk: good.subarray(0, 50) }]).done,
         'INVALID_ARGUMENT',
         /truncated upload: received 50 of \d+ bytes/,
       ],
       [
         'checksum mismatch',
-        rawUpload(cluster.address, [{ meta: { name: 'bad', size: good.byteLength, sha256: sha(corrupt) } }, { chunk: good }]).done,
+        () => rawUpload(cluster.address, [{ meta: { name: 'bad', size: good.byteLength, sha256: sha(corrupt) } }, { chunk: good }]).done,
         'INVALID_ARGUMENT',
         /checksum mismatch/,
       ],
-      ['too large', outcomeOf(admin.register(buildAddModel({ paddingBytes: 100_000 }), { name: 'bad' })), 'INVALID_ARGUMENT', /larger than the controller's limit of 65536 bytes/],
-      ['duplicate version', outcomeOf(admin.register(good, { name: 'add', version: 2 })), 'ALREADY_EXISTS', /add version 2 already exists/],
-      ['unknown model', outcomeOf(admin.unregister('nope')), 'NOT_FOUND', /"nope" is not registered/],
-      ['shape mismatch', outcomeOf(admin.register(good, { name: 'bad', inputs: [{ name: '', shape: [5] }] })), 'INVALID_ARGUMENT', /\[5\] does not match the model's input x \[\?, 4\]/],
-      ['path in name', outcomeOf(admin.register(good, { name: '../evil' })), 'INVALID_ARGUMENT', /model name "..\/evil" is not valid/],
-      ['slash in name', outcomeOf(admin.register(good, { name: 'a/b' })), 'INVALID_ARGUMENT', /is not valid/],
+      ['too large', () => outcomeOf(admin.register(buildAddModel({ paddingBytes: 100_000 }), { name: 'bad' })), 'INVALID_ARGUMENT', /larger than the controller's limit of 65536 bytes/],
+      ['duplicate version', () => outcomeOf(admin.register(good, { name: 'add', version: 2 })), 'ALREADY_EXISTS', /add version 2 already exists/],
+      ['version too high', () => outcomeOf(admin.register(good, { name: 'add', version: 1_000_000_000 })), 'INVALID_ARGUMENT', /version must be from 1 to 999999999, or 0 for the next one/],
+      ['unknown model', () => outcomeOf(admin.unregister('nope')), 'NOT_FOUND', /"nope" is not registered/],
+      ['shape mismatch', () => outcomeOf(admin.register(good, { name: 'bad', inputs: [{ name: '', shape: [5] }] })), 'INVALID_ARGUMENT', /\[5\] does not match the model's input x \[\?, 4\]/],
+      ['path in name', () => outcomeOf(admin.register(good, { name: '../evil' })), 'INVALID_ARGUMENT', /model name "..\/evil" is not valid/],
+      ['slash in name', () => outcomeOf(admin.register(good, { name: 'a/b' })), 'INVALID_ARGUMENT', /is not valid/],
     ];
     for (const [what, outcome, status, message] of cases) {
-      const got = await outcome;
+      const got = await outcome();
       expect({ what, status: got.status }).toEqual({ what, status });
       expect(got.message).toMatch(message);
+      // Nothing left behind, not even a temporary upload file.
       expect(files(cluster.repo)).toEqual(before);
     }
     await inferCls(cluster.client);
@@ -227,6 +233,39 @@ describe('operating a running cluster', () => {
     const json = await cli(['--controller', cluster.address, '--json', 'models', 'unregister', 'nope']);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'NOT_FOUND' });
+  });
+
+  it('refuses an upload beyond --max-concurrent-uploads at once, abandons an idle one after --upload-idle-timeout, then takes the next', async () => {
+    const uploads = path.join(cluster.repo, '.uploads');
+    const model = buildAddModel({ addend: 4 });
+    // Meta and a few bytes, then nothing: it holds the only slot.
+    const idle = rawUpload(cluster.address, [{ meta: { name: 'slow', size: model.byteLength, sha256: sha(model) } }, { chunk: model.subarray(0, 10) }], false);
+    while (!(fs.existsSync(uploads) && fs.readdirSync(uploads).length === 1)) await new Promise((r) => setTimeout(r, 10));
+    expect(await outcomeOf(admin.register(model, { name: 'other' }))).toEqual({
+      status: 'RESOURCE_EXHAUSTED',
+      message: '1 model upload is in progress (--max-concurrent-uploads); retry when one finishes',
+    });
+    expect(await idle.done).toEqual({ status: 'DEADLINE_EXCEEDED', message: 'no upload data for 1 s: upload abandoned' });
+    idle.stub.close();
+    expect(fs.readdirSync(uploads)).toEqual([]);
+    const res = await admin.register(model, { name: 'other' });
+    expect(res.models.map((m) => `${m.name}@${m.version}`)).toEqual(['other@1']);
+    expect(fs.readdirSync(uploads)).toEqual([]);
+    expect(await admin.unregister('other')).toEqual(['other@1']);
+  });
+
+  it('registers --copies N from one upload: each copy its own folder and file, all serving, the upload moved away', async () => {
+    const res = await admin.register(buildAddModel({ addend: 6 }), { name: 'many', copies: 3 });
+    expect(res.models.map((m) => `${m.name}@${m.version}`)).toEqual(['many-0@1', 'many-1@1', 'many-2@1']);
+    for (let i = 0; i < 3; i++) {
+      const r = await cluster.client.infer(`many-${i}`, { x }, { sloMs: 5000 });
+      expect([...(r.outputs.y?.data as Float32Array)]).toEqual([7, 8, 9, 10]);
+    }
+    expect(fs.readdirSync(path.join(cluster.repo, '.uploads'))).toEqual([]);
+    // Removing one leaves the others' files whole.
+    await admin.unregister('many-0');
+    expect(fs.statSync(path.join(cluster.repo, 'many-1', '1', 'model.onnx')).size).toBe(res.models[1]!.sizeBytes);
+    for (const n of ['many-1', 'many-2']) await admin.unregister(n);
   });
 
   it('unregisters every version: requests get NOT_FOUND, the files are gone, other models serve', async () => {
@@ -240,6 +279,8 @@ describe('operating a running cluster', () => {
 
   it('after a crash mid-upload and a restart, serves what was registered without re-upload and cleans the leftovers', async () => {
     await admin.register(buildAddModel({ addend: 7 }), { name: 'keep' });
+    // A version folder at the highest version there is, put there by hand: it must load after the restart.
+    fs.cpSync(path.join(cluster.repo, 'keep', '1'), path.join(cluster.repo, 'keep', '999999999'), { recursive: true });
     const before = files(cluster.repo);
     // An upload in progress when the controller dies: meta and half the bytes, never ended.
     const half = buildAddModel({ addend: 9 });
@@ -249,6 +290,8 @@ describe('operating a running cluster', () => {
     await cluster.stopController('SIGKILL');
     expect((await upload.done).status).toBe('UNAVAILABLE');
     upload.stub.close();
+    // The bytes it had received, in a temporary file.
+    expect(fs.readdirSync(path.join(cluster.repo, '.uploads'))).toEqual([expect.stringMatching(/\.part$/)]);
     // What a crash between writing a version and renaming it into place leaves.
     const stale = path.join(cluster.repo, 'keep', '.tmp-2-12345-deadbeef');
     fs.mkdirSync(stale);
@@ -260,8 +303,16 @@ describe('operating a running cluster', () => {
     expect(files(cluster.repo)).toEqual(before);
     admin.close();
     admin = new PunctualAdmin(cluster.address);
-    expect((await admin.listModels()).map((m) => `${m.name}@${m.version}`).sort()).toEqual(['cls@1', 'dyn@1', 'keep@1']);
+    expect((await admin.listModels()).map((m) => `${m.name}@${m.version}`).sort()).toEqual(['cls@1', 'dyn@1', 'keep@1', 'keep@999999999']);
     const r = await cluster.client.infer('keep', { x }, { sloMs: 5000 });
+    expect(r.version).toBe(999_999_999);
     expect([...(r.outputs.y?.data as Float32Array)]).toEqual([8, 9, 10, 11]);
+    const first = await cluster.client.infer('keep', { x }, { sloMs: 5000, version: 1 });
+    expect([...(first.outputs.y?.data as Float32Array)]).toEqual([8, 9, 10, 11]);
+    // Past the highest version, the next one cannot be numbered.
+    expect(await outcomeOf(admin.register(buildAddModel({ addend: 8 }), { name: 'keep' }))).toEqual({
+      status: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('already has version 999999999, the highest there is') as unknown as string,
+    });
   });
 });

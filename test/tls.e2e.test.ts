@@ -3,6 +3,9 @@
 // worker joins over TLS with --tls-ca and runs real onnxruntime inference;
 // clients with the CA (library, and the CLI via PUNCTUAL_TLS_CA) succeed; a
 // plaintext client and a TLS client without the CA are refused (UNAVAILABLE).
+// Metrics: the controller's /metrics use its certificate by default; a
+// worker given --metrics-tls-cert/--metrics-tls-key serves HTTPS too; plain
+// HTTP to either fails.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +15,7 @@ import { PunctualAdmin, PunctualClient } from '../client/index.js';
 import type { CliIo } from '../cli/context.js';
 import { runCli } from '../cli/program.js';
 import { randomFloat32, SHAPES, TestCluster } from './support/cluster.js';
+import { httpGet } from './support/http-get.js';
 import { statusOf } from './support/outcome.js';
 import { selfSignedCertificate } from './support/self-signed.js';
 
@@ -31,7 +35,7 @@ describe('TLS', () => {
     cluster = await TestCluster.withDefaultRepo(['cls']);
     cluster.tlsCa = caFile;
     await cluster.startController(['--tls-cert', caFile, '--tls-key', path.join(dir, 'key.pem')]);
-    cluster.startWorker();
+    cluster.startWorker({ extra: ['--metrics-tls-cert', caFile, '--metrics-tls-key', path.join(dir, 'key.pem')] });
     await cluster.waitForWorkers(1);
   });
   afterAll(async () => {
@@ -66,6 +70,19 @@ describe('TLS', () => {
     const wrongCa = new PunctualClient(cluster.address, { credentials: grpc.credentials.createSsl(Buffer.from(other.cert)), defaultDeadlineMs: 3000 });
     closers.push(wrongCa);
     expect(await statusOf(wrongCa.infer('cls', input, { sloMs: 2000 }))).toBe('UNAVAILABLE');
+  });
+
+  it("serves the controller's metrics over HTTPS with its certificate, and a worker's with the one it was given", async () => {
+    const ca = fs.readFileSync(caFile);
+    const worker = await cluster.workerPorts.get(cluster.workers[0]!)!;
+    for (const port of [cluster.metricsPort, worker.metricsPort]) {
+      const ok = await httpGet(`https://127.0.0.1:${port}/metrics`, { ca });
+      expect(ok.status).toBe(200);
+      expect(ok.body).toContain('process_cpu_user_seconds_total');
+      expect((await httpGet(`https://localhost:${port}/healthz`, { ca })).status).toBe(200);
+      await expect(httpGet(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow(/socket hang up|ECONNRESET/);
+      await expect(httpGet(`https://127.0.0.1:${port}/metrics`)).rejects.toThrow(/certificate/);
+    }
   });
 
   it('lets the CLI reach it with PUNCTUAL_TLS_CA, and fails without it', async () => {

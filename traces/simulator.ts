@@ -66,7 +66,9 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
   const rand: Rand = prng((opts.seed ?? 1) ^ 0x5eed);
   const noise = opts.noise ?? 1;
   const policy = opts.policy ?? 'punctual';
-  const estimates = new Estimates();
+  // Virtual time: the estimates age their measurements on the simulated clock.
+  let now = 0;
+  const estimates = new Estimates({ clock: { now: () => now } });
   const sched = new Scheduler({ estimates, policy, scheduleAheadMs: opts.scheduleAheadMs ?? 10 });
   const byKey = new Map<string, SimModel>();
   const cls = Object.keys(opts.models[0]?.profile.classes ?? {})[0] ?? 'cpu/t1';
@@ -161,7 +163,6 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
   let next = it.next();
   let nextId = 1;
   let wake = Infinity;
-  let now = 0;
   let lastArrival = 0;
   pump(0);
   for (;;) {

@@ -1,14 +1,38 @@
 // The worker's one long-lived stream to the controller (WorkerControl.Connect):
 // dials, says Hello first on every stream, hands incoming messages on, and
-// redials with jittered exponential backoff when the stream ends or fails.
-// It knows nothing of what the messages mean.
+// redials with jittered exponential backoff (backoff.ts) when the stream ends
+// or fails. It knows nothing of what the messages mean.
+//
+// Every dial gets a fresh channel with a subchannel of its own, closed when
+// its stream is lost: a grpc-js channel keeps its own reconnect backoff,
+// growing to 120 s, and a channel kept for life answered a controller that
+// came back after 30 s only on its next attempt, 23 s later, behind the
+// worker's 5 s cap. A fresh channel connects at once and a closed one does not
+// try behind our back, so the worker's policy alone says when it tries.
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
 import type { ControllerMessage__Output, WorkerMessage } from '../common/wire.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 
-type WorkerControlClient = InstanceType<ReturnType<typeof protos>['worker']['punctual']['v1']['WorkerControl']>;
-type Stream = grpc.ClientDuplexStream<WorkerMessage, ControllerMessage__Output>;
+/** The part of the WorkerControl.Connect stream the connection uses. */
+export interface ControlStream {
+  write(m: WorkerMessage): unknown;
+  end(): unknown;
+  cancel(): void;
+  on(event: 'data', listener: (m: ControllerMessage__Output) => void): unknown;
+  on(event: 'error', listener: (err: grpc.ServiceError) => void): unknown;
+  on(event: 'end' | 'status', listener: () => void): unknown;
+  removeAllListeners(event: 'data'): unknown;
+}
+
+/** The part of a WorkerControl client (one channel) the connection uses. */
+export interface ControlClient {
+  Connect(metadata: grpc.Metadata): ControlStream;
+  close(): void;
+}
+
+/** Makes the client for one dial. */
+export type ControlClientFactory = (address: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions) => ControlClient;
 
 export interface ControllerConnectionOptions {
   /** Controller address, host:port. */
@@ -27,22 +51,39 @@ export interface ControllerConnectionOptions {
   token?: string;
   /** @default plaintext */
   credentials?: grpc.ChannelCredentials;
+  /** @default a grpc-js WorkerControl client */
+  createClient?: ControlClientFactory;
 }
 
 /** How long close() waits for the controller to end its side after ours. */
 const CLOSE_GRACE_MS = 1_000;
 
+/**
+ * CHANNEL_OPTIONS plus what makes a channel follow the worker's redial
+ * policy: its own subchannel (grpc-js shares one, with its backoff, between
+ * channels of the same target and options) and its reconnect backoff capped at
+ * the worker's.
+ */
+export const DIAL_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  ...CHANNEL_OPTIONS,
+  'grpc.use_local_subchannel_pool': 1,
+  'grpc.initial_reconnect_backoff_ms': DEFAULT_BACKOFF.initialMs,
+  'grpc.max_reconnect_backoff_ms': DEFAULT_BACKOFF.maxMs,
+};
+
+const grpcClient: ControlClientFactory = (address, credentials, options) => {
+  const { WorkerControl } = protos().worker.punctual.v1;
+  return new WorkerControl(address, credentials, options);
+};
+
 export class ControllerConnection {
-  private readonly client: WorkerControlClient;
-  private stream: Stream | undefined;
+  private client: ControlClient | undefined;
+  private stream: ControlStream | undefined;
   private redialTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private closed = false;
 
-  constructor(private readonly opts: ControllerConnectionOptions) {
-    const { WorkerControl } = protos().worker.punctual.v1;
-    this.client = new WorkerControl(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-  }
+  constructor(private readonly opts: ControllerConnectionOptions) {}
 
   /** Opens the first stream. */
   open(): void {
@@ -78,14 +119,17 @@ export class ControllerConnection {
       clearTimeout(timer);
       stream.cancel();
     }
-    this.client.close();
+    this.client?.close();
+    this.client = undefined;
   }
 
   private dial(): void {
     if (this.closed) return;
+    const client = (this.opts.createClient ?? grpcClient)(this.opts.address, this.opts.credentials ?? grpc.credentials.createInsecure(), DIAL_CHANNEL_OPTIONS);
+    this.client = client;
     const metadata = new grpc.Metadata();
     if (this.opts.token) metadata.set('authorization', `Bearer ${this.opts.token}`);
-    const stream = this.client.Connect(metadata);
+    const stream = client.Connect(metadata);
     this.stream = stream;
     let lost = false;
     const onLost = (reason: string): void => {
@@ -94,6 +138,9 @@ export class ControllerConnection {
       if (this.stream === stream) this.stream = undefined;
       stream.removeAllListeners('data');
       stream.end();
+      // Idle, the channel would keep reconnecting on its own until the redial.
+      if (this.client === client) this.client = undefined;
+      client.close();
       if (this.closed) return;
       this.opts.onLost(reason);
       this.scheduleRedial(reason);

@@ -1,6 +1,8 @@
 // The only place that touches onnxruntime: create a session from model bytes
 // on a device, run a batch, describe a model's inputs and outputs. Used by the
 // executor threads and by the profiler (both run inside worker_threads).
+// First: telemetry off (ORT_DISABLE_TELEMETRY) before onnxruntime loads.
+import '../common/ort-env.js';
 import ort from 'onnxruntime-node';
 import { typedView, type DType } from '../common/dtype.js';
 import type { WireTensor } from '../common/tensor.js';
@@ -25,7 +27,8 @@ export interface SessionOptions {
   threads: number;
 }
 
-export async function createSession(bytes: Uint8Array, opts: SessionOptions): Promise<ort.InferenceSession> {
+/** `model` is the model's bytes, or the path of its file (onnxruntime reads it; the profiler passes a path). */
+export async function createSession(model: Uint8Array | string, opts: SessionOptions): Promise<ort.InferenceSession> {
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: opts.threads,
     interOpNumThreads: 1,
@@ -38,7 +41,7 @@ export async function createSession(bytes: Uint8Array, opts: SessionOptions): Pr
   } else {
     sessionOptions.executionProviders = ['cpu'];
   }
-  return ort.InferenceSession.create(bytes, sessionOptions);
+  return typeof model === 'string' ? ort.InferenceSession.create(model, sessionOptions) : ort.InferenceSession.create(model, sessionOptions);
 }
 
 const ORT_TYPES: Partial<Record<DType, ort.Tensor.Type>> = {

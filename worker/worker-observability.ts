@@ -1,6 +1,7 @@
 // What a worker shows the outside world: Prometheus metrics of the actions it
 // runs (on --metrics-port), grpc.health.v1.Health on a small gRPC server of
-// its own (--health-port; the worker otherwise only dials out), readiness
+// its own (--health-port; the worker otherwise only dials out), both on
+// loopback unless --listen-host says otherwise, readiness
 // (welcomed by its controller, not draining), and the count of actions in
 // flight that a graceful drain waits for. worker.ts calls it at three points:
 // an action arrives, a result leaves, the connection changes.
@@ -9,7 +10,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { ecosystemProtos } from '../common/ecosystem-protos.js';
 import { HealthStatus } from '../common/health-service.js';
 import type { Logger } from '../common/log.js';
-import { startMetricsServer, type MetricsServer } from '../common/metrics-server.js';
+import { hostPort, isLoopbackHost } from '../common/listen-address.js';
+import { startMetricsServer, type MetricsServer, type TlsPair } from '../common/metrics-server.js';
 import type { Action__Output, ActionResult } from '../common/wire.js';
 
 export const WORKER_HEALTH_SERVICES = ['punctual.v1.Worker'];
@@ -22,6 +24,15 @@ export interface WorkerObservabilityOptions {
   cacheBytes: () => number;
   /** Memory budget per executor index. */
   budgets: () => number[];
+}
+
+/** Where the worker's metrics and health ports listen, and how /metrics is guarded. */
+export interface WorkerListenOptions {
+  metricsPort: number;
+  healthPort: number;
+  host: string;
+  metricsToken?: string;
+  metricsTls?: TlsPair;
 }
 
 export class WorkerObservability {
@@ -123,22 +134,35 @@ export class WorkerObservability {
     if (a) this.busy.inc({ executor: String(a.executor) }, duration);
   }
 
-  /** Starts /metrics and the health gRPC server; a port < 0 leaves that one off. Returns the real ports. */
-  async start(metricsPort: number, healthPort: number, host: string): Promise<{ metricsPort?: number; healthPort?: number }> {
+  /** Starts /metrics and the health gRPC server where `listen` says; a port < 0 leaves that one off. Returns the real ports. */
+  async start(listen: WorkerListenOptions): Promise<{ metricsPort?: number; healthPort?: number }> {
+    const { host } = listen;
     const out: { metricsPort?: number; healthPort?: number } = {};
-    if (metricsPort >= 0) {
-      this.metricsServer = await startMetricsServer(this.registry, metricsPort, host, () => this.ready());
+    const where: string[] = [];
+    if (listen.metricsPort >= 0) {
+      this.metricsServer = await startMetricsServer(this.registry, {
+        port: listen.metricsPort,
+        host,
+        ready: () => this.ready(),
+        ...(listen.metricsToken ? { token: listen.metricsToken } : {}),
+        ...(listen.metricsTls ? { tls: listen.metricsTls } : {}),
+      });
       out.metricsPort = this.metricsServer.port;
+      where.push(`metrics on ${this.metricsServer.url}`);
+      if (!listen.metricsToken && !isLoopbackHost(this.metricsServer.host)) {
+        this.opts.log.warn({ event: 'metrics_open', host: this.metricsServer.host }, `metrics on ${this.metricsServer.host} without a metrics token: anyone who can reach it reads them (--metrics-token guards /metrics)`);
+      }
     }
-    if (healthPort >= 0) {
+    if (listen.healthPort >= 0) {
       const server = new grpc.Server();
       server.addService(ecosystemProtos().health.grpc.health.v1.Health.service, this.health.handlers());
       out.healthPort = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(`${host}:${healthPort}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+        server.bindAsync(hostPort(host, listen.healthPort), grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
       );
       this.healthServer = server;
+      where.push(`health (gRPC) on ${hostPort(host, out.healthPort)}`);
     }
-    this.opts.log.info({ event: 'worker_listening', ...out }, `worker metrics port ${out.metricsPort ?? 'off'}, health port ${out.healthPort ?? 'off'}`);
+    this.opts.log.info({ event: 'worker_listening', host, ...out }, where.length > 0 ? `worker ${where.join(', ')}` : 'worker metrics and health ports off');
     return out;
   }
 

@@ -6,6 +6,7 @@ import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { createLogger, type Logger } from '../common/log.js';
+import type { TlsPair } from '../common/metrics-server.js';
 import type { ControllerMessage__Output } from '../common/wire.js';
 import { ControllerConnection } from './controller-connection.js';
 import { Executor } from './executor.js';
@@ -39,8 +40,12 @@ export interface WorkerOptions {
   metricsPort?: number;
   /** gRPC port serving grpc.health.v1.Health; 0 picks a free one. @default -1 (off; the CLI's default is 9466) */
   healthPort?: number;
-  /** Address the metrics and health ports listen on. @default '0.0.0.0' */
+  /** Address the metrics and health ports listen on. @default '127.0.0.1' (this machine only) */
   listenHost?: string;
+  /** Bearer token /metrics needs (/healthz, /readyz and the health port stay open). @default none */
+  metricsToken?: string;
+  /** HTTPS for /metrics: PEM certificate chain and private key. @default plain HTTP */
+  metricsTls?: TlsPair;
   /** Token for the controller's worker stream (its worker or admin token). */
   token?: string;
   /** TLS to the controller: the CA certificate (PEM) that signed its certificate. @default plaintext */
@@ -189,7 +194,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     throw failure.reason;
   }
   connection.open();
-  const ports = await observability.start(options.metricsPort ?? -1, options.healthPort ?? -1, options.listenHost ?? '0.0.0.0');
+  const ports = await observability.start({
+    metricsPort: options.metricsPort ?? -1,
+    healthPort: options.healthPort ?? -1,
+    host: options.listenHost ?? '127.0.0.1',
+    ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
+    ...(options.metricsTls ? { metricsTls: options.metricsTls } : {}),
+  });
 
   let closing: Promise<void> | undefined;
   return {

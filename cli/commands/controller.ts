@@ -1,11 +1,14 @@
 // `punctual controller`: runs the controller in this process until SIGINT or
 // SIGTERM. Prints {"event":"listening","port":N} on stdout when ready (tests
-// and scripts parse it) and a line for people on stderr.
+// and scripts parse it) and a line for people on stderr. Refuses to listen on
+// a non-loopback --host without an admin token unless --insecure (exit 2).
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseMemorySize, parsePort } from '../args.js';
+import { integerIn, parseMemorySize, parsePort } from '../args.js';
 import type { CliContext } from '../context.js';
+import { addMetricsFlags, type MetricsFlags } from '../metrics-flags.js';
 import { untilStopped } from '../shutdown.js';
+import { isInsecureListenError } from '../../controller/listen-guard.js';
 import { POLICIES, type Policy } from '../../controller/scheduler/policy.js';
 
 /** --policy, shared with `up`: fifo is the baseline without admission control or deadline awareness. */
@@ -14,13 +17,18 @@ export function policyOption(): Option {
 }
 
 /** The flags addSecurityFlags adds (shared with `up`). */
-export interface SecurityFlags {
+export interface SecurityFlags extends MetricsFlags {
   adminToken?: string;
   inferToken?: string;
   workerToken?: string;
   maxModelBytes: number;
+  maxConcurrentUploads: number;
+  /** Seconds. */
+  uploadIdleTimeout: number;
   tlsCert?: string;
   tlsKey?: string;
+  insecure: boolean;
+  metricsHost: string;
 }
 
 interface ControllerFlags extends SecurityFlags {
@@ -36,15 +44,21 @@ interface ControllerFlags extends SecurityFlags {
   maxReserveShare: number;
 }
 
-/** Token and TLS flags, shared with `up`. Tokens default from the environment, so they need not appear in ps. */
+/** Token, TLS and metrics-guard flags, shared with `up`. Tokens default from the environment, so they need not appear in ps. */
 export function addSecurityFlags(cmd: Command, env: Record<string, string | undefined>): Command {
-  return cmd
+  return addMetricsFlags(cmd, env)
     .addOption(new Option('--admin-token <token>', 'token Admin calls must carry (env PUNCTUAL_ADMIN_TOKEN)').default(env.PUNCTUAL_ADMIN_TOKEN || undefined, 'env'))
     .addOption(new Option('--infer-token <token>', 'token inference must carry; unset: open (env PUNCTUAL_INFER_TOKEN)').default(env.PUNCTUAL_INFER_TOKEN || undefined, 'env'))
     .addOption(new Option('--worker-token <token>', 'token workers must carry; the admin token works too (env PUNCTUAL_WORKER_TOKEN)').default(env.PUNCTUAL_WORKER_TOKEN || undefined, 'env'))
     .addOption(new Option('--max-model-bytes <size>', 'largest model file a registration may upload').argParser(parseMemorySize).default(2 ** 30, '1GiB'))
+    .addOption(new Option('--max-concurrent-uploads <n>', 'model uploads received at once; one more is refused (RESOURCE_EXHAUSTED)').argParser(integerIn(1, 1000)).default(2))
+    .addOption(
+      new Option('--upload-idle-timeout <s>', 'seconds an upload may send nothing before it is abandoned (DEADLINE_EXCEEDED)').argParser(positiveNumber('--upload-idle-timeout')).default(30),
+    )
     .option('--tls-cert <file>', 'TLS certificate chain (PEM) for the listener')
-    .option('--tls-key <file>', 'TLS private key (PEM) for the listener');
+    .option('--tls-key <file>', 'TLS private key (PEM) for the listener')
+    .option('--insecure', 'listen on a non-loopback --host without an admin token (refused otherwise)', false)
+    .option('--metrics-host <host>', 'address /metrics, /healthz and /readyz listen on', '127.0.0.1');
 }
 
 /** The ControllerOptions the security flags map onto. */
@@ -54,9 +68,26 @@ export function securityOptions(f: SecurityFlags) {
     ...(f.inferToken ? { inferToken: f.inferToken } : {}),
     ...(f.workerToken ? { workerToken: f.workerToken } : {}),
     maxModelBytes: f.maxModelBytes,
+    maxConcurrentUploads: f.maxConcurrentUploads,
+    uploadIdleTimeoutMs: f.uploadIdleTimeout * 1000,
     ...(f.tlsCert ? { tlsCertFile: path.resolve(f.tlsCert) } : {}),
     ...(f.tlsKey ? { tlsKeyFile: path.resolve(f.tlsKey) } : {}),
+    insecure: f.insecure,
+    metricsHost: f.metricsHost,
+    ...(f.metricsToken ? { metricsToken: f.metricsToken } : {}),
+    ...(f.metricsTlsCert ? { metricsTlsCertFile: path.resolve(f.metricsTlsCert) } : {}),
+    ...(f.metricsTlsKey ? { metricsTlsKeyFile: path.resolve(f.metricsTlsKey) } : {}),
   };
+}
+
+/**
+ * A controller that refused to listen where anyone could take it over
+ * (controller/listen-guard.ts) is a usage error: exit status 2 with the
+ * message, like a bad flag. Anything else is rethrown (status 1).
+ */
+export function refuseInsecure(cmd: Command, err: unknown): never {
+  if (isInsecureListenError(err)) cmd.error(`error: ${err.message}`, { exitCode: 2, code: 'punctual.insecureListen' });
+  throw err;
 }
 
 /** A port, or -1 for off. */
@@ -103,7 +134,7 @@ export function registerController(program: Command, ctx: CliContext): void {
         .default(0.3),
     );
   addSecurityFlags(cmd, ctx.io.env)
-    .action(async (flags: ControllerFlags) => {
+    .action(async (flags: ControllerFlags, c: Command) => {
       const { startController } = await import('../../controller/controller.js');
       const repoDir = path.resolve(flags.repo);
       const handle = await startController({
@@ -117,7 +148,7 @@ export function registerController(program: Command, ctx: CliContext): void {
         policy: flags.policy,
         maxReserveShare: flags.maxReserveShare,
         ...securityOptions(flags),
-      });
+      }).catch((err: unknown) => refuseInsecure(c, err));
       ctx.io.stdout.write(JSON.stringify({ event: 'listening', port: handle.port, metricsPort: handle.metricsPort ?? null }) + '\n');
       ctx.io.stderr.write(`punctual controller listening on ${flags.host}:${handle.port} (repository ${repoDir}); Ctrl-C stops it\n`);
       const sig = await untilStopped(ctx.io.stderr);

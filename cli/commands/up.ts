@@ -2,13 +2,16 @@
 // default model repository on first run, starts the controller in this
 // process and N workers as child processes (this same CLI, `worker`), waits
 // until they are connected, and says how to use it. Ctrl-C / SIGTERM stops
-// the workers, then the controller, and exits 0.
+// the workers, then the controller, and exits 0. Its workers carry a token
+// of their own (the worker token, else a random one made here), so they
+// always join and nobody else joins without a token.
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { PunctualClient, type ClusterStatus, type ModelInfo } from '../../client/client.js';
+import { PunctualClient, type ModelInfo } from '../../client/client.js';
 import { SERVER_NODE_FLAGS } from '../../common/node-flags.js';
 import { integerIn, parsePort } from '../args.js';
 import { clientOptions, globalsOf, interactive, type CliContext, type GlobalOptions } from '../context.js';
@@ -17,7 +20,8 @@ import { progressBar } from '../progress.js';
 import { untilStopped } from '../shutdown.js';
 import { WorkerSupervisor } from '../supervisor.js';
 import { addWorkerFlags, describeWorker, type WorkerFlags } from './worker.js';
-import { addSecurityFlags, policyOption, securityOptions, type SecurityFlags } from './controller.js';
+import { addSecurityFlags, policyOption, refuseInsecure, securityOptions, type SecurityFlags } from './controller.js';
+import { checkListenSafety } from '../../controller/listen-guard.js';
 import type { Policy } from '../../controller/scheduler/policy.js';
 
 interface UpFlags extends WorkerFlags, SecurityFlags {
@@ -37,29 +41,46 @@ const POLL_MS = 250;
 
 type WaitResult = 'ready' | 'timeout' | 'workers_gave_up' | 'interrupted';
 
-/** Polls ClusterStatus until `want` workers are connected, or it cannot happen. */
+/**
+ * Watches the in-process controller until `want` workers have joined (no
+ * Admin call: with an infer token only, Admin is closed), then reads the
+ * models through `client` as any client would.
+ */
 async function waitForWorkers(
+  connected: () => number,
   client: PunctualClient,
   want: number,
   timeoutMs: number,
   supervisor: WorkerSupervisor,
   interrupted: () => boolean,
   onProgress: (connected: number) => void,
-): Promise<{ result: WaitResult; status?: ClusterStatus }> {
+): Promise<{ result: WaitResult; workers?: number; models?: ModelInfo[]; problem?: string }> {
   const deadline = performance.now() + timeoutMs;
+  let problem: string | undefined;
   for (;;) {
     if (interrupted()) return { result: 'interrupted' };
-    try {
-      const status = await client.clusterStatus();
-      onProgress(status.workers.length);
-      if (status.workers.length >= want) return { result: 'ready', status };
-    } catch {
-      // the controller is up in this very process; a failed poll is retried
+    const workers = connected();
+    onProgress(workers);
+    if (workers >= want) {
+      try {
+        return { result: 'ready', workers, models: await client.listModels() };
+      } catch (err) {
+        // the controller is up in this very process; a failed read is retried
+        problem = err instanceof Error ? err.message : String(err);
+      }
     }
     if (supervisor.gaveUp() === want) return { result: 'workers_gave_up' };
-    if (performance.now() > deadline) return { result: 'timeout' };
+    if (performance.now() > deadline) return { result: 'timeout', ...(problem ? { problem } : {}) };
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/** Which token each surface of this cluster takes, without showing any. */
+function tokensText(flags: UpFlags): string | undefined {
+  if (!flags.adminToken && !flags.inferToken && !flags.workerToken) return undefined;
+  const infer = flags.inferToken ? 'inference needs the infer token' : 'inference is open';
+  const admin = flags.adminToken ? 'Admin (status, models) needs the admin token' : 'Admin (status, models) is closed (no --admin-token)';
+  return `  tokens      ${infer}; ${admin}; pass one with --token or PUNCTUAL_TOKEN`;
 }
 
 function modelLine(m: ModelInfo): string {
@@ -75,6 +96,7 @@ function readyText(address: string, repoDir: string, flags: UpFlags, models: rea
     `  workers     ${flags.workers} × (${describeWorker(flags)})`,
     `  models      ${models.length === 0 ? 'none registered' : modelLine(models[0]!)}`,
     ...models.slice(1).map((m) => `              ${modelLine(m)}`),
+    ...(tokensText(flags) ? [tokensText(flags)!] : []),
     'Try:',
     `  punctual infer ${example} --controller ${address}`,
     `  punctual status --controller ${address}`,
@@ -83,7 +105,15 @@ function readyText(address: string, repoDir: string, flags: UpFlags, models: rea
   return lines.join('\n') + '\n';
 }
 
+/** The metrics certificate: its own, else the controller's (as the controller's metrics use it). */
+function metricsTlsFiles(flags: UpFlags): { cert: string; key: string } | undefined {
+  const cert = flags.metricsTlsCert ?? (flags.metricsTlsKey ? undefined : flags.tlsCert);
+  const key = flags.metricsTlsKey ?? (flags.metricsTlsCert ? undefined : flags.tlsKey);
+  return cert && key ? { cert: path.resolve(cert), key: path.resolve(key) } : undefined;
+}
+
 function workerArgs(address: string, flags: UpFlags, index: number): string[] {
+  const tls = metricsTlsFiles(flags);
   return [
     MAIN_JS,
     '--controller',
@@ -104,11 +134,32 @@ function workerArgs(address: string, flags: UpFlags, index: number): string[] {
     '0',
     '--health-port',
     '0',
+    // Their metrics listen where the controller's do (loopback unless --metrics-host), guarded the same way.
+    '--listen-host',
+    flags.metricsHost,
+    ...(tls ? ['--metrics-tls-cert', tls.cert, '--metrics-tls-key', tls.key] : []),
   ];
 }
 
-async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext): Promise<void> {
+/** A worker's environment: its token (not on its command line), none of the controller's own tokens. */
+function workerEnv(flags: UpFlags, g: GlobalOptions, token: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PUNCTUAL_TOKEN: token, PUNCTUAL_TLS_CA: g.tlsCa ?? '' };
+  delete env.PUNCTUAL_ADMIN_TOKEN;
+  delete env.PUNCTUAL_INFER_TOKEN;
+  delete env.PUNCTUAL_WORKER_TOKEN;
+  if (flags.metricsToken) env.PUNCTUAL_METRICS_TOKEN = flags.metricsToken;
+  else delete env.PUNCTUAL_METRICS_TOKEN;
+  return env;
+}
+
+async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext, cmd: Command): Promise<void> {
   const { stdout, stderr } = ctx.io;
+  // Before building anything; startController checks it again, as for every entry point.
+  try {
+    checkListenSafety(flags.host, securityOptions(flags), flags.insecure);
+  } catch (err) {
+    refuseInsecure(cmd, err);
+  }
   const repoDir = path.resolve(flags.repo);
   const firstRun = !fs.existsSync(repoDir) || fs.readdirSync(repoDir).length === 0;
   if (firstRun) stderr.write(`First run: building the default model repository in ${repoDir} …\n`);
@@ -119,7 +170,18 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext): Promise<vo
   let interrupted = false;
   if (!g.json) stderr.write('Starting the controller (it profiles models it has not seen before) …\n');
   const { startController } = await import('../../controller/controller.js');
-  const controller = await startController({ port: flags.port, host: flags.host, metricsPort: flags.metricsPort, repoDir, policy: flags.policy, ...securityOptions(flags) });
+  // The workers' token: the configured worker token, else one made for them alone.
+  const localWorkerToken = flags.workerToken ? undefined : crypto.randomBytes(32).toString('base64url');
+  const controller = await startController({
+    port: flags.port,
+    host: flags.host,
+    metricsPort: flags.metricsPort,
+    repoDir,
+    policy: flags.policy,
+    ...securityOptions(flags),
+    ...(localWorkerToken ? { localWorkerToken } : {}),
+  }).catch((err: unknown) => refuseInsecure(cmd, err));
+  const workerToken = flags.workerToken ?? localWorkerToken ?? '';
   const dialHost = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
   const address = `${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${controller.port}`;
   if (g.json) stdout.write(JSON.stringify({ event: 'listening', port: controller.port }) + '\n');
@@ -134,11 +196,13 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext): Promise<vo
       spawn(process.execPath, [...SERVER_NODE_FLAGS, ...workerArgs(address, flags, i)], {
         stdio: ['ignore', 2, 'inherit', 'ipc'],
         detached: true,
-        env: { ...process.env, PUNCTUAL_TOKEN: flags.workerToken ?? flags.adminToken ?? '', PUNCTUAL_TLS_CA: g.tlsCa ?? '' },
+        env: workerEnv(flags, g, workerToken),
       }),
     log: (line) => stderr.write(`${line}\n`),
   });
-  const client = new PunctualClient(address, { ...clientOptions(g), ...(flags.adminToken ? { token: flags.adminToken } : {}) });
+  // Reads the models (ListModels): the admin or the infer token is accepted when set.
+  const readToken = flags.adminToken ?? flags.inferToken;
+  const client = new PunctualClient(address, { ...clientOptions(g), ...(readToken ? { token: readToken } : {}) });
   const shutdown = async (): Promise<void> => {
     // Drain first: accepted requests finish on the workers before they go.
     await controller.drain(10_000);
@@ -154,7 +218,7 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext): Promise<vo
       return { result: 'interrupted' as const };
     });
     const waited = await Promise.race([
-      waitForWorkers(client, flags.workers, flags.connectTimeout * 1000, supervisor, () => interrupted, (n) => bar.update(n)),
+      waitForWorkers(() => controller.core.workers.size, client, flags.workers, flags.connectTimeout * 1000, supervisor, () => interrupted, (n) => bar.update(n)),
       interruptedNow,
     ]);
     bar.stop();
@@ -163,19 +227,21 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext): Promise<vo
       ctx.exitCode = 0;
       return;
     }
-    if (waited.result !== 'ready' || !waited.status) {
+    if (waited.result !== 'ready' || !waited.models) {
       const why =
         waited.result === 'timeout'
-          ? `the workers did not all connect within ${flags.connectTimeout} s`
+          ? waited.problem
+            ? `the models could not be read within ${flags.connectTimeout} s: ${waited.problem}`
+            : `the workers did not all connect within ${flags.connectTimeout} s`
           : 'every worker rejected its arguments';
       stderr.write(`error: ${why} (see the worker messages above); stopping.\n`);
       if (g.json) stdout.write(JSON.stringify({ status: 'UNAVAILABLE', message: why }) + '\n');
       ctx.exitCode = 1;
       return;
     }
-    const models = waited.status.models;
+    const models = waited.models;
     if (g.json) {
-      const summary = { event: 'ready', controller: address, workers: waited.status.workers.length, models: models.map((m) => ({ name: m.name, version: m.version })) };
+      const summary = { event: 'ready', controller: address, workers: waited.workers ?? 0, models: models.map((m) => ({ name: m.name, version: m.version })) };
       stdout.write(JSON.stringify(summary) + '\n');
     } else {
       stdout.write(readyText(address, repoDir, flags, models));
@@ -199,5 +265,5 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .addOption(new Option('--metrics-port <port>', "the controller's Prometheus /metrics port (0 picks a free one)").argParser(parsePort).default(9464))
     .addOption(new Option('--connect-timeout <s>', 'seconds to wait for the workers to connect').argParser(integerIn(1, 3600)).default(120))
     .addOption(policyOption());
-  addSecurityFlags(addWorkerFlags(cmd), ctx.io.env).action(async (flags: UpFlags, c: Command) => up(flags, globalsOf(c), ctx));
+  addSecurityFlags(addWorkerFlags(cmd), ctx.io.env).action(async (flags: UpFlags, c: Command) => up(flags, globalsOf(c), ctx, c));
 }

@@ -2,10 +2,12 @@
 // named by the global --controller, until SIGINT or SIGTERM.
 import fs from 'node:fs';
 import { Option, type Command } from 'commander';
+import { readTlsPair } from '../../common/metrics-server.js';
 import type { Device } from '../../worker/ort-session.js';
 import { integerIn, parseDevice, parseMemorySize } from '../args.js';
 import { globalsOf, type CliContext } from '../context.js';
 import { formatBytes } from '../format.js';
+import { addMetricsFlags, type MetricsFlags } from '../metrics-flags.js';
 import { untilStopped } from '../shutdown.js';
 
 export interface WorkerFlags {
@@ -17,9 +19,10 @@ export interface WorkerFlags {
 }
 
 /** Flags only `punctual worker` itself takes (`up` sets them for its workers). */
-interface WorkerOnlyFlags extends WorkerFlags {
+interface WorkerOnlyFlags extends WorkerFlags, MetricsFlags {
   metricsPort: number;
   healthPort: number;
+  listenHost: string;
   drainTimeout: number;
   logLevel?: string;
 }
@@ -48,15 +51,18 @@ export function describeWorker(f: WorkerFlags): string {
 }
 
 export function registerWorker(program: Command, ctx: CliContext): void {
-  addWorkerFlags(program.command('worker').description('run a worker: executors that run what the controller schedules'))
+  const cmd = addWorkerFlags(program.command('worker').description('run a worker: executors that run what the controller schedules'))
     .option('--name <name>', 'name shown in status (default hostname:pid)')
     .addOption(new Option('--metrics-port <port>', 'Prometheus /metrics port (0 picks a free one, -1 turns it off)').argParser(portOrOff).default(9465))
     .addOption(new Option('--health-port <port>', 'gRPC port serving grpc.health.v1.Health (0 picks a free one, -1 turns it off)').argParser(portOrOff).default(9466))
+    .option('--listen-host <host>', 'address the metrics and health ports listen on', '127.0.0.1')
     .addOption(new Option('--drain-timeout <s>', 'on SIGTERM, seconds to wait for actions in flight before leaving').argParser(integerIn(0, 3600)).default(10))
-    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']));
+  addMetricsFlags(cmd, ctx.io.env)
     .action(async (flags: WorkerOnlyFlags, cmd: Command) => {
       const { controller, token, tlsCa } = globalsOf(cmd);
       const { startWorker } = await import('../../worker/worker.js');
+      const metricsTls = readTlsPair(flags.metricsTlsCert, flags.metricsTlsKey);
       const handle = await startWorker({
         controller,
         executors: flags.executors,
@@ -65,12 +71,15 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         device: flags.device,
         metricsPort: flags.metricsPort,
         healthPort: flags.healthPort,
+        listenHost: flags.listenHost,
+        ...(flags.metricsToken ? { metricsToken: flags.metricsToken } : {}),
+        ...(metricsTls ? { metricsTls } : {}),
         ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
         ...(token ? { token } : {}),
         ...(tlsCa ? { tlsCa: fs.readFileSync(tlsCa) } : {}),
       });
-      ctx.io.stdout.write(JSON.stringify({ event: 'worker_listening', metricsPort: handle.metricsPort ?? null, healthPort: handle.healthPort ?? null }) + '\n');
+      ctx.io.stdout.write(JSON.stringify({ event: 'worker_listening', host: flags.listenHost, metricsPort: handle.metricsPort ?? null, healthPort: handle.healthPort ?? null }) + '\n');
       ctx.io.stderr.write(`punctual worker${flags.name ? ` ${flags.name}` : ''} (${describeWorker(flags)}) serving controller ${controller}; Ctrl-C stops it\n`);
       const sig = await untilStopped(ctx.io.stderr);
       ctx.io.stderr.write(`${sig}: draining the worker (at most ${flags.drainTimeout} s), then closing\n`);

@@ -2,9 +2,11 @@
 // datatype names (FP32 ↔ float32 …), typed `contents` ↔ little-endian bytes,
 // and the batch axis (a V2 request of batch n is split into n items and the
 // answers joined back along axis 0).
-import { bytesOf, elementCount, isDType, type DType, type TypedArray } from '../../common/dtype.js';
+import { bytesOf, bytesPerElement, elementCount, isDType, type DType, type TypedArray } from '../../common/dtype.js';
+import { dims, quoted, someOf } from '../../common/bounded-text.js';
 import { invalidArgument } from '../../common/errors.js';
-import type { WireTensor } from '../../common/tensor.js';
+import type { TensorSpec } from '../../common/model-config.js';
+import { checkShape, type WireTensor } from '../../common/tensor.js';
 import type { InferTensorContents, InferTensorContents__Output } from '../../protos/generated/inference/InferTensorContents.js';
 
 const TO_V2: Record<DType, string> = {
@@ -32,7 +34,7 @@ export function v2Datatype(dtype: string): string {
 /** The Punctual dtype of a V2 datatype name; INVALID_ARGUMENT names the known ones. */
 export function punctualDtype(datatype: string): DType {
   const d = FROM_V2.get(datatype);
-  if (!d) throw invalidArgument(`unknown datatype ${JSON.stringify(datatype)}; expected one of ${[...FROM_V2.keys()].join(', ')}`);
+  if (!d) throw invalidArgument(`unknown datatype ${quoted(datatype, 16)}; expected one of ${[...FROM_V2.keys()].join(', ')}`);
   return d;
 }
 
@@ -111,28 +113,99 @@ export function bytesToContents(dtype: string, data: Uint8Array): InferTensorCon
   }
 }
 
+/** A V2 input tensor as it arrived: declared datatype and shape, and its data (raw bytes or typed contents). */
+export interface V2Input {
+  name: string;
+  datatype: string;
+  shape: readonly number[];
+  raw?: Uint8Array;
+  contents?: InferTensorContents__Output | null;
+}
+
 /**
- * Splits a batch of n (shape [n, ...item]) into n single items. Every input
- * must carry the same leading n; a tensor without a batch axis is one item.
+ * A V2 request's inputs as single items, checked against the model before
+ * anything is allocated for them: the number of inputs, each name, datatype
+ * and shape (rank, every dimension, the item shape), the batch axis (every
+ * input agrees, 1 ≤ n ≤ max batch) and the byte or element count the shape
+ * implies — so a 28-byte request declaring a batch of 3e7 is refused as
+ * it is, never sized. Items are views into the request's bytes (no copy for
+ * raw contents). A tensor without a batch axis is one item.
  */
-export function splitItems(inputs: readonly WireTensor[], itemRanks: ReadonlyMap<string, number>): WireTensor[][] {
+export function readV2Items(model: string, specs: readonly TensorSpec[], maxBatch: number, inputs: readonly V2Input[]): WireTensor[][] {
+  const names = someOf(specs.map((s) => s.name));
+  if (inputs.length === 0) throw invalidArgument(`model ${model}: the request has no inputs; expected ${names}`);
+  if (inputs.length > specs.length) throw invalidArgument(`model ${model} takes ${specs.length} input(s) (${names}); the request has ${inputs.length}`);
   let n: number | undefined;
-  for (const t of inputs) {
-    const rank = itemRanks.get(t.name);
-    const batch = rank !== undefined && t.shape.length === rank + 1 ? t.shape[0]! : 1;
-    if (n !== undefined && batch !== n) throw invalidArgument(`inputs disagree on the batch axis: ${n} and ${batch} (${t.name})`);
+  const checked = inputs.map((t) => {
+    const spec = specs.find((s) => s.name === t.name);
+    if (!spec) throw invalidArgument(`model ${model}: unknown input ${quoted(t.name)}; expected inputs: ${names}`);
+    const dtype = punctualDtype(t.datatype);
+    if (dtype !== spec.dtype) throw invalidArgument(`model ${model}: input ${spec.name} has datatype ${v2Datatype(dtype)}, expected ${v2Datatype(spec.dtype)}`);
+    checkShape(model, t.name, t.shape);
+    const batched = t.shape.length === spec.shape.length + 1;
+    const item = batched ? t.shape.slice(1) : t.shape;
+    if (item.length !== spec.shape.length || item.some((d, i) => d !== spec.shape[i])) {
+      throw invalidArgument(`model ${model}: input ${spec.name} has shape ${dims(t.shape)}, expected [n, ${spec.shape.join(', ')}] with n from 1 to ${maxBatch}`);
+    }
+    const batch = batched ? t.shape[0]! : 1;
+    if (n !== undefined && batch !== n) throw invalidArgument(`inputs disagree on the batch axis: ${n} and ${batch} (${spec.name})`);
     n = batch;
-  }
+    return { t, spec, dtype };
+  });
   const count = n ?? 1;
-  if (count < 1) throw invalidArgument(`batch axis must be at least 1, got ${count}`);
-  if (count === 1) return [inputs.map((t) => ({ ...t }))];
+  if (count < 1) throw invalidArgument(`model ${model}: batch axis must be at least 1, got ${count}`);
+  if (count > maxBatch) throw invalidArgument(`model ${model}: batch of ${count} is over its max batch ${maxBatch}`);
+  const whole = checked.map(({ t, spec, dtype }) => {
+    const itemElements = elementCount(spec.shape);
+    const want = count * itemElements;
+    let data: Uint8Array;
+    if (t.raw) {
+      const bytes = want * bytesPerElement(dtype);
+      if (t.raw.byteLength !== bytes) {
+        throw invalidArgument(`model ${model}: input ${spec.name} carries ${t.raw.byteLength} bytes, its shape ${dims(t.shape)} of ${v2Datatype(dtype)} needs ${bytes}`);
+      }
+      data = t.raw;
+    } else if (t.contents) {
+      if (dtype === 'float16') throw invalidArgument(`input ${spec.name}: FP16 has no typed contents field; send it in raw_input_contents`);
+      const have = typedLength(dtype, t.contents);
+      if (have !== want) {
+        throw invalidArgument(`model ${model}: input ${spec.name}: contents hold ${have} ${v2Datatype(dtype)} elements, shape ${dims(t.shape)} needs ${want}`);
+      }
+      data = contentsToBytes(spec.name, dtype, [count, ...spec.shape], t.contents);
+    } else {
+      throw invalidArgument(`model ${model}: input ${spec.name} has neither contents nor raw_input_contents`);
+    }
+    return { name: spec.name, dtype, shape: spec.shape, data, itemBytes: data.byteLength / count };
+  });
   return Array.from({ length: count }, (_, i) =>
-    inputs.map((t) => {
-      const item = t.data.byteLength / count;
-      if (!Number.isInteger(item)) throw invalidArgument(`input ${t.name}: ${t.data.byteLength} bytes do not split into ${count} items`);
-      return { name: t.name, dtype: t.dtype, shape: t.shape.slice(1), data: t.data.subarray(i * item, (i + 1) * item) };
-    }),
+    whole.map((w) => ({ name: w.name, dtype: w.dtype, shape: [...w.shape], data: count === 1 ? w.data : w.data.subarray(i * w.itemBytes, (i + 1) * w.itemBytes) })),
   );
+}
+
+/** How many elements a typed `contents` field holds for a datatype (0 for FP16, which has none). */
+function typedLength(dtype: DType, c: InferTensorContents__Output): number {
+  switch (dtype) {
+    case 'float32':
+      return c.fp32Contents.length;
+    case 'float64':
+      return c.fp64Contents.length;
+    case 'int8':
+    case 'int16':
+    case 'int32':
+      return c.intContents.length;
+    case 'int64':
+      return c.int64Contents.length;
+    case 'uint8':
+    case 'uint16':
+    case 'uint32':
+      return c.uintContents.length;
+    case 'uint64':
+      return c.uint64Contents.length;
+    case 'bool':
+      return c.boolContents.length;
+    case 'float16':
+      return 0;
+  }
 }
 
 /** Joins per-item outputs ([1, ...] each) back into one tensor per output along axis 0. */

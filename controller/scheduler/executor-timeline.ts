@@ -53,6 +53,17 @@ export class ExecutorTimeline {
   loadsInFlight = 0;
   /** Its worker is shutting down: nothing new is planned here; what is in flight finishes. */
   draining = false;
+  /**
+   * Its worker stopped answering pings (a frozen or partitioned machine):
+   * nothing is planned here until it answers again.
+   */
+  unresponsive = false;
+  /**
+   * When an action here went missing (no result long past its predicted
+   * end): nothing is planned here until a result from it arrives, or its
+   * worker is live and a retry interval has passed. Undefined when fine.
+   */
+  lostAt: number | undefined;
   completed = 0;
   /**
    * How long an inference's answer took from the worker's measured end to
@@ -69,6 +80,16 @@ export class ExecutorTimeline {
     now: number,
   ) {
     this.freeAt = now;
+  }
+
+  /** Whether new work may be planned here: not draining, its worker answering, no action gone missing. */
+  get usable(): boolean {
+    return !this.draining && !this.unresponsive && this.lostAt === undefined;
+  }
+
+  /** Set aside (unresponsive or missing an action), as opposed to draining by choice. */
+  get suspended(): boolean {
+    return this.unresponsive || this.lostAt !== undefined;
   }
 
   /** Appends an action at the end of the timeline and returns it. */

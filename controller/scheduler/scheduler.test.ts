@@ -144,6 +144,12 @@ function warm(s: Scheduler, model: string, t: number): number {
   return runUntilIdle(s, t).t;
 }
 
+/** Loads the model on every executor and runs until idle; returns the time. */
+function warmAll(s: Scheduler, model: string, t: number): number {
+  for (const id of s.executors.keys()) s.warm(id, [model], t);
+  return runUntilIdle(s, t).t;
+}
+
 /**
  * Two executors holding a@1: w1/0 has it; enough loose work is admitted that
  * w1/0 alone cannot finish it by its deadlines, so a@1 is loaded on w2/0 too.
@@ -554,53 +560,154 @@ describe('Scheduler: re-anchoring and lost results', () => {
     expect(s.submit(req('a@1', 105, 1000), 105)).toEqual({ ok: true, predicted: 117 + 12 });
   });
 
-  it('a lost infer is abandoned at tick: its requests are retried, and its late result is ignored', () => {
-    const told: { actionId: number; executor: string; type: string; model: string }[] = [];
-    const { s } = setup({ lostAfterMs: 1000, onLost: (a) => told.push(a) });
-    warm(s, 'a@1', 0);
+  it('a lost infer sets its executor aside: its requests are re-planned on another at once, and its late result is ignored but brings the executor back', () => {
+    const told: { actionId: number; executor: string; type: string; model: string; why: string }[] = [];
+    const { s } = setup({ lostAfterMs: 1000, onLost: (a) => told.push(a) }, [executor('w1/0'), executor('w2/0')]);
+    warmAll(s, 'a@1', 0);
+    s.executors.get('w2/0')!.draining = true; // the first batch lands on w1/0
     const rs = Array.from({ length: 8 }, () => accept(s, req('a@1', 100, 5000)));
     const [d] = infers(s.tick(100)); // predicted end 126
+    expect(d!.executor).toBe('w1/0');
+    s.executors.get('w2/0')!.draining = false;
     expect(s.nextWakeup(100)).toBe(126 + 1000);
     expect(s.tick(1125)).toEqual([]);
     expect(s.lostActions).toBe(0);
     expect(told).toEqual([]);
     const ds = s.tick(1126);
     expect(s.lostActions).toBe(1);
-    expect(told).toEqual([{ actionId: d!.actionId, executor: 'w1/0', type: 'infer', model: 'a@1' }]);
+    expect(told).toEqual([{ actionId: d!.actionId, executor: 'w1/0', type: 'infer', model: 'a@1', why: 'overdue' }]);
+    const w1 = s.executors.get('w1/0')!;
+    expect(w1.usable).toBe(false);
+    expect(w1.suspended).toBe(true);
     const again = infers(ds);
     expect(again).toHaveLength(1);
+    expect(again[0]!.executor).toBe('w2/0');
     expect(again[0]!.actionId).not.toBe(d!.actionId);
     expect(again[0]!.earliest).toBe(1126);
     expect(ids(again[0]!.requests)).toEqual(ids(rs));
     expect(again[0]!.requests.every((r) => r.retried === true)).toBe(true);
-    // The first attempt's result, if it ever comes, answers nobody a second time.
+    // Nothing new goes to the set-aside executor, even when the other is busy.
+    const more = Array.from({ length: 4 }, () => accept(s, req('a@1', 1127, 5000)));
+    expect(infers(s.tick(1127)).every((x) => x.executor === 'w2/0')).toBe(true);
+    // The first attempt's result, if it ever comes, answers nobody a second time, and shows its executor is alive.
     expect(s.complete(d!.actionId, ok(100, 1130), 1130)).toBeUndefined();
+    expect(w1.usable).toBe(true);
     expect(s.complete(again[0]!.actionId, ok(1126, 1152), 1152)?.action.requests).toHaveLength(8);
+    expect(more).toHaveLength(4);
   });
 
-  it('a lost infer whose requests can no longer make it drops them as unavailable', () => {
-    const { s } = setup({ lostAfterMs: 1000 });
+  it('everything in flight on a set-aside executor is given up on at once (it waits behind the missing action)', () => {
+    const told: { actionId: number; why: string }[] = [];
+    const { s } = setup({ lostAfterMs: 1000, scheduleAheadMs: 100, onLost: (a) => told.push(a) }, [executor('w1/0'), executor('w2/0')]);
+    warmAll(s, 'a@1', 0);
+    s.executors.get('w2/0')!.draining = true; // everything lands on w1/0
+    // Booked far ahead: several actions are in flight at once.
+    for (let i = 0; i < 3; i++) accept(s, req('a@1', 100, 5000));
+    const planned = infers(s.tick(100));
+    expect(planned.length).toBeGreaterThan(1);
+    s.executors.get('w2/0')!.draining = false;
+    const first = s.executors.get('w1/0')!.inflight[0]!;
+    s.tick(first.predictedEnd + 1000);
+    expect(told.map((t) => t.actionId).sort((a, b) => a - b)).toEqual(planned.map((p) => p.actionId).sort((a, b) => a - b));
+    expect(s.executors.get('w1/0')!.inflight).toEqual([]);
+  });
+
+  it('a lost infer on the only executor waits for it: nothing is planned there until it answers or the retry interval passes', () => {
+    const { s } = setup({ lostAfterMs: 1000, suspendRetryMs: 2000 });
     warm(s, 'a@1', 0);
-    const rs = Array.from({ length: 8 }, () => accept(s, req('a@1', 100, 1030))); // deadline 1130
-    infers(s.tick(100));
-    const ds = s.tick(1126);
-    expect(s.lostActions).toBe(1);
-    expect(infers(ds)).toEqual([]);
-    expect(drops(ds).map((d) => d.request.id).sort((x, y) => x - y)).toEqual(ids(rs));
-    expect(drops(ds).every((d) => d.code === 'unavailable')).toBe(true);
+    accept(s, req('a@1', 100, 100_000));
+    const [d] = infers(s.tick(100)); // predicted end 112
+    expect(infers(s.tick(1112))).toEqual([]);
+    expect(s.queued('a@1')).toBe(1);
+    // It comes back when its worker still answers pings and the retry interval has passed...
+    expect(s.nextWakeup(1113)).toBe(1112 + 2000);
+    expect(infers(s.tick(3111))).toEqual([]);
+    const retried = infers(s.tick(3112));
+    expect(retried).toHaveLength(1);
+    expect(retried[0]!.executor).toBe('w1/0');
+    expect(d).toBeDefined();
   });
 
-  it('a lost load is given up: an unload frees it on the worker, and the demand loads it again', () => {
-    const { s } = setup({ lostAfterMs: 1000 });
+  it('a lost load is given up: an unload frees it on the set-aside worker, and the demand loads it elsewhere', () => {
+    const { s } = setup({ lostAfterMs: 1000 }, [executor('w1/0'), executor('w2/0')]);
     accept(s, req('a@1', 0, 100_000));
     const [l] = loads(s.tick(0)); // predicted end 50
     const ds = s.tick(1050);
     expect(s.lostActions).toBe(1);
-    expect(ds.map((d) => [d.type, 'model' in d ? d.model : ''])).toEqual([
-      ['unload', 'a@1'],
-      ['load', 'a@1'],
+    expect(ds.map((d) => [d.type, 'model' in d ? d.model : '', 'executor' in d ? d.executor : ''])).toEqual([
+      ['unload', 'a@1', l!.executor],
+      ['load', 'a@1', l!.executor === 'w1/0' ? 'w2/0' : 'w1/0'],
     ]);
     expect(loads(ds)[0]!.actionId).not.toBe(l!.actionId);
+  });
+});
+
+describe('Scheduler: workers that stop answering', () => {
+  it('an unresponsive worker is set aside: its work in flight is re-planned elsewhere at once, admission and dispatch skip it', () => {
+    const told: { actionId: number; why: string }[] = [];
+    const { s } = setup({ onLost: (a) => told.push(a) }, [executor('w1/0'), executor('w2/0')]);
+    warmAll(s, 'a@1', 0);
+    s.executors.get('w2/0')!.draining = true; // the first work lands on w1/0
+    const rs = Array.from({ length: 2 }, () => accept(s, req('a@1', 100, 1000)));
+    const first = infers(s.tick(100));
+    s.executors.get('w2/0')!.draining = false;
+    const onW1 = first.filter((d) => d.executor === 'w1/0');
+    expect(onW1.length).toBeGreaterThan(0);
+    expect(s.suspendWorker('w1', 150)).toBe(onW1.length);
+    expect(told.every((t) => t.why === 'unresponsive')).toBe(true);
+    const replanned = infers(s.tick(150));
+    expect(replanned.every((d) => d.executor === 'w2/0')).toBe(true);
+    expect(replanned.flatMap((d) => ids(d.requests)).sort()).toEqual(onW1.flatMap((d) => ids(d.requests)).sort());
+    // New requests are predicted on w2 only, and go there.
+    const r = accept(s, req('a@1', 151, 1000));
+    expect(infers(s.tick(151)).every((d) => d.executor === 'w2/0')).toBe(true);
+    // Answering again: taken back.
+    s.resumeWorker('w1', 200);
+    expect(s.executors.get('w1/0')!.usable).toBe(true);
+    accept(s, req('a@1', 200, 1000));
+    accept(s, req('a@1', 200, 1000));
+    expect(infers(s.tick(200)).some((d) => d.executor === 'w1/0')).toBe(true);
+    expect(rs.length + [r].length).toBe(3);
+  });
+
+  it('with every worker set aside, admission answers no_executor, not a prediction', () => {
+    const { s } = setup();
+    warm(s, 'a@1', 0);
+    s.suspendWorker('w1', 10);
+    const a = s.submit(req('a@1', 10, 1000), 10);
+    expect(a).toMatchObject({ ok: false, code: 'no_executor' });
+    expect(a.ok ? '' : a.message).toContain('not answering');
+  });
+});
+
+describe('Scheduler: requests admitted as a whole', () => {
+  it('admits a group when its last item can make the deadline, predicting the last item', () => {
+    const { s } = setup();
+    warm(s, 'a@1', 0);
+    const group = Array.from({ length: 4 }, () => req('a@1', 100, 1000));
+    const a = s.submitAll(group, 100);
+    // 4 items in the largest batches: one batch of 4 at 18 ms.
+    expect(a).toEqual({ ok: true, predicted: 100 + 18 });
+    expect(s.queued('a@1')).toBe(4);
+  });
+
+  it('rejects a group whole when the last item would miss: nothing of it is queued', () => {
+    const { s } = setup();
+    warm(s, 'a@1', 0);
+    // 8 items: one batch of 8 at 26 ms; an SLO of 20 ms fits one item (12 ms) but not all.
+    expect(s.submit(req('a@1', 100, 20), 100)).toMatchObject({ ok: true });
+    const before = s.queued('a@1');
+    const group = Array.from({ length: 8 }, () => req('a@1', 100, 20));
+    const a = s.submitAll(group, 100);
+    expect(a).toMatchObject({ ok: false, code: 'slo_unattainable' });
+    expect(a.ok ? '' : a.message).toContain('for all 8 items');
+    expect(s.queued('a@1')).toBe(before);
+  });
+
+  it('refuses a group whose items disagree on model, arrival or deadline (a caller bug)', () => {
+    const { s } = setup();
+    expect(() => s.submitAll([req('a@1', 0, 10), req('a@1', 0, 20)], 0)).toThrow(/share/);
+    expect(() => s.submitAll([], 0)).toThrow(/at least one/);
   });
 });
 
@@ -869,11 +976,27 @@ describe('Scheduler: the answer’s way back', () => {
   });
 
   it('the reserve is per model and forgets errors older than reserveMaxAgeMs', () => {
-    const { s, t } = withReturn(15, { maxReserveShare: 1, reserveMaxAgeMs: 5000 });
+    const { s, t } = withReturn(15, { maxReserveShare: 1, reserveMaxAgeMs: 5000, reserveStaleMs: 60_000 });
     expect(s.reserve('a@1', 1000, t)).toBe(15);
     expect(s.reserve('c@1', 1000, t)).toBe(0); // another model's predictions were not wrong
     expect(s.reserve('a@1', 1000, t + 4000)).toBe(15);
     expect(s.reserve('a@1', 1000, t + 6000)).toBe(0);
+  });
+
+  it('a reserve whose model has had no outcome for reserveStaleMs is stale: an idle model is never locked out by it', () => {
+    const { s, t } = withReturn(40, { maxReserveShare: 1, reserveStaleMs: 1000 });
+    expect(s.reserve('a@1', 1000, t)).toBe(40);
+    // SLO 50: 12 ms of run + 40 ms of reserve does not fit, so everything is rejected and nothing new is learned...
+    expect(s.submit(req('a@1', t + 10, 50), t + 10)).toMatchObject({ ok: false, code: 'slo_unattainable' });
+    expect(s.reserve('a@1', 1000, t + 999)).toBe(40);
+    // ...until the reserve goes stale: admitted again on the prediction alone.
+    expect(s.reserve('a@1', 1000, t + 1000)).toBe(0);
+    const r = req('a@1', t + 1000, 50);
+    expect(s.submit(r, t + 1000)).toEqual({ ok: true, predicted: t + 1000 + 12 });
+    // Its outcome brings the learned errors back while outcomes keep coming.
+    const [d] = infers(s.tick(t + 1000));
+    s.complete(d!.actionId, ok(t + 1000, t + 1012), t + 1013);
+    expect(s.reserve('a@1', 1000, t + 1013)).toBe(40);
   });
 
   it('a request retried after its worker failed does not count as a prediction error', () => {

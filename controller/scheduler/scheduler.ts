@@ -37,7 +37,9 @@ export interface SchedulerOptions {
   /** 'fifo' is the baseline: no admission control, no deadline awareness (see policy.ts). @default 'punctual' */
   policy?: Policy;
   /** Told of each action given up on as lost (no result lostAfterMs past its predicted end). */
-  onLost?: (a: { actionId: number; executor: string; type: InflightAction['type']; model: string }) => void;
+  onLost?: (a: { actionId: number; executor: string; type: InflightAction['type']; model: string; why: LostReason }) => void;
+  /** An executor set aside because an action went missing is tried again after this long if its worker answers pings, ms. @default 5000 */
+  suspendRetryMs?: number;
   /**
    * Admission sets aside the largest recent prediction error (see
    * `reserve`), but never more than this share of a request's SLO.
@@ -48,6 +50,13 @@ export interface SchedulerOptions {
   reserveWindow?: number;
   /** ...no older than this, ms. @default 30000 */
   reserveMaxAgeMs?: number;
+  /**
+   * The reserve applies only while the model's outcomes keep coming: with
+   * none for this long (nothing of it admitted, nothing answered) it is
+   * stale and set to 0, so a reserve learned under load cannot keep an idle
+   * model locked out; the next outcomes bring it back. @default 1000
+   */
+  reserveStaleMs?: number;
 }
 
 interface ModelState {
@@ -64,6 +73,8 @@ interface ModelState {
    * on a shared machine.
    */
   errors: SlidingMax;
+  /** When the last outcome (answer or drop) of an admitted request was recorded. */
+  lastOutcomeAt: number;
 }
 
 /** Predicted time to run some requests: the typical sum, and Σ (high − typical)² of the runs. */
@@ -95,7 +106,11 @@ export class Scheduler {
   private readonly maxReserveShare: number;
   private readonly reserveWindow: number;
   private readonly reserveMaxAge: number;
+  private readonly reserveStale: number;
   private readonly onLost: SchedulerOptions['onLost'];
+  private readonly suspendRetry: number;
+  /** Actions given up on, by id, and where they were: a late answer shows that executor is alive. */
+  private readonly abandoned = new Map<number, ExecutorTimeline>();
   readonly policy: Policy;
 
   readonly models = new Map<string, ModelState>();
@@ -125,7 +140,9 @@ export class Scheduler {
     this.maxReserveShare = opts.maxReserveShare ?? 0.3;
     this.reserveWindow = opts.reserveWindow ?? 1000;
     this.reserveMaxAge = opts.reserveMaxAgeMs ?? 30_000;
+    this.reserveStale = opts.reserveStaleMs ?? 1000;
     this.onLost = opts.onLost;
+    this.suspendRetry = opts.suspendRetryMs ?? 5000;
   }
 
   // ---- models and executors -------------------------------------------
@@ -141,6 +158,7 @@ export class Scheduler {
       loadFailures: 0,
       lastFailure: '',
       errors: new SlidingMax(this.reserveWindow, this.reserveMaxAge),
+      lastOutcomeAt: -Infinity,
     });
   }
 
@@ -206,59 +224,80 @@ export class Scheduler {
 
   /** Admission at arrival: accept into the queue, or say now why it cannot make its deadline. */
   submit(req: SchedRequest, now: number): Admission {
+    return this.submitAll([req], now);
+  }
+
+  /**
+   * Admits several requests of one model that arrived together (a V2 request
+   * with a batch axis): all of them, or none. They share the model, arrival
+   * and deadline; the prediction is for the last of them to finish.
+   */
+  submitAll(reqs: readonly SchedRequest[], now: number): Admission {
     this.lastNow = Math.max(this.lastNow, now);
-    const m = this.models.get(req.model);
-    if (!m) return { ok: false, code: 'unknown_model', message: `model ${req.model} is not registered` };
+    const first = reqs[0];
+    if (!first) throw new Error('submitAll needs at least one request');
+    for (const r of reqs) {
+      if (r.model !== first.model || r.deadline !== first.deadline || r.arrival !== first.arrival) {
+        throw new Error('submitAll: requests must share model, arrival and deadline');
+      }
+    }
+    const m = this.models.get(first.model);
+    if (!m) return { ok: false, code: 'unknown_model', message: `model ${first.model} is not registered` };
     if (this.executors.size === 0) {
       return { ok: false, code: 'no_executor', message: 'no worker connected: no executor can run the request' };
     }
-    const memory = this.est.memory(req.model);
+    const memory = this.est.memory(first.model);
     let best = Infinity;
     let largestBudget = 0;
     let usable = 0;
     const memo: PredictMemo = { holders: new Map(), work: new Map() };
     for (const e of this.executors.values()) {
-      if (e.draining) continue;
+      if (!e.usable) continue;
       usable++;
       largestBudget = Math.max(largestBudget, e.spec.memoryBudget);
-      const p = this.predictCompletion(m, e, now, memory, memo);
+      const p = this.predictCompletion(m, e, now, memory, memo, reqs.length);
       if (p < best) best = p;
     }
     if (usable === 0) {
-      return { ok: false, code: 'no_executor', message: 'every connected worker is draining: no executor takes new work' };
+      const why = [...this.executors.values()].some((e) => e.suspended) ? 'every connected worker is draining or not answering' : 'every connected worker is draining';
+      return { ok: false, code: 'no_executor', message: `${why}: no executor takes new work` };
     }
     if (best === Infinity) {
       return {
         ok: false,
         code: 'model_too_large',
-        message: `model ${req.model} needs ${mib(memory)} but the largest executor memory budget is ${mib(largestBudget)}`,
+        message: `model ${first.model} needs ${mib(memory)} but the largest executor memory budget is ${mib(largestBudget)}`,
       };
     }
-    const slo = req.deadline - req.arrival;
-    const reserve = this.reserve(req.model, slo, now);
+    const slo = first.deadline - first.arrival;
+    const reserve = this.reserve(first.model, slo, now);
     const predicted = best + reserve;
-    if (predicted > req.deadline && this.policy === 'punctual') {
+    if (predicted > first.deadline && this.policy === 'punctual') {
       const why = reserve > 0 ? ` (with a ${reserve.toFixed(1)} ms reserve: recent answers came up to that much later than predicted)` : '';
+      const what = reqs.length > 1 ? ` for all ${reqs.length} items` : '';
       return {
         ok: false,
         code: 'slo_unattainable',
         predicted,
-        message: `slo_unattainable: predicted ${(predicted - req.arrival).toFixed(1)} ms > slo ${fmt(slo)} ms${why}`,
+        message: `slo_unattainable: predicted ${(predicted - first.arrival).toFixed(1)} ms${what} > slo ${fmt(slo)} ms${why}`,
       };
     }
-    req.predicted = best;
-    m.queue.insert(req);
+    for (const r of reqs) {
+      r.predicted = best;
+      m.queue.insert(r);
+    }
     this.active.add(m);
     return { ok: true, predicted };
   }
 
   /**
-   * When a request for m arriving now would finish on e, at the high
-   * percentile, if e served it as soon as it could: the typical time of what
-   * is booked and queued ahead of it and of its own run, plus one margin for
-   * all of them together (the square root of their summed squared spreads).
+   * When the last of n requests for m arriving now would finish on e, at the
+   * high percentile, if e served them as soon as it could: the typical time
+   * of what is booked and queued ahead of them and of their own runs, plus
+   * one margin for all of it together (the square root of the summed squared
+   * spreads).
    */
-  private predictCompletion(m: ModelState, e: ExecutorTimeline, now: number, memory: number, memo: PredictMemo): number {
+  private predictCompletion(m: ModelState, e: ExecutorTimeline, now: number, memory: number, memo: PredictMemo, n = 1): number {
     const cls = e.spec.cls;
     const res = e.models.get(m.key);
     let start: number;
@@ -279,9 +318,8 @@ export class Scheduler {
       backlog += w.typical / share;
       spreadSq += w.spreadSq / share;
     }
-    const high = this.est.exec(m.key, 1, cls);
-    const typical = this.typical(m.key, 1, cls);
-    return start + backlog + typical + Math.sqrt(spreadSq + (high - typical) ** 2);
+    const own = this.work(m, n, cls);
+    return start + backlog + own.typical + Math.sqrt(spreadSq + own.spreadSq);
   }
 
   /**
@@ -295,9 +333,11 @@ export class Scheduler {
     return Math.min(this.recentError(model, now), this.maxReserveShare * sloMs);
   }
 
-  /** The largest recent prediction error of a model, ms (0 when answers came on time): its reserve before the SLO cap. */
+  /** The largest recent prediction error of a model, ms (0 when answers came on time or its outcomes went stale): its reserve before the SLO cap. */
   recentError(model: string, now: number): number {
-    const worst = this.models.get(model)?.errors.max(now);
+    const m = this.models.get(model);
+    if (!m || now - m.lastOutcomeAt >= this.reserveStale) return 0;
+    const worst = m.errors.max(now);
     return worst !== undefined && worst > 0 ? worst : 0;
   }
 
@@ -335,7 +375,7 @@ export class Scheduler {
 
   private holders(model: string): number {
     let n = 0;
-    for (const e of this.executors.values()) if (!e.draining && e.holds(model)) n++;
+    for (const e of this.executors.values()) if (e.usable && e.holds(model)) n++;
     return n;
   }
 
@@ -376,8 +416,9 @@ export class Scheduler {
       for (const e of this.executors.values()) {
         const first = e.inflight[0];
         if (first) t = Math.min(t, first.predictedEnd + this.lostAfter);
+        if (e.lostAt !== undefined && !e.unresponsive) t = Math.min(t, e.lostAt + this.suspendRetry);
         // Nothing held here can enter the window before freeAt - ahead: skip the scan when that cannot win.
-        if (e.draining || e.freeAt - this.ahead >= t) continue;
+        if (!e.usable || e.freeAt - this.ahead >= t) continue;
         for (const [key, res] of e.models) {
           const m = this.models.get(key);
           if (m && m.queue.length > 0) t = Math.min(t, Math.max(e.freeAt, res.readyAt) - this.ahead);
@@ -412,14 +453,66 @@ export class Scheduler {
     return `dropped after ${fmt(now - r.arrival)} ms: ${why} to meet its ${fmt(slo)} ms SLO (never run late)`;
   }
 
-  /** Actions far past their predicted end are taken as lost; their requests go back to the queue. */
+  /**
+   * An action far past its predicted end is taken as lost: the executor is
+   * set aside (nothing new planned there) and everything in flight on it is
+   * given up on, since the worker runs its actions in order and the rest wait
+   * behind the missing one; their requests go back to the queue, to run
+   * elsewhere if their deadlines allow.
+   */
   private detectLost(now: number): void {
     for (const e of this.executors.values()) {
       const first = e.inflight[0];
-      if (!first || now < first.predictedEnd + this.lostAfter) continue;
-      this.abandon(e, first, now);
+      if (first && now >= first.predictedEnd + this.lostAfter) {
+        e.lostAt = now;
+        this.abandonAll(e, now, 'overdue');
+      } else if (e.lostAt !== undefined && !e.unresponsive && now - e.lostAt >= this.suspendRetry) {
+        // Its worker answers pings: try it again. If it is stuck, the next action is lost too.
+        e.lostAt = undefined;
+      }
+    }
+  }
+
+  /** Gives up on every action in flight on e (see detectLost). */
+  private abandonAll(e: ExecutorTimeline, now: number, why: LostReason): void {
+    for (const a of [...e.inflight]) {
+      this.abandon(e, a, now);
+      this.rememberAbandoned(a.id, e);
       this.lostActions++;
-      this.onLost?.({ actionId: first.id, executor: e.spec.id, type: first.type, model: first.model });
+      this.onLost?.({ actionId: a.id, executor: e.spec.id, type: a.type, model: a.model, why });
+    }
+  }
+
+  private rememberAbandoned(id: number, e: ExecutorTimeline): void {
+    this.abandoned.set(id, e);
+    if (this.abandoned.size > MAX_ABANDONED) this.abandoned.delete(this.abandoned.keys().next().value!);
+  }
+
+  /**
+   * A worker stopped answering (no reply to pings within its liveness
+   * deadline): its executors are set aside and their work in flight is
+   * re-planned elsewhere. Returns how many actions were given up on.
+   */
+  suspendWorker(workerId: string, now: number): number {
+    this.lastNow = Math.max(this.lastNow, now);
+    let n = 0;
+    for (const e of this.executors.values()) {
+      if (e.spec.workerId !== workerId || e.unresponsive) continue;
+      e.unresponsive = true;
+      n += e.inflight.length;
+      this.abandonAll(e, now, 'unresponsive');
+    }
+    return n;
+  }
+
+  /** A set-aside worker answers again: its executors take work again. */
+  resumeWorker(workerId: string, now: number): void {
+    this.lastNow = Math.max(this.lastNow, now);
+    for (const e of this.executors.values()) {
+      if (e.spec.workerId !== workerId) continue;
+      e.unresponsive = false;
+      e.lostAt = undefined;
+      if (e.inflight.length === 0) e.freeAt = Math.max(e.freeAt, now);
     }
   }
 
@@ -451,7 +544,13 @@ export class Scheduler {
   complete(actionId: number, outcome: ActionOutcome, now: number): CompletedInfer | undefined {
     this.lastNow = Math.max(this.lastNow, now);
     const e = this.actionExecutor.get(actionId);
-    if (!e) return undefined;
+    if (!e) {
+      // The late answer of an action given up on: its executor is answering again.
+      const from = this.abandoned.get(actionId);
+      this.abandoned.delete(actionId);
+      if (from && this.executors.get(from.spec.id) === from) from.lostAt = undefined;
+      return undefined;
+    }
     this.actionExecutor.delete(actionId);
     const anchor = outcome.status === 'ok' ? outcome.end : now;
     const a = e.settle(actionId, anchor);
@@ -465,7 +564,10 @@ export class Scheduler {
         e.returns.add(Math.max(0, now - outcome.end));
         const m = this.models.get(a.model);
         // Retried requests are not prediction errors: a worker failed under them.
-        if (m) for (const r of a.requests) if (r.predicted !== undefined && !r.retried) m.errors.add(now - r.predicted, now);
+        if (m) {
+          for (const r of a.requests) if (r.predicted !== undefined && !r.retried) m.errors.add(now - r.predicted, now);
+          m.lastOutcomeAt = Math.max(m.lastOutcomeAt, now);
+        }
         return { action: a, executor: e };
       }
       if (outcome.status === 'failed' && res) {
@@ -527,7 +629,7 @@ export class Scheduler {
    */
   warm(executorId: string, models: readonly string[], now: number): void {
     const e = this.executors.get(executorId);
-    if (!e || e.draining) return;
+    if (!e || !e.usable) return;
     for (const key of models) {
       if (!this.models.has(key) || e.holds(key)) continue;
       const memory = this.est.memory(key);
@@ -568,7 +670,7 @@ export class Scheduler {
       let holders = 0;
       let cls = '';
       for (const e of this.executors.values()) {
-        if (e.draining) continue;
+        if (!e.usable) continue;
         const res = e.models.get(m.key);
         if (!res) {
           cls ||= e.spec.cls;
@@ -590,7 +692,7 @@ export class Scheduler {
     let best: ExecutorTimeline | undefined;
     let bestScore = Infinity;
     for (const e of this.executors.values()) {
-      if (e.draining || e.holds(m.key) || e.loadsInFlight >= this.maxLoads || memory > e.spec.memoryBudget) continue;
+      if (!e.usable || e.holds(m.key) || e.loadsInFlight >= this.maxLoads || memory > e.spec.memoryBudget) continue;
       if (e.freeMemory() < memory && this.evictable(e) < memory - e.freeMemory()) continue;
       // Prefer the least booked; among equals, one that needs no eviction.
       const score = Math.max(now, e.freeAt) + (e.freeMemory() >= memory ? 0 : 0.001);
@@ -673,7 +775,7 @@ export class Scheduler {
    */
   private dispatch(now: number): void {
     if (this.active.size === 0) return;
-    const order = [...this.executors.values()].filter((e) => !e.draining).sort((a, b) => a.freeAt - b.freeAt);
+    const order = [...this.executors.values()].filter((e) => e.usable).sort((a, b) => a.freeAt - b.freeAt);
     for (const e of order) {
       while (this.active.size > 0 && Math.max(now, e.freeAt) <= now + this.ahead) {
         if (!this.dispatchOne(e, now)) break;
@@ -788,7 +890,7 @@ export class Scheduler {
   /** Whether another executor holding the model could start it before `start`. */
   private someoneSooner(model: string, self: ExecutorTimeline, start: number): boolean {
     for (const e of this.executors.values()) {
-      if (e === self || e.draining) continue;
+      if (e === self || !e.usable) continue;
       const res = e.models.get(model);
       if (res && Math.max(e.freeAt, res.readyAt) < start) return true;
     }
@@ -810,7 +912,11 @@ export class Scheduler {
   private drop(request: SchedRequest, code: DropCode, reason: string): void {
     // Missed: the answer would have come after the deadline at least.
     if (code === 'deadline' && request.predicted !== undefined && !request.retried) {
-      this.models.get(request.model)?.errors.add(request.deadline - request.predicted, this.lastNow);
+      const m = this.models.get(request.model);
+      if (m) {
+        m.errors.add(request.deadline - request.predicted, this.lastNow);
+        m.lastOutcomeAt = Math.max(m.lastOutcomeAt, this.lastNow);
+      }
     }
     this.pending.push({ type: 'drop', request, code, reason });
   }
@@ -823,6 +929,12 @@ export class Scheduler {
     return n;
   }
 }
+
+/** Why an action was given up on: long past its predicted end, or its worker stopped answering. */
+export type LostReason = 'overdue' | 'unresponsive';
+
+/** Abandoned action ids remembered for their late answers. */
+const MAX_ABANDONED = 10_000;
 
 /** nextWakeup() names a time just past a request's last possible start, so tick() then drops it. */
 const HOPELESS_EPSILON_MS = 0.001;

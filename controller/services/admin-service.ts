@@ -25,12 +25,12 @@ import type { ModelAdmin } from '../model-admin.js';
 import { saveProfile } from '../model-repository.js';
 import { reprofile } from '../model-profiling.js';
 import type { ServingCore } from '../serving-core.js';
-import { receiveUpload, type UploadCall } from './register-upload.js';
+import type { UploadCall, UploadReceiver } from './register-upload.js';
 
 export interface AdminServiceOptions {
   modelAdmin: ModelAdmin;
-  /** Largest model file RegisterModel accepts, bytes. */
-  maxModelBytes: number;
+  /** Receives RegisterModel's uploads into temporary files, bounded in size, number and idle time. */
+  uploads: UploadReceiver;
   /** Default timed runs per batch size for ProfileModel. */
   profileIterations: number;
   log: Logger;
@@ -66,9 +66,13 @@ export function adminService(core: ServingCore, estimates: Estimates, clock: Clo
         log,
         'RegisterModel',
         async () => {
-          const { meta, bytes } = await receiveUpload(call, o.maxModelBytes);
-          const out = await o.modelAdmin.register(meta, bytes);
-          return { models: out.models.map((m) => buildModelInfo(m, core, estimates)), replaced: out.replaced, readyMs: out.readyMs };
+          const upload = await o.uploads.receive(call, (meta) => o.modelAdmin.checkMeta(meta));
+          try {
+            const out = await o.modelAdmin.register(upload.meta, upload);
+            return { models: out.models.map((m) => buildModelInfo(m, core, estimates)), replaced: out.replaced, readyMs: out.readyMs };
+          } finally {
+            await upload.release();
+          }
         },
         callback,
       );

@@ -3,34 +3,30 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
 import { invalidArgument, PunctualError, toServiceError } from '../../common/errors.js';
-import type { Logger } from '../../common/log.js';
 import { MAX_SLO_MS } from '../../common/model-config.js';
 import { validateInputs } from '../../common/tensor.js';
 import type { InferenceHandlers, InferRequest__Output, InferResponse } from '../../common/wire.js';
+import { arrivalOf, sloFromArrival } from '../arrival.js';
 import type { ServingCore } from '../serving-core.js';
 
-/** The SLO of a request: its own slo_ms, else the gRPC deadline, else the model's default. */
-export function resolveSlo(req: InferRequest__Output, deadline: grpc.Deadline, defaultSloMs: number): number {
-  const remaining = deadline instanceof Date ? deadline.getTime() - Date.now() : deadline === Infinity ? Infinity : deadline - Date.now();
-  if (req._sloMs === 'sloMs' && req.sloMs !== undefined) {
-    const slo = req.sloMs;
-    if (!Number.isFinite(slo) || slo <= 0) throw invalidArgument(`slo_ms must be a positive number of milliseconds, got ${slo}`);
-    if (slo > MAX_SLO_MS) throw invalidArgument(`slo_ms ${slo} is absurd: at most ${MAX_SLO_MS} ms (one hour) is accepted`);
-    return Math.min(slo, remaining);
-  }
-  if (Number.isFinite(remaining)) return Math.max(0.001, remaining);
-  return defaultSloMs;
+/** A request's own slo_ms, checked, or undefined when it has none. */
+export function ownSloMs(req: InferRequest__Output): number | undefined {
+  if (req._sloMs !== 'sloMs' || req.sloMs === undefined) return undefined;
+  const slo = req.sloMs;
+  if (!Number.isFinite(slo) || slo <= 0) throw invalidArgument(`slo_ms must be a positive number of milliseconds, got ${slo}`);
+  if (slo > MAX_SLO_MS) throw invalidArgument(`slo_ms ${slo} is absurd: at most ${MAX_SLO_MS} ms (one hour) is accepted`);
+  return slo;
 }
 
-export function inferenceService(core: ServingCore, clock: Clock, log: Logger): InferenceHandlers {
+export function inferenceService(core: ServingCore, clock: Clock): InferenceHandlers {
   return {
     Infer: (call: grpc.ServerUnaryCall<InferRequest__Output, InferResponse>, callback: grpc.sendUnaryData<InferResponse>) => {
-      const arrival = clock.now();
+      const arrival = arrivalOf(call.metadata, clock);
       try {
         const req = call.request;
         const { model, slo, inputs } = core.beforeAdmission(() => {
           const model = core.registry.resolve(req.model, req.version);
-          const slo = resolveSlo(req, call.getDeadline(), model.config.defaultSloMs);
+          const slo = sloFromArrival(ownSloMs(req), call.getDeadline(), model.config.defaultSloMs, arrival, clock);
           const inputs = validateInputs(
             model.config.name,
             model.config.inputs,
@@ -52,7 +48,7 @@ export function inferenceService(core: ServingCore, clock: Clock, log: Logger): 
           (err: unknown) => callback(toServiceError(err)),
         );
       } catch (err) {
-        if (!(err instanceof PunctualError)) log.error({ err }, 'unexpected error in Infer');
+        if (!(err instanceof PunctualError)) core.unexpected('Infer', err);
         callback(toServiceError(err));
       }
     },

@@ -4,8 +4,11 @@
 // validation (validateInputs) and ServingCore.submit as punctual.v1.Infer.
 //
 //  SLO: parameter "timeout" (int64 µs, as Triton), else the gRPC deadline,
-//  else the model's default. Batch n > 1: split into n requests, each
-//  admitted and scheduled on its own, answered together (all or the first error).
+//  else the model's default, counted from the moment the request's headers
+//  arrived (controller/arrival.ts). Every size is checked before anything is
+//  allocated for it (oip/tensors.ts readV2Items). Batch n > 1: split into n
+//  requests admitted as a whole (all or none), scheduled on their own,
+//  answered together (all or the first error).
 //  Repository extension: Index lists the registry; Load warms the model on
 //  executors where it fits; Unload unloads it from executors where it is idle
 //  (it stays registered and loads again on demand). Registering new models
@@ -14,8 +17,9 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
 import { invalidArgument, PunctualError, Status, toServiceError, unavailable } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import { MAX_SLO_MS } from '../../common/model-config.js';
-import { validateInputs, type WireTensor } from '../../common/tensor.js';
+import { MAX_SLO_MS, MODEL_VERSION_RANGE, parseModelVersion } from '../../common/model-config.js';
+import type { WireTensor } from '../../common/tensor.js';
+import { quoted, someOf } from '../../common/bounded-text.js';
 import type { GRPCInferenceServiceHandlers } from '../../protos/generated/inference/GRPCInferenceService.js';
 import type { InferParameter__Output } from '../../protos/generated/inference/InferParameter.js';
 import type { ModelInferRequest__Output } from '../../protos/generated/inference/ModelInferRequest.js';
@@ -24,7 +28,8 @@ import type { ModelMetadataResponse } from '../../protos/generated/inference/Mod
 import type { RepositoryIndexResponse } from '../../protos/generated/inference/RepositoryIndexResponse.js';
 import type { ServedModel } from '../model-registry.js';
 import type { ServingCore } from '../serving-core.js';
-import { bytesToContents, contentsToBytes, joinItems, punctualDtype, splitItems, v2Datatype } from '../oip/tensors.js';
+import { bytesToContents, joinItems, readV2Items, v2Datatype, type V2Input } from '../oip/tensors.js';
+import { arrivalOf, sloFromArrival } from '../arrival.js';
 
 export const SERVER_NAME = 'punctual';
 export const SERVER_VERSION = '0.1.0';
@@ -42,11 +47,11 @@ export interface OipDeps {
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
-/** Wraps a handler so a thrown PunctualError becomes its status and anything else INTERNAL (logged). */
-function unary<Req, Res>(log: Logger, name: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): Unary<Req, Res> {
+/** Wraps a handler so a thrown PunctualError becomes its status and anything else INTERNAL (logged, at most once per interval). */
+function unary<Req, Res>(core: ServingCore, name: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): Unary<Req, Res> {
   return (call, callback) => {
     const fail = (err: unknown): void => {
-      if (!(err instanceof PunctualError)) log.error({ err, rpc: name }, `unexpected error in ${name}`);
+      if (!(err instanceof PunctualError)) core.unexpected(name, err);
       callback(toServiceError(err));
     };
     try {
@@ -59,25 +64,21 @@ function unary<Req, Res>(log: Logger, name: string, fn: (req: Req, call: grpc.Se
 
 function parseVersion(version: string): number {
   if (version === '') return 0;
-  const v = Number(version);
-  if (!Number.isSafeInteger(v) || v < 1) throw invalidArgument(`model version must be a positive integer, got ${JSON.stringify(version)}`);
+  const v = parseModelVersion(version);
+  if (v === undefined) throw invalidArgument(`model version must be ${MODEL_VERSION_RANGE}, got ${quoted(version)}`);
   return v;
 }
 
-/** The SLO in ms: parameter "timeout" (µs), else the gRPC deadline, else the model's default. */
-export function oipSlo(parameters: Record<string, InferParameter__Output>, deadline: grpc.Deadline, defaultSloMs: number): number {
-  const remaining = deadline instanceof Date ? deadline.getTime() - Date.now() : deadline === Infinity ? Infinity : deadline - Date.now();
+/** The V2 parameter "timeout" (int64 µs, as Triton) in ms, or undefined when absent. */
+export function timeoutParamMs(parameters: Record<string, InferParameter__Output>): number | undefined {
   const p = parameters.timeout;
-  if (p !== undefined) {
-    const us = p.parameterChoice === 'int64Param' ? p.int64Param : p.parameterChoice === 'uint64Param' ? p.uint64Param : undefined;
-    if (us === undefined) throw invalidArgument('parameter "timeout" must be an int64 number of microseconds');
-    const ms = Number(us) / 1000;
-    if (!(ms > 0)) throw invalidArgument(`parameter "timeout" must be positive, got ${String(us)} µs`);
-    if (ms > MAX_SLO_MS) throw invalidArgument(`parameter "timeout" ${String(us)} µs is over one hour`);
-    return Math.min(ms, remaining);
-  }
-  if (Number.isFinite(remaining)) return Math.max(0.001, remaining);
-  return defaultSloMs;
+  if (p === undefined) return undefined;
+  const us = p.parameterChoice === 'int64Param' ? p.int64Param : p.parameterChoice === 'uint64Param' ? p.uint64Param : undefined;
+  if (us === undefined) throw invalidArgument('parameter "timeout" must be an int64 number of microseconds');
+  const ms = Number(us) / 1000;
+  if (!(ms > 0)) throw invalidArgument(`parameter "timeout" must be positive, got ${String(us)} µs`);
+  if (ms > MAX_SLO_MS) throw invalidArgument(`parameter "timeout" ${String(us)} µs is over one hour`);
+  return ms;
 }
 
 function tensorMeta(specs: ServedModel['config']['inputs'], batched: boolean): ModelMetadataResponse['inputs'] {
@@ -95,19 +96,25 @@ function residency(core: ServingCore, key: string): { loaded: string[]; loading:
   return { loaded, loading };
 }
 
-/** Inputs of a V2 request as wire tensors (raw or typed contents). */
-function readInputs(model: ServedModel, req: ModelInferRequest__Output): WireTensor[] {
+/** Longest request id echoed back, characters. */
+const MAX_ID_CHARS = 1024;
+
+/** A V2 request's inputs as checked single items (raw or typed contents). */
+function readInputs(model: ServedModel, req: ModelInferRequest__Output): WireTensor[][] {
   const raw = req.rawInputContents;
   if (raw.length > 0 && raw.length !== req.inputs.length) {
     throw invalidArgument(`raw_input_contents has ${raw.length} entries for ${req.inputs.length} inputs; give one per input, in order`);
   }
-  return req.inputs.map((t, i) => {
-    const dtype = punctualDtype(t.datatype);
-    const shape = t.shape.map(Number);
-    const data = raw.length > 0 ? new Uint8Array(raw[i]!.buffer, raw[i]!.byteOffset, raw[i]!.byteLength) : t.contents ? contentsToBytes(t.name, dtype, shape, t.contents) : undefined;
-    if (!data) throw invalidArgument(`model ${model.config.name}: input ${t.name} has neither contents nor raw_input_contents`);
-    return { name: t.name, dtype, shape, data };
+  const inputs: V2Input[] = req.inputs.map((t, i) => {
+    const r = raw[i];
+    return {
+      name: t.name,
+      datatype: t.datatype,
+      shape: t.shape.map(Number),
+      ...(r ? { raw: new Uint8Array(r.buffer, r.byteOffset, r.byteLength) } : { contents: t.contents }),
+    };
   });
+  return readV2Items(model.config.name, model.config.inputs, model.config.maxBatch, inputs);
 }
 
 export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
@@ -115,26 +122,21 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
   const resolve = (name: string, version: string): ServedModel => core.registry.resolve(name, parseVersion(version));
 
   const infer = async (req: ModelInferRequest__Output, call: grpc.ServerUnaryCall<ModelInferRequest__Output, ModelInferResponse>): Promise<ModelInferResponse> => {
-    const arrival = clock.now();
-    const { model, slo, validated, wanted } = core.beforeAdmission(() => {
+    const arrival = arrivalOf(call.metadata, clock);
+    const { model, slo, items, wanted } = core.beforeAdmission(() => {
       const model = resolve(req.modelName, req.modelVersion);
-      const slo = oipSlo(req.parameters, call.getDeadline(), model.config.defaultSloMs);
-      const inputs = readInputs(model, req);
-      const ranks = new Map(model.config.inputs.map((s) => [s.name, s.shape.length]));
-      const items = splitItems(inputs, ranks);
-      if (items.length > model.config.maxBatch) {
-        throw invalidArgument(`model ${model.config.name}: batch of ${items.length} is over its max batch ${model.config.maxBatch}`);
-      }
-      const validated = items.map((item) => validateInputs(model.config.name, model.config.inputs, item));
+      if (req.id.length > MAX_ID_CHARS) throw invalidArgument(`request id is ${req.id.length} characters; at most ${MAX_ID_CHARS} are echoed back`);
+      const slo = sloFromArrival(timeoutParamMs(req.parameters), call.getDeadline(), model.config.defaultSloMs, arrival, clock);
+      const items = readInputs(model, req);
       const wanted = req.outputs.map((o) => o.name);
       const known = model.config.outputs.map((o) => o.name);
       for (const w of wanted) {
-        if (known.length > 0 && !known.includes(w)) throw invalidArgument(`model ${model.config.name}: unknown output ${JSON.stringify(w)}; outputs: ${known.join(', ')}`);
+        if (known.length > 0 && !known.includes(w)) throw invalidArgument(`model ${model.config.name}: unknown output ${quoted(w)}; outputs: ${someOf(known)}`);
       }
-      return { model, slo, validated, wanted };
+      return { model, slo, items, wanted };
     });
-    // Admission happens synchronously per item: a rejection throws here.
-    const answers = await Promise.all(validated.map((v) => core.submit(model, v, slo, arrival)));
+    // The items are admitted as a whole (a rejection throws here, and none of them is queued).
+    const answers = await Promise.all(core.submitAll(model, items, slo, arrival));
     let outputs = joinItems(answers.map((a) => a.outputs.map((t) => ({ name: t.name ?? '', dtype: t.dtype ?? '', shape: (t.shape ?? []).map(Number), data: t.data as Uint8Array }))));
     if (wanted.length > 0) outputs = outputs.filter((t) => wanted.includes(t.name));
     const asRaw = req.rawInputContents.length > 0;
@@ -163,16 +165,16 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
   };
 
   return {
-    ServerLive: unary(log, 'ServerLive', () => ({ live: true })),
-    ServerReady: unary(log, 'ServerReady', () => ({ ready: deps.ready() })),
-    ModelReady: unary(log, 'ModelReady', (req) => {
+    ServerLive: unary(core, 'ServerLive', () => ({ live: true })),
+    ServerReady: unary(core, 'ServerReady', () => ({ ready: deps.ready() })),
+    ModelReady: unary(core, 'ModelReady', (req) => {
       resolve(req.name, req.version);
       // Punctual loads on demand and admission counts the load time, so a
       // registered model is ready whenever the server is.
       return { ready: deps.ready() };
     }),
-    ServerMetadata: unary(log, 'ServerMetadata', () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS })),
-    ModelMetadata: unary(log, 'ModelMetadata', (req) => {
+    ServerMetadata: unary(core, 'ServerMetadata', () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS })),
+    ModelMetadata: unary(core, 'ModelMetadata', (req) => {
       const m = resolve(req.name, req.version);
       const batched = m.config.maxBatch > 0;
       return {
@@ -186,8 +188,8 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
         outputs: tensorMeta(m.config.outputs, batched),
       };
     }),
-    ModelInfer: unary(log, 'ModelInfer', infer),
-    RepositoryIndex: unary(log, 'RepositoryIndex', (req): RepositoryIndexResponse => {
+    ModelInfer: unary(core, 'ModelInfer', infer),
+    RepositoryIndex: unary(core, 'RepositoryIndex', (req): RepositoryIndexResponse => {
       const ready = deps.ready();
       const models = core.registry.all().map((m) => {
         const r = residency(core, m.key);
@@ -196,7 +198,7 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
       });
       return { models: req.ready ? models.filter((m) => m.state === 'READY') : models };
     }),
-    RepositoryModelLoad: unary(log, 'RepositoryModelLoad', async (req) => {
+    RepositoryModelLoad: unary(core, 'RepositoryModelLoad', async (req) => {
       if (Object.keys(req.parameters).length > 0) {
         throw new PunctualError(Status.UNIMPLEMENTED, 'load parameters (config, file:…) are not supported: register models with punctual.v1.Admin');
       }
@@ -209,7 +211,7 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
       log.info({ event: 'oip_load', model: m.key, loadedOn: residency(core, m.key).loaded }, `repository load of ${m.key}`);
       return {};
     }),
-    RepositoryModelUnload: unary(log, 'RepositoryModelUnload', (req) => {
+    RepositoryModelUnload: unary(core, 'RepositoryModelUnload', (req) => {
       const m = resolve(req.modelName, '');
       const n = core.scheduler.unloadIdle(m.key, clock.now());
       core.pump();

@@ -1,16 +1,21 @@
 // punctual.v1.WorkerControl: one long-lived bidi stream per worker. Hello,
 // then the model bytes the worker lacks, then its executors join the
-// scheduler; pings measure its clock offset; results flow back to the core.
+// scheduler; pings measure its clock offset and keep its liveness deadline
+// (a worker heard from by nothing for longer is set aside until it answers
+// again); results flow back to the core.
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { ControllerMessage, WorkerControlHandlers, WorkerMessage__Output } from '../../common/wire.js';
 import type { ServingCore } from '../serving-core.js';
+import { Liveness } from '../liveness.js';
 import { WorkerConnection } from '../worker-connection.js';
 
 export interface WorkerServiceOptions {
-  /** How often each worker's clock offset is measured, ms. */
+  /** How often each worker is pinged (clock offset, liveness), ms. */
   pingIntervalMs: number;
+  /** A worker that sends nothing for this long is set aside until it answers again, ms. */
+  livenessMs: number;
 }
 
 export function workerService(core: ServingCore, clock: Clock, log: Logger, opts: WorkerServiceOptions): WorkerControlHandlers {
@@ -19,6 +24,7 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
     Connect: (stream: grpc.ServerDuplexStream<WorkerMessage__Output, ControllerMessage>) => {
       let conn: WorkerConnection | undefined;
       let pinger: NodeJS.Timeout | undefined;
+      let liveness: Liveness | undefined;
       const leave = () => {
         if (pinger) clearInterval(pinger);
         if (conn) core.removeWorker(conn);
@@ -32,11 +38,23 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
           conn = c;
           c.send({ welcome: { workerId: c.id, controllerMs: clock.now() } });
           for (let i = 0; i < 5; i++) c.ping();
-          pinger = setInterval(() => c.ping(), opts.pingIntervalMs);
+          liveness = new Liveness(clock.now(), { deadlineMs: opts.livenessMs, checkEveryMs: opts.pingIntervalMs });
+          const alive = liveness;
+          pinger = setInterval(() => {
+            const verdict = alive.check(clock.now());
+            if (verdict.type === 'silent') core.suspendWorker(c, verdict.silentMs);
+            c.ping();
+          }, opts.pingIntervalMs);
           pinger.unref();
           // Every model's bytes reach the worker once, before its executors take work.
           (async () => {
-            for (const m of core.registry.all()) await c.ensureBytes(m.key, m.bytes, m.sha256);
+            for (const m of core.registry.all()) {
+              // A model that cannot be sent (its file gone) is logged and left out; the worker still joins.
+              await c.ensureBytes(m.key, m).catch((err: unknown) => {
+                if (c.closed) throw err;
+                log.error({ event: 'model_bytes_not_sent', worker: c.name, model: m.key, err: String(err) }, `could not send ${m.key} to worker ${c.name}: ${String(err)}`);
+              });
+            }
             if (!c.closed && !c.draining) core.addWorker(c);
           })().catch((err: unknown) => {
             log.warn({ event: 'worker_setup_failed', worker: c.name, err: String(err) }, 'worker setup failed');
@@ -44,7 +62,10 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
           });
         } else if (!conn) {
           log.warn({ event: 'protocol_error' }, 'worker sent a message before hello');
-        } else if (msg.result) {
+          return;
+        }
+        if (liveness?.heard(clock.now())) core.resumeWorker(conn);
+        if (msg.result) {
           core.onResult(conn, msg.result);
         } else if (msg.pong) {
           conn.onPong(msg.pong.controllerMs, msg.pong.workerMs);

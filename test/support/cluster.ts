@@ -21,6 +21,8 @@ export interface WorkerSpec {
   threads?: number;
   memory?: string;
   device?: string;
+  /** More `punctual worker` flags, appended. */
+  extra?: string[];
 }
 
 export class TestCluster {
@@ -104,6 +106,7 @@ export class TestCluster {
       '--health-port',
       '0',
       ...(this.token ? ['--token', this.token] : []),
+      ...(spec.extra ?? []),
     ]);
     this.workers.push(child);
     this.workerPorts.set(
@@ -146,6 +149,13 @@ export class TestCluster {
       c.once('exit', () => resolve());
       c.kill(signal);
     });
+  }
+
+  /** Starts a controller again on the port the last one had (after stopController), so workers redialling it find it. */
+  async restartController(extra: string[] = []): Promise<void> {
+    const port = this.address.slice(this.address.lastIndexOf(':') + 1);
+    // A later --port wins over startController's --port 0.
+    await this.startController(['--port', port, ...extra]);
   }
 
   async stop(): Promise<void> {

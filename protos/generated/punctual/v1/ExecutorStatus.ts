@@ -14,6 +14,7 @@ export interface ExecutorStatus {
   'bookedAheadMs'?: (number | string);
   'loads'?: (number | string | Long);
   'unloads'?: (number | string | Long);
+  'suspended'?: (boolean);
 }
 
 export interface ExecutorStatus__Output {
@@ -28,4 +29,5 @@ export interface ExecutorStatus__Output {
   'bookedAheadMs': (number);
   'loads': (number);
   'unloads': (number);
+  'suspended': (boolean);
 }

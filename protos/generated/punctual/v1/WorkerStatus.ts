@@ -10,6 +10,7 @@ export interface WorkerStatus {
   'rttMs'?: (number | string);
   'connectedForS'?: (number | string);
   'draining'?: (boolean);
+  'unresponsive'?: (boolean);
 }
 
 export interface WorkerStatus__Output {
@@ -20,4 +21,5 @@ export interface WorkerStatus__Output {
   'rttMs': (number);
   'connectedForS': (number);
   'draining': (boolean);
+  'unresponsive': (boolean);
 }

@@ -1,0 +1,68 @@
+// Requests whose bytes are not a valid protobuf message of their method.
+// grpc-js answers a message it cannot decode with INTERNAL, which is the
+// status for our own bugs; a client sending garbage deserves
+// INVALID_ARGUMENT and a message saying what was wrong. Each method's
+// deserializer is wrapped so that a failure yields a marker instead of a
+// throw; unary and server-streaming calls carrying the marker are answered
+// INVALID_ARGUMENT before their handler runs. A marker arriving on a
+// client or bidi stream is an object with no fields, which those handlers
+// already treat as a protocol error.
+import type * as grpc from '@grpc/grpc-js';
+import { quoted } from '../common/bounded-text.js';
+import { invalidArgument, toServiceError } from '../common/errors.js';
+
+const UNDECODABLE = Symbol('undecodable');
+
+interface Undecodable {
+  [UNDECODABLE]: string;
+}
+
+function undecodable(v: unknown): string | undefined {
+  return typeof v === 'object' && v !== null && UNDECODABLE in v ? (v as Undecodable)[UNDECODABLE] : undefined;
+}
+
+/** A copy of the service definition whose deserializers never throw. */
+export function checkedDecoding(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, m] of Object.entries(def)) {
+    const decode = m.requestDeserialize;
+    out[name] = {
+      ...m,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return decode(bytes);
+        } catch (err) {
+          const why = err instanceof Error ? err.message : String(err);
+          return { [UNDECODABLE]: `the request to ${name} is not a valid protobuf message (${quoted(why, 120)}; ${bytes.byteLength} bytes)` } satisfies Undecodable;
+        }
+      },
+    };
+  }
+  return out as grpc.ServiceDefinition;
+}
+
+type AnyHandler = (...args: never[]) => unknown;
+
+/** Wraps unary and server-streaming handlers to answer an undecodable request INVALID_ARGUMENT. */
+export function rejectUndecodable<H extends object>(def: grpc.ServiceDefinition, handlers: H): H {
+  const out: Record<string, unknown> = {};
+  for (const [method, impl] of Object.entries(handlers) as [string, AnyHandler][]) {
+    const spec = def[method];
+    if (!spec || spec.requestStream) {
+      out[method] = impl;
+    } else if (spec.responseStream) {
+      out[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        const why = undecodable(call.request);
+        if (why) call.emit('error', toServiceError(invalidArgument(why)));
+        else (impl as (c: typeof call) => void)(call);
+      };
+    } else {
+      out[method] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const why = undecodable(call.request);
+        if (why) callback(toServiceError(invalidArgument(why)) as grpc.ServiceError);
+        else (impl as (c: typeof call, cb: typeof callback) => void)(call, callback);
+      };
+    }
+  }
+  return out as H;
+}
