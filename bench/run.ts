@@ -1,5 +1,5 @@
 // `npm run bench`: runs the benchmarks and prints the figures with the machine.
-// Options: --only live,throughput,operate,simulate,replay,overload,freeze (replay, overload and freeze take minutes; not in the default)
+// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads (the last five take minutes; not in the default)
 //          --requests N --replay-seconds S --replay-loads 0.5,0.9,1.5,3 --replay-policies punctual,fifo
 //          --overload 3x20,10x60 (load × seconds cases of the V2 overload benchmark)
 import { Command } from 'commander';
@@ -9,13 +9,15 @@ import { runOperate } from './operate.js';
 import { runReplayBench } from './replay.js';
 import { runOverloadBench, type OverloadCase } from './overload.js';
 import { runFreezeBench } from './freeze.js';
+import { runRejoinBench } from './rejoin.js';
+import { runUploadsBench } from './uploads.js';
 import { isPolicy, POLICIES } from '../controller/scheduler/policy.js';
 import { runSimulateBench } from './simulate.js';
 import { runThroughput } from './throughput.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze', 'live,throughput,operate,simulate')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
@@ -64,5 +66,7 @@ if (only.has('overload')) {
   figures.push(...(await runOverloadBench(cases)));
 }
 if (only.has('freeze')) figures.push(...(await runFreezeBench({ rate: 200, freezeSeconds: 15, before: 10, after: 10 })));
+if (only.has('rejoin')) figures.push(...(await runRejoinBench([5, 30], 3)));
+if (only.has('uploads')) figures.push(...(await runUploadsBench(700)));
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
 else console.log(`machine: ${machine()}\n${describeFigures(figures)}`);

@@ -14,6 +14,9 @@ import type {
 import type { AdminClient } from '../protos/generated/punctual/v1/Admin.js';
 import type { InferenceClient } from '../protos/generated/punctual/v1/Inference.js';
 import { ModelNotFoundError, PunctualClientError, fromServiceError } from './errors.js';
+
+/** Header carrying a request's SLO in ms beside its slo_ms field (controller/early-admission.ts reads it). */
+const SLO_HEADER = 'punctual-slo-ms';
 import { checkInferOptions, compileClientOptions, type CompiledClientOptions, type InferOptions, type PunctualClientOptions } from './options.js';
 import { decodeOutputs, encodeInputs, type InferInputs, type OutputTensor } from './tensors.js';
 
@@ -112,7 +115,12 @@ export class PunctualClient {
     if (options.sloMs !== undefined) request.sloMs = options.sloMs;
     const start = performance.now();
     const res = await this.unary<InferResponse__Output>(
-      (md, co, cb) => this.inference.Infer(request, md, co, cb),
+      (md, co, cb) => {
+        // The SLO also travels as a header: slo_ms comes after the tensors in the message, and the
+        // controller decides whether to reject from the request's first bytes.
+        if (options.sloMs !== undefined) md.set(SLO_HEADER, String(options.sloMs));
+        return this.inference.Infer(request, md, co, cb);
+      },
       options.deadlineMs ?? this.opts.defaultDeadlineMs,
       options.signal,
     );

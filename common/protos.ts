@@ -69,27 +69,47 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
 };
 
 /**
- * A grpc-js server whose HTTP/2 sessions advertise large receive windows,
- * per stream and per connection. grpc-js reads
- * `grpc-node.flow_control_window` only on the client side, so the server's
- * stream settings are set here before it binds, and each new session's
- * connection-level window is raised as it is accepted. With HTTP/2's default
- * 64 KiB connection window every request body shares 64 KiB per round trip:
- * measured here, a bare grpc-js server then took in det-sized (602 KB)
- * requests at ~200 a second using most of a core, and 800 a second with the
- * window raised.
+ * Looks at every new HTTP/2 stream before grpc-js does: call `pass()` to
+ * hand it on (untouched, or with its headers amended), or answer it yourself
+ * and never pass it (see controller/early-admission.ts).
  */
-export function createServer(extra: grpc.ServerOptions = {}): grpc.Server {
+export type StreamGate = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, pass: () => void) => void;
+
+type SetupHandlers = (http2Server: http2.Http2Server, ...rest: unknown[]) => unknown;
+
+/** Servers whose streams go through their gate (grpc-js's internals allowed it). */
+const gated = new WeakSet<grpc.Server>();
+
+/** Whether createServer could put `gate` in front of grpc-js for this server. */
+export function hasStreamGate(server: grpc.Server): boolean {
+  return gated.has(server);
+}
+
+/**
+ * A grpc-js server whose HTTP/2 sessions advertise large receive windows,
+ * per stream and per connection, and whose streams can pass a gate first.
+ * grpc-js reads `grpc-node.flow_control_window` only on the client side, so
+ * the server's stream settings are set here before it binds, and each new
+ * session's connection-level window is raised as it is accepted. With
+ * HTTP/2's default 64 KiB connection window every request body shares 64 KiB
+ * per round trip: measured here, a bare grpc-js server then took in
+ * det-sized (602 KB) requests at ~200 a second using most of a core, and 800
+ * a second with the window raised. Both hooks use grpc-js internals
+ * (`commonServerOptions`, `_setupHandlers`); when they are missing the server
+ * still works, with default windows and no gate (hasStreamGate says so).
+ */
+export function createServer(extra: grpc.ServerOptions = {}, gate?: StreamGate): grpc.Server {
   const server = new grpc.Server({ ...SERVER_OPTIONS, ...extra });
   const internals = server as unknown as {
     commonServerOptions?: { settings?: Record<string, unknown> };
-    _setupHandlers?: (http2Server: http2.Http2Server, ...rest: unknown[]) => unknown;
+    _setupHandlers?: SetupHandlers;
   };
   if (internals.commonServerOptions) {
     internals.commonServerOptions.settings = { ...internals.commonServerOptions.settings, initialWindowSize: FLOW_CONTROL_WINDOW, maxFrameSize: 1024 * 1024 };
   }
   const setup = internals._setupHandlers;
   if (typeof setup === 'function') {
+    if (gate) gated.add(server);
     internals._setupHandlers = function (this: unknown, http2Server: http2.Http2Server, ...rest: unknown[]) {
       http2Server.on('session', (session: http2.ServerHttp2Session) => {
         const raise = (): void => {
@@ -102,7 +122,21 @@ export function createServer(extra: grpc.ServerOptions = {}): grpc.Server {
         if (session.connecting) session.once('connect', raise);
         else raise();
       });
-      return setup.call(this, http2Server, ...rest);
+      if (!gate) return setup.call(this, http2Server, ...rest);
+      // grpc-js registers its 'stream' handler inside setup: put the gate in front of it.
+      const on = http2Server.on;
+      http2Server.on = function (this: http2.Http2Server, event: string | symbol, listener: (...args: unknown[]) => void) {
+        if (event !== 'stream') return on.call(this, event, listener);
+        const handle = listener as unknown as (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...more: unknown[]) => void;
+        return on.call(this, 'stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...more: unknown[]) =>
+          gate(stream, headers, () => handle(stream, headers, ...more)),
+        );
+      } as typeof http2Server.on;
+      try {
+        return setup.call(this, http2Server, ...rest);
+      } finally {
+        http2Server.on = on;
+      }
     };
   }
   return server;

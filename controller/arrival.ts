@@ -3,24 +3,32 @@
 // clock starts then, so under load the time its bytes spend queued on the
 // way in counts against its deadline, and "accepted" means "can be answered
 // in time at the client", not "in time after the controller finally read
-// it". A server interceptor stamps the time into the call's metadata as the
-// headers arrive (overwriting whatever a client sent under that key); the
-// handlers read it back.
+// it". The early-admission gate (controller/early-admission.ts) stamps the
+// time into each stream's headers as they arrive, overwriting whatever a
+// client sent under that key; where the gate cannot run, a server
+// interceptor does the same a moment later. The handlers read it back.
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../common/clock.js';
 
 /** Metadata key the stamp travels under, inside the controller only. */
 export const ARRIVAL_KEY = 'punctual-arrival-ms';
 
-/** Stamps every call's metadata with the time its headers arrived. */
-export function arrivalInterceptor(clock: Clock): grpc.ServerInterceptor {
+/**
+ * Stamps every call's metadata with the time its headers arrived. Where the
+ * early-admission gate runs in front of grpc-js (`stampedEarlier` true) it
+ * has stamped the headers already, earlier than grpc-js sees them, and
+ * removed any value a client sent; the stamp is then left as it is.
+ */
+export function arrivalInterceptor(clock: Clock, stampedEarlier: () => boolean = () => false): grpc.ServerInterceptor {
   return (_method, call) =>
     new grpc.ServerInterceptingCall(call, {
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, mdNext) => {
-            metadata.remove(ARRIVAL_KEY);
-            metadata.set(ARRIVAL_KEY, String(clock.now()));
+            if (!stampedEarlier()) {
+              metadata.remove(ARRIVAL_KEY);
+              metadata.set(ARRIVAL_KEY, String(clock.now()));
+            }
             mdNext(metadata);
           },
         }),

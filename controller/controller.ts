@@ -6,12 +6,13 @@ import * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { serializeModelConfig } from '../common/model-config.js';
-import { createServer, protos } from '../common/protos.js';
+import { createServer, hasStreamGate, protos } from '../common/protos.js';
 import { profileModel } from '../profiles/profiler.js';
 import { hostPort } from '../common/listen-address.js';
 import { readTlsPair, type MetricsServerOptions } from '../common/metrics-server.js';
 import { arrivalInterceptor } from './arrival.js';
 import { checkedDecoding, rejectUndecodable } from './checked-decoding.js';
+import { earlyAdmission } from './early-admission.js';
 import { Authorizer, guardService, type TokenOptions } from './auth.js';
 import { Ecosystem, type DrainResult } from './ecosystem.js';
 import { Estimates } from './estimates.js';
@@ -173,12 +174,19 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   }
   log.info({ event: 'models_ready', models: registry.all().map((m) => m.key) }, `serving ${registry.size} models`);
 
-  // Requests' SLO clocks start when their headers arrive (controller/arrival.ts).
-  const server = createServer({ interceptors: [arrivalInterceptor(clock)], 'grpc.max_receive_message_length': opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
+  const auth = new Authorizer(opts);
+  // Requests' SLO clocks start when their headers arrive (controller/arrival.ts), and a request
+  // admission would reject is answered from its first bytes (controller/early-admission.ts).
+  let gated = false;
+  const server = createServer(
+    { interceptors: [arrivalInterceptor(clock, () => gated)], 'grpc.max_receive_message_length': opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
+    earlyAdmission({ core, auth, clock }),
+  );
+  gated = hasStreamGate(server);
+  if (!gated) log.warn({ event: 'early_admission_off' }, 'this grpc-js does not let requests be checked before they are read: early admission is off');
   const p = protos();
   const startedAt = clock.now();
 
-  const auth = new Authorizer(opts);
   const inferenceDef = p.inference.punctual.v1.Inference.service;
   server.addService(checkedDecoding(inferenceDef), guardService(inferenceDef, rejectUndecodable(inferenceDef, inferenceService(core, clock)), () => 'infer', auth));
   const modelAdmin = new ModelAdmin(core, estimates, clock, log, { repoDir: opts.repoDir, profileIterations: opts.profileIterations });

@@ -26,6 +26,7 @@ export class ControllerMetrics implements ServingObserver {
   private readonly queue: Histogram<'model' | 'version'>;
   private readonly exec: Histogram<'model' | 'version' | 'executor_class'>;
   private readonly batch: Histogram<'model' | 'version'>;
+  private readonly earlyRejections: Counter<'model' | 'version'>;
   private readonly rejections: Counter<'model' | 'version' | 'reason'>;
   private readonly misses: Counter<'model' | 'version' | 'kind'>;
   private readonly prediction: Histogram<'model' | 'version' | 'executor_class'>;
@@ -47,6 +48,12 @@ export class ControllerMetrics implements ServingObserver {
     this.exec = new Histogram({ name: 'punctual_exec_duration_seconds', help: 'Measured execution time of INFER actions (whole batch)', labelNames: [...mv, 'executor_class'], buckets: LATENCY_BUCKETS, registers });
     this.batch = new Histogram({ name: 'punctual_batch_size', help: 'Requests per INFER action', labelNames: mv, buckets: [1, 2, 4, 8, 16, 32, 64], registers });
     this.rejections = new Counter({ name: 'punctual_admission_rejections_total', help: 'Requests rejected at arrival, by reason', labelNames: [...mv, 'reason'], registers });
+    this.earlyRejections = new Counter({
+      name: 'punctual_admission_early_rejections_total',
+      help: "Requests rejected from their first bytes, before their tensors were read (a subset of punctual_admission_rejections_total)",
+      labelNames: mv,
+      registers,
+    });
     this.misses = new Counter({ name: 'punctual_slo_misses_total', help: 'Accepted requests that missed their SLO: answered late, or dropped before running', labelNames: [...mv, 'kind'], registers });
     this.prediction = new Histogram({ name: 'punctual_exec_prediction_ratio', help: 'Measured / predicted execution time of INFER actions (1 = exact, > 1 = under-predicted)', labelNames: [...mv, 'executor_class'], buckets: RATIO_BUCKETS, registers });
     this.loads = new Counter({ name: 'punctual_model_loads_total', help: 'LOAD actions finished, by status', labelNames: [...mv, 'status'], registers });
@@ -81,6 +88,14 @@ export class ControllerMetrics implements ServingObserver {
       collect() {
         this.reset();
         for (const m of core.registry.all()) this.set(modelLabels(m.key), core.recentError(m.key) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'punctual_request_intake_seconds',
+      help: 'How long requests recently took from their headers arriving to their handler running (p90 of the last second): the early check judges requests as of then',
+      registers,
+      collect() {
+        this.set(core.intake.estimate(core.now()) / 1000);
       },
     });
     new Gauge({
@@ -129,6 +144,10 @@ export class ControllerMetrics implements ServingObserver {
         for (const e of sched.executors.values()) this.set({ executor: e.spec.id }, e.models.size);
       },
     });
+  }
+
+  rejectedEarly(model: string, n: number): void {
+    this.earlyRejections.inc(modelLabels(model), n);
   }
 
   rejected(model: string, code: RejectCode): void {

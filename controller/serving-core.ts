@@ -11,6 +11,7 @@ import { concatBatch, splitBatch, type WireTensor } from '../common/tensor.js';
 import type { ActionResult__Output, Tensor } from '../common/wire.js';
 import { executorClass, parseDevice } from '../worker/ort-session.js';
 import type { Estimates } from './estimates.js';
+import { IntakeDelay } from './intake.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import type { Policy } from './scheduler/policy.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -88,6 +89,8 @@ export class ServingCore {
   draining = false;
   /** Actions sent and not yet answered, for observers (a result names only its id). */
   private readonly actionInfo = new Map<number, { type: 'infer' | 'load' | 'unload'; model: string; executor: string; workerId: string }>();
+  /** How long requests take from their headers to their handler (the early check judges with it). */
+  readonly intake = new IntakeDelay();
   /** Counts for status and tests. */
   readonly stats = { accepted: 0, rejected: 0, ok: 0, dropped: 0, late: 0, refusedActions: 0, failedActions: 0 };
 
@@ -153,6 +156,26 @@ export class ServingCore {
   }
 
   /**
+   * Admission's verdict on n items of a model arriving at `arrival`, without
+   * queuing them (the early check on a request's first bytes): the error to
+   * answer with when it would be rejected — counted as a rejection, like
+   * one from submitAll — else undefined, and the request goes on to be
+   * read, validated and submitted as usual.
+   */
+  rejectEarly(model: ServedModel, n: number, sloMs: number, arrival: number): PunctualError | undefined {
+    if (this.draining) return undefined;
+    // Judged as of when its handler will most likely run: after the rest of it has come in.
+    const now = this.clock.now();
+    const adm = this.scheduler.judge(model.key, n, arrival, arrival + sloMs, Math.max(now, arrival + this.intake.estimate(now)));
+    if (adm.ok || adm.code !== 'slo_unattainable') return undefined;
+    this.stats.rejected += n;
+    model.counters.rejected += n;
+    for (let i = 0; i < n; i++) this.notify('rejected', model.key, adm.code);
+    this.notify('rejectedEarly', model.key, n);
+    return new PunctualError(REJECT_STATUS[adm.code], `model ${model.config.name}: ${adm.message}`, adm.code);
+  }
+
+  /**
    * Runs a request's checks before admission (model, inputs, SLO): what they
    * throw is counted as not admitted (observers hear its status) and rethrown.
    */
@@ -167,6 +190,16 @@ export class ServingCore {
       }
       throw err;
     }
+  }
+
+  /** The core's clock. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** A request that arrived (headers) at `arrival` reached its handler now. */
+  noteIntake(arrival: number): void {
+    this.intake.add(arrival, this.clock.now());
   }
 
   /** Logs an unexpected error on a request path (its detail stays out of the answer), at most once per interval. */

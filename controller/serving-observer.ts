@@ -10,6 +10,8 @@ export interface ServingObserver {
   notAdmitted?(status: string): void;
   /** Rejected at arrival by admission control. */
   rejected?(model: string, code: RejectCode): void;
+  /** Of those, n were rejected from the request's first bytes, before its tensors were read (also told as `rejected`). */
+  rejectedEarly?(model: string, n: number): void;
   /** Answered with outputs. `late`: the answer came after the deadline. */
   answered?(model: string, a: { totalMs: number; queueMs: number; late: boolean }): void;
   /** Accepted, then failed: `status` is the gRPC status name, `reason` e.g. "dropped_deadline". */

@@ -70,6 +70,11 @@ describe('tokens', () => {
     expect(await statusOf(client('wrong').infer('cls', input, { sloMs: 5000 }))).toBe('PERMISSION_DENIED');
     expect(await statusOf(client(INFER).infer('cls', input, { sloMs: 5000 }))).toBe('OK');
     expect(await statusOf(client(ADMIN).infer('cls', input, { sloMs: 5000 }))).toBe('OK');
+    // A request admission would reject from its first bytes is still refused for its token first:
+    // the early check tells nobody without a token about the cluster's state.
+    expect(await statusOf(client().infer('cls', input, { sloMs: 0.001 }))).toBe('UNAUTHENTICATED');
+    expect(await statusOf(client('wrong').infer('cls', input, { sloMs: 0.001 }))).toBe('PERMISSION_DENIED');
+    expect(await statusOf(client(INFER).infer('cls', input, { sloMs: 0.001 }))).toBe('RESOURCE_EXHAUSTED');
   });
 
   it('lets a worker join only with a token, and never logs one', async () => {

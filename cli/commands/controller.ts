@@ -22,6 +22,7 @@ export interface SecurityFlags extends MetricsFlags {
   inferToken?: string;
   workerToken?: string;
   maxModelBytes: number;
+  maxMessageBytes: number;
   maxConcurrentUploads: number;
   /** Seconds. */
   uploadIdleTimeout: number;
@@ -51,6 +52,11 @@ export function addSecurityFlags(cmd: Command, env: Record<string, string | unde
     .addOption(new Option('--infer-token <token>', 'token inference must carry; unset: open (env PUNCTUAL_INFER_TOKEN)').default(env.PUNCTUAL_INFER_TOKEN || undefined, 'env'))
     .addOption(new Option('--worker-token <token>', 'token workers must carry; the admin token works too (env PUNCTUAL_WORKER_TOKEN)').default(env.PUNCTUAL_WORKER_TOKEN || undefined, 'env'))
     .addOption(new Option('--max-model-bytes <size>', 'largest model file a registration may upload').argParser(parseMemorySize).default(2 ** 30, '1GiB'))
+    .addOption(
+      new Option('--max-message-bytes <size>', 'largest gRPC message the controller reads; a larger one is RESOURCE_EXHAUSTED unread')
+        .argParser(parseMemorySize)
+        .default(64 * 2 ** 20, '64MiB'),
+    )
     .addOption(new Option('--max-concurrent-uploads <n>', 'model uploads received at once; one more is refused (RESOURCE_EXHAUSTED)').argParser(integerIn(1, 1000)).default(2))
     .addOption(
       new Option('--upload-idle-timeout <s>', 'seconds an upload may send nothing before it is abandoned (DEADLINE_EXCEEDED)').argParser(positiveNumber('--upload-idle-timeout')).default(30),
@@ -68,6 +74,7 @@ export function securityOptions(f: SecurityFlags) {
     ...(f.inferToken ? { inferToken: f.inferToken } : {}),
     ...(f.workerToken ? { workerToken: f.workerToken } : {}),
     maxModelBytes: f.maxModelBytes,
+    maxMessageBytes: f.maxMessageBytes,
     maxConcurrentUploads: f.maxConcurrentUploads,
     uploadIdleTimeoutMs: f.uploadIdleTimeout * 1000,
     ...(f.tlsCert ? { tlsCertFile: path.resolve(f.tlsCert) } : {}),

@@ -233,7 +233,6 @@ export class Scheduler {
    * and deadline; the prediction is for the last of them to finish.
    */
   submitAll(reqs: readonly SchedRequest[], now: number): Admission {
-    this.lastNow = Math.max(this.lastNow, now);
     const first = reqs[0];
     if (!first) throw new Error('submitAll needs at least one request');
     for (const r of reqs) {
@@ -241,12 +240,31 @@ export class Scheduler {
         throw new Error('submitAll: requests must share model, arrival and deadline');
       }
     }
-    const m = this.models.get(first.model);
-    if (!m) return { ok: false, code: 'unknown_model', message: `model ${first.model} is not registered` };
-    if (this.executors.size === 0) {
-      return { ok: false, code: 'no_executor', message: 'no worker connected: no executor can run the request' };
+    const adm = this.judge(first.model, reqs.length, first.arrival, first.deadline, now);
+    if (!adm.ok) return adm;
+    const m = this.models.get(first.model)!;
+    for (const r of reqs) {
+      r.predicted = adm.predicted - adm.reserve;
+      m.queue.insert(r);
     }
-    const memory = this.est.memory(first.model);
+    this.active.add(m);
+    return { ok: true, predicted: adm.predicted };
+  }
+
+  /**
+   * What admission would say of n requests of `model` that arrived at
+   * `arrival` with `deadline`, without queuing them: the early check on a
+   * request's first bytes (controller/early-admission.ts) and submitAll
+   * share it.
+   */
+  judge(model: string, n: number, arrival: number, deadline: number, now: number): Admission & { reserve: number } {
+    this.lastNow = Math.max(this.lastNow, now);
+    const m = this.models.get(model);
+    if (!m) return { ok: false, code: 'unknown_model', message: `model ${model} is not registered`, reserve: 0 };
+    if (this.executors.size === 0) {
+      return { ok: false, code: 'no_executor', message: 'no worker connected: no executor can run the request', reserve: 0 };
+    }
+    const memory = this.est.memory(model);
     let best = Infinity;
     let largestBudget = 0;
     let usable = 0;
@@ -255,39 +273,36 @@ export class Scheduler {
       if (!e.usable) continue;
       usable++;
       largestBudget = Math.max(largestBudget, e.spec.memoryBudget);
-      const p = this.predictCompletion(m, e, now, memory, memo, reqs.length);
+      const p = this.predictCompletion(m, e, now, memory, memo, n);
       if (p < best) best = p;
     }
     if (usable === 0) {
       const why = [...this.executors.values()].some((e) => e.suspended) ? 'every connected worker is draining or not answering' : 'every connected worker is draining';
-      return { ok: false, code: 'no_executor', message: `${why}: no executor takes new work` };
+      return { ok: false, code: 'no_executor', message: `${why}: no executor takes new work`, reserve: 0 };
     }
     if (best === Infinity) {
       return {
         ok: false,
         code: 'model_too_large',
-        message: `model ${first.model} needs ${mib(memory)} but the largest executor memory budget is ${mib(largestBudget)}`,
+        message: `model ${model} needs ${mib(memory)} but the largest executor memory budget is ${mib(largestBudget)}`,
+        reserve: 0,
       };
     }
-    const slo = first.deadline - first.arrival;
-    const reserve = this.reserve(first.model, slo, now);
+    const slo = deadline - arrival;
+    const reserve = this.reserve(model, slo, now);
     const predicted = best + reserve;
-    if (predicted > first.deadline && this.policy === 'punctual') {
+    if (predicted > deadline && this.policy === 'punctual') {
       const why = reserve > 0 ? ` (with a ${reserve.toFixed(1)} ms reserve: recent answers came up to that much later than predicted)` : '';
-      const what = reqs.length > 1 ? ` for all ${reqs.length} items` : '';
+      const what = n > 1 ? ` for all ${n} items` : '';
       return {
         ok: false,
         code: 'slo_unattainable',
         predicted,
-        message: `slo_unattainable: predicted ${(predicted - first.arrival).toFixed(1)} ms${what} > slo ${fmt(slo)} ms${why}`,
+        message: `slo_unattainable: predicted ${(predicted - arrival).toFixed(1)} ms${what} > slo ${fmt(slo)} ms${why}`,
+        reserve,
       };
     }
-    for (const r of reqs) {
-      r.predicted = best;
-      m.queue.insert(r);
-    }
-    this.active.add(m);
-    return { ok: true, predicted };
+    return { ok: true, predicted, reserve };
   }
 
   /**

@@ -22,6 +22,7 @@ export function inferenceService(core: ServingCore, clock: Clock): InferenceHand
   return {
     Infer: (call: grpc.ServerUnaryCall<InferRequest__Output, InferResponse>, callback: grpc.sendUnaryData<InferResponse>) => {
       const arrival = arrivalOf(call.metadata, clock);
+      core.noteIntake(arrival);
       try {
         const req = call.request;
         const { model, slo, inputs } = core.beforeAdmission(() => {

@@ -123,6 +123,7 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
 
   const infer = async (req: ModelInferRequest__Output, call: grpc.ServerUnaryCall<ModelInferRequest__Output, ModelInferResponse>): Promise<ModelInferResponse> => {
     const arrival = arrivalOf(call.metadata, clock);
+    core.noteIntake(arrival);
     const { model, slo, items, wanted } = core.beforeAdmission(() => {
       const model = resolve(req.modelName, req.modelVersion);
       if (req.id.length > MAX_ID_CHARS) throw invalidArgument(`request id is ${req.id.length} characters; at most ${MAX_ID_CHARS} are echoed back`);
