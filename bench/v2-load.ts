@@ -48,13 +48,23 @@ const MAX_IN_FLIGHT = 1000;
 
 /** A V2 client that sends pre-encoded requests over one HTTP/2 connection and does not decode answers. */
 export class V2Load {
-  private session: http2.ClientHttp2Session | undefined;
+  private readonly sessions: (http2.ClientHttp2Session | undefined)[];
+  private next = 0;
   private readonly framed = new Map<string, Buffer>();
 
-  constructor(private readonly target: V2Target) {}
+  /** `connections`: HTTP/2 connections the requests are spread over, round robin (many clients). @default 1 */
+  constructor(
+    private readonly target: V2Target,
+    connections = 1,
+  ) {
+    this.sessions = Array.from({ length: connections }, () => undefined);
+  }
 
   private connect(): http2.ClientHttp2Session {
-    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    const i = this.next;
+    this.next = (this.next + 1) % this.sessions.length;
+    const existing = this.sessions[i];
+    if (existing && !existing.closed && !existing.destroyed) return existing;
     // Node caps a session's buffered memory at 10 MB by default and then refuses new streams
     // (ENHANCE_YOUR_CALM): an open-loop client of 602 KB requests passes that at once.
     const s = http2.connect(`http://${this.target.address}`, { settings: { initialWindowSize: WINDOW }, maxSessionMemory: 64 * 1024 });
@@ -66,7 +76,7 @@ export class V2Load {
         // closed already
       }
     });
-    this.session = s;
+    this.sessions[i] = s;
     return s;
   }
 
@@ -190,7 +200,7 @@ export class V2Load {
   }
 
   close(): void {
-    this.session?.close();
+    for (const s of this.sessions) s?.close();
   }
 }
 

@@ -209,3 +209,29 @@ describe('Estimates', () => {
   });
 });
 
+
+describe('recovery after a slowdown, with the scheduler', () => {
+  it('an idle cluster admits default-SLO requests again once the inflated estimates have aged out', async () => {
+    const { Scheduler } = await import('./scheduler/scheduler.js');
+    const clock = new ManualClock(0);
+    const est = new Estimates({ clock, maxAgeMs: 1000 });
+    est.seed('a@1', profile());
+    const s = new Scheduler({ estimates: est });
+    s.addModel('a@1', [1, 2, 4]);
+    s.addExecutor({ id: 'w1/0', workerId: 'w1', cls: 'cpu/t1', memoryBudget: 1e9 }, 0);
+    s.warm('w1/0', ['a@1'], 0);
+    for (const d of s.tick(0)) if (d.type === 'load') s.complete(d.actionId, { status: 'ok', start: 0, end: 50, duration: 50 }, 50);
+    // A throttled worker: ten runs of 250 ms against a 12 ms profile.
+    clock.set(100);
+    for (let i = 0; i < 10; i++) est.observeExec('a@1', 1, 'cpu/t1', 250);
+    let id = 1;
+    const ask = (t: number) => {
+      clock.set(t);
+      return s.submit({ id: id++, model: 'a@1', arrival: t, deadline: t + 100 }, t);
+    };
+    // Every default-SLO request is rejected, so nothing runs and nothing new is measured...
+    for (let t = 200; t < 1100; t += 100) expect(ask(t)).toMatchObject({ ok: false, code: 'slo_unattainable' });
+    // ...until the measurements are a second old: the profile stands in, and admission opens again.
+    expect(ask(1100)).toMatchObject({ ok: true });
+  });
+});
