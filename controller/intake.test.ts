@@ -4,11 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { IntakeDelay } from './intake.js';
 
 describe('IntakeDelay', () => {
-  it('is 0 with nothing measured, then the 90th percentile of recent delays', () => {
+  it('is 0 with nothing measured, then the median of recent delays (or another percentile)', () => {
     const d = new IntakeDelay({ maxAgeMs: 1000 });
+    const p90 = new IntakeDelay({ maxAgeMs: 1000, percentile: 90 });
     expect(d.estimate(0)).toBe(0);
-    for (let i = 1; i <= 10; i++) d.add(100 - i, 100); // delays 1..10 ms at t=100
-    expect(d.estimate(100)).toBe(9);
+    for (let i = 1; i <= 10; i++) {
+      d.add(100 - i, 100); // delays 1..10 ms at t=100
+      p90.add(100 - i, 100);
+    }
+    expect(d.estimate(100)).toBe(5);
+    expect(p90.estimate(100)).toBe(9);
   });
 
   it('forgets delays older than maxAgeMs, so a drained backlog stops counting with nothing new to measure', () => {

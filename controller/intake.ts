@@ -5,16 +5,19 @@
 // every request looks admissible at its first bytes, is read whole, and is
 // rejected by its handler a second later — the costly path for every one.
 //
-// A high percentile of the recent delays, each forgotten after `maxAgeMs`,
-// so a backlog that has drained stops counting even when nothing has come
-// in since to measure it. Pure: times in, figures out.
+// The median of the recent delays, each forgotten after `maxAgeMs`, so a
+// backlog that has drained stops counting even when nothing has come in since
+// to measure it. The median, not a high percentile: the early check must
+// only reject what the handler would reject too, and a request that comes in
+// slower than typical is still judged by its handler. Pure: times in,
+// figures out.
 
 export interface IntakeOptions {
   /** Delays kept, at most. @default 256 */
   size?: number;
   /** A delay older than this is forgotten, ms. @default 1000 */
   maxAgeMs?: number;
-  /** Percentile used. @default 90 */
+  /** Percentile used. @default 50 */
   percentile?: number;
 }
 
@@ -31,7 +34,7 @@ export class IntakeDelay {
   constructor(opts: IntakeOptions = {}) {
     this.size = opts.size ?? 256;
     this.maxAge = opts.maxAgeMs ?? 1000;
-    this.pct = opts.percentile ?? 90;
+    this.pct = opts.percentile ?? 50;
   }
 
   /** A request whose headers came at `arrival` reached its handler at `now`. */

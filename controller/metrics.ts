@@ -92,7 +92,7 @@ export class ControllerMetrics implements ServingObserver {
     });
     new Gauge({
       name: 'punctual_request_intake_seconds',
-      help: 'How long requests recently took from their headers arriving to their handler running (p90 of the last second): the early check judges requests as of then',
+      help: 'How long requests recently took from their headers arriving to their handler running (median of the last second): the early check judges requests as of then',
       registers,
       collect() {
         this.set(core.intake.estimate(core.now()) / 1000);
