@@ -9,20 +9,13 @@ import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
 import type { GRPCInferenceServiceClient } from '../protos/generated/inference/GRPCInferenceService.js';
 import type { ModelInferRequest } from '../protos/generated/inference/ModelInferRequest.js';
 import type { InferRequest } from '../common/wire.js';
-import { call, oipClient, sample, scrape } from './support/oip-client.js';
+import { call, oipClient, sample, scrape, v2Request } from './support/oip-client.js';
 import { randomFloat32, SHAPES, TestCluster } from './support/cluster.js';
 import { outcomeOf } from './support/outcome.js';
 
 const DET = SHAPES.det;
 
-function v2(batch: number, timeoutUs?: number): ModelInferRequest {
-  return {
-    modelName: 'det',
-    inputs: [{ name: 'x', datatype: 'FP32', shape: [batch, ...DET] }],
-    rawInputContents: [Buffer.from(randomFloat32([batch, ...DET]).buffer)],
-    ...(timeoutUs !== undefined ? { parameters: { timeout: { int64Param: timeoutUs } } } : {}),
-  };
-}
+const v2 = (batch: number, timeoutUs?: number): ModelInferRequest => v2Request('det', DET, batch, timeoutUs);
 
 describe('early admission against a real controller and worker', () => {
   let cluster: TestCluster;

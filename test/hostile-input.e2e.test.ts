@@ -9,20 +9,13 @@ import { ecosystemProtos } from '../common/ecosystem-protos.js';
 import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
 import type { GRPCInferenceServiceClient } from '../protos/generated/inference/GRPCInferenceService.js';
 import type { ModelInferRequest } from '../protos/generated/inference/ModelInferRequest.js';
-import { call, oipClient, sample, scrape } from './support/oip-client.js';
+import { call, oipClient, sample, scrape, v2Request } from './support/oip-client.js';
 import { randomFloat32, SHAPES, TestCluster } from './support/cluster.js';
 import { statusOf } from './support/outcome.js';
 
 const DET = SHAPES.det;
 
-function detRequest(batch: number, timeoutUs?: number): ModelInferRequest {
-  return {
-    modelName: 'det',
-    inputs: [{ name: 'x', datatype: 'FP32', shape: [batch, ...DET] }],
-    rawInputContents: [Buffer.from(randomFloat32([batch, ...DET]).buffer)],
-    ...(timeoutUs !== undefined ? { parameters: { timeout: { int64Param: timeoutUs } } } : {}),
-  };
-}
+const detRequest = (batch: number, timeoutUs?: number): ModelInferRequest => v2Request('det', DET, batch, timeoutUs);
 
 /** Sends raw bytes as the request message of a unary method; resolves with the status. */
 function rawCall(address: string, method: string, body: Buffer): Promise<grpc.ServiceError | null> {

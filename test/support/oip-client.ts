@@ -6,6 +6,8 @@ import { ecosystemProtos } from '../../common/ecosystem-protos.js';
 import { CHANNEL_OPTIONS } from '../../common/protos.js';
 import type { GRPCInferenceServiceClient } from '../../protos/generated/inference/GRPCInferenceService.js';
 import type { HealthClient } from '../../protos/generated/grpc/health/v1/Health.js';
+import type { ModelInferRequest } from '../../protos/generated/inference/ModelInferRequest.js';
+import { randomFloat32 } from './cluster.js';
 
 type Callback<T> = (err: grpc.ServiceError | null, res?: T) => void;
 
@@ -51,4 +53,14 @@ export function sample(text: string, name: string, labels: Record<string, string
     if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) total = (total ?? 0) + Number(m[4]);
   }
   return total ?? 0;
+}
+
+/** A V2 request of `batch` random float32 items of `itemShape` for `model` (input `x`), with an optional `timeout` parameter (µs). */
+export function v2Request(model: string, itemShape: readonly number[], batch: number, timeoutUs?: number): ModelInferRequest {
+  return {
+    modelName: model,
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [batch, ...itemShape] }],
+    rawInputContents: [Buffer.from(randomFloat32([batch, ...itemShape]).buffer)],
+    ...(timeoutUs !== undefined ? { parameters: { timeout: { int64Param: timeoutUs } } } : {}),
+  };
 }
