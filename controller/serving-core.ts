@@ -15,7 +15,7 @@ import { IntakeDelay } from './intake.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import type { Policy } from './scheduler/policy.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import type { ActionOutcome, Decision, DropCode, RejectCode, SchedRequest } from './scheduler/types.js';
+import type { ActionOutcome, Admission, Decision, DropCode, RejectCode, SchedRequest } from './scheduler/types.js';
 import type { ServingObserver } from './serving-observer.js';
 import type { WorkerConnection } from './worker-connection.js';
 
@@ -137,12 +137,7 @@ export class ServingCore {
     const deadline = arrival + sloMs;
     const reqs: SchedRequest[] = items.map(() => ({ id: this.nextRequestId++, model: model.key, arrival, deadline }));
     const adm = this.scheduler.submitAll(reqs, this.clock.now());
-    if (!adm.ok) {
-      this.stats.rejected += reqs.length;
-      model.counters.rejected += reqs.length;
-      for (let i = 0; i < reqs.length; i++) this.notify('rejected', model.key, adm.code);
-      throw new PunctualError(REJECT_STATUS[adm.code], `model ${model.config.name}: ${adm.message}`, adm.code);
-    }
+    if (!adm.ok) throw this.rejected(model, reqs.length, adm);
     this.stats.accepted += reqs.length;
     const answers = reqs.map(
       (req, i) =>
@@ -168,10 +163,16 @@ export class ServingCore {
     const now = this.clock.now();
     const adm = this.scheduler.judge(model.key, n, arrival, arrival + sloMs, Math.max(now, arrival + this.intake.estimate(now)));
     if (adm.ok || adm.code !== 'slo_unattainable') return undefined;
+    const err = this.rejected(model, n, adm);
+    this.notify('rejectedEarly', model.key, n);
+    return err;
+  }
+
+  /** Counts n items of a model rejected by admission and returns the error to answer them with. */
+  private rejected(model: ServedModel, n: number, adm: Extract<Admission, { ok: false }>): PunctualError {
     this.stats.rejected += n;
     model.counters.rejected += n;
     for (let i = 0; i < n; i++) this.notify('rejected', model.key, adm.code);
-    this.notify('rejectedEarly', model.key, n);
     return new PunctualError(REJECT_STATUS[adm.code], `model ${model.config.name}: ${adm.message}`, adm.code);
   }
 
