@@ -67,18 +67,33 @@ function fromNumbers(dtype: DType, c: InferTensorContents__Output): TypedArray |
   }
 }
 
+/** The typed `contents` field each datatype travels in (FP16 has none). */
+const CONTENTS_FIELD = {
+  float32: 'fp32Contents',
+  float64: 'fp64Contents',
+  int8: 'intContents',
+  int16: 'intContents',
+  int32: 'intContents',
+  int64: 'int64Contents',
+  uint8: 'uintContents',
+  uint16: 'uintContents',
+  uint32: 'uintContents',
+  uint64: 'uint64Contents',
+  bool: 'boolContents',
+} as const satisfies Record<Exclude<DType, 'float16'>, keyof InferTensorContents__Output>;
+
 /**
- * Little-endian bytes of a typed `contents` field. The element count must
- * match the shape; FP16 has no typed field and must travel raw (as the spec says).
+ * Little-endian bytes of a typed `contents` field, for `what` ("model m:
+ * input x"). The element count must match the shape, and is checked before
+ * the elements are converted; FP16 has no typed field and must travel raw
+ * (as the spec says).
  */
-export function contentsToBytes(name: string, dtype: DType, shape: readonly number[], c: InferTensorContents__Output): Uint8Array {
-  const a = fromNumbers(dtype, c);
-  if (!a) throw invalidArgument(`input ${name}: ${v2Datatype(dtype)} has no typed contents field; send it in raw_input_contents`);
+export function contentsToBytes(what: string, dtype: DType, shape: readonly number[], c: InferTensorContents__Output): Uint8Array {
+  if (dtype === 'float16') throw invalidArgument(`${what}: ${v2Datatype(dtype)} has no typed contents field; send it in raw_input_contents`);
+  const have = c[CONTENTS_FIELD[dtype]].length;
   const want = elementCount(shape);
-  if (a.length !== want) {
-    throw invalidArgument(`input ${name}: contents hold ${a.length} ${v2Datatype(dtype)} elements, shape [${shape.join(', ')}] needs ${want}`);
-  }
-  return bytesOf(a);
+  if (have !== want) throw invalidArgument(`${what}: contents hold ${have} ${v2Datatype(dtype)} elements, shape ${dims(shape)} needs ${want}`);
+  return bytesOf(fromNumbers(dtype, c)!);
 }
 
 /** A typed `contents` field holding the tensor's elements (FP16 cannot: callers send it raw). */
@@ -156,22 +171,15 @@ export function readV2Items(model: string, specs: readonly TensorSpec[], maxBatc
   if (count < 1) throw invalidArgument(`model ${model}: batch axis must be at least 1, got ${count}`);
   if (count > maxBatch) throw invalidArgument(`model ${model}: batch of ${count} is over its max batch ${maxBatch}`);
   const whole = checked.map(({ t, spec, dtype }) => {
-    const itemElements = elementCount(spec.shape);
-    const want = count * itemElements;
     let data: Uint8Array;
     if (t.raw) {
-      const bytes = want * bytesPerElement(dtype);
+      const bytes = count * elementCount(spec.shape) * bytesPerElement(dtype);
       if (t.raw.byteLength !== bytes) {
         throw invalidArgument(`model ${model}: input ${spec.name} carries ${t.raw.byteLength} bytes, its shape ${dims(t.shape)} of ${v2Datatype(dtype)} needs ${bytes}`);
       }
       data = t.raw;
     } else if (t.contents) {
-      if (dtype === 'float16') throw invalidArgument(`input ${spec.name}: FP16 has no typed contents field; send it in raw_input_contents`);
-      const have = typedLength(dtype, t.contents);
-      if (have !== want) {
-        throw invalidArgument(`model ${model}: input ${spec.name}: contents hold ${have} ${v2Datatype(dtype)} elements, shape ${dims(t.shape)} needs ${want}`);
-      }
-      data = contentsToBytes(spec.name, dtype, [count, ...spec.shape], t.contents);
+      data = contentsToBytes(`model ${model}: input ${spec.name}`, dtype, t.shape, t.contents);
     } else {
       throw invalidArgument(`model ${model}: input ${spec.name} has neither contents nor raw_input_contents`);
     }
@@ -180,32 +188,6 @@ export function readV2Items(model: string, specs: readonly TensorSpec[], maxBatc
   return Array.from({ length: count }, (_, i) =>
     whole.map((w) => ({ name: w.name, dtype: w.dtype, shape: [...w.shape], data: count === 1 ? w.data : w.data.subarray(i * w.itemBytes, (i + 1) * w.itemBytes) })),
   );
-}
-
-/** How many elements a typed `contents` field holds for a datatype (0 for FP16, which has none). */
-function typedLength(dtype: DType, c: InferTensorContents__Output): number {
-  switch (dtype) {
-    case 'float32':
-      return c.fp32Contents.length;
-    case 'float64':
-      return c.fp64Contents.length;
-    case 'int8':
-    case 'int16':
-    case 'int32':
-      return c.intContents.length;
-    case 'int64':
-      return c.int64Contents.length;
-    case 'uint8':
-    case 'uint16':
-    case 'uint32':
-      return c.uintContents.length;
-    case 'uint64':
-      return c.uint64Contents.length;
-    case 'bool':
-      return c.boolContents.length;
-    case 'float16':
-      return 0;
-  }
 }
 
 /** Joins per-item outputs ([1, ...] each) back into one tensor per output along axis 0. */
