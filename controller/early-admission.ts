@@ -21,7 +21,7 @@ import { capMessage } from '../common/bounded-text.js';
 import type { PunctualError } from '../common/errors.js';
 import { MAX_SLO_MS, parseModelVersion } from '../common/model-config.js';
 import type { StreamGate } from '../common/protos.js';
-import { ARRIVAL_KEY } from './arrival.js';
+import { ARRIVAL_KEY, sloFromArrival } from './arrival.js';
 import type { Authorizer } from './auth.js';
 import type { ServedModel } from './model-registry.js';
 import { peekRequest, type PeekedRequest } from './request-peek.js';
@@ -72,8 +72,8 @@ export function earlyAdmission(deps: EarlyAdmissionDeps): StreamGate {
     }
   };
 
-  /** The SLO the handler would use, or undefined when it cannot be known from here. */
-  const sloOf = (protocol: 'v1' | 'v2', p: PeekedRequest, headers: http2.IncomingHttpHeaders, model: ServedModel): number | undefined => {
+  /** The SLO the handler would use (the same precedence: sloFromArrival), or undefined when it cannot be known from here. */
+  const sloOf = (protocol: 'v1' | 'v2', p: PeekedRequest, headers: http2.IncomingHttpHeaders, model: ServedModel, arrival: number): number | undefined => {
     const deadline = grpcTimeoutMs(headers['grpc-timeout']);
     let own: number | undefined;
     if (protocol === 'v2' && p.timeoutUs !== undefined) own = p.timeoutUs / 1000;
@@ -84,9 +84,7 @@ export function earlyAdmission(deps: EarlyAdmissionDeps): StreamGate {
       else if (deadline === undefined) return undefined;
     }
     if (own !== undefined && !(own > 0 && own <= MAX_SLO_MS)) return undefined;
-    if (own !== undefined) return deadline === undefined ? own : Math.min(own, deadline);
-    if (deadline !== undefined) return deadline;
-    return protocol === 'v2' ? model.config.defaultSloMs : undefined;
+    return sloFromArrival(own, deadline === undefined ? Infinity : Date.now() + deadline, model.config.defaultSloMs, arrival, clock);
   };
 
   /** The error to answer with, when admission would reject this request now. */
@@ -99,7 +97,7 @@ export function earlyAdmission(deps: EarlyAdmissionDeps): StreamGate {
     const spec = model.config.inputs[0];
     if (protocol === 'v2' && p.firstShape && spec && p.firstShape.length === spec.shape.length + 1) n = p.firstShape[0]!;
     if (!(Number.isSafeInteger(n) && n >= 1 && n <= model.config.maxBatch)) return undefined;
-    const slo = sloOf(protocol, p, headers, model);
+    const slo = sloOf(protocol, p, headers, model, arrival);
     if (slo === undefined) return undefined;
     return core.rejectEarly(model, n, slo, arrival);
   };
