@@ -22,6 +22,7 @@ import { WorkerSupervisor } from '../supervisor.js';
 import { addWorkerFlags, describeWorker, type WorkerFlags } from './worker.js';
 import { addSecurityFlags, policyOption, refuseInsecure, securityOptions, type SecurityFlags } from './controller.js';
 import { checkListenSafety } from '../../controller/listen-guard.js';
+import { hostPort } from '../../common/listen-address.js';
 import type { Policy } from '../../controller/scheduler/policy.js';
 
 interface UpFlags extends WorkerFlags, SecurityFlags {
@@ -183,7 +184,7 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext, cmd: Comman
   }).catch((err: unknown) => refuseInsecure(cmd, err));
   const workerToken = flags.workerToken ?? localWorkerToken ?? '';
   const dialHost = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
-  const address = `${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${controller.port}`;
+  const address = hostPort(dialHost, controller.port);
   if (g.json) stdout.write(JSON.stringify({ event: 'listening', port: controller.port }) + '\n');
   else stderr.write(`Controller listening on ${address}; starting ${flags.workers} worker(s) …\n`);
 
