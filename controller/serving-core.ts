@@ -14,6 +14,7 @@ import type { Estimates } from './estimates.js';
 import { IntakeDelay } from './intake.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import type { Policy } from './scheduler/policy.js';
+import { SchedulerDriver, WakeTimer } from './scheduler/driver.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { ActionOutcome, Admission, Decision, DropCode, RejectCode, SchedRequest } from './scheduler/types.js';
 import type { ServingObserver } from './serving-observer.js';
@@ -72,9 +73,8 @@ export class ServingCore {
   readonly workers = new Map<string, WorkerConnection>();
   private readonly pending = new Map<number, PendingRequest>();
   private nextRequestId = 1;
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
-  private pumping = false;
+  private readonly driver: SchedulerDriver;
+  private readonly wake = new WakeTimer(() => this.pump());
   private readonly clock: Clock;
   private readonly log: Logger;
   /** Lost actions come in runs on a sick executor: one line per executor per interval. */
@@ -115,6 +115,7 @@ export class ServingCore {
         this.lostLog.warn(a.executor, { event: 'action_lost', action: a.actionId, type: a.type, model: a.model, executor: a.executor, why: a.why }, `${why}: action given up on, its requests re-planned`);
       },
     });
+    this.driver = new SchedulerDriver(this.scheduler, (d) => this.carryOut(d));
   }
 
   /** Admits one validated request. Rejections throw at once; the promise settles when it is answered. */
@@ -210,18 +211,9 @@ export class ServingCore {
 
   /** Runs the scheduler now and carries out what it decides; arms the timer for its next wakeup. */
   pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      for (let round = 0; round < 8; round++) {
-        const decisions = this.scheduler.tick(this.clock.now());
-        if (decisions.length === 0) break;
-        for (const d of decisions) this.carryOut(d);
-      }
-    } finally {
-      this.pumping = false;
-    }
-    this.arm();
+    if (!this.driver.pump(() => this.clock.now())) return;
+    const now = this.clock.now();
+    this.wake.arm(this.driver.wakeAt(now), now);
   }
 
   /** Tells every observer; an observer that throws is logged, never breaks serving. */
@@ -235,21 +227,6 @@ export class ServingCore {
         this.log.error({ err, event }, 'serving observer failed');
       }
     }
-  }
-
-  private arm(): void {
-    const now = this.clock.now();
-    const at = this.scheduler.nextWakeup(now);
-    if (at === undefined) return;
-    const when = Math.max(at, now + 0.5);
-    if (this.timer && this.timerAt <= when) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = when;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, when - now);
   }
 
   private carryOut(d: Decision): void {
@@ -440,8 +417,7 @@ export class ServingCore {
 
   /** Fails everything still waiting; used at shutdown. */
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.wake.cancel();
     for (const id of [...this.pending.keys()]) this.answerError(id, unavailable('controller is shutting down'));
   }
 

@@ -3,10 +3,12 @@
 // durations are drawn from stored profiles (p50 plus normal noise scaled to
 // the profile's own p50→p99 spread × `noise`). Executors behave like the
 // worker: actions in order, one at a time, none started after its `latest`
-// (refused instead). The driver mirrors the live ServingCore: tick after
-// every event until quiet, wake at nextWakeup (never sooner than 0.5 ms, as
-// the live timer). No sockets, no sleeps; the same seed gives the same run.
+// (refused instead). It is driven as the live ServingCore is, by the same
+// SchedulerDriver: tick after every event until quiet, wake at nextWakeup
+// (never sooner than MIN_WAKE_MS). No sockets, no sleeps; the same seed gives
+// the same run.
 import { Estimates } from '../controller/estimates.js';
+import { SchedulerDriver } from '../controller/scheduler/driver.js';
 import type { Policy } from '../controller/scheduler/policy.js';
 import { Scheduler } from '../controller/scheduler/scheduler.js';
 import type { Decision, DropCode } from '../controller/scheduler/types.js';
@@ -58,8 +60,6 @@ interface SimExec {
   start: number;
 }
 
-/** Same floor as the live controller's timer. */
-const MIN_WAKE_MS = 0.5;
 const DROP_STATUS: Record<DropCode, OutcomeStatus> = { deadline: 'late', unavailable: 'error', failed: 'error' };
 
 export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): SimulationResult {
@@ -137,34 +137,25 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
     }
   };
 
-  const carryOut = (ds: Decision[], now: number): void => {
-    for (const d of ds) {
-      if (d.type === 'drop') {
-        const r = d.request;
-        finish(r.model, r.arrival, DROP_STATUS[d.code], now - r.arrival, false);
-        continue;
-      }
-      if (d.type === 'load') loads++;
-      const x = execs.get(d.executor)!;
-      x.queue.push(d);
-      startNext(x, now);
+  const driver = new SchedulerDriver(sched, (d) => {
+    if (d.type === 'drop') {
+      const r = d.request;
+      finish(r.model, r.arrival, DROP_STATUS[d.code], now - r.arrival, false);
+      return;
     }
-  };
-
-  const pump = (now: number): void => {
-    for (let round = 0; round < 8; round++) {
-      const ds = sched.tick(now);
-      if (ds.length === 0) break;
-      carryOut(ds, now);
-    }
-  };
+    if (d.type === 'load') loads++;
+    const x = execs.get(d.executor)!;
+    x.queue.push(d);
+    startNext(x, now);
+  });
+  const clock = (): number => now;
 
   const it = arrivals[Symbol.iterator]();
   let next = it.next();
   let nextId = 1;
   let wake = Infinity;
   let lastArrival = 0;
-  pump(0);
+  driver.pump(clock);
   for (;;) {
     const tA = next.done ? Infinity : next.value.time;
     const tE = heap.peekTime();
@@ -193,9 +184,9 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
     } else {
       wake = Infinity;
     }
-    pump(now);
-    const w = sched.nextWakeup(now);
-    wake = w === undefined ? Infinity : Math.max(w, now + MIN_WAKE_MS);
+    driver.pump(clock);
+    const w = driver.wakeAt(now);
+    wake = w ?? Infinity;
     if (w === undefined && next.done && heap.size === 0) break;
   }
   if (sched.queued() > 0) throw new Error(`simulation ended with ${sched.queued()} requests still queued`);
