@@ -1,0 +1,40 @@
+// The fifo baseline: among the models an executor holds, the queue whose
+// head arrived first goes, in the batch that runs the most requests per
+// millisecond of what is queued. Deadlines play no part (admission rejects
+// nothing for them, nothing is dropped for them) and the window never
+// closes: late work runs late.
+import { chooseBatch } from './dispatch.js';
+import type { ExecutorTimeline } from './executor-timeline.js';
+import { FIFO_WINDOW_MS, type SchedulingPolicy } from './policy.js';
+import type { ModelState, SchedulerState } from './state.js';
+
+export const fifoPolicy: SchedulingPolicy = {
+  name: 'fifo',
+  rejectsPastDeadline: false,
+
+  dropHopeless(): void {},
+
+  hopelessAt(): undefined {
+    return undefined;
+  },
+
+  dispatchOne(st: SchedulerState, e: ExecutorTimeline, now: number): boolean {
+    const cls = e.spec.cls;
+    let chosen: ModelState | undefined;
+    let oldest = Infinity;
+    for (const [key, res] of e.models) {
+      const m = st.models.get(key);
+      const head = m?.queue.peek();
+      if (!m || !head || Math.max(now, e.freeAt, res.readyAt) > now + st.cfg.scheduleAheadMs) continue;
+      if (head.arrival < oldest) {
+        oldest = head.arrival;
+        chosen = m;
+      }
+    }
+    if (!chosen) return false;
+    const m = chosen;
+    const batch = chooseBatch(st, m, cls, () => true);
+    st.planInfer(e, m, batch, st.est.exec(m.key, batch, cls), now, now + FIFO_WINDOW_MS);
+    return true;
+  },
+};

@@ -1,0 +1,232 @@
+// Outcomes: what the scheduler learns and re-plans when work ends. A result
+// per action type (an inference's measured run teaches the estimates and the
+// reserve; a load makes a model resident or counts a failure; a refusal or a
+// failure sends requests back to their queue), an action gone missing (the
+// executor is set aside and everything in flight there is given up on), a
+// worker that stops answering, answers again, or leaves.
+import type { ExecutorTimeline, InflightAction } from './executor-timeline.js';
+import type { LostListener, LostReason, SchedulerState } from './state.js';
+import type { ActionOutcome } from './types.js';
+
+export interface CompletedInfer {
+  action: InflightAction;
+  executor: ExecutorTimeline;
+}
+
+export class Outcomes {
+  constructor(
+    private readonly st: SchedulerState,
+    private readonly onLost: LostListener | undefined,
+  ) {}
+
+  /**
+   * An action's result. Returns the finished inference (so the caller can
+   * answer its requests), or undefined for loads, unloads, refusals and
+   * unknown (already abandoned) actions, whose consequences are decided here.
+   */
+  complete(actionId: number, outcome: ActionOutcome, now: number): CompletedInfer | undefined {
+    const st = this.st;
+    st.seen(now);
+    const e = st.actionExecutor.get(actionId);
+    if (!e) {
+      // The late answer of an action given up on: its executor is answering again.
+      const from = st.abandoned.get(actionId);
+      st.abandoned.delete(actionId);
+      if (from && st.executors.get(from.spec.id) === from) from.lostAt = undefined;
+      return undefined;
+    }
+    st.actionExecutor.delete(actionId);
+    const anchor = outcome.status === 'ok' ? outcome.end : now;
+    const a = e.settle(actionId, anchor);
+    if (!a) return undefined;
+    switch (a.type) {
+      case 'infer':
+        return this.inferDone(e, a, outcome, now);
+      case 'load':
+        this.loadDone(e, a, outcome);
+        return undefined;
+      case 'unload':
+        // Memory was released from our books when it was planned.
+        return undefined;
+    }
+  }
+
+  private inferDone(e: ExecutorTimeline, a: InflightAction, outcome: ActionOutcome, now: number): CompletedInfer | undefined {
+    const st = this.st;
+    const res = e.models.get(a.model);
+    if (res) res.inflightInfers--;
+    if (outcome.status === 'ok') {
+      st.est.observeExec(a.model, a.batch, e.spec.cls, outcome.duration);
+      e.returns.add(Math.max(0, now - outcome.end));
+      const m = st.models.get(a.model);
+      // Retried requests are not prediction errors: a worker failed under them.
+      if (m) {
+        for (const r of a.requests) if (r.predicted !== undefined && !r.retried) m.errors.add(now - r.predicted, now);
+        m.lastOutcomeAt = Math.max(m.lastOutcomeAt, now);
+      }
+      return { action: a, executor: e };
+    }
+    if (outcome.status === 'failed' && res) {
+      // The worker and we disagree about this model: forget it there.
+      st.evict(e, a.model);
+      st.planUnload(e, a.model, now, true);
+    }
+    for (const r of a.requests) {
+      if (outcome.status === 'failed') {
+        if (r.retried) {
+          st.drop(r, 'failed', `inference failed: ${outcome.message}`);
+          continue;
+        }
+        r.retried = true;
+      }
+      st.requeue(r);
+    }
+    return undefined;
+  }
+
+  private loadDone(e: ExecutorTimeline, a: InflightAction, outcome: ActionOutcome): void {
+    const st = this.st;
+    const res = e.models.get(a.model);
+    e.loadsInFlight--;
+    const m = st.models.get(a.model);
+    if (outcome.status === 'ok') {
+      st.est.observeLoad(a.model, e.spec.cls, outcome.duration, outcome.memory);
+      if (res) {
+        res.state = 'loaded';
+        res.readyAt = outcome.end;
+        // Books keep the larger of the estimate and what the worker measured:
+        // an RSS reading taken right after session creation can undercount.
+        if (outcome.memory !== undefined && outcome.memory > res.memory) {
+          e.memoryUsed += outcome.memory - res.memory;
+          res.memory = outcome.memory;
+        }
+      }
+      if (m) m.loadFailures = 0;
+      return;
+    }
+    if (res) st.evict(e, a.model);
+    if (m && outcome.status === 'failed') {
+      m.loadFailures++;
+      m.lastFailure = outcome.message;
+      if (m.loadFailures >= st.cfg.maxLoadFailures) {
+        for (const r of m.queue.drain()) st.drop(r, 'failed', `model ${m.key} failed to load: ${outcome.message}`);
+        st.active.delete(m);
+      }
+    }
+  }
+
+  /**
+   * An action far past its predicted end is taken as lost: the executor is
+   * set aside (nothing new planned there) and everything in flight on it is
+   * given up on, since the worker runs its actions in order and the rest wait
+   * behind the missing one; their requests go back to the queue, to run
+   * elsewhere if their deadlines allow.
+   */
+  detectLost(now: number): void {
+    const { lostAfterMs, suspendRetryMs } = this.st.cfg;
+    for (const e of this.st.executors.values()) {
+      const first = e.inflight[0];
+      if (first && now >= first.predictedEnd + lostAfterMs) {
+        e.lostAt = now;
+        this.abandonAll(e, now, 'overdue');
+      } else if (e.lostAt !== undefined && !e.unresponsive && now - e.lostAt >= suspendRetryMs) {
+        // Its worker answers pings: try it again. If it is stuck, the next action is lost too.
+        e.lostAt = undefined;
+      }
+    }
+  }
+
+  /** When e next needs the tick for lost detection: its first action overdue, or its retry after a loss. */
+  lostWakeup(e: ExecutorTimeline, withRetry: boolean): number {
+    const { lostAfterMs, suspendRetryMs } = this.st.cfg;
+    let t = Infinity;
+    const first = e.inflight[0];
+    if (first) t = first.predictedEnd + lostAfterMs;
+    if (withRetry && e.lostAt !== undefined && !e.unresponsive) t = Math.min(t, e.lostAt + suspendRetryMs);
+    return t;
+  }
+
+  /**
+   * A worker stopped answering (no reply to pings within its liveness
+   * deadline): its executors are set aside and their work in flight is
+   * re-planned elsewhere. Returns how many actions were given up on.
+   */
+  suspendWorker(workerId: string, now: number): number {
+    this.st.seen(now);
+    let n = 0;
+    for (const e of this.st.executors.values()) {
+      if (e.spec.workerId !== workerId || e.unresponsive) continue;
+      e.unresponsive = true;
+      n += e.inflight.length;
+      this.abandonAll(e, now, 'unresponsive');
+    }
+    return n;
+  }
+
+  /** A set-aside worker answers again: its executors take work again. */
+  resumeWorker(workerId: string, now: number): void {
+    this.st.seen(now);
+    for (const e of this.st.executors.values()) {
+      if (e.spec.workerId !== workerId) continue;
+      e.unresponsive = false;
+      e.lostAt = undefined;
+      if (e.inflight.length === 0) e.freeAt = Math.max(e.freeAt, now);
+    }
+  }
+
+  /**
+   * A worker left: its executors vanish. Requests of its in-flight inferences
+   * go back to their queues (retried elsewhere if time allows, else dropped as
+   * UNAVAILABLE). With no executor left, everything queued fails now.
+   */
+  removeWorker(workerId: string): void {
+    const st = this.st;
+    for (const [id, e] of st.executors) {
+      if (e.spec.workerId !== workerId) continue;
+      st.executors.delete(id);
+      for (const a of e.inflight) {
+        st.actionExecutor.delete(a.id);
+        for (const r of a.requests) {
+          r.retried = true;
+          st.requeue(r);
+        }
+      }
+    }
+    st.refreshClasses();
+    if (st.executors.size === 0) {
+      for (const m of st.active) {
+        for (const r of m.queue.drain()) st.drop(r, 'unavailable', 'no worker connected');
+      }
+      st.active.clear();
+    }
+  }
+
+  /** Gives up on every action in flight on e (see detectLost). */
+  private abandonAll(e: ExecutorTimeline, now: number, why: LostReason): void {
+    for (const a of [...e.inflight]) {
+      this.abandon(e, a, now);
+      this.st.rememberAbandoned(a.id, e);
+      this.st.lostActions++;
+      this.onLost?.({ actionId: a.id, executor: e.spec.id, type: a.type, model: a.model, why });
+    }
+  }
+
+  private abandon(e: ExecutorTimeline, a: InflightAction, now: number): void {
+    const st = this.st;
+    e.settle(a.id, now);
+    st.actionExecutor.delete(a.id);
+    const res = e.models.get(a.model);
+    if (a.type === 'load') {
+      e.loadsInFlight--;
+      if (res) st.evict(e, a.model);
+      // The worker may hold it after all: free it there too.
+      st.planUnload(e, a.model, now, /*already evicted*/ true);
+    } else if (a.type === 'infer') {
+      if (res) res.inflightInfers--;
+      for (const r of a.requests) {
+        r.retried = true;
+        st.requeue(r);
+      }
+    }
+  }
+}

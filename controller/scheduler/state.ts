@@ -1,0 +1,261 @@
+// What every room of the scheduler shares: the models with their queues, the
+// executors with their timelines, the actions in flight, the decisions made
+// this tick, and the booking primitives that change them together (plan an
+// infer, a load or an unload on an executor; evict; requeue; drop). Admission,
+// dispatch, load planning and outcomes (the other files here) read and book
+// through this, so a booking is always made the same way.
+import { ExecutorTimeline, type InflightAction } from './executor-timeline.js';
+import { SlidingMax } from './recent-samples.js';
+import { RequestQueue } from './request-queue.js';
+import type { Decision, DropCode, EstimateSource, SchedRequest } from './types.js';
+
+/** Why an action was given up on: long past its predicted end, or its worker stopped answering. */
+export type LostReason = 'overdue' | 'unresponsive';
+
+/** Told of an action given up on as lost. */
+export type LostListener = (a: { actionId: number; executor: string; type: InflightAction['type']; model: string; why: LostReason }) => void;
+
+/** The scheduler's settings, every one resolved (see SchedulerOptions in scheduler.ts for each). */
+export interface SchedulerConfig {
+  scheduleAheadMs: number;
+  maxLoadsInFlight: number;
+  lostAfterMs: number;
+  loadWindowMs: number;
+  unloadMs: number;
+  maxLoadFailures: number;
+  suspendRetryMs: number;
+  maxReserveShare: number;
+  reserveWindow: number;
+  reserveMaxAgeMs: number;
+  reserveStaleMs: number;
+}
+
+export interface ModelState {
+  key: string;
+  batchSizes: number[];
+  queue: RequestQueue;
+  loadFailures: number;
+  lastFailure: string;
+  /**
+   * How late this model's answers came against their admission prediction
+   * (answer time − predicted, ms; a drop counts as at least deadline −
+   * predicted). Everything the model of the executor leaves out lands here:
+   * the answer's way back, a busy controller, a garbage collection, a stall
+   * on a shared machine.
+   */
+  errors: SlidingMax;
+  /** When the last outcome (answer or drop) of an admitted request was recorded. */
+  lastOutcomeAt: number;
+}
+
+/** Predicted time to run some requests: the typical sum, and Σ (high − typical)² of the runs. */
+export interface Work {
+  typical: number;
+  spreadSq: number;
+}
+
+/** Abandoned action ids remembered for their late answers. */
+const MAX_ABANDONED = 10_000;
+
+export class SchedulerState {
+  readonly models = new Map<string, ModelState>();
+  readonly executors = new Map<string, ExecutorTimeline>();
+  /** Action id → executor, for actions in flight. */
+  readonly actionExecutor = new Map<number, ExecutorTimeline>();
+  /** Actions given up on, by id, and where they were: a late answer shows that executor is alive. */
+  readonly abandoned = new Map<number, ExecutorTimeline>();
+  /** Models with a non-empty queue. */
+  readonly active = new Set<ModelState>();
+  /** Distinct executor classes present (bestExec looks at classes, not at every executor). */
+  classes: string[] = [];
+  /** Actions given up on because no result came back in time. */
+  lostActions = 0;
+  /** The latest time the scheduler was called with (submit, tick, complete). */
+  lastNow = 0;
+  private nextActionId = 1;
+  private pending: Decision[] = [];
+
+  constructor(
+    readonly est: EstimateSource,
+    readonly cfg: SchedulerConfig,
+  ) {}
+
+  /** Notes the time of a call: drops recorded later count as of then. */
+  seen(now: number): void {
+    this.lastNow = Math.max(this.lastNow, now);
+  }
+
+  /** The decisions made since the last call, in order. */
+  takeDecisions(): Decision[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  refreshClasses(): void {
+    this.classes = [...new Set([...this.executors.values()].map((e) => e.spec.cls))];
+  }
+
+  newModel(key: string, batchSizes: number[]): ModelState {
+    return {
+      key,
+      batchSizes,
+      queue: new RequestQueue(),
+      loadFailures: 0,
+      lastFailure: '',
+      errors: new SlidingMax(this.cfg.reserveWindow, this.cfg.reserveMaxAgeMs),
+      lastOutcomeAt: -Infinity,
+    };
+  }
+
+  // ---- booking ------------------------------------------------------------
+
+  /** Takes `batch` requests off m's queue and plans them as one INFER on e. */
+  planInfer(e: ExecutorTimeline, m: ModelState, batch: number, expected: number, now: number, latest: number): void {
+    const requests = m.queue.take(batch);
+    if (m.queue.length === 0) this.active.delete(m);
+    const id = this.nextActionId++;
+    const a = e.plan(id, 'infer', m.key, now, expected, requests, Math.min(expected, this.typical(m.key, batch, e.spec.cls)));
+    const res = e.models.get(m.key)!;
+    res.inflightInfers++;
+    res.lastUsed = a.predictedEnd;
+    this.actionExecutor.set(id, e);
+    this.pending.push({ type: 'infer', actionId: id, executor: e.spec.id, model: m.key, requests, earliest: now, latest, expected });
+  }
+
+  planLoad(e: ExecutorTimeline, key: string, memory: number, now: number): void {
+    const expected = this.est.load(key, e.spec.cls);
+    const id = this.nextActionId++;
+    // Windows open at dispatch time: the worker runs its actions in order, so
+    // an executor that finishes early starts the next one at once.
+    const earliest = now;
+    const a = e.plan(id, 'load', key, earliest, expected);
+    e.loadsInFlight++;
+    e.memoryUsed += memory;
+    e.models.set(key, { state: 'loading', readyAt: a.predictedEnd, lastUsed: now, memory, inflightInfers: 0 });
+    this.actionExecutor.set(id, e);
+    this.pending.push({ type: 'load', actionId: id, executor: e.spec.id, model: key, earliest, latest: a.predictedStart + this.cfg.loadWindowMs, expected });
+  }
+
+  planUnload(e: ExecutorTimeline, key: string, now: number, alreadyEvicted = false): void {
+    if (!alreadyEvicted) this.evict(e, key);
+    const id = this.nextActionId++;
+    const earliest = now;
+    const unloadMs = this.cfg.unloadMs;
+    const a = e.plan(id, 'unload', key, earliest, unloadMs);
+    this.actionExecutor.set(id, e);
+    this.pending.push({ type: 'unload', actionId: id, executor: e.spec.id, model: key, earliest, latest: a.predictedStart + this.cfg.loadWindowMs, expected: unloadMs });
+  }
+
+  /** Forgets a residency and returns its memory to the executor's budget. */
+  evict(e: ExecutorTimeline, key: string): void {
+    const res = e.models.get(key);
+    if (!res) return;
+    e.models.delete(key);
+    e.memoryUsed -= res.memory;
+  }
+
+  requeue(r: SchedRequest): void {
+    const m = this.models.get(r.model);
+    if (!m) {
+      this.drop(r, 'unavailable', `model ${r.model} was removed`);
+      return;
+    }
+    m.queue.insert(r);
+    this.active.add(m);
+  }
+
+  drop(request: SchedRequest, code: DropCode, reason: string): void {
+    // Missed: the answer would have come after the deadline at least.
+    if (code === 'deadline' && request.predicted !== undefined && !request.retried) {
+      const m = this.models.get(request.model);
+      if (m) {
+        m.errors.add(request.deadline - request.predicted, this.lastNow);
+        m.lastOutcomeAt = Math.max(m.lastOutcomeAt, this.lastNow);
+      }
+    }
+    this.pending.push({ type: 'drop', request, code, reason });
+  }
+
+  /** Drops the head of m's queue as a miss (or UNAVAILABLE when its worker failed under it). */
+  dropMissed(m: ModelState, now: number): void {
+    const r = m.queue.shift()!;
+    this.drop(r, r.retried ? 'unavailable' : 'deadline', missMessage(r, now));
+  }
+
+  // ---- figures ---------------------------------------------------------------
+
+  /** Predicted time to run n queued requests of m in the largest batches. */
+  work(m: ModelState, n: number, cls: string): Work {
+    let typical = 0;
+    let spreadSq = 0;
+    let left = n;
+    for (let i = m.batchSizes.length - 1; i >= 0 && left > 0; i--) {
+      const b = m.batchSizes[i]!;
+      const times = Math.floor(left / b);
+      if (times > 0) {
+        const t = this.typical(m.key, b, cls);
+        typical += times * t;
+        spreadSq += times * (this.est.exec(m.key, b, cls) - t) ** 2;
+        left -= times * b;
+      }
+    }
+    return { typical, spreadSq };
+  }
+
+  typical(model: string, batch: number, cls: string): number {
+    return this.est.typical ? this.est.typical(model, batch, cls) : this.est.exec(model, batch, cls);
+  }
+
+  /** The fastest class's execution time of model at batch, ms (0 with no executor). */
+  bestExec(model: string, batch: number): number {
+    let best = Infinity;
+    for (const cls of this.classes) best = Math.min(best, this.est.exec(model, batch, cls));
+    return best === Infinity ? 0 : best;
+  }
+
+  /** Usable executors holding the model. */
+  holders(model: string): number {
+    let n = 0;
+    for (const e of this.executors.values()) if (e.usable && e.holds(model)) n++;
+    return n;
+  }
+
+  isIdle(key: string, res: { state: string; inflightInfers: number }): boolean {
+    const m = this.models.get(key);
+    return res.state === 'loaded' && res.inflightInfers === 0 && (!m || m.queue.length === 0);
+  }
+
+  /**
+   * Time set aside in dispatch for r's answer to come back from e: the median
+   * of e's recent return times, at most a tenth of r's SLO. The request is
+   * accepted already: it runs while it most likely still makes its deadline.
+   */
+  returnAllowance(e: ExecutorTimeline, r: SchedRequest): number {
+    if (e.returns.count === 0) return 0;
+    return Math.min(e.returns.percentile(50), 0.1 * (r.deadline - r.arrival));
+  }
+
+  rememberAbandoned(id: number, e: ExecutorTimeline): void {
+    this.abandoned.set(id, e);
+    if (this.abandoned.size > MAX_ABANDONED) this.abandoned.delete(this.abandoned.keys().next().value!);
+  }
+
+  /** Requests waiting in model queues (not yet dispatched). */
+  queued(model?: string): number {
+    if (model !== undefined) return this.models.get(model)?.queue.length ?? 0;
+    let n = 0;
+    for (const m of this.active) n += m.queue.length;
+    return n;
+  }
+}
+
+function missMessage(r: SchedRequest, now: number): string {
+  const slo = r.deadline - r.arrival;
+  const why = r.retried ? 'its worker failed and no retry could finish in time' : 'it could not start in time';
+  return `dropped after ${fmt(now - r.arrival)} ms: ${why} to meet its ${fmt(slo)} ms SLO (never run late)`;
+}
+
+export function fmt(ms: number): string {
+  return Number.isInteger(ms) ? String(ms) : ms.toFixed(1);
+}
