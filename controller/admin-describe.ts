@@ -4,9 +4,9 @@
 import { quoted, someOf } from '../common/bounded-text.js';
 import { notFound } from '../common/errors.js';
 import type { DescribeModelResponse, ProfileInfo } from '../common/wire.js';
-import type { ModelProfile } from '../profiles/profile.js';
+import type { ModelProfile } from '../common/profile.js';
 import { buildModelInfo } from './admin-status.js';
-import type { Estimates } from './estimates.js';
+import type { Estimates } from './scheduler/estimates.js';
 import type { ServingCore } from './serving-core.js';
 
 export function profileInfo(p: ModelProfile | undefined): ProfileInfo | undefined {

@@ -2,7 +2,7 @@
 // state: workers and executors with what they hold, models with configs,
 // estimates per batch size and executor class, and counters.
 import type { ClusterStatusResponse, ModelInfo } from '../common/wire.js';
-import type { Estimates } from './estimates.js';
+import type { Estimates } from './scheduler/estimates.js';
 import type { ServedModel } from './model-registry.js';
 import type { ServingCore } from './serving-core.js';
 

@@ -15,7 +15,7 @@ import { checkedDecoding, rejectUndecodable } from './checked-decoding.js';
 import { earlyAdmission } from './early-admission.js';
 import { Authorizer, guardService, type TokenOptions } from './auth.js';
 import { Ecosystem, type DrainResult } from './ecosystem.js';
-import { Estimates } from './estimates.js';
+import { Estimates } from './scheduler/estimates.js';
 import { checkListenSafety } from './listen-guard.js';
 import { checkSignature, outputsOf } from './model-check.js';
 import { ModelAdmin } from './model-admin.js';

@@ -13,7 +13,7 @@ import type { ModelInferRequest } from '../protos/generated/inference/ModelInfer
 import { ARRIVAL_KEY } from './arrival.js';
 import { Authorizer } from './auth.js';
 import { earlyAdmission } from './early-admission.js';
-import { Estimates } from './estimates.js';
+import { Estimates } from './scheduler/estimates.js';
 import { ModelRegistry } from './model-registry.js';
 import { ServingCore } from './serving-core.js';
 import type { WorkerConnection } from './worker-connection.js';

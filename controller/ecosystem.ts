@@ -10,7 +10,7 @@ import { HealthStatus } from '../common/health-service.js';
 import type { Logger } from '../common/log.js';
 import { isLoopbackHost } from '../common/listen-address.js';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../common/metrics-server.js';
-import type { Estimates, PredictionError } from './estimates.js';
+import type { Estimates, PredictionError } from './scheduler/estimates.js';
 import { checkedDecoding } from './checked-decoding.js';
 import { ControllerMetrics } from './metrics.js';
 import type { ServingCore } from './serving-core.js';

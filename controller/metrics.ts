@@ -3,7 +3,7 @@
 // gauges read from the live state at scrape time (queue depth, memory,
 // workers). Every metric is listed, with the question it answers, in README.md.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { PredictionError } from './estimates.js';
+import type { PredictionError } from './scheduler/estimates.js';
 import type { RejectCode } from './scheduler/types.js';
 import type { ServingCore } from './serving-core.js';
 import type { ServingObserver } from './serving-observer.js';

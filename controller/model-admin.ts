@@ -24,8 +24,8 @@ import {
 } from '../common/model-config.js';
 import type { RegisterMetadata__Output } from '../common/wire.js';
 import { profileModel, type ModelFile } from '../profiles/profiler.js';
-import type { ModelProfile } from '../profiles/profile.js';
-import type { Estimates } from './estimates.js';
+import type { ModelProfile } from '../common/profile.js';
+import type { Estimates } from './scheduler/estimates.js';
 import { checkSignature, outputsOf } from './model-check.js';
 import { resolveInputs } from './model-inputs.js';
 import type { ServedModel } from './model-registry.js';

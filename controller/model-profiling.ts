@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { invalidArgument, PunctualError, Status } from '../common/errors.js';
 import { profileModel } from '../profiles/profiler.js';
-import type { ClassProfile, ModelProfile, ThreadTrial } from '../profiles/profile.js';
+import type { ClassProfile, ModelProfile, ThreadTrial } from '../common/profile.js';
 import type { ServedModel } from './model-registry.js';
 
 export interface ReprofileOptions {

@@ -12,7 +12,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { MODEL_NAME_PATTERN, MODEL_VERSION_RANGE, modelKey, parseModelConfig, parseModelVersion, type ModelConfig } from '../common/model-config.js';
-import { parseProfile, type ModelProfile } from '../profiles/profile.js';
+import { parseProfile, type ModelProfile } from '../common/profile.js';
 import { describeFile, type ModelFile } from '../profiles/profiler.js';
 import { writeSynced } from './repository-writer.js';
 

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { serializeModelConfig, type ModelConfig } from '../common/model-config.js';
-import type { ModelProfile } from '../profiles/profile.js';
+import type { ModelProfile } from '../common/profile.js';
 
 const TEMP_PREFIX = '.tmp-';
 const DELETE_PREFIX = '.del-';

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../common/clock.js';
 import { createLogger } from '../common/log.js';
 import type { ActionResult__Output, ControllerMessage } from '../common/wire.js';
-import { Estimates } from './estimates.js';
+import { Estimates } from './scheduler/estimates.js';
 import { ControllerMetrics } from './metrics.js';
 import { ModelRegistry } from './model-registry.js';
 import { ServingCore } from './serving-core.js';

@@ -10,7 +10,7 @@ import { RateLimitedLog } from '../common/rate-limited-log.js';
 import { concatBatch, splitBatch, type WireTensor } from '../common/tensor.js';
 import type { ActionResult__Output, Tensor } from '../common/wire.js';
 import { executorClass, parseDevice } from '../worker/ort-session.js';
-import type { Estimates } from './estimates.js';
+import type { Estimates } from './scheduler/estimates.js';
 import { IntakeDelay } from './intake.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import type { Policy } from './scheduler/policy.js';

@@ -2,7 +2,7 @@
 // interface metrics (controller/metrics.ts) and anything else watching the
 // core (health, logs of significant events) hang off, so prom-client and
 // friends stay out of the core. Every method is optional; times are ms.
-import type { PredictionError } from './estimates.js';
+import type { PredictionError } from './scheduler/estimates.js';
 import type { RejectCode } from './scheduler/types.js';
 
 export interface ServingObserver {

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createSession, describeSession, runSession, type Device } from '../worker/ort-session.js';
 import { bytesPerElement, elementCount, type DType } from '../common/dtype.js';
 import type { TensorSpec } from '../common/model-config.js';
-import { summarize, type BatchProfile } from './profile.js';
+import { summarize, type BatchProfile } from '../common/profile.js';
 
 export interface ProfileJob {
   /** The model file; onnxruntime reads it here, so its bytes never cross threads. */

@@ -8,7 +8,7 @@ import fsp from 'node:fs/promises';
 import { threadScript } from '../common/thread-script.js';
 import type { TensorSpec } from '../common/model-config.js';
 import { executorClass, type Device, type ModelSignature } from '../worker/ort-session.js';
-import type { ModelProfile } from './profile.js';
+import type { ModelProfile } from '../common/profile.js';
 import type { ProfileJob, ProfileMessage } from './profile-thread.js';
 
 export interface ProfileOptions {

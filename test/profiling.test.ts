@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startController, type ControllerHandle } from '../controller/controller.js';
 import { ensureDefaultRepository } from '../controller/default-repository.js';
 import { createLogger } from '../common/log.js';
-import { parseProfile } from '../profiles/profile.js';
+import { parseProfile } from '../common/profile.js';
 
 describe('profiling on first sight', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'punctual-profile-'));

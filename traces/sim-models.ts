@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BUNDLED_MODELS, bundledProfilesDir } from '../controller/default-repository.js';
 import { parseModelConfig } from '../common/model-config.js';
-import { parseProfile, type ModelProfile } from '../profiles/profile.js';
+import { parseProfile, type ModelProfile } from '../common/profile.js';
 
 export interface SimModel {
   /** Scheduler key, NAME@1. */

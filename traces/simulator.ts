@@ -7,12 +7,12 @@
 // SchedulerDriver: tick after every event until quiet, wake at nextWakeup
 // (never sooner than MIN_WAKE_MS). No sockets, no sleeps; the same seed gives
 // the same run.
-import { Estimates } from '../controller/estimates.js';
+import { Estimates } from '../controller/scheduler/estimates.js';
 import { SchedulerDriver } from '../controller/scheduler/driver.js';
 import type { Policy } from '../controller/scheduler/policy.js';
 import { Scheduler } from '../controller/scheduler/scheduler.js';
 import type { Decision, DropCode } from '../controller/scheduler/types.js';
-import type { ClassProfile } from '../profiles/profile.js';
+import type { ClassProfile } from '../common/profile.js';
 import { EventHeap } from './event-heap.js';
 import { gaussian, prng, type Rand } from './random.js';
 import type { SimModel } from './sim-models.js';

@@ -20,7 +20,7 @@ import type {
 } from '../../common/wire.js';
 import { describeModel, profileInfo } from '../admin-describe.js';
 import { buildClusterStatus, buildModelInfo } from '../admin-status.js';
-import type { Estimates } from '../estimates.js';
+import type { Estimates } from '../scheduler/estimates.js';
 import type { ModelAdmin } from '../model-admin.js';
 import { saveProfile } from '../model-repository.js';
 import { reprofile } from '../model-profiling.js';
