@@ -1,9 +1,9 @@
 // Online estimates: p99 of a sliding window of measurements, seeded from a
 // stored profile, with fallbacks when a class or batch size has no data.
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../common/clock.js';
+import { ManualClock } from '../../common/clock.js';
 import { Estimates, type PredictionError } from './estimates.js';
-import type { ModelProfile } from '../profiles/profile.js';
+import type { ModelProfile } from '../../common/profile.js';
 
 const MB = 1024 * 1024;
 
@@ -212,7 +212,7 @@ describe('Estimates', () => {
 
 describe('recovery after a slowdown, with the scheduler', () => {
   it('an idle cluster admits default-SLO requests again once the inflated estimates have aged out', async () => {
-    const { Scheduler } = await import('./scheduler/scheduler.js');
+    const { Scheduler } = await import('./scheduler.js');
     const clock = new ManualClock(0);
     const est = new Estimates({ clock, maxAgeMs: 1000 });
     est.seed('a@1', profile());

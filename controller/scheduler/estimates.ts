@@ -11,10 +11,10 @@
 // (a throttled worker, a flood) would otherwise reject every request that
 // depends on it, and a model nothing runs for gets no new measurements: it
 // would stay locked out however idle the cluster became.
-import { systemClock, type Clock } from '../common/clock.js';
-import { RecentSamples } from './scheduler/recent-samples.js';
-import type { EstimateSource } from './scheduler/types.js';
-import type { ModelProfile } from '../profiles/profile.js';
+import { systemClock, type Clock } from '../../common/clock.js';
+import { RecentSamples } from './recent-samples.js';
+import type { EstimateSource } from './types.js';
+import type { ModelProfile } from '../../common/profile.js';
 
 export interface EstimatesOptions {
   /** Measurements kept per key. @default 10 */
