@@ -6,7 +6,7 @@
 // worker serves again after it thaws.
 import { PunctualClient } from '../client/client.js';
 import { PunctualClientError } from '../client/errors.js';
-import { randomInputs } from '../cli/random-input.js';
+import { randomInputs } from '../traces/random-input.js';
 import { startLocalCluster } from '../cli/local-cluster.js';
 import { tempRepo, type Figure } from './support.js';
 

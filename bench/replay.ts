@@ -3,7 +3,7 @@
 // capacity, under both policies (a fresh cluster per policy). Capacity is
 // measured first: det requests kept 2 in flight for a few seconds.
 import { PunctualClient } from '../client/client.js';
-import { randomInputs } from '../cli/random-input.js';
+import { randomInputs } from '../traces/random-input.js';
 import { startLocalCluster } from '../cli/local-cluster.js';
 import { POLICIES, type Policy } from '../controller/scheduler/policy.js';
 import { replay } from '../traces/replay.js';

@@ -6,7 +6,7 @@ import type { ClusterStatus, InferResult } from '../client/client.js';
 import { PunctualClientError, SloRejectedError, UnavailableError } from '../client/errors.js';
 import { describeError, formatBytes, formatMs, renderTable } from '../cli/format.js';
 import { FIRST_VALUES, buildInferReport, inferExitCode, renderInferHuman, summarizeOutput } from '../cli/infer-report.js';
-import { randomInputs, randomTypedArray } from '../cli/random-input.js';
+import { randomInputs, randomTypedArray } from '../traces/random-input.js';
 import { renderDescribe } from '../cli/models-view.js';
 import { renderStatusHuman } from '../cli/status-view.js';
 

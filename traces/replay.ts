@@ -10,7 +10,7 @@ import { PunctualClient } from '../client/client.js';
 import { PunctualClientError } from '../client/errors.js';
 import type { PunctualClientOptions } from '../client/options.js';
 import type { TensorInput } from '../client/tensors.js';
-import { randomInputs } from '../cli/random-input.js';
+import { randomInputs } from './random-input.js';
 import { prng } from './random.js';
 import { renderReportSvg } from './report-svg.js';
 import { pct, SummaryBuilder, type OutcomeStatus, type Summary } from './summary.js';

@@ -5,10 +5,10 @@ import { status as Status } from '@grpc/grpc-js';
 import { Option, type Command } from 'commander';
 import { PunctualClient, type InferResult } from '../../client/client.js';
 import { ModelNotFoundError } from '../../client/errors.js';
+import { randomInputs } from '../../traces/random-input.js';
 import { integerIn, parseMs } from '../args.js';
 import { clientOptions, globalsOf, interactive, type CliContext } from '../context.js';
 import { buildInferReport, inferExitCode, renderInferHuman, type RequestOutcome } from '../infer-report.js';
-import { randomInputs } from '../random-input.js';
 
 interface InferFlags {
   sloMs?: number;

@@ -1,4 +1,5 @@
-// Random inputs of a model's declared shape and dtype, for `punctual infer`.
+// Random inputs of a model's declared shape and dtype, for `punctual infer`,
+// trace replay and the benchmarks.
 // Values stay in ranges any model accepts: floats in [0, 1), small
 // non-negative integers (ids, indices), full-range bytes for uint8 images.
 import { status as Status } from '@grpc/grpc-js';
