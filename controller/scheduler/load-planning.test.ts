@@ -1,0 +1,117 @@
+// The scheduler's decisions, driven by explicit times and a fixed table of
+// estimates (test/support/scheduler-fixtures.ts): no sockets, no timers, no
+// real time. Load planning: loads by demand, placement and LRU eviction.
+import { describe, expect, it } from 'vitest';
+import type { Decision } from './types.js';
+import { MB, infers, loads, unloads, drops, ids, ok, executor, req, setup, accept, runUntilIdle, warm, replicate } from '../../test/support/scheduler-fixtures.js';
+
+describe('Scheduler: loads by demand', () => {
+  it('no demand, no load', () => {
+    const { s } = setup();
+    expect(s.tick(0)).toEqual([]);
+    expect(s.tick(1000)).toEqual([]);
+  });
+
+  it('a request for a model nobody holds yields one load, then the infer after the load completes', () => {
+    const { s, est } = setup();
+    const r = accept(s, req('a@1', 0, 1000));
+    const ds = s.tick(0);
+    expect(ds).toEqual([{ type: 'load', actionId: expect.any(Number), executor: 'w1/0', model: 'a@1', earliest: 0, latest: 1000, expected: 50 }]);
+    // No second load while it loads, no infer before it is ready.
+    expect(s.tick(5)).toEqual([]);
+    expect(s.complete(loads(ds)[0]!.actionId, { status: 'ok', start: 0, end: 48, duration: 48, memory: 90 * MB }, 48)).toBeUndefined();
+    expect(est.loads).toEqual([{ model: 'a@1', ms: 48 }]);
+    const after = s.tick(48);
+    expect(infers(after)).toHaveLength(1);
+    expect(infers(after)[0]).toMatchObject({ executor: 'w1/0', model: 'a@1', earliest: 48, expected: 12 });
+    expect(ids(infers(after)[0]!.requests)).toEqual([r.id]);
+    expect(loads(after)).toEqual([]);
+  });
+
+  it('a holder with room for the demand means no load elsewhere', () => {
+    const { s } = setup({}, [executor('w1/0'), executor('w2/0')]);
+    const t = warm(s, 'a@1', 0);
+    accept(s, req('a@1', t, 1000));
+    const ds = s.tick(t);
+    expect(loads(ds)).toEqual([]);
+    expect(infers(ds)[0]).toMatchObject({ executor: 'w1/0' });
+  });
+
+  it('demand beyond what the holders can finish by the deadlines loads the model on a second executor', () => {
+    const { s } = setup({}, [executor('w1/0'), executor('w2/0')]);
+    const t = warm(s, 'a@1', 0);
+    const { load } = replicate(s, t + 100);
+    expect(load).toMatchObject({ type: 'load', executor: 'w2/0', model: 'a@1' });
+  });
+});
+
+describe('Scheduler: LRU eviction', () => {
+  // Executor memory 250 MB: two of the 100 MB models fit, not three.
+  it('the third model evicts the least recently used idle one, unload before load', () => {
+    const { s } = setup({}, [executor('w1/0', 250)]);
+    let t = warm(s, 'a@1', 0);
+    t = warm(s, 'b@1', t + 10);
+    t += 10;
+    accept(s, req('c@1', t, 10_000));
+    let ds = s.tick(t);
+    expect(ds.map((d) => [d.type, 'model' in d ? d.model : ''])).toEqual([
+      ['unload', 'a@1'],
+      ['load', 'c@1'],
+    ]);
+    expect(unloads(ds)[0]!.earliest).toBeLessThanOrEqual(loads(ds)[0]!.earliest);
+    t = runUntilIdle(s, t, ds).t + 10;
+    // Now b is the least recently used of {b, c}.
+    accept(s, req('a@1', t, 10_000));
+    ds = s.tick(t);
+    expect(ds.map((d) => [d.type, 'model' in d ? d.model : ''])).toEqual([
+      ['unload', 'b@1'],
+      ['load', 'a@1'],
+    ]);
+  });
+
+  it('a least-recently-used model with queued requests is not evicted; the idle one is', () => {
+    const { s } = setup({}, [executor('w1/0', 250)]);
+    let t = warm(s, 'a@1', 0);
+    t = warm(s, 'b@1', t + 10) + 10;
+    accept(s, req('a@1', t, 10_000));
+    accept(s, req('c@1', t, 10_000));
+    const ds = s.tick(t);
+    expect(unloads(ds).map((d) => d.model)).toEqual(['b@1']);
+    expect(loads(ds).map((d) => d.model)).toEqual(['c@1']);
+  });
+
+  it('with every resident model busy (in-flight infer, queued requests), nothing is evicted and nothing loads', () => {
+    const { s } = setup({}, [executor('w1/0', 250)]);
+    let t = warm(s, 'a@1', 0);
+    t = warm(s, 'b@1', t + 10) + 10;
+    for (let i = 0; i < 8; i++) accept(s, req('a@1', t, 10_000));
+    const [ia] = infers(s.tick(t)); // a@1 booked t..t+26: beyond the window
+    expect(ia).toMatchObject({ model: 'a@1', expected: 26 });
+    accept(s, req('b@1', t, 10_000)); // queued behind it
+    accept(s, req('c@1', t, 10_000));
+    expect(s.tick(t + 1)).toEqual([]);
+    expect(s.tick(t + 5)).toEqual([]);
+    // a@1's infer ends: a@1 is idle now and gives way; b@1 still has its request.
+    s.complete(ia!.actionId, ok(t, t + 26), t + 26);
+    const ds = s.tick(t + 26);
+    expect(unloads(ds).map((d) => d.model)).toEqual(['a@1']);
+    expect(loads(ds).map((d) => d.model)).toEqual(['c@1']);
+  });
+
+  it('a load for another model does not push an admitted request of a resident model past its deadline', () => {
+    // a@1 and b@1 resident and idle; a tight request for a@1 is admitted
+    // (predicted now + 12), then a request for c@1 needs b@1 evicted and c@1
+    // loaded. The load must not take the slot the admitted request was promised.
+    const { s } = setup({}, [executor('w1/0', 250)]);
+    let t = warm(s, 'a@1', 0);
+    t = warm(s, 'b@1', t + 10) + 10;
+    const tight = accept(s, req('a@1', t, 20));
+    accept(s, req('c@1', t, 10_000));
+    const all: Decision[] = [];
+    for (let now = t; now <= t + 20; now += 1) all.push(...s.tick(now));
+    expect(drops(all).map((d) => d.request.id)).not.toContain(tight.id);
+    const served = infers(all).find((d) => d.requests.some((r) => r.id === tight.id));
+    expect(served, 'the admitted request is dispatched').toBeDefined();
+    expect(served!.earliest + served!.expected).toBeLessThanOrEqual(tight.deadline);
+  });
+});
