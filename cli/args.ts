@@ -2,7 +2,7 @@
 // Each throws commander's InvalidArgumentError, so a bad value is reported
 // with the option it came from and the CLI exits with status 2.
 import { InvalidArgumentError } from 'commander';
-import type { Device } from '../worker/ort-session.js';
+import { deviceOf, notADevice, type Device } from '../common/device.js';
 
 const UNITS: Record<string, number> = {
   b: 1,
@@ -70,10 +70,9 @@ export function parseAddress(s: string): string {
   return s;
 }
 
-/** cpu, emulated or cuda:N (the worker's Device). Mirrors worker/ort-session.ts's parser, which would load onnxruntime just to read a flag. */
+/** cpu, emulated or cuda:N (common/device.ts, which loads no onnxruntime). */
 export function parseDevice(s: string): Device {
-  if (s === 'cpu' || s === 'emulated') return s;
-  const m = /^cuda:(\d+)$/.exec(s);
-  if (m) return `cuda:${Number(m[1])}`;
-  throw new InvalidArgumentError(`device must be cpu, cuda:N or emulated, not ${JSON.stringify(s)}.`);
+  const device = deviceOf(s);
+  if (device === undefined) throw new InvalidArgumentError(`${notADevice(s)}.`);
+  return device;
 }

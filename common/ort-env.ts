@@ -3,8 +3,11 @@
 // a session, and a telemetry database with a device id under
 // ~/.cache/Microsoft/DeveloperTools/.onnxruntime. ORT_DISABLE_TELEMETRY=1 in
 // the environment before the library loads stops both, so this module is
-// imported by worker/ort-session.ts ahead of onnxruntime-node itself; worker
-// threads and child processes inherit the variable. A user opts in with
+// imported by worker/ort-session.ts ahead of onnxruntime-node itself, and by
+// the main-thread modules that start onnxruntime's threads (worker/worker.ts,
+// profiles/profiler.ts): a worker thread's process.env is its own copy, which
+// native code does not read, so the variable must be set in the process before
+// them; worker threads and child processes inherit it. A user opts in with
 // PUNCTUAL_ORT_TELEMETRY=1, or decides with ORT_DISABLE_TELEMETRY themselves.
 
 /** Sets ORT_DISABLE_TELEMETRY=1 in `env` unless the user chose; returns what it holds now. */

@@ -3,7 +3,7 @@
 // can act on, naming both sides.
 import { isDType } from '../common/dtype.js';
 import type { ModelConfig, TensorSpec } from '../common/model-config.js';
-import type { ModelSignature } from '../worker/ort-session.js';
+import type { ModelSignature } from '../common/model-signature.js';
 
 function show(shape: readonly (number | string)[]): string {
   return `[${shape.map((d) => (typeof d === 'number' && d >= 0 ? d : '?')).join(', ')}]`;

@@ -5,8 +5,8 @@
 import { invalidArgument } from '../common/errors.js';
 import { isDType } from '../common/dtype.js';
 import type { TensorSpec } from '../common/model-config.js';
+import type { ModelSignature } from '../common/model-signature.js';
 import type { InputDeclaration__Output } from '../common/wire.js';
-import type { ModelSignature } from '../worker/ort-session.js';
 
 function show(shape: readonly (number | string)[]): string {
   return `[${shape.map((d) => (typeof d === 'number' && d > 0 ? d : '?')).join(', ')}]`;

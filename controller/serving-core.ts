@@ -9,7 +9,7 @@ import type { Logger } from '../common/log.js';
 import { RateLimitedLog } from '../common/rate-limited-log.js';
 import { concatBatch, splitBatch, type WireTensor } from '../common/tensor.js';
 import type { ActionResult__Output, Tensor } from '../common/wire.js';
-import { executorClass, parseDevice } from '../worker/ort-session.js';
+import { executorClass, parseDevice } from '../common/device.js';
 import type { Estimates } from './scheduler/estimates.js';
 import { IntakeDelay } from './intake.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';

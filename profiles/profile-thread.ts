@@ -3,7 +3,8 @@
 // size, posting progress as it goes. Kept off the controller's main thread
 // because session.run blocks the thread it runs on.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createSession, describeSession, runSession, type Device } from '../worker/ort-session.js';
+import type { Device } from '../common/device.js';
+import { createSession, describeSession, runSession } from '../worker/ort-session.js';
 import { bytesPerElement, elementCount, type DType } from '../common/dtype.js';
 import type { TensorSpec } from '../common/model-config.js';
 import { summarize, type BatchProfile } from '../common/profile.js';

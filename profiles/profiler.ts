@@ -1,13 +1,17 @@
 // Profiles a model on this machine: exec time distribution per batch size,
 // load time and memory, on a real executor configuration, in a worker thread.
+// Telemetry off in this process's environment before a profile thread loads
+// onnxruntime (a thread's process.env is a copy native code does not see).
+import '../common/ort-env.js';
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { threadScript } from '../common/thread-script.js';
+import { executorClass, type Device } from '../common/device.js';
 import type { TensorSpec } from '../common/model-config.js';
-import { executorClass, type Device, type ModelSignature } from '../worker/ort-session.js';
+import type { ModelSignature } from '../common/model-signature.js';
+import { threadScript } from '../common/thread-script.js';
 import type { ModelProfile } from '../common/profile.js';
 import type { ProfileJob, ProfileMessage } from './profile-thread.js';
 

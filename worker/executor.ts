@@ -4,11 +4,11 @@
 // of the expected duration) and turns the outcome into an ActionResult with
 // worker-clock timings.
 import type { Clock } from '../common/clock.js';
+import type { Device } from '../common/device.js';
 import type { WireTensor } from '../common/tensor.js';
 import type { Action__Output, ActionResult, ExecutorInfo } from '../common/wire.js';
 import { ActionQueue } from './action-queue.js';
 import type { ModelCache } from './model-cache.js';
-import type { Device } from './ort-session.js';
 import { ThreadClient } from './thread-client.js';
 import type { ThreadReply } from './thread-protocol.js';
 import { fromProtoTensor, toProtoTensor, transferList } from './wire-tensors.js';

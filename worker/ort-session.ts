@@ -5,22 +5,9 @@
 import '../common/ort-env.js';
 import ort from 'onnxruntime-node';
 import { typedView, type DType } from '../common/dtype.js';
+import type { Device } from '../common/device.js';
+import type { ModelSignature } from '../common/model-signature.js';
 import type { WireTensor } from '../common/tensor.js';
-
-export type Device = 'cpu' | 'emulated' | `cuda:${number}`;
-
-export function parseDevice(s: string): Device {
-  if (s === 'cpu' || s === 'emulated') return s;
-  const m = /^cuda:(\d+)$/.exec(s);
-  if (m) return `cuda:${Number(m[1])}`;
-  throw new Error(`device must be cpu, cuda:N or emulated, not ${JSON.stringify(s)}`);
-}
-
-/** Executor class: estimates are kept per (model, batch, class). */
-export function executorClass(device: Device, threads: number): string {
-  if (device.startsWith('cuda')) return 'cuda';
-  return `${device}/t${threads}`;
-}
 
 export interface SessionOptions {
   device: Device;
@@ -85,11 +72,6 @@ export async function runSession(session: ort.InferenceSession, inputs: readonly
     if (!r) throw new Error(`session returned no output ${name}`);
     return fromOrt(name, r);
   });
-}
-
-export interface ModelSignature {
-  inputs: { name: string; dtype: string; shape: (number | string)[] }[];
-  outputs: { name: string; dtype: string; shape: (number | string)[] }[];
 }
 
 /** Names, dtypes and shapes (symbolic dims as strings) as the model declares them. */

@@ -2,7 +2,7 @@
 // Types only. Each request carries an id and gets exactly one reply with it;
 // the thread handles requests one at a time, in the order they were posted.
 import type { WireTensor } from '../common/tensor.js';
-import type { Device } from './ort-session.js';
+import type { Device } from '../common/device.js';
 
 /** workerData of an executor thread. */
 export interface ThreadConfig {

@@ -2,16 +2,19 @@
 // models whose bytes it holds, then does exactly what it is told: caches
 // model bytes, answers pings, and routes each action to its executor, which
 // runs it inside its window and reports measured timings. It decides nothing.
+// Telemetry off in this process's environment before an executor thread loads
+// onnxruntime (a thread's process.env is a copy native code does not see).
+import '../common/ort-env.js';
 import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../common/clock.js';
+import { parseDevice, type Device } from '../common/device.js';
 import { createLogger, type Logger } from '../common/log.js';
 import type { TlsPair } from '../common/metrics-server.js';
 import type { ControllerMessage__Output } from '../common/wire.js';
 import { ControllerConnection } from './controller-connection.js';
 import { Executor } from './executor.js';
 import { ModelCache } from './model-cache.js';
-import { parseDevice, type Device } from './ort-session.js';
 import { WorkerObservability } from './worker-observability.js';
 
 export interface WorkerOptions {

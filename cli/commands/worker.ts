@@ -2,8 +2,8 @@
 // named by the global --controller, until SIGINT or SIGTERM.
 import fs from 'node:fs';
 import { Option, type Command } from 'commander';
+import type { Device } from '../../common/device.js';
 import { readTlsPair } from '../../common/metrics-server.js';
-import type { Device } from '../../worker/ort-session.js';
 import { integerIn, parseDevice, parseMemorySize } from '../args.js';
 import { globalsOf, type CliContext } from '../context.js';
 import { formatBytes } from '../format.js';
