@@ -2,8 +2,8 @@
 // service): register a model file (streamed in chunks with its size and
 // SHA-256), unregister, describe, re-profile, list, cluster status. Failures
 // are the same typed errors as PunctualClient's (./errors.ts).
-import crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { sha256 } from '../common/hash.js';
 import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
 import type {
   ClusterStatusResponse__Output,
@@ -66,7 +66,7 @@ export class PunctualAdmin {
 
   /** Uploads a model file and waits until it is servable (or refused). */
   register(bytes: Uint8Array, o: RegisterOptions): Promise<RegisterModelResponse__Output> {
-    const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+    const digest = sha256(bytes);
     return new Promise((resolve, reject) => {
       const call = this.admin.RegisterModel(this.opts.metadata(), { deadline: Date.now() + CHANGE_DEADLINE_MS }, (err, res) => {
         if (err) reject(fromServiceError(err, this.address));
@@ -82,7 +82,7 @@ export class PunctualAdmin {
           batchSizes: o.batchSizes ?? [],
           defaultSloMs: o.defaultSloMs ?? 0,
           size: bytes.byteLength,
-          sha256,
+          sha256: digest,
           copies: o.copies ?? 1,
         },
       });

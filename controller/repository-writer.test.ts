@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_MODEL_VERSION, type ModelConfig } from '../common/model-config.js';
-import { sha256 } from '../profiles/profiler.js';
+import { sha256 } from '../common/hash.js';
 import { loadRepository } from './model-repository.js';
 import { cleanStaleFolders, removeVersion, uploadsDir, writeVersion } from './repository-writer.js';
 

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../common/clock.js';
-import { sha256, type ModelFile } from '../profiles/profiler.js';
+import { sha256 } from '../common/hash.js';
+import type { ModelFile } from '../profiles/profiler.js';
 import { WorkerConnection, type WorkerStream } from './worker-connection.js';
 
 interface ModelBytes {

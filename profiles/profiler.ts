@@ -41,10 +41,6 @@ export interface ModelFile {
   sha256: string;
 }
 
-export function sha256(bytes: Uint8Array): string {
-  return crypto.createHash('sha256').update(bytes).digest('hex');
-}
-
 /** Size and SHA-256 of a file, read as a stream (a large model never sits in memory whole). */
 export async function describeFile(file: string): Promise<ModelFile> {
   const { size } = await fsp.stat(file);
