@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PunctualAdmin, PunctualClient } from '../client/index.js';
-import { bundledModelsDir } from '../controller/default-repository.js';
+import { bundledModelsDir } from '../profiles/bundled-models.js';
 import { spawnController, spawnWorker, stopAll, tempRepo, type Figure } from './support.js';
 
 async function waitForWorker(client: PunctualClient): Promise<void> {

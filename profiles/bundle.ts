@@ -5,7 +5,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUNDLED_MODELS, bundledModelsDir } from '../controller/default-repository.js';
+import { BUNDLED_MODELS, bundledModelsDir } from './bundled-models.js';
 import { describeFile, profileModel } from './profiler.js';
 
 const iterations = Number(process.argv[2] ?? 30);

@@ -19,7 +19,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stopChild, waitForListeningPort } from '../cli/child-process.js';
 import { PunctualClient } from '../client/index.js';
 import { SERVER_NODE_FLAGS } from '../common/node-flags.js';
-import { bundledModelsDir, ensureDefaultRepository } from '../controller/default-repository.js';
+import { ensureDefaultRepository } from '../controller/default-repository.js';
+import { bundledModelsDir } from '../profiles/bundled-models.js';
 import { CLI, randomFloat32, SHAPES } from './support/cluster.js';
 import { disableOrtTelemetry } from '../common/ort-env.js';
 

@@ -4,7 +4,7 @@
 // profile i mod P and is named NAME-i.
 import fs from 'node:fs';
 import path from 'node:path';
-import { BUNDLED_MODELS, bundledProfilesDir } from '../controller/default-repository.js';
+import { BUNDLED_MODELS, bundledProfilesDir } from '../profiles/bundled-models.js';
 import { parseModelConfig } from '../common/model-config.js';
 import { parseProfile, type ModelProfile } from '../common/profile.js';
 
