@@ -1,7 +1,8 @@
 // The action queue's rules, driven by a ManualClock: no sockets, no timers.
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../common/clock.js';
-import { ActionQueue, type ActionWindow } from './action-queue.js';
+import { ManualClock } from './clock.js';
+import { ActionQueue } from './action-queue.js';
+import type { ActionWindow } from './executor-contract.js';
 
 interface Item extends ActionWindow {
   id: number;

@@ -1,19 +1,15 @@
 // The per-executor action queue: which action starts when, and which are
 // refused. Pure logic (clock in, decisions out, no timers): the executor calls
 // poll() whenever something changes (an action arrives, one finishes, its one
-// timer fires) and acts on the decision.
+// timer fires) and acts on the decision. The worker's executor and the
+// simulator's emulated one both decide with it (common/executor-contract.ts).
 //
 // Rules (after Clockwork): actions are kept ordered by `earliestMs` (ties in
 // arrival order); at most one runs at a time; none starts before its
 // `earliestMs`; one that can no longer start by its `latestMs` (now > latest)
 // is refused, never run late. Refusal happens as soon as a poll sees it, even
 // while another action runs: the controller learns early and can re-plan.
-
-/** The start window of an action, on the worker's clock (ms). */
-export interface ActionWindow {
-  earliestMs: number;
-  latestMs: number;
-}
+import type { ActionWindow } from './executor-contract.js';
 
 /** What the executor should do now. */
 export interface QueueStep<T> {

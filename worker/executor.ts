@@ -1,13 +1,13 @@
-// One executor, main-thread side: queues its actions (ActionQueue decides),
-// owns the one timer that wakes it at the next `earliest`, runs one action at
-// a time on its executor thread (or, on the emulated device, as a plain timer
-// of the expected duration) and turns the outcome into an ActionResult with
-// worker-clock timings.
+// One executor, main-thread side: queues its actions (ActionRunner looks at
+// its ActionQueue on arrivals, finishes and its one timer, and decides), runs
+// one action at a time on its executor thread (or, on the emulated device, as
+// a plain timer of the expected duration) and turns the outcome into an
+// ActionResult with worker-clock timings.
 import type { Clock } from '../common/clock.js';
 import type { Device } from '../common/device.js';
 import type { WireTensor } from '../common/tensor.js';
 import type { Action__Output, ActionResult, ExecutorInfo } from '../common/wire.js';
-import { ActionQueue } from './action-queue.js';
+import { ActionRunner } from './action-runner.js';
 import type { ModelCache } from './model-cache.js';
 import { ThreadClient } from './thread-client.js';
 import type { ThreadReply } from './thread-protocol.js';
@@ -54,18 +54,23 @@ interface Outcome {
 }
 
 export class Executor {
-  private readonly queue = new ActionQueue<Job>();
+  private readonly runner: ActionRunner<Job>;
   private readonly thread: ThreadClient | undefined;
   /** Emulated device: loaded models and the memory each reported. */
   private readonly emulatedLoaded = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt: number | undefined;
   private epoch = 0;
   private closed = false;
   /** Emulated work in progress: calling one ends its wait now (on close). */
   private readonly sleepers = new Set<() => void>();
 
   private constructor(private readonly opts: ExecutorOptions) {
+    this.runner = new ActionRunner<Job>(opts.clock, {
+      onStart: (job, now) => void this.run(job, now),
+      onRefuse: (job, now) => {
+        const message = `could not start by latest ${job.latestMs.toFixed(3)} ms (now ${now.toFixed(3)}, earliest ${job.earliestMs.toFixed(3)})`;
+        this.emit({ actionId: job.id, status: 'COULD_NOT_START_IN_TIME', message, receivedMs: job.receivedMs, endMs: now }, job);
+      },
+    });
     if (opts.device !== 'emulated') {
       const { index, device, threads, log, threadScript } = opts;
       this.thread = new ThreadClient({ index, device, threads, log, script: threadScript });
@@ -101,7 +106,7 @@ export class Executor {
     // Inputs are copied out of the gRPC message now, so that starting the
     // action later only has to transfer them. The emulated device ignores them.
     const wantsInputs = type === 'INFER' && this.thread !== undefined;
-    this.queue.push({
+    this.runner.submit({
       id: action.id,
       type,
       modelKey: action.modelKey,
@@ -112,7 +117,6 @@ export class Executor {
       receivedMs,
       epoch: this.epoch,
     });
-    this.pump();
   }
 
   /**
@@ -123,7 +127,7 @@ export class Executor {
   reset(): void {
     if (this.closed) return;
     this.epoch++;
-    this.queue.clear();
+    this.runner.clear();
     this.emulatedLoaded.clear();
     this.thread?.request({ type: 'release-all' }).then(
       (r) => {
@@ -131,7 +135,6 @@ export class Executor {
       },
       (err: unknown) => this.opts.log(`executor ${this.index}: releasing sessions failed: ${String(err)}`),
     );
-    this.pump();
   }
 
   /** Drops everything queued and stops the thread. */
@@ -139,40 +142,9 @@ export class Executor {
     if (this.closed) return;
     this.closed = true;
     this.epoch++;
-    this.queue.clear();
-    this.setTimer(undefined);
+    this.runner.close();
     for (const wake of this.sleepers) wake();
     await this.thread?.close();
-  }
-
-  /** Acts on the queue's decision now, and arms the timer for the next one. */
-  private pump(): void {
-    if (this.closed) return;
-    const now = this.opts.clock.now();
-    const step = this.queue.poll(now);
-    this.setTimer(step.wakeAtMs);
-    for (const job of step.refused) {
-      const message = `could not start by latest ${job.latestMs.toFixed(3)} ms (now ${now.toFixed(3)}, earliest ${job.earliestMs.toFixed(3)})`;
-      this.emit({ actionId: job.id, status: 'COULD_NOT_START_IN_TIME', message, receivedMs: job.receivedMs, endMs: now }, job);
-    }
-    // Last, because run() may finish synchronously and pump again.
-    if (step.start) void this.run(step.start, now);
-  }
-
-  private setTimer(at: number | undefined): void {
-    if (at === this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = at;
-    if (at === undefined) return;
-    // A timer may fire a hair early (it counts whole ms); the queue then
-    // simply asks to be woken again, so nothing starts before its earliest.
-    const delay = Math.max(0, Math.ceil(at - this.opts.clock.now()));
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = undefined;
-      this.pump();
-    }, delay);
   }
 
   /** Runs one job to its result; never rejects. */
@@ -184,19 +156,19 @@ export class Executor {
       outcome = failed(err instanceof Error ? err.message : String(err)); // e.g. the thread died
     }
     const endMs = this.opts.clock.now();
-    this.queue.finish();
-    this.emit({
-      actionId: job.id,
-      status: outcome.ok ? 'OK' : 'FAILED',
-      message: outcome.message,
-      receivedMs: job.receivedMs,
-      startMs,
-      endMs,
-      durationMs: outcome.durationMs,
-      memoryBytes: outcome.memoryBytes,
-      outputs: outcome.outputs.map(toProtoTensor),
-    }, job);
-    this.pump();
+    this.runner.finish(() =>
+      this.emit({
+        actionId: job.id,
+        status: outcome.ok ? 'OK' : 'FAILED',
+        message: outcome.message,
+        receivedMs: job.receivedMs,
+        startMs,
+        endMs,
+        durationMs: outcome.durationMs,
+        memoryBytes: outcome.memoryBytes,
+        outputs: outcome.outputs.map(toProtoTensor),
+      }, job),
+    );
   }
 
   private async onThread(thread: ThreadClient, job: Job): Promise<Outcome> {
