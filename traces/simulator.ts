@@ -1,9 +1,11 @@
 // The simulator: the controller's own Scheduler and Estimates, driven by a
 // discrete-event loop in virtual time against emulated executors whose
 // durations are drawn from stored profiles (p50 plus normal noise scaled to
-// the profile's own p50→p99 spread × `noise`). Executors behave like the
-// worker: actions in order, one at a time, none started after its `latest`
-// (refused instead). It is driven as the live ServingCore is, by the same
+// the profile's own p50→p99 spread × `noise`). Executors are the worker's
+// (traces/emulated-executor.ts, the executor contract): actions ordered by
+// earliest, one at a time, none started before its `earliest` or after its
+// `latest` (refused, when the worker would refuse it, instead). It is driven
+// as the live ServingCore is, by the same
 // SchedulerDriver: tick after every event until quiet, wake at nextWakeup
 // (never sooner than MIN_WAKE_MS). No sockets, no sleeps; the same seed gives
 // the same run.
@@ -13,6 +15,7 @@ import type { Policy } from '../controller/scheduler/policy.js';
 import { Scheduler } from '../controller/scheduler/scheduler.js';
 import type { Decision, DropCode } from '../controller/scheduler/types.js';
 import type { ClassProfile } from '../common/profile.js';
+import { EmulatedExecutor } from './emulated-executor.js';
 import { EventHeap } from './event-heap.js';
 import { gaussian, prng, type Rand } from './random.js';
 import type { SimModel } from './sim-models.js';
@@ -52,12 +55,11 @@ export interface SimulationResult {
 
 type Action = Exclude<Decision, { type: 'drop' }>;
 
-interface SimExec {
-  id: string;
-  queue: Action[];
-  head: number;
-  running: Action | undefined;
-  start: number;
+/** An action as its executor queues it. */
+interface Queued {
+  action: Action;
+  earliestMs: number;
+  latestMs: number;
 }
 
 const DROP_STATUS: Record<DropCode, OutcomeStatus> = { deadline: 'late', unavailable: 'error', failed: 'error' };
@@ -88,19 +90,9 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
     for (const b of p.batches) byBatch.set(b.batch, [b.p50Ms, (Math.max(0, b.p99Ms - b.p50Ms) / 2.326) * noise]);
     durations.set(key, byBatch);
   }
-  const execs = new Map<string, SimExec>();
-  const models = opts.models.map((m) => m.key);
-  for (let w = 0; w < opts.workers; w++) {
-    for (let e = 0; e < opts.executorsPerWorker; e++) {
-      const id = `w${w}/${e}`;
-      sched.addExecutor({ id, workerId: `w${w}`, cls, memoryBudget: opts.memoryBytes ?? 2 ** 31 }, 0);
-      sched.warm(id, models, 0);
-      execs.set(id, { id, queue: [], head: 0, running: undefined, start: 0 });
-    }
-  }
 
   const builder = new SummaryBuilder();
-  const heap = new EventHeap<SimExec>();
+  const heap = new EventHeap<EmulatedExecutor<Queued>>();
   let ended = 0;
   let refused = 0;
   let loads = 0;
@@ -118,24 +110,32 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
     return Math.max(p50 * 0.5, p50 + sigma * gaussian(rand));
   };
 
-  /** Starts the next action an idle executor can start in time; refuses those it cannot. */
-  const startNext = (x: SimExec, now: number): void => {
-    while (!x.running && x.head < x.queue.length) {
-      const a = x.queue[x.head++]!;
-      if (x.head > 256 && x.head * 2 > x.queue.length) {
-        x.queue.splice(0, x.head);
-        x.head = 0;
-      }
-      if (now > a.latest) {
-        refused++;
-        sched.complete(a.actionId, { status: 'refused', message: 'COULD_NOT_START_IN_TIME' }, now);
-        continue;
-      }
-      x.running = a;
-      x.start = Math.max(now, a.earliest);
-      heap.push(x.start + duration(a), x);
+  const clock = { now: (): number => now };
+  const execs = new Map<string, EmulatedExecutor<Queued>>();
+  const models = opts.models.map((m) => m.key);
+  for (let w = 0; w < opts.workers; w++) {
+    for (let e = 0; e < opts.executorsPerWorker; e++) {
+      const id = `w${w}/${e}`;
+      sched.addExecutor({ id, workerId: `w${w}`, cls, memoryBudget: opts.memoryBytes ?? 2 ** 31 }, 0);
+      sched.warm(id, models, 0);
+      const x: EmulatedExecutor<Queued> = new EmulatedExecutor<Queued>(id, clock, {
+        schedule: (at) => heap.push(at, x),
+        duration: (q) => duration(q.action),
+        onStart: () => {},
+        onRefuse: (q, at) => {
+          refused++;
+          sched.complete(q.action.actionId, { status: 'refused', message: 'COULD_NOT_START_IN_TIME' }, at);
+        },
+        onComplete: (q, start, end) => {
+          const done = sched.complete(q.action.actionId, { status: 'ok', start, end, duration: end - start }, end);
+          if (done) {
+            for (const r of done.action.requests) finish(r.model, r.arrival, 'ok', end - r.arrival, end <= r.deadline);
+          }
+        },
+      });
+      execs.set(id, x);
     }
-  };
+  }
 
   const driver = new SchedulerDriver(sched, (d) => {
     if (d.type === 'drop') {
@@ -144,34 +144,24 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
       return;
     }
     if (d.type === 'load') loads++;
-    const x = execs.get(d.executor)!;
-    x.queue.push(d);
-    startNext(x, now);
+    execs.get(d.executor)!.submit({ action: d, earliestMs: d.earliest, latestMs: d.latest });
   });
-  const clock = (): number => now;
 
   const it = arrivals[Symbol.iterator]();
   let next = it.next();
   let nextId = 1;
   let wake = Infinity;
   let lastArrival = 0;
-  driver.pump(clock);
+  driver.pump(clock.now);
   for (;;) {
     const tA = next.done ? Infinity : next.value.time;
     const tE = heap.peekTime();
     const t = Math.min(tA, tE, wake);
     if (t === Infinity) break;
     now = t;
-    events++;
     if (tE <= t) {
-      const x = heap.pop()!;
-      const a = x.running!;
-      x.running = undefined;
-      const done = sched.complete(a.actionId, { status: 'ok', start: x.start, end: now, duration: now - x.start }, now);
-      if (done) {
-        for (const r of done.action.requests) finish(r.model, r.arrival, 'ok', now - r.arrival, now <= r.deadline);
-      }
-      startNext(x, now);
+      // A completion or an executor's timer; a timer since re-armed is no event.
+      if (!heap.pop()!.fire()) continue;
     } else if (tA <= t) {
       const arrival = next.value as Arrival;
       next = it.next();
@@ -184,7 +174,8 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
     } else {
       wake = Infinity;
     }
-    driver.pump(clock);
+    events++;
+    driver.pump(clock.now);
     const w = driver.wakeAt(now);
     wake = w ?? Infinity;
     if (w === undefined && next.done && heap.size === 0) break;
