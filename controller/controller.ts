@@ -3,7 +3,6 @@
 // WorkerControl to workers, all on one port.
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { systemClock, type Clock } from '../common/clock.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { serializeModelConfig } from '../common/model-config.js';
 import { createServer, hasStreamGate, protos } from '../common/protos.js';
@@ -13,15 +12,15 @@ import { readTlsPair, type MetricsServerOptions } from '../common/metrics-server
 import { arrivalInterceptor } from './arrival.js';
 import { checkedDecoding, rejectUndecodable } from './checked-decoding.js';
 import { earlyAdmission } from './early-admission.js';
-import { Authorizer, guardService, type TokenOptions } from './auth.js';
+import { Authorizer, guardService } from './auth.js';
 import { Ecosystem, type DrainResult } from './ecosystem.js';
 import { Estimates } from './scheduler/estimates.js';
 import { checkListenSafety } from './listen-guard.js';
 import { checkSignature, outputsOf } from './model-check.js';
 import { ModelAdmin } from './model-admin.js';
 import { ModelRegistry } from './model-registry.js';
+import { compileControllerOptions, type CompiledControllerOptions, type ControllerOptions } from './options.js';
 import { loadRepository, saveConfig, saveProfile, type RepoModel } from './model-repository.js';
-import type { Policy } from './scheduler/policy.js';
 import { cleanStaleFolders, uploadsDir } from './repository-writer.js';
 import { ServingCore } from './serving-core.js';
 import { adminService } from './services/admin-service.js';
@@ -29,78 +28,22 @@ import { UploadReceiver } from './services/register-upload.js';
 import { inferenceService } from './services/inference-service.js';
 import { workerService } from './services/worker-service.js';
 
-export interface ControllerOptions extends TokenOptions {
-  /** Port for clients and workers; 0 picks a free one. @default 7000 */
-  port?: number;
-  /** Address for clients and workers. Not loopback (127.0.0.0/8, ::1, localhost) needs `adminToken` or `insecure`. @default '0.0.0.0' */
-  host?: string;
-  /** Listen on a non-loopback `host` without an admin token (Admin and the worker stream then open to the network, unless other tokens close them). @default false: refuse to start */
-  insecure?: boolean;
-  /** Model repository: <repo>/<model>/<version>/{model.onnx,config.json}. */
-  repoDir: string;
-  clock?: Clock;
-  /** Keep executors booked this far ahead, ms. @default 10 */
-  scheduleAheadMs?: number;
-  /** Timed runs per batch size when a model is profiled on first sight. @default 20 */
-  profileIterations?: number;
-  /** How often each worker is pinged (clock offset and liveness), ms. @default 250 */
-  pingIntervalMs?: number;
-  /** A worker heard from by nothing for this long is set aside (no new work, its work in flight re-planned) until it answers again, ms. @default 1000 */
-  livenessMs?: number;
-  /** An action unanswered this long after its predicted end is taken as lost, ms. @default 1000 */
-  lostAfterMs?: number;
-  /**
-   * Largest gRPC message the controller reads, bytes; a larger one is
-   * answered RESOURCE_EXHAUSTED by grpc-js without being buffered whole. It
-   * bounds one request's memory: keep it above the largest batch a model
-   * takes (det's batch of 8 is 4.8 MB). @default 64 MiB
-   */
-  maxMessageBytes?: number;
-  /** An estimate with no measurement for this long falls back to the model's profile, ms (see Estimates). @default 1000 */
-  estimateMaxAgeMs?: number;
-  /** Most of an SLO the admission reserve may take; 0 turns the reserve off. @default 0.3 */
-  maxReserveShare?: number;
-  /** Scheduling policy: 'fifo' is the baseline (no admission control, no deadline awareness). @default 'punctual' */
-  policy?: Policy;
-  /** @default PUNCTUAL_LOG_LEVEL or 'info' */
-  logLevel?: string;
-  logger?: Logger;
-  /** Prometheus /metrics port; 0 picks a free one, -1 turns it off (the CLI's default is 9464). @default -1 */
-  metricsPort?: number;
-  /** Address /metrics (and /healthz, /readyz) listens on. @default '127.0.0.1' */
-  metricsHost?: string;
-  /** Bearer token /metrics needs (/healthz and /readyz stay open). @default none */
-  metricsToken?: string;
-  /** HTTPS for /metrics: PEM certificate chain and private key files. @default the listener's TLS files when it has them, else plain HTTP */
-  metricsTlsCertFile?: string;
-  metricsTlsKeyFile?: string;
-  /** Largest model file Admin.RegisterModel accepts, bytes. @default 1 GiB */
-  maxModelBytes?: number;
-  /** Model uploads (Admin.RegisterModel) received at once; one more is refused with RESOURCE_EXHAUSTED. @default 2 */
-  maxConcurrentUploads?: number;
-  /** An upload with no message for this long is abandoned (DEADLINE_EXCEEDED) and its temporary file removed, ms. @default 30000 */
-  uploadIdleTimeoutMs?: number;
-  /** TLS for the listener: PEM certificate chain and private key files. @default plaintext */
-  tlsCertFile?: string;
-  tlsKeyFile?: string;
-}
-
-const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+export type { ControllerOptions } from './options.js';
 
 /** Plaintext, or TLS from PEM files. */
-function serverCredentials(opts: ControllerOptions): grpc.ServerCredentials {
+function serverCredentials(opts: CompiledControllerOptions): grpc.ServerCredentials {
   if (!opts.tlsCertFile && !opts.tlsKeyFile) return grpc.ServerCredentials.createInsecure();
   if (!opts.tlsCertFile || !opts.tlsKeyFile) throw new Error('TLS needs both a certificate (--tls-cert) and a key (--tls-key)');
   return grpc.ServerCredentials.createSsl(null, [{ cert_chain: fs.readFileSync(opts.tlsCertFile), private_key: fs.readFileSync(opts.tlsKeyFile) }], false);
 }
 
 /** Where /metrics listens and how it is guarded. */
-function metricsListen(opts: ControllerOptions): Omit<MetricsServerOptions, 'ready'> {
+function metricsListen(opts: CompiledControllerOptions): Omit<MetricsServerOptions, 'ready'> {
   const own = opts.metricsTlsCertFile !== undefined || opts.metricsTlsKeyFile !== undefined;
   const tls = own ? readTlsPair(opts.metricsTlsCertFile, opts.metricsTlsKeyFile) : readTlsPair(opts.tlsCertFile, opts.tlsKeyFile, '--tls-cert and --tls-key');
   return {
-    port: opts.metricsPort ?? -1,
-    host: opts.metricsHost ?? '127.0.0.1',
+    port: opts.metricsPort,
+    host: opts.metricsHost,
     ...(opts.metricsToken ? { token: opts.metricsToken } : {}),
     ...(tls ? { tls } : {}),
   };
@@ -115,20 +58,20 @@ export interface ControllerHandle {
   estimates: Estimates;
   /** The /metrics port (the real one when 0 was asked); undefined when off. */
   metricsPort: number | undefined;
-  /** Stops accepting new requests (UNAVAILABLE) and waits for accepted ones, at most `timeoutMs` (default 10 s). */
+  /** Stops accepting new requests (UNAVAILABLE) and waits for accepted ones, at most `timeoutMs` (default: the `drainTimeoutMs` option). */
   drain(timeoutMs?: number): Promise<DrainResult>;
   close(): Promise<void>;
 }
 
 /** Profiles (if needed) and checks one model from the repository. Returns a problem or undefined. */
-async function prepareModel(m: RepoModel, opts: ControllerOptions, log: Logger): Promise<string | undefined> {
+async function prepareModel(m: RepoModel, opts: CompiledControllerOptions, log: Logger): Promise<string | undefined> {
   if (m.profile && m.config.outputs.length > 0) return undefined;
   const measure = !m.profile;
   if (measure) log.info({ event: 'profiling', model: m.key }, `profiling ${m.key} (first sight)`);
   try {
     // With a stored profile, only the model's signature is read (no timed runs).
     const { profile, signature } = await profileModel(m.key, m, m.config.inputs, measure ? m.config.batchSizes : [], {
-      iterations: opts.profileIterations ?? 20,
+      iterations: opts.profileIterations,
       loads: 1,
     });
     const problem = checkSignature(m.config, signature);
@@ -146,17 +89,27 @@ async function prepareModel(m: RepoModel, opts: ControllerOptions, log: Logger):
   }
 }
 
-export async function startController(opts: ControllerOptions): Promise<ControllerHandle> {
-  const clock = opts.clock ?? systemClock;
+export async function startController(options: ControllerOptions): Promise<ControllerHandle> {
+  const opts = compileControllerOptions(options);
+  const { clock, host } = opts;
   const log = opts.logger ?? createLogger('controller', opts.logLevel);
-  const host = opts.host ?? '0.0.0.0';
   // Before anything touches the repository: refuse to be taken over from the network.
-  const insecure = checkListenSafety(host, opts, opts.insecure === true);
+  const insecure = checkListenSafety(host, opts, opts.insecure);
   if (insecure) log.warn({ event: 'insecure_listen', host }, insecure);
   const metricsListenOptions = metricsListen(opts);
-  const estimates = new Estimates({ clock, ...(opts.estimateMaxAgeMs !== undefined ? { maxAgeMs: opts.estimateMaxAgeMs } : {}) });
+  const estimates = new Estimates({ clock, maxAgeMs: opts.estimateMaxAgeMs });
   const registry = new ModelRegistry();
-  const core = new ServingCore({ clock, registry, estimates, log, scheduleAheadMs: opts.scheduleAheadMs, lostAfterMs: opts.lostAfterMs, policy: opts.policy, maxReserveShare: opts.maxReserveShare });
+  const core = new ServingCore({
+    clock,
+    registry,
+    estimates,
+    log,
+    scheduleAheadMs: opts.scheduleAheadMs,
+    lostAfterMs: opts.lostAfterMs,
+    policy: opts.policy,
+    maxReserveShare: opts.maxReserveShare,
+    warmOnJoin: opts.warmOnJoin,
+  });
 
   for (const p of await cleanStaleFolders(opts.repoDir)) log.warn({ event: 'stale_folder_removed', path: p }, `removed ${p} (left by an interrupted change)`);
   const { models, problems } = await loadRepository(opts.repoDir);
@@ -179,7 +132,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // admission would reject is answered from its first bytes (controller/early-admission.ts).
   let gated = false;
   const server = createServer(
-    { interceptors: [arrivalInterceptor(clock, () => gated)], 'grpc.max_receive_message_length': opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
+    { interceptors: [arrivalInterceptor(clock, () => gated)], 'grpc.max_receive_message_length': opts.maxMessageBytes },
     earlyAdmission({ core, auth, clock }),
   );
   gated = hasStreamGate(server);
@@ -189,21 +142,26 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   const inferenceDef = p.inference.punctual.v1.Inference.service;
   server.addService(checkedDecoding(inferenceDef), guardService(inferenceDef, rejectUndecodable(inferenceDef, inferenceService(core, clock)), () => 'infer', auth));
-  const modelAdmin = new ModelAdmin(core, estimates, clock, log, { repoDir: opts.repoDir, profileIterations: opts.profileIterations });
+  const modelAdmin = new ModelAdmin(core, estimates, clock, log, {
+    repoDir: opts.repoDir,
+    profileIterations: opts.profileIterations,
+    warmTimeoutMs: opts.swapWarmTimeoutMs,
+    drainTimeoutMs: opts.swapDrainTimeoutMs,
+  });
   const adminHandlers = adminService(core, estimates, clock, startedAt, {
     modelAdmin,
     uploads: new UploadReceiver(uploadsDir(opts.repoDir), {
-      maxBytes: opts.maxModelBytes ?? 2 ** 30,
-      maxConcurrent: opts.maxConcurrentUploads ?? 2,
-      idleTimeoutMs: opts.uploadIdleTimeoutMs ?? 30_000,
+      maxBytes: opts.maxModelBytes,
+      maxConcurrent: opts.maxConcurrentUploads,
+      idleTimeoutMs: opts.uploadIdleTimeoutMs,
     }),
-    profileIterations: opts.profileIterations ?? 20,
+    profileIterations: opts.profileIterations,
     log,
   });
   const adminDef = p.admin.punctual.v1.Admin.service;
   server.addService(checkedDecoding(adminDef), guardService(adminDef, rejectUndecodable(adminDef, adminHandlers), (m) => (m === 'ListModels' ? 'read' : 'admin'), auth));
   const workerDef = p.worker.punctual.v1.WorkerControl.service;
-  const workerHandlers = workerService(core, clock, log, { pingIntervalMs: opts.pingIntervalMs ?? 250, livenessMs: opts.livenessMs ?? 1000 });
+  const workerHandlers = workerService(core, clock, log, { pingIntervalMs: opts.pingIntervalMs, livenessMs: opts.livenessMs });
   server.addService(checkedDecoding(workerDef), guardService(workerDef, workerHandlers, () => 'worker', auth));
 
   const ecosystem = new Ecosystem({ core, estimates, clock, log });
@@ -214,7 +172,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   );
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(hostPort(host, opts.port ?? 7000), serverCredentials(opts), (err, port) =>
+    server.bindAsync(hostPort(host, opts.port), serverCredentials(opts), (err, port) =>
       err ? reject(err) : resolve(port),
     );
   });
@@ -227,7 +185,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     core,
     estimates,
     metricsPort,
-    drain: (timeoutMs = 10_000) => ecosystem.drain(timeoutMs),
+    drain: (timeoutMs = opts.drainTimeoutMs) => ecosystem.drain(timeoutMs),
     close: async () => {
       await ecosystem.close();
       core.close();

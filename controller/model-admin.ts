@@ -35,14 +35,15 @@ import type { ServingCore } from './serving-core.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** Resolved by compileControllerOptions (controller/options.ts), which holds their defaults. */
 export interface ModelAdminOptions {
   repoDir: string;
-  /** Timed runs per batch size when a registered model is profiled. @default 20 */
-  profileIterations?: number;
-  /** How long a new version may take to load where the old one is loaded, ms. @default 30000 */
-  warmTimeoutMs?: number;
-  /** How long the old version's queued and running requests may take to finish, ms. @default 60000 */
-  drainTimeoutMs?: number;
+  /** Timed runs per batch size when a registered model is profiled (ControllerOptions.profileIterations). */
+  profileIterations: number;
+  /** How long a new version may take to load where the old one is loaded, ms (ControllerOptions.swapWarmTimeoutMs). */
+  warmTimeoutMs: number;
+  /** How long the old version's queued and running requests may take to finish, ms (ControllerOptions.swapDrainTimeoutMs). */
+  drainTimeoutMs: number;
 }
 
 export interface RegisterOutcome {
@@ -174,7 +175,7 @@ export class ModelAdmin {
     let profile: ModelProfile;
     try {
       ({ profile } = await profileModel(modelKey(names[0]!, versions[0]!), upload, inputs, base.batchSizes, {
-        iterations: this.opts.profileIterations ?? 20,
+        iterations: this.opts.profileIterations,
         loads: 1,
       }));
     } catch (err) {
@@ -239,7 +240,7 @@ export class ModelAdmin {
     const now = this.clock.now();
     for (const id of targets) scheduler.warm(id, [key], now);
     this.core.pump();
-    const until = now + (this.opts.warmTimeoutMs ?? 30_000);
+    const until = now + this.opts.warmTimeoutMs;
     while (this.clock.now() < until) {
       const waiting = targets.some((id) => scheduler.executors.get(id)?.models.get(key)?.state === 'loading');
       if (!waiting) return;
@@ -250,7 +251,7 @@ export class ModelAdmin {
 
   /** Waits until no request of `key` is queued or running. */
   private async drain(key: string): Promise<void> {
-    const until = this.clock.now() + (this.opts.drainTimeoutMs ?? 60_000);
+    const until = this.clock.now() + this.opts.drainTimeoutMs;
     while (this.core.pendingFor(key) > 0 && this.clock.now() < until) await sleep(POLL_MS);
   }
 

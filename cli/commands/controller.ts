@@ -9,11 +9,12 @@ import type { CliContext } from '../context.js';
 import { addMetricsFlags, type MetricsFlags } from '../metrics-flags.js';
 import { untilStopped } from '../shutdown.js';
 import { isInsecureListenError } from '../../controller/listen-guard.js';
+import { CLI_DEFAULTS, CONTROLLER_DEFAULTS as D } from '../../controller/options.js';
 import { POLICIES, type Policy } from '../../controller/scheduler/policy.js';
 
 /** --policy, shared with `up`: fifo is the baseline without admission control or deadline awareness. */
 export function policyOption(): Option {
-  return new Option('--policy <policy>', 'scheduling policy (fifo: the baseline, no admission control or deadlines)').choices([...POLICIES]).default('punctual');
+  return new Option('--policy <policy>', 'scheduling policy (fifo: the baseline, no admission control or deadlines)').choices([...POLICIES]).default(D.policy);
 }
 
 /** The flags addSecurityFlags adds (shared with `up`). */
@@ -45,26 +46,34 @@ interface ControllerFlags extends SecurityFlags {
   maxReserveShare: number;
 }
 
+/** A size in exact binary units as --help shows it ("64MiB"); parseMemorySize reads it back. */
+function sizeText(bytes: number): string {
+  for (const [unit, factor] of [['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+    if (bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return String(bytes);
+}
+
 /** Token, TLS and metrics-guard flags, shared with `up`. Tokens default from the environment, so they need not appear in ps. */
 export function addSecurityFlags(cmd: Command, env: Record<string, string | undefined>): Command {
   return addMetricsFlags(cmd, env)
     .addOption(new Option('--admin-token <token>', 'token Admin calls must carry (env PUNCTUAL_ADMIN_TOKEN)').default(env.PUNCTUAL_ADMIN_TOKEN || undefined, 'env'))
     .addOption(new Option('--infer-token <token>', 'token inference must carry; unset: open (env PUNCTUAL_INFER_TOKEN)').default(env.PUNCTUAL_INFER_TOKEN || undefined, 'env'))
     .addOption(new Option('--worker-token <token>', 'token workers must carry; the admin token works too (env PUNCTUAL_WORKER_TOKEN)').default(env.PUNCTUAL_WORKER_TOKEN || undefined, 'env'))
-    .addOption(new Option('--max-model-bytes <size>', 'largest model file a registration may upload').argParser(parseMemorySize).default(2 ** 30, '1GiB'))
+    .addOption(new Option('--max-model-bytes <size>', 'largest model file a registration may upload').argParser(parseMemorySize).default(D.maxModelBytes, sizeText(D.maxModelBytes)))
     .addOption(
       new Option('--max-message-bytes <size>', 'largest gRPC message the controller reads; a larger one is RESOURCE_EXHAUSTED unread')
         .argParser(parseMemorySize)
-        .default(64 * 2 ** 20, '64MiB'),
+        .default(D.maxMessageBytes, sizeText(D.maxMessageBytes)),
     )
-    .addOption(new Option('--max-concurrent-uploads <n>', 'model uploads received at once; one more is refused (RESOURCE_EXHAUSTED)').argParser(integerIn(1, 1000)).default(2))
+    .addOption(new Option('--max-concurrent-uploads <n>', 'model uploads received at once; one more is refused (RESOURCE_EXHAUSTED)').argParser(integerIn(1, 1000)).default(D.maxConcurrentUploads))
     .addOption(
-      new Option('--upload-idle-timeout <s>', 'seconds an upload may send nothing before it is abandoned (DEADLINE_EXCEEDED)').argParser(positiveNumber('--upload-idle-timeout')).default(30),
+      new Option('--upload-idle-timeout <s>', 'seconds an upload may send nothing before it is abandoned (DEADLINE_EXCEEDED)').argParser(positiveNumber('--upload-idle-timeout')).default(D.uploadIdleTimeoutMs / 1000),
     )
     .option('--tls-cert <file>', 'TLS certificate chain (PEM) for the listener')
     .option('--tls-key <file>', 'TLS private key (PEM) for the listener')
-    .option('--insecure', 'listen on a non-loopback --host without an admin token (refused otherwise)', false)
-    .option('--metrics-host <host>', 'address /metrics, /healthz and /readyz listen on', '127.0.0.1');
+    .option('--insecure', 'listen on a non-loopback --host without an admin token (refused otherwise)', D.insecure)
+    .option('--metrics-host <host>', 'address /metrics, /healthz and /readyz listen on', D.metricsHost);
 }
 
 /** The ControllerOptions the security flags map onto. */
@@ -122,23 +131,23 @@ export function registerController(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('controller')
     .description('run the controller (scheduler, admission control, model registry) in this process')
-    .addOption(new Option('--port <port>', 'port for clients and workers (0 picks a free one)').argParser(parsePort).default(7000))
-    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .addOption(new Option('--port <port>', 'port for clients and workers (0 picks a free one)').argParser(parsePort).default(D.port))
+    .option('--host <host>', 'address to listen on', D.host)
     .requiredOption('--repo <dir>', 'model repository: <dir>/<model>/<version>/{model.onnx,config.json}')
-    .addOption(new Option('--schedule-ahead-ms <ms>', 'keep each executor booked this far ahead').argParser(positiveNumber('--schedule-ahead-ms')).default(10))
+    .addOption(new Option('--schedule-ahead-ms <ms>', 'keep each executor booked this far ahead').argParser(positiveNumber('--schedule-ahead-ms')).default(D.scheduleAheadMs))
     .addOption(
       new Option('--profile-iterations <n>', 'timed runs per batch size when a model is profiled on first sight')
         .argParser(positiveNumber('--profile-iterations'))
-        .default(20),
+        .default(D.profileIterations),
     )
-    .addOption(new Option('--metrics-port <port>', 'Prometheus /metrics port (0 picks a free one, -1 turns it off)').argParser(parseMetricsPort).default(9464))
-    .addOption(new Option('--drain-timeout <s>', 'on SIGTERM, seconds to wait for accepted requests before exiting').argParser(positiveNumber('--drain-timeout')).default(10))
+    .addOption(new Option('--metrics-port <port>', 'Prometheus /metrics port (0 picks a free one, -1 turns it off)').argParser(parseMetricsPort).default(CLI_DEFAULTS.metricsPort))
+    .addOption(new Option('--drain-timeout <s>', 'on SIGTERM, seconds to wait for accepted requests before exiting').argParser(positiveNumber('--drain-timeout')).default(D.drainTimeoutMs / 1000))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
     .addOption(policyOption())
     .addOption(
       new Option('--max-reserve-share <fraction>', 'most of an SLO admission may set aside for recent prediction errors (0 turns it off)')
         .argParser(fraction('--max-reserve-share'))
-        .default(0.3),
+        .default(D.maxReserveShare),
     );
   addSecurityFlags(cmd, ctx.io.env)
     .action(async (flags: ControllerFlags, c: Command) => {

@@ -24,6 +24,7 @@ import { addSecurityFlags, policyOption, refuseInsecure, securityOptions, type S
 import { checkListenSafety } from '../../controller/listen-guard.js';
 import { hostPort } from '../../common/listen-address.js';
 import type { Policy } from '../../controller/scheduler/policy.js';
+import { CLI_DEFAULTS, CONTROLLER_DEFAULTS } from '../../controller/options.js';
 
 interface UpFlags extends WorkerFlags, SecurityFlags {
   port: number;
@@ -206,7 +207,7 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext, cmd: Comman
   const client = new PunctualClient(address, { ...clientOptions(g), ...(readToken ? { token: readToken } : {}) });
   const shutdown = async (): Promise<void> => {
     // Drain first: accepted requests finish on the workers before they go.
-    await controller.drain(10_000);
+    await controller.drain();
     await supervisor.stop();
     client.close();
     await controller.close();
@@ -259,11 +260,11 @@ export function registerUp(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('up')
     .description('start a controller and local workers in one command (the single-machine default)')
-    .addOption(new Option('--port <port>', 'controller port (0 picks a free one)').argParser(parsePort).default(7000))
-    .option('--host <host>', 'address the controller listens on', '127.0.0.1')
+    .addOption(new Option('--port <port>', 'controller port (0 picks a free one)').argParser(parsePort).default(CONTROLLER_DEFAULTS.port))
+    .option('--host <host>', 'address the controller listens on', CLI_DEFAULTS.upHost)
     .addOption(new Option('--workers <n>', 'local worker processes').argParser(integerIn(1, 64)).default(1))
     .option('--repo <dir>', 'model repository', path.join('.punctual', 'repo'))
-    .addOption(new Option('--metrics-port <port>', "the controller's Prometheus /metrics port (0 picks a free one)").argParser(parsePort).default(9464))
+    .addOption(new Option('--metrics-port <port>', "the controller's Prometheus /metrics port (0 picks a free one)").argParser(parsePort).default(CLI_DEFAULTS.metricsPort))
     .addOption(new Option('--connect-timeout <s>', 'seconds to wait for the workers to connect').argParser(integerIn(1, 3600)).default(120))
     .addOption(policyOption());
   addSecurityFlags(addWorkerFlags(cmd), ctx.io.env).action(async (flags: UpFlags, c: Command) => up(flags, globalsOf(c), ctx, c));

@@ -19,15 +19,16 @@ import type * as grpc from '@grpc/grpc-js';
 import { invalidArgument, PunctualError, Status } from '../../common/errors.js';
 import type { RegisterMetadata__Output, RegisterModelRequest__Output, RegisterModelResponse } from '../../common/wire.js';
 import type { ModelFile } from '../../profiles/profiler.js';
+import { CONTROLLER_DEFAULTS } from '../options.js';
 
 export type UploadCall = grpc.ServerReadableStream<RegisterModelRequest__Output, RegisterModelResponse>;
 
 export interface UploadLimits {
   /** Largest model file accepted, bytes (`--max-model-bytes`). */
   maxBytes: number;
-  /** Uploads received at once; one more is refused at once with RESOURCE_EXHAUSTED (`--max-concurrent-uploads`). @default 2 */
+  /** Uploads received at once; one more is refused at once with RESOURCE_EXHAUSTED (`--max-concurrent-uploads`). @default CONTROLLER_DEFAULTS.maxConcurrentUploads */
   maxConcurrent?: number;
-  /** An upload with no message for this long is abandoned with DEADLINE_EXCEEDED, ms (`--upload-idle-timeout`). @default 30000 */
+  /** An upload with no message for this long is abandoned with DEADLINE_EXCEEDED, ms (`--upload-idle-timeout`). @default CONTROLLER_DEFAULTS.uploadIdleTimeoutMs */
   idleTimeoutMs?: number;
 }
 
@@ -115,8 +116,8 @@ export class UploadReceiver {
     private readonly limits: UploadLimits,
     private readonly openSink: OpenSink = openFileSink,
   ) {
-    this.maxConcurrent = limits.maxConcurrent ?? 2;
-    this.idleTimeoutMs = limits.idleTimeoutMs ?? 30_000;
+    this.maxConcurrent = limits.maxConcurrent ?? CONTROLLER_DEFAULTS.maxConcurrentUploads;
+    this.idleTimeoutMs = limits.idleTimeoutMs ?? CONTROLLER_DEFAULTS.uploadIdleTimeoutMs;
   }
 
   /** Uploads holding a slot now. */
