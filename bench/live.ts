@@ -12,7 +12,7 @@ import { createLogger } from '../common/log.js';
 import { PunctualError } from '../common/errors.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildAddModel } from '../profiles/onnx-builder.js';
+import { buildAddModel } from '../test/support/onnx-builder.js';
 import { fmt, percentile, spawnWorker, stopAll, tempRepo, type Figure } from './support.js';
 
 export async function runLive(requests: number): Promise<Figure[]> {

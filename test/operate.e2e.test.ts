@@ -16,7 +16,7 @@ import { PunctualAdmin, type PunctualClient } from '../client/index.js';
 import { runCliCaptured } from './support/run-cli.js';
 import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
 import type { RegisterModelRequest, RegisterModelResponse__Output } from '../common/wire.js';
-import { buildAddModel } from '../profiles/onnx-builder.js';
+import { buildAddModel } from './support/onnx-builder.js';
 import { randomFloat32, SHAPES, TestCluster } from './support/cluster.js';
 import { outcomeOf } from './support/outcome.js';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopChild } from '../cli/child-process.js';
 import { PunctualAdmin, PunctualClient } from '../client/index.js';
-import { buildAddModel } from '../profiles/onnx-builder.js';
+import { buildAddModel } from './support/onnx-builder.js';
 import { randomFloat32, SHAPES, TestCluster } from './support/cluster.js';
 import { httpGet } from './support/http-get.js';
 import { outcomeOf, statusOf } from './support/outcome.js';
