@@ -4,13 +4,14 @@
 import type { ClusterStatusResponse, ModelInfo } from '../common/wire.js';
 import type { Estimates } from './scheduler/estimates.js';
 import type { ServedModel } from './model-registry.js';
+import { executorId } from './reasons.js';
 import type { ServingCore } from './serving-core.js';
 
 export function buildModelInfo(m: ServedModel, core: ServingCore, estimates: Estimates): ModelInfo {
   const classes = new Set<string>(Object.keys(m.profile?.classes ?? {}));
-  for (const e of core.scheduler.executors.values()) classes.add(e.spec.cls);
+  for (const e of core.view.executors()) classes.add(e.spec.cls);
   const loadedOn: string[] = [];
-  for (const e of core.scheduler.executors.values()) if (e.holds(m.key)) loadedOn.push(e.spec.id);
+  for (const e of core.view.executors()) if (e.holds(m.key)) loadedOn.push(e.spec.id);
   const firstClass = [...classes][0] ?? 'cpu/t1';
   return {
     name: m.config.name,
@@ -30,7 +31,7 @@ export function buildModelInfo(m: ServedModel, core: ServingCore, estimates: Est
     requestsOk: m.counters.ok,
     requestsRejected: m.counters.rejected,
     requestsFailed: m.counters.failed,
-    queued: core.scheduler.queued(m.key),
+    queued: core.view.queued(m.key),
     admissionReserveMs: core.recentError(m.key),
   };
 }
@@ -38,7 +39,7 @@ export function buildModelInfo(m: ServedModel, core: ServingCore, estimates: Est
 export function buildClusterStatus(core: ServingCore, estimates: Estimates, now: number, startedAt: number): ClusterStatusResponse {
   return {
     uptimeS: (now - startedAt) / 1000,
-    policy: core.scheduler.policy,
+    policy: core.view.policy,
     models: core.registry.all().map((m) => buildModelInfo(m, core, estimates)),
     workers: [...core.workers.values()].map((w) => ({
       id: w.id,
@@ -49,7 +50,7 @@ export function buildClusterStatus(core: ServingCore, estimates: Estimates, now:
       draining: w.draining,
       unresponsive: w.unresponsive,
       executors: w.executors.map((info) => {
-        const t = core.scheduler.executors.get(`${w.id}/${info.index}`);
+        const t = core.view.executor(executorId(w.id, info.index));
         return {
           index: info.index,
           device: info.device,

@@ -123,7 +123,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     registry.add(m);
     log.info({ event: 'model_registered', model: m.key }, `registered ${m.key}`);
     estimates.seed(m.key, m.profile);
-    core.scheduler.addModel(m.key, m.config.batchSizes);
+    core.addModel(m);
   }
   log.info({ event: 'models_ready', models: registry.all().map((m) => m.key) }, `serving ${registry.size} models`);
 

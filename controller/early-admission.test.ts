@@ -50,7 +50,7 @@ describe('earlyAdmission', () => {
       sha256: '',
     });
     core = new ServingCore({ clock, registry, estimates: new Estimates({ unknownExecMs: 10, unknownLoadMs: 50, clock }), log: createLogger('test', 'silent') });
-    core.scheduler.addModel('m@1', [1]);
+    core.addModel(registry.get('m@1')!);
     const conn = {
       id: 'w1',
       name: 'w1',

@@ -69,7 +69,7 @@ export class ControllerMetrics implements ServingObserver {
     this.lostActions = new Counter({ name: 'punctual_actions_lost_total', help: 'Actions given up on: no result long past their predicted end (their requests were retried)', labelNames: ['type'], registers });
     this.busy = new Counter({ name: 'punctual_executor_busy_seconds_total', help: 'Time each executor spent running INFER actions; rate() is its utilisation', labelNames: ['executor'], registers });
 
-    const sched = core.scheduler;
+    const sched = core.view;
     new Gauge({
       name: 'punctual_queue_depth',
       help: 'Requests waiting in the model queue (accepted, not yet dispatched)',
@@ -121,7 +121,7 @@ export class ControllerMetrics implements ServingObserver {
       registers,
       collect() {
         this.reset();
-        for (const e of sched.executors.values()) this.set({ executor: e.spec.id, executor_class: e.spec.cls }, e.memoryUsed);
+        for (const e of sched.executors()) this.set({ executor: e.spec.id, executor_class: e.spec.cls }, e.memoryUsed);
       },
     });
     new Gauge({
@@ -131,7 +131,7 @@ export class ControllerMetrics implements ServingObserver {
       registers,
       collect() {
         this.reset();
-        for (const e of sched.executors.values()) this.set({ executor: e.spec.id, executor_class: e.spec.cls }, e.spec.memoryBudget);
+        for (const e of sched.executors()) this.set({ executor: e.spec.id, executor_class: e.spec.cls }, e.spec.memoryBudget);
       },
     });
     new Gauge({
@@ -141,7 +141,7 @@ export class ControllerMetrics implements ServingObserver {
       registers,
       collect() {
         this.reset();
-        for (const e of sched.executors.values()) this.set({ executor: e.spec.id }, e.models.size);
+        for (const e of sched.executors()) this.set({ executor: e.spec.id }, e.models.size);
       },
     });
   }

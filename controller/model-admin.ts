@@ -54,9 +54,6 @@ export interface RegisterOutcome {
 }
 
 const MAX_COPIES = 1000;
-const POLL_MS = 5;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class ModelAdmin {
   private chain: Promise<unknown> = Promise.resolve();
@@ -206,7 +203,7 @@ export class ModelAdmin {
     const { core } = this;
     await this.distribute(m);
     this.estimates.seed(m.key, m.profile!);
-    core.scheduler.addModel(m.key, m.config.batchSizes);
+    core.addModel(m);
     const versions = core.registry.versions(m.config.name);
     const old = versions[versions.length - 1];
     if (old && old.config.version < m.config.version) await this.warmLike(m.key, old.key);
@@ -215,9 +212,8 @@ export class ModelAdmin {
     if (!old || old.config.version > m.config.version) return { model };
     await this.drain(old.key);
     // Unload it everywhere; it stays registered (pinnable) and loads again on demand.
-    core.scheduler.removeModel(old.key, this.clock.now());
-    core.scheduler.addModel(old.key, old.config.batchSizes);
-    core.pump();
+    core.removeModel(old.key);
+    core.addModel(old);
     this.log.info({ event: 'version_swapped', from: old.key, to: m.key }, `${m.key} replaced ${old.key}`);
     return { model, previous: old.key };
   }
@@ -234,25 +230,18 @@ export class ModelAdmin {
 
   /** Loads `key` on every executor holding `like`, and waits until those loads finished (or failed). */
   private async warmLike(key: string, like: string): Promise<void> {
-    const { scheduler } = this.core;
-    const targets = [...scheduler.executors.values()].filter((e) => e.holds(like)).map((e) => e.spec.id);
+    const { view } = this.core;
+    const targets = [...view.executors()].filter((e) => e.holds(like)).map((e) => e.spec.id);
     if (targets.length === 0) return;
-    const now = this.clock.now();
-    for (const id of targets) scheduler.warm(id, [key], now);
-    this.core.pump();
-    const until = now + this.opts.warmTimeoutMs;
-    while (this.clock.now() < until) {
-      const waiting = targets.some((id) => scheduler.executors.get(id)?.models.get(key)?.state === 'loading');
-      if (!waiting) return;
-      await sleep(POLL_MS);
-    }
+    this.core.load(key, targets);
+    const loaded = await this.core.until(() => !targets.some((id) => view.executor(id)?.models.get(key)?.state === 'loading'), this.opts.warmTimeoutMs);
+    if (loaded) return;
     this.log.warn({ event: 'warm_timeout', model: key }, `${key} did not finish loading in time; switching anyway`);
   }
 
   /** Waits until no request of `key` is queued or running. */
   private async drain(key: string): Promise<void> {
-    const until = this.clock.now() + this.opts.drainTimeoutMs;
-    while (this.core.pendingFor(key) > 0 && this.clock.now() < until) await sleep(POLL_MS);
+    await this.core.until(() => this.core.pendingFor(key) === 0, this.opts.drainTimeoutMs);
   }
 
   private async doUnregister(name: string, version: number): Promise<string[]> {
@@ -269,8 +258,7 @@ export class ModelAdmin {
     for (const m of targets) core.registry.remove(m.key); // new requests: NOT_FOUND
     for (const m of targets) {
       await this.drain(m.key);
-      core.scheduler.removeModel(m.key, this.clock.now());
-      core.pump(); // the unloads go out before the bytes are forgotten
+      core.removeModel(m.key); // the unloads go out before the bytes are forgotten
       this.estimates.forget(m.key);
       for (const w of core.workers.values()) w.forget(m.key);
       await removeVersion(this.opts.repoDir, m.config.name, m.config.version);

@@ -63,7 +63,7 @@ function setup() {
   });
   const estimates = new Estimates({ unknownExecMs: 10, unknownLoadMs: 50, clock });
   const core = new ServingCore({ clock, registry, estimates, log: createLogger('test', 'silent'), lostAfterMs: 1000 });
-  core.scheduler.addModel('m@1', [1]);
+  core.addModel(model);
   const lost: string[][] = [];
   core.observers.push({ lost: (m, executor, type) => lost.push([m, executor, type]) });
   const metrics = new ControllerMetrics(core);
@@ -165,7 +165,7 @@ describe('ServingCore', () => {
     expect(core.inFlight).toBe(0);
     core.resumeWorker(conns[0]!.conn);
     expect(conns[0]!.conn.unresponsive).toBe(false);
-    expect(core.scheduler.executors.get('w2/0')!.usable).toBe(true);
+    expect(core.view.executor('w2/0')!.usable).toBe(true);
   });
 
   it('admits the items of one request as a whole: a rejection leaves none queued, and a later failure of one never goes unhandled', async () => {
@@ -178,7 +178,7 @@ describe('ServingCore', () => {
     // Unknown exec estimate 10 ms per item at batch 1: 3 items need about 30 ms.
     expect(() => core.submitAll(model, [item, item, item], 25, clock.now())).toThrow(/slo_unattainable.*for all 3 items/);
     expect(core.inFlight).toBe(0);
-    expect(core.scheduler.queued()).toBe(0);
+    expect(core.view.queued()).toBe(0);
     const answers = core.submitAll(model, [item, item], 5000, clock.now());
     expect(core.inFlight).toBe(2);
     // The worker goes away: both items fail; awaiting only the first must leave no unhandled rejection.

@@ -1,57 +1,33 @@
 // The live controller's heart: holds the registry, the scheduler and the
-// connected workers, turns the scheduler's decisions into actions on worker
-// streams and answers, and feeds results back. Everything here is event
-// driven: a request, a result, a worker joining or leaving, or the one timer
-// armed for the scheduler's next wakeup.
+// connected workers; admits requests into the request book; drives the
+// scheduler (scheduler/driver.ts) and hands its decisions to the wire
+// (action-dispatcher.ts) or answers drops; feeds results back and answers
+// from them. Everything here is event driven: a request, a result, a worker
+// joining or leaving, or the one timer armed for the scheduler's next
+// wakeup. Other parts read the scheduler through `view` only, and wait for
+// what they started (a load, a drain) with until(), woken by those events.
 import type { Clock } from '../common/clock.js';
+import { executorClass, parseDevice } from '../common/device.js';
 import { PunctualError, Status, statusName, unavailable } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { RateLimitedLog } from '../common/rate-limited-log.js';
-import { concatBatch, splitBatch, type WireTensor } from '../common/tensor.js';
-import type { ActionResult__Output, Tensor } from '../common/wire.js';
-import { executorClass, parseDevice } from '../common/device.js';
-import type { Estimates } from './scheduler/estimates.js';
+import { splitBatch, type WireTensor } from '../common/tensor.js';
+import type { ActionResult__Output } from '../common/wire.js';
+import { ActionDispatcher } from './action-dispatcher.js';
 import { IntakeDelay } from './intake.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
-import type { Policy } from './scheduler/policy.js';
+import { DROP_STATUS, executorId, REJECT_STATUS } from './reasons.js';
+import { RequestBook, type BookedRequest, type InferAnswer } from './request-book.js';
 import { SchedulerDriver, WakeTimer } from './scheduler/driver.js';
-import { Scheduler } from './scheduler/scheduler.js';
-import type { ActionOutcome, Admission, Decision, DropCode, RejectCode, SchedRequest } from './scheduler/types.js';
+import type { Estimates } from './scheduler/estimates.js';
+import type { Policy } from './scheduler/policy.js';
+import { Scheduler, type CompletedInfer } from './scheduler/scheduler.js';
+import type { ActionOutcome, Admission, SchedRequest } from './scheduler/types.js';
+import { SchedulingView } from './scheduling-view.js';
 import type { ServingObserver } from './serving-observer.js';
 import type { WorkerConnection } from './worker-connection.js';
 
-export interface InferAnswer {
-  outputs: Tensor[];
-  queueMs: number;
-  execMs: number;
-  totalMs: number;
-  batchSize: number;
-  worker: string;
-  executor: number;
-}
-
-interface PendingRequest {
-  req: SchedRequest;
-  model: ServedModel;
-  inputs: WireTensor[];
-  resolve: (a: InferAnswer) => void;
-  reject: (e: PunctualError) => void;
-}
-
-const REJECT_STATUS: Record<RejectCode, Status> = {
-  slo_unattainable: Status.RESOURCE_EXHAUSTED,
-  model_too_large: Status.RESOURCE_EXHAUSTED,
-  no_executor: Status.UNAVAILABLE,
-  unknown_model: Status.NOT_FOUND,
-};
-
-const DROP_STATUS: Record<DropCode, Status> = {
-  deadline: Status.DEADLINE_EXCEEDED,
-  unavailable: Status.UNAVAILABLE,
-  failed: Status.INTERNAL,
-};
-
-const EARLIEST_MARGIN_MS = 1;
+export type { InferAnswer } from './request-book.js';
 
 export interface CoreOptions {
   clock: Clock;
@@ -68,13 +44,21 @@ export interface CoreOptions {
   maxReserveShare?: number;
 }
 
+interface Waiter {
+  done: () => boolean;
+  settle: (ok: boolean) => void;
+}
+
 export class ServingCore {
-  readonly scheduler: Scheduler;
+  private readonly scheduler: Scheduler;
+  /** The scheduler, read-only, for status, metrics and the services. */
+  readonly view: SchedulingView;
   readonly workers = new Map<string, WorkerConnection>();
-  private readonly pending = new Map<number, PendingRequest>();
-  private nextRequestId = 1;
+  private readonly book = new RequestBook();
+  private readonly dispatcher: ActionDispatcher;
   private readonly driver: SchedulerDriver;
   private readonly wake = new WakeTimer(() => this.pump());
+  private readonly waiters = new Set<Waiter>();
   private readonly clock: Clock;
   private readonly log: Logger;
   /** Lost actions come in runs on a sick executor: one line per executor per interval. */
@@ -87,8 +71,6 @@ export class ServingCore {
   readonly observers: ServingObserver[] = [];
   /** Set when the controller drains: new requests get UNAVAILABLE, accepted ones finish. */
   draining = false;
-  /** Actions sent and not yet answered, for observers (a result names only its id). */
-  private readonly actionInfo = new Map<number, { type: 'infer' | 'load' | 'unload'; model: string; executor: string; workerId: string }>();
   /** How long requests take from their headers to their handler (the early check judges with it). */
   readonly intake = new IntakeDelay();
   /** Counts for status and tests. */
@@ -109,14 +91,24 @@ export class ServingCore {
       maxReserveShare: opts.maxReserveShare,
       onLost: (a) => {
         // Its result, should it still come, is ignored by the scheduler; nothing else waits for it.
-        this.actionInfo.delete(a.actionId);
         this.notify('lost', a.model, a.executor, a.type);
         const why = a.why === 'overdue' ? 'no result long past its predicted end' : 'its worker stopped answering';
         this.lostLog.warn(a.executor, { event: 'action_lost', action: a.actionId, type: a.type, model: a.model, executor: a.executor, why: a.why }, `${why}: action given up on, its requests re-planned`);
       },
     });
-    this.driver = new SchedulerDriver(this.scheduler, (d) => this.carryOut(d));
+    this.view = new SchedulingView(this.scheduler, () => this.clock.now());
+    this.dispatcher = new ActionDispatcher(
+      opts.log,
+      (actionId) => this.scheduler.complete(actionId, { status: 'failed', message: 'worker gone' }, this.clock.now()),
+      (model, executor) => this.notify('unloaded', model, executor),
+    );
+    this.driver = new SchedulerDriver(this.scheduler, (d) => {
+      if (d.type === 'drop') this.answerError(d.request, new PunctualError(DROP_STATUS[d.code], d.reason, `dropped_${d.code}`));
+      else this.dispatcher.send(d);
+    });
   }
+
+  // ---- admission -------------------------------------------------------------
 
   /** Admits one validated request. Rejections throw at once; the promise settles when it is answered. */
   submit(model: ServedModel, inputs: WireTensor[], sloMs: number, arrival: number): Promise<InferAnswer> {
@@ -126,27 +118,18 @@ export class ServingCore {
   /**
    * Admits several validated items of one model that arrived together (a
    * V2 request with a batch axis) as a whole: every item is accepted, or the
-   * call throws and none is. Each promise settles when its item is
-   * answered; every one of them has a handler attached here, so an item
-   * that fails after another already failed never goes unhandled.
+   * call throws and none is. Each promise settles when its item is answered.
    */
   submitAll(model: ServedModel, items: readonly WireTensor[][], sloMs: number, arrival: number): Promise<InferAnswer>[] {
     if (this.draining) {
       this.notify('notAdmitted', 'UNAVAILABLE');
       throw unavailable('controller is draining: not accepting new requests', 'draining');
     }
-    const deadline = arrival + sloMs;
-    const reqs: SchedRequest[] = items.map(() => ({ id: this.nextRequestId++, model: model.key, arrival, deadline }));
-    const adm = this.scheduler.submitAll(reqs, this.clock.now());
-    if (!adm.ok) throw this.rejected(model, reqs.length, adm);
-    this.stats.accepted += reqs.length;
-    const answers = reqs.map(
-      (req, i) =>
-        new Promise<InferAnswer>((resolve, reject) => {
-          this.pending.set(req.id, { req, model, inputs: items[i]!, resolve, reject });
-        }),
-    );
-    for (const a of answers) a.catch(() => undefined);
+    const { requests, answers } = this.book.book(model, items, arrival, arrival + sloMs);
+    const adm = this.scheduler.submitAll(requests, this.clock.now());
+    if (!adm.ok) throw this.rejected(model, requests.length, adm);
+    this.stats.accepted += requests.length;
+    this.book.admit(requests);
     this.pump();
     return answers;
   }
@@ -209,11 +192,39 @@ export class ServingCore {
     this.requestLog.error(`unexpected:${rpc}`, { event: 'unexpected_error', rpc, err }, `unexpected error in ${rpc}`);
   }
 
-  /** Runs the scheduler now and carries out what it decides; arms the timer for its next wakeup. */
+  // ---- the driver ----------------------------------------------------------------
+
+  /** Runs the scheduler now and carries out what it decides; arms the timer for its next wakeup; wakes whoever waits on what changed. */
   pump(): void {
     if (!this.driver.pump(() => this.clock.now())) return;
     const now = this.clock.now();
     this.wake.arm(this.driver.wakeAt(now), now);
+    this.checkWaiters();
+  }
+
+  /**
+   * Resolves true once `done()` holds — checked now and after every event
+   * the core handles (each pump) — or false after timeoutMs. How loads,
+   * warm-ups and drains are waited for: no polling.
+   */
+  until(done: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => w.settle(false), timeoutMs);
+      const w: Waiter = {
+        done,
+        settle: (ok) => {
+          clearTimeout(timer);
+          this.waiters.delete(w);
+          resolve(ok);
+        },
+      };
+      this.waiters.add(w);
+    });
+  }
+
+  private checkWaiters(): void {
+    for (const w of [...this.waiters]) if (w.done()) w.settle(true);
   }
 
   /** Tells every observer; an observer that throws is logged, never breaks serving. */
@@ -229,57 +240,16 @@ export class ServingCore {
     }
   }
 
-  private carryOut(d: Decision): void {
-    if (d.type === 'drop') {
-      this.answerError(d.request.id, new PunctualError(DROP_STATUS[d.code], d.reason, `dropped_${d.code}`));
-      return;
-    }
-    const slash = d.executor.lastIndexOf('/');
-    const conn = this.workers.get(d.executor.slice(0, slash));
-    const index = Number(d.executor.slice(slash + 1));
-    if (!conn || conn.closed) {
-      this.scheduler.complete(d.actionId, { status: 'failed', message: 'worker gone' }, this.clock.now());
-      return;
-    }
-    this.actionInfo.set(d.actionId, { type: d.type, model: d.model, executor: d.executor, workerId: conn.id });
-    if (d.type === 'unload') {
-      this.notify('unloaded', d.model, d.executor);
-      this.log.info({ event: 'model_unloaded', model: d.model, executor: d.executor }, `unloading ${d.model} from ${d.executor}`);
-    }
-    // Windows open at dispatch time; the margin keeps the offset's measurement
-    // error from putting `earliest` a hair in the worker's future (it would then
-    // wait for a timer). `latest` is exact: never run late.
-    const window = {
-      earliestMs: conn.toWorker(d.earliest) - EARLIEST_MARGIN_MS,
-      latestMs: conn.toWorker(d.latest),
-      expectedMs: d.expected,
-    };
-    if (d.type === 'infer') {
-      const model = this.registry.get(d.model);
-      const batchInputs: WireTensor[][] = [];
-      for (const r of d.requests) batchInputs.push(this.pending.get(r.id)?.inputs ?? []);
-      const inputs = model ? concatBatch(model.config.inputs, batchInputs) : [];
-      conn.send({ action: { id: d.actionId, type: 'INFER', executor: index, modelKey: d.model, batchSize: d.requests.length, inputs, ...window } });
-    } else {
-      conn.send({ action: { id: d.actionId, type: d.type === 'load' ? 'LOAD' : 'UNLOAD', executor: index, modelKey: d.model, ...window } });
-      this.log.debug({ event: d.type, model: d.model, executor: d.executor, expectedMs: d.expected }, `${d.type} planned`);
-    }
-  }
+  // ---- results → answers -----------------------------------------------------------
 
   /** A worker's result for an action. */
   onResult(conn: WorkerConnection, r: ActionResult__Output): void {
     const now = this.clock.now();
-    const info = this.actionInfo.get(r.actionId);
-    this.actionInfo.delete(r.actionId);
+    // What the scheduler has in flight under this id (nothing once abandoned or its worker left).
+    const info = this.scheduler.inflight(r.actionId);
     let outcome: ActionOutcome;
     if (r.status === 'OK') {
-      outcome = {
-        status: 'ok',
-        start: conn.toController(r.startMs),
-        end: conn.toController(r.endMs),
-        duration: r.durationMs,
-        memory: r.memoryBytes,
-      };
+      outcome = { status: 'ok', start: conn.toController(r.startMs), end: conn.toController(r.endMs), duration: r.durationMs, memory: r.memoryBytes };
     } else if (r.status === 'COULD_NOT_START_IN_TIME') {
       this.stats.refusedActions++;
       if (info) this.notify('refused', info.model, info.executor, info.type);
@@ -296,59 +266,82 @@ export class ServingCore {
       this.notify('loaded', info.model, { executor: info.executor, ok, durationMs: r.durationMs, ...(outcome.status === 'failed' ? { message: outcome.message } : {}) });
       if (ok) this.log.info({ event: 'model_loaded', model: info.model, executor: info.executor, loadMs: r.durationMs, memoryBytes: r.memoryBytes }, `loaded ${info.model} on ${info.executor}`);
     }
-    if (done && outcome.status === 'ok') {
-      const { action, executor } = done;
-      this.notify('executed', action.model, { executor: executor.spec.id, cls: executor.spec.cls, batch: action.requests.length, durationMs: outcome.duration });
-      let perRequest: WireTensor[][] = action.requests.map(() => []);
-      if (r.outputs.length > 0) {
-        try {
-          perRequest = splitBatch(r.outputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })), action.requests.length);
-        } catch (err) {
-          for (const req of action.requests) {
-            this.answerError(req.id, new PunctualError(Status.INTERNAL, `worker returned malformed outputs: ${String(err)}`));
-          }
-          this.pump();
-          return;
-        }
-      }
-      const index = Number(executor.spec.id.slice(executor.spec.id.lastIndexOf('/') + 1));
-      action.requests.forEach((req, i) => {
-        const p = this.pending.get(req.id);
-        if (!p) return;
-        this.pending.delete(req.id);
-        const late = now > req.deadline;
-        if (late) {
-          this.stats.late++;
-          p.model.counters.late++;
-        }
-        this.stats.ok++;
-        p.model.counters.ok++;
-        const totalMs = now - req.arrival;
-        const queueMs = Math.max(0, outcome.start - req.arrival);
-        this.notify('answered', p.model.key, { totalMs, queueMs, late });
-        p.resolve({
-          outputs: perRequest[i] ?? [],
-          queueMs,
-          execMs: outcome.duration,
-          totalMs,
-          batchSize: action.requests.length,
-          worker: conn.name,
-          executor: index,
-        });
-      });
-    }
+    if (done && outcome.status === 'ok') this.answerOutputs(conn, r, done, outcome, now);
     this.pump();
   }
 
-  private answerError(id: number, err: PunctualError): void {
-    const p = this.pending.get(id);
-    if (!p) return;
-    this.pending.delete(id);
+  /** Answers the requests of a finished inference from its outputs, one slice each. */
+  private answerOutputs(conn: WorkerConnection, r: ActionResult__Output, done: CompletedInfer, outcome: Extract<ActionOutcome, { status: 'ok' }>, now: number): void {
+    const { action, executor } = done;
+    this.notify('executed', action.model, { executor: executor.spec.id, cls: executor.spec.cls, batch: action.requests.length, durationMs: outcome.duration });
+    let perRequest: WireTensor[][] = action.requests.map(() => []);
+    if (r.outputs.length > 0) {
+      try {
+        perRequest = splitBatch(r.outputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })), action.requests.length);
+      } catch (err) {
+        for (const req of action.requests) this.answerError(req, new PunctualError(Status.INTERNAL, `worker returned malformed outputs: ${String(err)}`));
+        return;
+      }
+    }
+    const index = this.dispatcher.routes.get(executor.spec.id)?.index ?? -1;
+    action.requests.forEach((req, i) => {
+      const p = this.book.take(req);
+      if (!p) return;
+      const late = now > req.deadline;
+      if (late) {
+        this.stats.late++;
+        p.served.counters.late++;
+      }
+      this.stats.ok++;
+      p.served.counters.ok++;
+      const totalMs = now - req.arrival;
+      const queueMs = Math.max(0, outcome.start - req.arrival);
+      this.notify('answered', p.served.key, { totalMs, queueMs, late });
+      p.resolve({ outputs: perRequest[i] ?? [], queueMs, execMs: outcome.duration, totalMs, batchSize: action.requests.length, worker: conn.name, executor: index });
+    });
+  }
+
+  private answerError(req: SchedRequest, err: PunctualError): void {
+    const p = this.book.take(req);
+    if (p) this.fail(p, err);
+  }
+
+  private fail(p: BookedRequest, err: PunctualError): void {
     this.stats.dropped++;
-    p.model.counters.failed++;
-    this.notify('failed', p.model.key, statusName(err.code), err.reason ?? '');
+    p.served.counters.failed++;
+    this.notify('failed', p.served.key, statusName(err.code), err.reason ?? '');
     p.reject(err);
   }
+
+  // ---- models -----------------------------------------------------------------------
+
+  /** A registered model version becomes schedulable (its bytes are on the workers). */
+  addModel(m: Pick<ServedModel, 'key' | 'config'>): void {
+    this.scheduler.addModel(m.key, m.config.batchSizes);
+  }
+
+  /** A model version stops being served: its queued requests fail, it is unloaded everywhere. */
+  removeModel(key: string): void {
+    this.scheduler.removeModel(key, this.clock.now());
+    this.pump();
+  }
+
+  /** Loads a model on the given executors (all when omitted) where it fits without evicting; returns those asked. */
+  load(key: string, executors: readonly string[] = [...this.scheduler.executors.keys()]): string[] {
+    const now = this.clock.now();
+    for (const id of executors) this.scheduler.warm(id, [key], now);
+    this.pump();
+    return [...executors];
+  }
+
+  /** Unloads a model wherever it sits idle; returns how many executors were asked. */
+  unloadIdle(key: string): number {
+    const n = this.scheduler.unloadIdle(key, this.clock.now());
+    this.pump();
+    return n;
+  }
+
+  // ---- workers ----------------------------------------------------------------------
 
   /** A worker finished its handshake and holds every model's bytes: its executors join. */
   addWorker(conn: WorkerConnection): void {
@@ -356,9 +349,9 @@ export class ServingCore {
     this.workers.set(conn.id, conn);
     const models = this.registry.all().map((m) => m.key);
     for (const e of conn.executors) {
-      const device = parseDevice(e.device);
-      const id = `${conn.id}/${e.index}`;
-      this.scheduler.addExecutor({ id, workerId: conn.id, cls: executorClass(device, e.threads), memoryBudget: e.memoryBytes }, now);
+      const id = executorId(conn.id, e.index);
+      this.dispatcher.routes.set(id, { conn, index: e.index });
+      this.scheduler.addExecutor({ id, workerId: conn.id, cls: executorClass(parseDevice(e.device), e.threads), memoryBudget: e.memoryBytes }, now);
       if (this.warmOnJoin) this.scheduler.warm(id, models, now);
     }
     this.log.info({ event: 'worker_joined', worker: conn.name, id: conn.id, executors: conn.executors.length }, 'worker joined');
@@ -408,8 +401,8 @@ export class ServingCore {
   removeWorker(conn: WorkerConnection): void {
     if (!this.workers.delete(conn.id)) return;
     conn.close();
+    for (const e of conn.executors) this.dispatcher.routes.delete(executorId(conn.id, e.index));
     this.scheduler.removeWorker(conn.id, this.clock.now());
-    for (const [id, info] of this.actionInfo) if (info.workerId === conn.id) this.actionInfo.delete(id);
     this.log.info({ event: 'worker_left', worker: conn.name, id: conn.id }, 'worker left');
     this.notify('workersChanged', this.workers.size);
     this.pump();
@@ -418,22 +411,21 @@ export class ServingCore {
   /** Fails everything still waiting; used at shutdown. */
   close(): void {
     this.wake.cancel();
-    for (const id of [...this.pending.keys()]) this.answerError(id, unavailable('controller is shutting down'));
+    for (const p of this.book.takeAll()) this.fail(p, unavailable('controller is shutting down'));
+    this.checkWaiters();
   }
 
   /** What admission currently sets aside for a model version: its largest recent prediction error, ms (before the SLO cap). */
   recentError(key: string): number {
-    return this.scheduler.recentError(key, this.clock.now());
+    return this.view.recentError(key);
   }
 
   /** Requests of one model version accepted and not yet answered (queued or running). */
   pendingFor(key: string): number {
-    let n = 0;
-    for (const p of this.pending.values()) if (p.model.key === key) n++;
-    return n;
+    return this.book.pendingFor(key);
   }
 
   get inFlight(): number {
-    return this.pending.size;
+    return this.book.size;
   }
 }

@@ -13,7 +13,7 @@
 // policy (policy.ts), and hands each call to the room that decides it.
 import { AdmissionControl, type Judgement } from './admission.js';
 import { dispatch } from './dispatch.js';
-import { ExecutorTimeline } from './executor-timeline.js';
+import { ExecutorTimeline, type InflightAction } from './executor-timeline.js';
 import { LoadPlanner } from './load-planning.js';
 import { Outcomes, type CompletedInfer } from './outcomes.js';
 import { policyNamed } from './policies.js';
@@ -234,6 +234,13 @@ export class Scheduler {
     }
     if (t === Infinity) return undefined;
     return Math.max(t, now);
+  }
+
+  /** What is in flight under an action id: its type, model and executor (undefined once answered, given up on, or its worker left). */
+  inflight(actionId: number): { type: InflightAction['type']; model: string; executor: string } | undefined {
+    const e = this.st.actionExecutor.get(actionId);
+    const a = e?.inflight.find((x) => x.id === actionId);
+    return e && a ? { type: a.type, model: a.model, executor: e.spec.id } : undefined;
   }
 
   /** An action's result: see Outcomes.complete. */

@@ -85,17 +85,6 @@ function tensorMeta(specs: ServedModel['config']['inputs'], batched: boolean): M
   return specs.map((s) => ({ name: s.name, datatype: v2Datatype(s.dtype), shape: batched ? [-1, ...s.shape] : s.shape }));
 }
 
-function residency(core: ServingCore, key: string): { loaded: string[]; loading: boolean } {
-  const loaded: string[] = [];
-  let loading = false;
-  for (const e of core.scheduler.executors.values()) {
-    const res = e.models.get(key);
-    if (res?.state === 'loaded') loaded.push(e.spec.id);
-    else if (res) loading = true;
-  }
-  return { loaded, loading };
-}
-
 /** Longest request id echoed back, characters. */
 const MAX_ID_CHARS = 1024;
 
@@ -156,13 +145,11 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
   };
 
   const waitLoaded = async (key: string): Promise<void> => {
-    const until = clock.now() + LOAD_WAIT_MS;
-    for (;;) {
-      const r = residency(core, key);
-      if (r.loaded.length > 0 || !r.loading) return;
-      if (clock.now() > until) throw new PunctualError(Status.DEADLINE_EXCEEDED, `model ${key} is still loading after ${LOAD_WAIT_MS} ms`);
-      await new Promise((res) => setTimeout(res, 10));
-    }
+    const settled = await core.until(() => {
+      const r = core.view.residency(key);
+      return r.loaded.length > 0 || !r.loading;
+    }, LOAD_WAIT_MS);
+    if (!settled) throw new PunctualError(Status.DEADLINE_EXCEEDED, `model ${key} is still loading after ${LOAD_WAIT_MS} ms`);
   };
 
   return {
@@ -193,7 +180,7 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
     RepositoryIndex: unary(core, 'RepositoryIndex', (req): RepositoryIndexResponse => {
       const ready = deps.ready();
       const models = core.registry.all().map((m) => {
-        const r = residency(core, m.key);
+        const r = core.view.residency(m.key);
         const where = r.loaded.length > 0 ? `loaded on ${r.loaded.join(', ')}` : r.loading ? 'loading' : 'not resident; loads on demand';
         return { name: m.config.name, version: String(m.config.version), state: ready ? 'READY' : 'UNAVAILABLE', reason: ready ? where : 'no worker connected' };
       });
@@ -204,18 +191,15 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
         throw new PunctualError(Status.UNIMPLEMENTED, 'load parameters (config, file:…) are not supported: register models with punctual.v1.Admin');
       }
       const m = resolve(req.modelName, '');
-      if (core.scheduler.executors.size === 0) throw unavailable('no worker connected: nothing to load the model on');
-      const now = clock.now();
-      for (const id of core.scheduler.executors.keys()) core.scheduler.warm(id, [m.key], now);
-      core.pump();
+      if (core.view.executorCount === 0) throw unavailable('no worker connected: nothing to load the model on');
+      core.load(m.key);
       await waitLoaded(m.key);
-      log.info({ event: 'oip_load', model: m.key, loadedOn: residency(core, m.key).loaded }, `repository load of ${m.key}`);
+      log.info({ event: 'oip_load', model: m.key, loadedOn: core.view.residency(m.key).loaded }, `repository load of ${m.key}`);
       return {};
     }),
     RepositoryModelUnload: unary(core, 'RepositoryModelUnload', (req) => {
       const m = resolve(req.modelName, '');
-      const n = core.scheduler.unloadIdle(m.key, clock.now());
-      core.pump();
+      const n = core.unloadIdle(m.key);
       log.info({ event: 'oip_unload', model: m.key, executors: n }, `repository unload of ${m.key} from ${n} executor(s)`);
       return {};
     }),

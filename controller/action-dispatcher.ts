@@ -1,0 +1,67 @@
+// Decisions → wire: turns the scheduler's INFER, LOAD and UNLOAD decisions
+// into actions on the executors' worker streams, windows translated to each
+// worker's clock. The executor a decision names is looked up in the routes
+// (filled when a worker's executors join, emptied when it leaves); an
+// executor whose worker is gone fails the action at once, and the scheduler
+// re-plans it.
+import type { Logger } from '../common/log.js';
+import { concatBatch } from '../common/tensor.js';
+import { booked } from './request-book.js';
+import type { Decision } from './scheduler/types.js';
+import type { WorkerConnection } from './worker-connection.js';
+
+/** Where an executor id sends to: its worker's stream and its index there. */
+export interface ExecutorRoute {
+  conn: WorkerConnection;
+  index: number;
+}
+
+export type ActionDecision = Exclude<Decision, { type: 'drop' }>;
+
+/** Keeps the offset's measurement error from putting `earliest` a hair in the worker's future (it would then wait for a timer). */
+const EARLIEST_MARGIN_MS = 1;
+
+export class ActionDispatcher {
+  readonly routes = new Map<string, ExecutorRoute>();
+
+  constructor(
+    private readonly log: Logger,
+    /** An action that cannot be sent (its worker left): told at once, as a failure. */
+    private readonly unsendable: (actionId: number) => void,
+    /** An UNLOAD about to be sent (eviction or explicit). */
+    private readonly unloading: (model: string, executor: string) => void,
+  ) {}
+
+  send(d: ActionDecision): void {
+    const route = this.routes.get(d.executor);
+    if (!route || route.conn.closed) {
+      this.unsendable(d.actionId);
+      return;
+    }
+    const { conn, index } = route;
+    if (d.type === 'unload') {
+      this.unloading(d.model, d.executor);
+      this.log.info({ event: 'model_unloaded', model: d.model, executor: d.executor }, `unloading ${d.model} from ${d.executor}`);
+    }
+    // Windows open at dispatch time; `latest` is exact: never run late.
+    const window = {
+      earliestMs: conn.toWorker(d.earliest) - EARLIEST_MARGIN_MS,
+      latestMs: conn.toWorker(d.latest),
+      expectedMs: d.expected,
+    };
+    switch (d.type) {
+      case 'infer': {
+        const requests = d.requests.map(booked);
+        const first = requests[0];
+        const inputs = first ? concatBatch(first.served.config.inputs, requests.map((r) => r.inputs)) : [];
+        conn.send({ action: { id: d.actionId, type: 'INFER', executor: index, modelKey: d.model, batchSize: requests.length, inputs, ...window } });
+        return;
+      }
+      case 'load':
+      case 'unload':
+        conn.send({ action: { id: d.actionId, type: d.type === 'load' ? 'LOAD' : 'UNLOAD', executor: index, modelKey: d.model, ...window } });
+        this.log.debug({ event: d.type, model: d.model, executor: d.executor, expectedMs: d.expected }, `${d.type} planned`);
+        return;
+    }
+  }
+}
