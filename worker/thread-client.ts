@@ -1,9 +1,9 @@
 // The main-thread handle on one executor thread: spawns it, sends requests
 // and matches replies by id, and replaces the thread when it dies (the
 // requests it held fail; the sessions it held are gone).
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { threadScript } from '../common/thread-script.js';
 import type { ThreadConfig, ThreadReady, ThreadReply, ThreadRequest } from './thread-protocol.js';
 
 /** A request without its id (the client numbers them). */
@@ -21,15 +21,11 @@ export interface ThreadClientOptions extends ThreadConfig {
  * TypeScript: from the compiled package (dist/worker/) the script sits
  * beside this module; when this module runs from TypeScript sources (vitest
  * imports worker/*.ts directly) there is no executor-thread.js beside it, so
- * fall back to the compiled copy at <package root>/dist/worker/ (`npm test`
- * runs `npm run build` before vitest, so it is there and current).
+ * fall back to the compiled copy at <package root>/dist/worker/, refused
+ * when it is missing or older than its sources (common/thread-script.ts).
  */
 export function executorThreadScript(): URL {
-  const beside = new URL('./executor-thread.js', import.meta.url);
-  if (fs.existsSync(fileURLToPath(beside))) return beside;
-  const compiled = new URL('../dist/worker/executor-thread.js', import.meta.url);
-  if (fs.existsSync(fileURLToPath(compiled))) return compiled;
-  throw new Error(`cannot find executor-thread.js at ${fileURLToPath(beside)} or ${fileURLToPath(compiled)}; run npm run build`);
+  return pathToFileURL(threadScript(import.meta.url, 'executor-thread.js'));
 }
 
 interface Pending {
