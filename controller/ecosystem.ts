@@ -107,8 +107,7 @@ export class Ecosystem {
     core.draining = true;
     this.refresh();
     log.info({ event: 'draining', inFlight: core.inFlight, timeoutMs }, `draining: ${core.inFlight} request(s) in flight`);
-    const until = Date.now() + timeoutMs;
-    while (core.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    await core.until(() => core.inFlight === 0, timeoutMs);
     const result = { drained: core.inFlight === 0, left: core.inFlight };
     log.info({ event: 'drained', ...result }, result.drained ? 'drained' : `drain timed out with ${result.left} request(s) unanswered`);
     return result;

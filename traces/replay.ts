@@ -13,7 +13,7 @@ import type { TensorInput } from '../client/tensors.js';
 import { randomInputs } from './random-input.js';
 import { prng } from './random.js';
 import { renderReportSvg } from './report-svg.js';
-import { pct, SummaryBuilder, type OutcomeStatus, type Summary } from './summary.js';
+import { outcomeOfStatus, pct, SummaryBuilder, type OutcomeStatus, type Summary } from './summary.js';
 import type { Workload } from './workload.js';
 
 export interface ReplayOptions {
@@ -41,8 +41,7 @@ const INPUTS_PER_MODEL = 4;
 function statusOf(err: unknown): { status: OutcomeStatus; code: string; message: string } {
   if (err instanceof PunctualClientError) {
     const code = err.statusName;
-    const status: OutcomeStatus = code === 'RESOURCE_EXHAUSTED' ? 'rejected' : code === 'DEADLINE_EXCEEDED' ? 'late' : 'error';
-    return { status, code, message: err.message };
+    return { status: outcomeOfStatus(code), code, message: err.message };
   }
   return { status: 'error', code: 'UNKNOWN', message: String(err) };
 }

@@ -13,13 +13,15 @@ import { Estimates } from '../controller/scheduler/estimates.js';
 import { SchedulerDriver } from '../controller/scheduler/driver.js';
 import type { Policy } from '../controller/scheduler/policy.js';
 import { Scheduler } from '../controller/scheduler/scheduler.js';
-import type { Decision, DropCode } from '../controller/scheduler/types.js';
+import type { Decision } from '../controller/scheduler/types.js';
+import { DROP_STATUS, REJECT_STATUS } from '../controller/reasons.js';
+import { statusName } from '../common/errors.js';
 import type { ClassProfile } from '../common/profile.js';
 import { EmulatedExecutor } from './emulated-executor.js';
 import { EventHeap } from './event-heap.js';
 import { gaussian, prng, type Rand } from './random.js';
 import type { SimModel } from './sim-models.js';
-import { SummaryBuilder, type OutcomeStatus, type Summary } from './summary.js';
+import { outcomeOfStatus, SummaryBuilder, type OutcomeStatus, type Summary } from './summary.js';
 import type { Arrival } from './trace-arrivals.js';
 
 export interface SimulationOptions {
@@ -36,7 +38,7 @@ export interface SimulationOptions {
   noise?: number;
   /** @default 1 */
   seed?: number;
-  /** @default 10 */
+  /** @default SCHEDULER_DEFAULTS.scheduleAheadMs */
   scheduleAheadMs?: number;
   /** Length of the run for rates (e.g. the workload's duration). @default the last arrival's time */
   durationMs?: number;
@@ -62,7 +64,6 @@ interface Queued {
   latestMs: number;
 }
 
-const DROP_STATUS: Record<DropCode, OutcomeStatus> = { deadline: 'late', unavailable: 'error', failed: 'error' };
 
 export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): SimulationResult {
   const rand: Rand = prng((opts.seed ?? 1) ^ 0x5eed);
@@ -71,7 +72,7 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
   // Virtual time: the estimates age their measurements on the simulated clock.
   let now = 0;
   const estimates = new Estimates({ clock: { now: () => now } });
-  const sched = new Scheduler({ estimates, policy, scheduleAheadMs: opts.scheduleAheadMs ?? 10 });
+  const sched = new Scheduler({ estimates, policy, scheduleAheadMs: opts.scheduleAheadMs });
   const byKey = new Map<string, SimModel>();
   const cls = Object.keys(opts.models[0]?.profile.classes ?? {})[0] ?? 'cpu/t1';
   const classOf = new Map<string, ClassProfile>();
@@ -140,7 +141,7 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
   const driver = new SchedulerDriver(sched, (d) => {
     if (d.type === 'drop') {
       const r = d.request;
-      finish(r.model, r.arrival, DROP_STATUS[d.code], now - r.arrival, false);
+      finish(r.model, r.arrival, outcomeOfStatus(statusName(DROP_STATUS[d.code])), now - r.arrival, false);
       return;
     }
     if (d.type === 'load') loads++;
@@ -170,7 +171,7 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
       if (!m) throw new Error(`arrival for unknown model ${arrival.model}`);
       const slo = opts.sloMs ?? m.defaultSloMs;
       const adm = sched.submit({ id: nextId++, model: m.key, arrival: now, deadline: now + slo }, now);
-      if (!adm.ok) finish(m.key, now, adm.code === 'no_executor' ? 'error' : 'rejected', 0, false);
+      if (!adm.ok) finish(m.key, now, outcomeOfStatus(statusName(REJECT_STATUS[adm.code])), 0, false);
     } else {
       wake = Infinity;
     }

@@ -7,6 +7,17 @@
 
 export type OutcomeStatus = 'ok' | 'rejected' | 'late' | 'error';
 
+/**
+ * How a request that was not answered with outputs is counted, from the gRPC
+ * status it was answered with (its name): RESOURCE_EXHAUSTED is a rejection at
+ * admission, DEADLINE_EXCEEDED a late answer, anything else an error. A
+ * replay classifies what it hears with this, and the simulator what the live
+ * controller would have answered (controller/reasons.ts).
+ */
+export function outcomeOfStatus(statusName: string): Exclude<OutcomeStatus, 'ok'> {
+  return statusName === 'RESOURCE_EXHAUSTED' ? 'rejected' : statusName === 'DEADLINE_EXCEEDED' ? 'late' : 'error';
+}
+
 export interface Stats {
   requests: number;
   ok: number;
