@@ -236,6 +236,33 @@ describe('ServingCore', () => {
     expect(text).toMatch(/^punctual_requests_not_admitted_total\{status="UNAVAILABLE"\} 1$/m);
   });
 
+  it('wakes a wait on a load when its result comes, and a wait on a version\'s requests when the last is answered: events, not polls', async () => {
+    const { clock, core, model, conn, sent, ok } = setup();
+    cleanup = () => core.close();
+    core.addWorker(conn);
+    const load = sent.find((a) => a.type === 'LOAD')!;
+    let loaded: boolean | undefined;
+    void core.until(() => core.view.residency('m@1').loaded.length > 0, 60_000).then((v) => (loaded = v));
+    clock.advance(50);
+    core.pump();
+    await Promise.resolve();
+    expect(loaded).toBeUndefined();
+    core.onResult(conn, ok(load, 1000, 1050));
+    await Promise.resolve();
+    expect(loaded).toBe(true);
+
+    const answer = core.submit(model, [{ name: 'x', dtype: 'float32', shape: [1, 2], data: new Uint8Array(8) }], 5000, clock.now());
+    let drained: boolean | undefined;
+    void core.until(() => core.pendingFor('m@1') === 0, 60_000).then((v) => (drained = v));
+    await Promise.resolve();
+    expect(drained).toBeUndefined();
+    const infer = sent.find((a) => a.type === 'INFER')!;
+    clock.advance(10);
+    core.onResult(conn, ok(infer, clock.now() - 10, clock.now()));
+    await answer;
+    expect(drained).toBe(true);
+  });
+
   it('every controller metric is documented in the README with the question it answers', async () => {
     const { core, metrics } = setup();
     cleanup = () => core.close();

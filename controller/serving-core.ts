@@ -25,6 +25,7 @@ import { Scheduler, type CompletedInfer } from './scheduler/scheduler.js';
 import type { ActionOutcome, Admission, SchedRequest } from './scheduler/types.js';
 import { SchedulingView } from './scheduling-view.js';
 import type { ServingObserver } from './serving-observer.js';
+import { Waiters } from './waiters.js';
 import type { WorkerConnection } from './worker-connection.js';
 
 export type { InferAnswer } from './request-book.js';
@@ -44,11 +45,6 @@ export interface CoreOptions {
   maxReserveShare?: number;
 }
 
-interface Waiter {
-  done: () => boolean;
-  settle: (ok: boolean) => void;
-}
-
 export class ServingCore {
   private readonly scheduler: Scheduler;
   /** The scheduler, read-only, for status, metrics and the services. */
@@ -58,7 +54,7 @@ export class ServingCore {
   private readonly dispatcher: ActionDispatcher;
   private readonly driver: SchedulerDriver;
   private readonly wake = new WakeTimer(() => this.pump());
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Waiters();
   private readonly clock: Clock;
   private readonly log: Logger;
   /** Lost actions come in runs on a sick executor: one line per executor per interval. */
@@ -199,7 +195,7 @@ export class ServingCore {
     if (!this.driver.pump(() => this.clock.now())) return;
     const now = this.clock.now();
     this.wake.arm(this.driver.wakeAt(now), now);
-    this.checkWaiters();
+    this.waiters.check();
   }
 
   /**
@@ -208,23 +204,7 @@ export class ServingCore {
    * warm-ups and drains are waited for: no polling.
    */
   until(done: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (done()) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => w.settle(false), timeoutMs);
-      const w: Waiter = {
-        done,
-        settle: (ok) => {
-          clearTimeout(timer);
-          this.waiters.delete(w);
-          resolve(ok);
-        },
-      };
-      this.waiters.add(w);
-    });
-  }
-
-  private checkWaiters(): void {
-    for (const w of [...this.waiters]) if (w.done()) w.settle(true);
+    return this.waiters.until(done, timeoutMs);
   }
 
   /** Tells every observer; an observer that throws is logged, never breaks serving. */
@@ -412,7 +392,7 @@ export class ServingCore {
   close(): void {
     this.wake.cancel();
     for (const p of this.book.takeAll()) this.fail(p, unavailable('controller is shutting down'));
-    this.checkWaiters();
+    this.waiters.check();
   }
 
   /** What admission currently sets aside for a model version: its largest recent prediction error, ms (before the SLO cap). */
