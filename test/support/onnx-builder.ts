@@ -2,7 +2,9 @@
 // float32 initializer. Tests and benchmarks register these to exercise the
 // real onnxruntime without shipping extra model files. The protobuf wire
 // format is written by hand (varints and length-delimited fields): ModelProto
-// needs only a dozen fields, not a schema compiler.
+// needs only a dozen fields, not a schema compiler. Test support, not product
+// code; tsconfig.json compiles it (alone of test/) for bench/live.ts, since the
+// benchmarks run from dist/.
 
 class ProtoWriter {
   private readonly parts: Uint8Array[] = [];
