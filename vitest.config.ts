@@ -2,13 +2,11 @@ import { defineConfig } from 'vitest/config';
 
 // Two projects. Which one a test file belongs to:
 //
-//   integration: every `*.e2e.test.ts`, and the few files listed in
-//     INTEGRATION below. A test is integration when it needs `npm run build`
+//   integration: every `*.e2e.test.ts`. A test is integration when it needs `npm run build`
 //     or loads the machine: it spawns Punctual processes (dist/cli/main.js),
 //     starts executor or profile threads (their scripts come from dist/), or
 //     runs onnxruntime sessions. They run one file at a time (the machine
-//     has 2 cores and the processes would crowd each other). Name a new such
-//     file `*.e2e.test.ts`; do not add to the list.
+//     has 2 cores and the processes would crowd each other).
 //   unit: everything else. In-process and fast: a manual clock, temp files,
 //     and at most an in-process gRPC or HTTP server on port 0 (the fake
 //     backend). They run files in parallel and need no build, so
@@ -16,14 +14,6 @@ import { defineConfig } from 'vitest/config';
 //     thread from dist/ by mistake fails loudly when dist/ is stale
 //     (common/thread-script.ts).
 const DIRS = ['test', 'controller', 'worker', 'client', 'common', 'traces', 'profiles', 'cli'];
-
-/** Integration tests whose name predates the `.e2e.test.ts` convention. */
-const INTEGRATION = [
-  'test/cli-main.test.ts', // runs dist/cli/main.js as a process
-  'test/profiling.test.ts', // a controller profiling the bundled models (onnxruntime, profile threads)
-  'worker/executor.test.ts', // executor threads from dist/
-  'worker/worker.test.ts', // a worker running cls with onnxruntime
-];
 
 const E2E = DIRS.map((d) => `${d}/**/*.e2e.test.ts`);
 
@@ -38,7 +28,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: DIRS.map((d) => `${d}/**/*.test.ts`),
-          exclude: [...E2E, ...INTEGRATION],
+          exclude: E2E,
           // One file per core. Vitest's default leaves a core to itself,
           // which on a 2-core machine means one file at a time.
           maxWorkers: '100%',
@@ -49,7 +39,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: [...E2E, ...INTEGRATION],
+          include: E2E,
           fileParallelism: false,
           // After the unit project, never beside it.
           sequence: { groupOrder: 1 },

@@ -1,6 +1,7 @@
 // Starts real Punctual processes for integration tests: a controller and
 // workers as child processes of the compiled CLI (dist/, built by `npm test`
-// before vitest runs), on port 0, with a model repository in a temp folder.
+// before vitest runs; a missing or stale dist/ fails loudly instead of running
+// old code), on port 0, with a model repository in a temp folder.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,9 +13,11 @@ import { SERVER_NODE_FLAGS } from '../../common/node-flags.js';
 import { ensureDefaultRepository } from '../../controller/default-repository.js';
 import { PunctualClient } from '../../client/index.js';
 import { stopChild, waitForListeningPort } from '../../cli/child-process.js';
+import { assertBuilt } from '../../common/thread-script.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(root, 'dist', 'cli', 'main.js');
+assertBuilt(CLI, root);
 
 export interface WorkerSpec {
   executors?: number;
