@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_NODE_FLAGS } from '../common/node-flags.js';
-import { startFakeBackend, type FakeBackend } from './helpers/fake-backend.js';
+import { startFakeBackend, type FakeBackend } from './support/fake-backend.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = path.join(ROOT, 'dist', 'cli', 'main.js');

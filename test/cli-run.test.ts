@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PunctualError, Status } from '../common/errors.js';
 import { runCliCaptured } from './support/run-cli.js';
-import { echo, startFakeBackend, type FakeBackend } from './helpers/fake-backend.js';
+import { echo, startFakeBackend, type FakeBackend } from './support/fake-backend.js';
 
 const cli = runCliCaptured;
 

@@ -21,7 +21,7 @@ import {
   isUnauthenticatedError,
   isUnavailableError,
 } from '../client/index.js';
-import { startFakeBackend, type FakeBackend } from './helpers/fake-backend.js';
+import { startFakeBackend, type FakeBackend } from './support/fake-backend.js';
 
 type Guard = (e: unknown) => boolean;
 

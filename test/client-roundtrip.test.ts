@@ -12,7 +12,7 @@ import {
   UnavailableError,
   isInvalidInputError,
 } from '../client/index.js';
-import { echo, startFakeBackend, type FakeBackend } from './helpers/fake-backend.js';
+import { echo, startFakeBackend, type FakeBackend } from './support/fake-backend.js';
 
 let backend: FakeBackend;
 const clients: PunctualClient[] = [];
