@@ -5,9 +5,11 @@
 // not configured, closed to everyone (a half-configured controller must not
 // leave model removal or joining as a worker open). Tokens are compared in
 // constant time (common/bearer-token.ts) and are never logged or echoed.
+// Every call is checked against its method's role by the server-call adapter
+// (services/server-call.ts) before its handler runs.
 import type * as grpc from '@grpc/grpc-js';
 import { bearerOf, tokenDigest, tokenMatches, type TokenDigest } from '../common/bearer-token.js';
-import { PunctualError, Status, toServiceError } from '../common/errors.js';
+import { PunctualError, Status } from '../common/errors.js';
 
 export interface TokenOptions {
   /** Required by Admin calls (and accepted everywhere). Unset while another token is set: Admin is closed. Unset with no token at all: Admin is open. */
@@ -93,36 +95,4 @@ export class Authorizer {
     }
     return tokenMatches(token, access.accepted) ? undefined : new PunctualError(Status.PERMISSION_DENIED, `the token is not accepted for ${role} calls`, 'token_rejected');
   }
-}
-
-type AnyHandler = (...args: never[]) => unknown;
-
-/**
- * Wraps every handler of a service so it first checks the call's token.
- * The method kind (unary, streaming) comes from the service definition.
- */
-export function guardService<H extends object>(def: grpc.ServiceDefinition, handlers: H, roleOf: (method: string) => Role, auth: Authorizer): H {
-  const out: Record<string, unknown> = {};
-  for (const [method, impl] of Object.entries(handlers) as [string, AnyHandler][]) {
-    const spec = def[method];
-    const role = roleOf(method);
-    if (!spec) {
-      out[method] = impl;
-    } else if (spec.responseStream) {
-      // server-streaming and bidi: the call object is the stream
-      out[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
-        const err = auth.check(call.metadata, role);
-        if (err) call.emit('error', toServiceError(err));
-        else (impl as (c: typeof call) => void)(call);
-      };
-    } else {
-      // unary and client-streaming: (call, callback)
-      out[method] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        const err = auth.check(call.metadata, role);
-        if (err) callback(toServiceError(err) as grpc.ServiceError);
-        else (impl as (c: typeof call, cb: typeof callback) => void)(call, callback);
-      };
-    }
-  }
-  return out as H;
 }

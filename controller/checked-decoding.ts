@@ -3,13 +3,12 @@
 // status for our own bugs; a client sending garbage deserves
 // INVALID_ARGUMENT and a message saying what was wrong. Each method's
 // deserializer is wrapped so that a failure yields a marker instead of a
-// throw; unary and server-streaming calls carrying the marker are answered
-// INVALID_ARGUMENT before their handler runs. A marker arriving on a
-// client or bidi stream is an object with no fields, which those handlers
-// already treat as a protocol error.
+// throw; the server-call adapter (services/server-call.ts) answers unary and
+// server-streaming calls carrying the marker INVALID_ARGUMENT before their
+// handler runs. A marker arriving on a client or bidi stream is an object
+// with no fields, which those handlers already treat as a protocol error.
 import type * as grpc from '@grpc/grpc-js';
 import { quoted } from '../common/bounded-text.js';
-import { invalidArgument, toServiceError } from '../common/errors.js';
 
 const UNDECODABLE = Symbol('undecodable');
 
@@ -17,7 +16,8 @@ interface Undecodable {
   [UNDECODABLE]: string;
 }
 
-function undecodable(v: unknown): string | undefined {
+/** What was wrong with a request that did not decode (a message for the client), or undefined for a decoded one. */
+export function undecodableReason(v: unknown): string | undefined {
   return typeof v === 'object' && v !== null && UNDECODABLE in v ? (v as Undecodable)[UNDECODABLE] : undefined;
 }
 
@@ -39,30 +39,4 @@ export function checkedDecoding(def: grpc.ServiceDefinition): grpc.ServiceDefini
     };
   }
   return out as grpc.ServiceDefinition;
-}
-
-type AnyHandler = (...args: never[]) => unknown;
-
-/** Wraps unary and server-streaming handlers to answer an undecodable request INVALID_ARGUMENT. */
-export function rejectUndecodable<H extends object>(def: grpc.ServiceDefinition, handlers: H): H {
-  const out: Record<string, unknown> = {};
-  for (const [method, impl] of Object.entries(handlers) as [string, AnyHandler][]) {
-    const spec = def[method];
-    if (!spec || spec.requestStream) {
-      out[method] = impl;
-    } else if (spec.responseStream) {
-      out[method] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
-        const why = undecodable(call.request);
-        if (why) call.emit('error', toServiceError(invalidArgument(why)));
-        else (impl as (c: typeof call) => void)(call);
-      };
-    } else {
-      out[method] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        const why = undecodable(call.request);
-        if (why) callback(toServiceError(invalidArgument(why)) as grpc.ServiceError);
-        else (impl as (c: typeof call, cb: typeof callback) => void)(call, callback);
-      };
-    }
-  }
-  return out as H;
 }

@@ -10,9 +10,9 @@ import { profileModel } from '../profiles/profiler.js';
 import { hostPort } from '../common/listen-address.js';
 import { readTlsPair, type MetricsServerOptions } from '../common/metrics-server.js';
 import { arrivalInterceptor } from './arrival.js';
-import { checkedDecoding, rejectUndecodable } from './checked-decoding.js';
+import { checkedDecoding } from './checked-decoding.js';
 import { earlyAdmission } from './early-admission.js';
-import { Authorizer, guardService } from './auth.js';
+import { Authorizer } from './auth.js';
 import { Ecosystem, type DrainResult } from './ecosystem.js';
 import { Estimates } from './scheduler/estimates.js';
 import { checkListenSafety } from './listen-guard.js';
@@ -23,10 +23,11 @@ import { compileControllerOptions, type CompiledControllerOptions, type Controll
 import { loadRepository, saveConfig, saveProfile, type RepoModel } from './model-repository.js';
 import { cleanStaleFolders, uploadsDir } from './repository-writer.js';
 import { ServingCore } from './serving-core.js';
-import { adminService } from './services/admin-service.js';
+import { ADMIN_ROLES, adminService } from './services/admin-service.js';
 import { UploadReceiver } from './services/register-upload.js';
-import { inferenceService } from './services/inference-service.js';
-import { workerService } from './services/worker-service.js';
+import { INFERENCE_ROLES, inferenceService } from './services/inference-service.js';
+import { serveService } from './services/server-call.js';
+import { WORKER_ROLES, workerService } from './services/worker-service.js';
 
 export type { ControllerOptions } from './options.js';
 
@@ -140,8 +141,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const p = protos();
   const startedAt = clock.now();
 
+  // Every call of every service goes through one adapter: auth for its method's role, undecodable
+  // requests, errors → statuses, the not-admitted count (controller/services/server-call.ts).
+  const calls = { auth, core, clock };
   const inferenceDef = p.inference.punctual.v1.Inference.service;
-  server.addService(checkedDecoding(inferenceDef), guardService(inferenceDef, rejectUndecodable(inferenceDef, inferenceService(core, clock)), () => 'infer', auth));
+  server.addService(checkedDecoding(inferenceDef), serveService(inferenceDef, inferenceService(core, clock), INFERENCE_ROLES, calls));
   const modelAdmin = new ModelAdmin(core, estimates, clock, log, {
     repoDir: opts.repoDir,
     profileIterations: opts.profileIterations,
@@ -159,17 +163,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
     log,
   });
   const adminDef = p.admin.punctual.v1.Admin.service;
-  server.addService(checkedDecoding(adminDef), guardService(adminDef, rejectUndecodable(adminDef, adminHandlers), (m) => (m === 'ListModels' ? 'read' : 'admin'), auth));
+  server.addService(checkedDecoding(adminDef), serveService(adminDef, adminHandlers, ADMIN_ROLES, calls));
   const workerDef = p.worker.punctual.v1.WorkerControl.service;
   const workerHandlers = workerService(core, clock, log, { pingIntervalMs: opts.pingIntervalMs, livenessMs: opts.livenessMs });
-  server.addService(checkedDecoding(workerDef), guardService(workerDef, workerHandlers, () => 'worker', auth));
+  server.addService(checkedDecoding(workerDef), serveService(workerDef, workerHandlers, WORKER_ROLES, calls));
 
   const ecosystem = new Ecosystem({ core, estimates, clock, log });
-  // The Open Inference Protocol carries the same tokens as punctual.v1: inference
-  // and metadata take the infer token, the repository extension the admin token.
-  ecosystem.addServices(server, (def, handlers) =>
-    guardService(def, rejectUndecodable(def, handlers), (m) => (m.startsWith('Repository') ? 'admin' : m === 'ModelInfer' ? 'infer' : 'read'), auth),
-  );
+  // The Open Inference Protocol carries the same tokens as punctual.v1 (OIP_ROLES).
+  ecosystem.addServices(server, calls);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(hostPort(host, opts.port), serverCredentials(opts), (err, port) =>

@@ -14,7 +14,8 @@ import type { Estimates, PredictionError } from './scheduler/estimates.js';
 import { checkedDecoding } from './checked-decoding.js';
 import { ControllerMetrics } from './metrics.js';
 import type { ServingCore } from './serving-core.js';
-import { oipService } from './services/oip-service.js';
+import { OIP_ROLES, oipService } from './services/oip-service.js';
+import { serveService, type ServerCallDeps } from './services/server-call.js';
 
 /** Services whose health is reported, beside the whole server (""). */
 export const HEALTH_SERVICES = ['punctual.v1.Inference', 'inference.GRPCInferenceService'];
@@ -72,13 +73,13 @@ export class Ecosystem {
     if (was !== now) this.opts.log.info({ event: 'readiness', ready: now === 'SERVING' }, `readiness: ${now}`);
   }
 
-  /** Adds inference.GRPCInferenceService and grpc.health.v1.Health (before the server binds). */
-  addServices(server: grpc.Server, wrap: <H extends object>(def: grpc.ServiceDefinition, handlers: H) => H = (_d, h) => h): void {
+  /** Adds inference.GRPCInferenceService (through the server-call adapter, as every service) and grpc.health.v1.Health, before the server binds. */
+  addServices(server: grpc.Server, calls: ServerCallDeps): void {
     const { oip, health } = ecosystemProtos();
     const { core, clock, log } = this.opts;
     const oipDef = oip.inference.GRPCInferenceService.service;
-    // A request that does not decode is INVALID_ARGUMENT, not grpc-js's INTERNAL (see checked-decoding.ts; `wrap` adds the answer).
-    server.addService(checkedDecoding(oipDef), wrap(oipDef, oipService({ core, clock, log, ready: () => this.ready() })));
+    // A request that does not decode is INVALID_ARGUMENT, not grpc-js's INTERNAL (see checked-decoding.ts; the adapter answers it).
+    server.addService(checkedDecoding(oipDef), serveService(oipDef, oipService({ core, clock, log, ready: () => this.ready() }), OIP_ROLES, calls));
     server.addService(health.grpc.health.v1.Health.service, this.health.handlers());
   }
 

@@ -1,13 +1,15 @@
-// punctual.v1.Inference: validates a request (model, inputs, SLO), hands it
-// to the serving core, and answers with outputs and server-side timings.
+// punctual.v1.Inference: validates a request (model, inputs, SLO) before
+// admission, hands it to the serving core, and answers with outputs and
+// server-side timings. Served through services/server-call.ts.
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
-import { invalidArgument, PunctualError, toServiceError } from '../../common/errors.js';
+import { invalidArgument } from '../../common/errors.js';
 import { MAX_SLO_MS } from '../../common/model-config.js';
 import { validateInputs } from '../../common/tensor.js';
 import type { InferenceHandlers, InferRequest__Output, InferResponse } from '../../common/wire.js';
-import { arrivalOf, sloFromArrival } from '../arrival.js';
+import { sloFromArrival } from '../arrival.js';
 import type { ServingCore } from '../serving-core.js';
+import { admitted, type ServiceImpl, type ServiceRoles } from './server-call.js';
 
 /** A request's own slo_ms, checked, or undefined when it has none. */
 export function ownSloMs(req: InferRequest__Output): number | undefined {
@@ -18,40 +20,34 @@ export function ownSloMs(req: InferRequest__Output): number | undefined {
   return slo;
 }
 
-export function inferenceService(core: ServingCore, clock: Clock): InferenceHandlers {
+/** Inference takes the infer token (or the admin token) when one is set. */
+export const INFERENCE_ROLES: ServiceRoles<InferenceHandlers> = { Infer: 'infer' };
+
+export function inferenceService(core: ServingCore, clock: Clock): ServiceImpl<InferenceHandlers> {
   return {
-    Infer: (call: grpc.ServerUnaryCall<InferRequest__Output, InferResponse>, callback: grpc.sendUnaryData<InferResponse>) => {
-      const arrival = arrivalOf(call.metadata, clock);
-      core.noteIntake(arrival);
-      try {
-        const req = call.request;
-        const { model, slo, inputs } = core.beforeAdmission(() => {
-          const model = core.registry.resolve(req.model, req.version);
-          const slo = sloFromArrival(ownSloMs(req), call.getDeadline(), model.config.defaultSloMs, arrival, clock);
-          const inputs = validateInputs(
-            model.config.name,
-            model.config.inputs,
-            req.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })),
-          );
-          return { model, slo, inputs };
-        });
-        core.submit(model, inputs, slo, arrival).then(
-          (a) =>
-            callback(null, {
-              model: model.config.name,
-              version: model.config.version,
-              outputs: a.outputs,
-              timings: { queueMs: a.queueMs, execMs: a.execMs, totalMs: a.totalMs },
-              batchSize: a.batchSize,
-              worker: a.worker,
-              executor: a.executor,
-            }),
-          (err: unknown) => callback(toServiceError(err)),
+    Infer: admitted({
+      check: (req: InferRequest__Output, call: grpc.ServerUnaryCall<InferRequest__Output, InferResponse>, arrival) => {
+        const model = core.registry.resolve(req.model, req.version);
+        const slo = sloFromArrival(ownSloMs(req), call.getDeadline(), model.config.defaultSloMs, arrival, clock);
+        const inputs = validateInputs(
+          model.config.name,
+          model.config.inputs,
+          req.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })),
         );
-      } catch (err) {
-        if (!(err instanceof PunctualError)) core.unexpected('Infer', err);
-        callback(toServiceError(err));
-      }
-    },
+        return { model, slo, inputs };
+      },
+      run: async ({ model, slo, inputs }, _req, arrival): Promise<InferResponse> => {
+        const a = await core.submit(model, inputs, slo, arrival);
+        return {
+          model: model.config.name,
+          version: model.config.version,
+          outputs: a.outputs,
+          timings: { queueMs: a.queueMs, execMs: a.execMs, totalMs: a.totalMs },
+          batchSize: a.batchSize,
+          worker: a.worker,
+          executor: a.executor,
+        };
+      },
+    }),
   };
 }

@@ -15,7 +15,7 @@
 //  is punctual.v1.Admin's job, so Load of an unknown name is NOT_FOUND.
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
-import { invalidArgument, PunctualError, Status, toServiceError, unavailable } from '../../common/errors.js';
+import { invalidArgument, PunctualError, Status, unavailable } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { MAX_SLO_MS, MODEL_VERSION_RANGE, parseModelVersion } from '../../common/model-config.js';
 import type { WireTensor } from '../../common/tensor.js';
@@ -29,7 +29,8 @@ import type { RepositoryIndexResponse } from '../../protos/generated/inference/R
 import type { ServedModel } from '../model-registry.js';
 import type { ServingCore } from '../serving-core.js';
 import { bytesToContents, joinItems, readV2Items, v2Datatype, type V2Input } from '../oip/tensors.js';
-import { arrivalOf, sloFromArrival } from '../arrival.js';
+import { sloFromArrival } from '../arrival.js';
+import { admitted, type ServiceImpl, type ServiceRoles } from './server-call.js';
 
 export const SERVER_NAME = 'punctual';
 export const SERVER_VERSION = '0.1.0';
@@ -43,23 +44,6 @@ export interface OipDeps {
   log: Logger;
   /** Server readiness: a worker connected, a model servable, not draining. */
   ready: () => boolean;
-}
-
-type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
-
-/** Wraps a handler so a thrown PunctualError becomes its status and anything else INTERNAL (logged, at most once per interval). */
-function unary<Req, Res>(core: ServingCore, name: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): Unary<Req, Res> {
-  return (call, callback) => {
-    const fail = (err: unknown): void => {
-      if (!(err instanceof PunctualError)) core.unexpected(name, err);
-      callback(toServiceError(err));
-    };
-    try {
-      Promise.resolve(fn(call.request, call)).then((res) => callback(null, res), fail);
-    } catch (err) {
-      fail(err);
-    }
-  };
 }
 
 function parseVersion(version: string): number {
@@ -106,14 +90,25 @@ function readInputs(model: ServedModel, req: ModelInferRequest__Output): WireTen
   return readV2Items(model.config.name, model.config.inputs, model.config.maxBatch, inputs);
 }
 
-export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
+/** Inference takes the infer token, the repository extension the admin token, the rest (health, metadata) the infer token too. */
+export const OIP_ROLES: ServiceRoles<GRPCInferenceServiceHandlers> = {
+  ServerLive: 'read',
+  ServerReady: 'read',
+  ModelReady: 'read',
+  ServerMetadata: 'read',
+  ModelMetadata: 'read',
+  ModelInfer: 'infer',
+  RepositoryIndex: 'admin',
+  RepositoryModelLoad: 'admin',
+  RepositoryModelUnload: 'admin',
+};
+
+export function oipService(deps: OipDeps): ServiceImpl<GRPCInferenceServiceHandlers> {
   const { core, clock, log } = deps;
   const resolve = (name: string, version: string): ServedModel => core.registry.resolve(name, parseVersion(version));
 
-  const infer = async (req: ModelInferRequest__Output, call: grpc.ServerUnaryCall<ModelInferRequest__Output, ModelInferResponse>): Promise<ModelInferResponse> => {
-    const arrival = arrivalOf(call.metadata, clock);
-    core.noteIntake(arrival);
-    const { model, slo, items, wanted } = core.beforeAdmission(() => {
+  const infer = admitted({
+    check: (req: ModelInferRequest__Output, call: grpc.ServerUnaryCall<ModelInferRequest__Output, ModelInferResponse>, arrival) => {
       const model = resolve(req.modelName, req.modelVersion);
       if (req.id.length > MAX_ID_CHARS) throw invalidArgument(`request id is ${req.id.length} characters; at most ${MAX_ID_CHARS} are echoed back`);
       const slo = sloFromArrival(timeoutParamMs(req.parameters), call.getDeadline(), model.config.defaultSloMs, arrival, clock);
@@ -124,25 +119,27 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
         if (known.length > 0 && !known.includes(w)) throw invalidArgument(`model ${model.config.name}: unknown output ${quoted(w)}; outputs: ${someOf(known)}`);
       }
       return { model, slo, items, wanted };
-    });
-    // The items are admitted as a whole (a rejection throws here, and none of them is queued).
-    const answers = await Promise.all(core.submitAll(model, items, slo, arrival));
-    let outputs = joinItems(answers.map((a) => a.outputs.map((t) => ({ name: t.name ?? '', dtype: t.dtype ?? '', shape: (t.shape ?? []).map(Number), data: t.data as Uint8Array }))));
-    if (wanted.length > 0) outputs = outputs.filter((t) => wanted.includes(t.name));
-    const asRaw = req.rawInputContents.length > 0;
-    return {
-      modelName: model.config.name,
-      modelVersion: String(model.config.version),
-      id: req.id,
-      outputs: outputs.map((t) => ({
-        name: t.name,
-        datatype: v2Datatype(t.dtype),
-        shape: t.shape,
-        ...(asRaw ? {} : { contents: bytesToContents(t.dtype, t.data) }),
-      })),
-      rawOutputContents: asRaw ? outputs.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)) : [],
-    };
-  };
+    },
+    run: async ({ model, slo, items, wanted }, req, arrival): Promise<ModelInferResponse> => {
+      // The items are admitted as a whole (a rejection throws here, and none of them is queued).
+      const answers = await Promise.all(core.submitAll(model, items, slo, arrival));
+      let outputs = joinItems(answers.map((a) => a.outputs.map((t) => ({ name: t.name ?? '', dtype: t.dtype ?? '', shape: (t.shape ?? []).map(Number), data: t.data as Uint8Array }))));
+      if (wanted.length > 0) outputs = outputs.filter((t) => wanted.includes(t.name));
+      const asRaw = req.rawInputContents.length > 0;
+      return {
+        modelName: model.config.name,
+        modelVersion: String(model.config.version),
+        id: req.id,
+        outputs: outputs.map((t) => ({
+          name: t.name,
+          datatype: v2Datatype(t.dtype),
+          shape: t.shape,
+          ...(asRaw ? {} : { contents: bytesToContents(t.dtype, t.data) }),
+        })),
+        rawOutputContents: asRaw ? outputs.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)) : [],
+      };
+    },
+  });
 
   const waitLoaded = async (key: string): Promise<void> => {
     const settled = await core.until(() => {
@@ -153,16 +150,16 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
   };
 
   return {
-    ServerLive: unary(core, 'ServerLive', () => ({ live: true })),
-    ServerReady: unary(core, 'ServerReady', () => ({ ready: deps.ready() })),
-    ModelReady: unary(core, 'ModelReady', (req) => {
+    ServerLive: () => ({ live: true }),
+    ServerReady: () => ({ ready: deps.ready() }),
+    ModelReady: (req) => {
       resolve(req.name, req.version);
       // Punctual loads on demand and admission counts the load time, so a
       // registered model is ready whenever the server is.
       return { ready: deps.ready() };
-    }),
-    ServerMetadata: unary(core, 'ServerMetadata', () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS })),
-    ModelMetadata: unary(core, 'ModelMetadata', (req) => {
+    },
+    ServerMetadata: () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS }),
+    ModelMetadata: (req) => {
       const m = resolve(req.name, req.version);
       const batched = m.config.maxBatch > 0;
       return {
@@ -175,9 +172,9 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
         inputs: tensorMeta(m.config.inputs, batched),
         outputs: tensorMeta(m.config.outputs, batched),
       };
-    }),
-    ModelInfer: unary(core, 'ModelInfer', infer),
-    RepositoryIndex: unary(core, 'RepositoryIndex', (req): RepositoryIndexResponse => {
+    },
+    ModelInfer: infer,
+    RepositoryIndex: (req): RepositoryIndexResponse => {
       const ready = deps.ready();
       const models = core.registry.all().map((m) => {
         const r = core.view.residency(m.key);
@@ -185,8 +182,8 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
         return { name: m.config.name, version: String(m.config.version), state: ready ? 'READY' : 'UNAVAILABLE', reason: ready ? where : 'no worker connected' };
       });
       return { models: req.ready ? models.filter((m) => m.state === 'READY') : models };
-    }),
-    RepositoryModelLoad: unary(core, 'RepositoryModelLoad', async (req) => {
+    },
+    RepositoryModelLoad: async (req) => {
       if (Object.keys(req.parameters).length > 0) {
         throw new PunctualError(Status.UNIMPLEMENTED, 'load parameters (config, file:…) are not supported: register models with punctual.v1.Admin');
       }
@@ -196,12 +193,12 @@ export function oipService(deps: OipDeps): GRPCInferenceServiceHandlers {
       await waitLoaded(m.key);
       log.info({ event: 'oip_load', model: m.key, loadedOn: core.view.residency(m.key).loaded }, `repository load of ${m.key}`);
       return {};
-    }),
-    RepositoryModelUnload: unary(core, 'RepositoryModelUnload', (req) => {
+    },
+    RepositoryModelUnload: (req) => {
       const m = resolve(req.modelName, '');
       const n = core.unloadIdle(m.key);
       log.info({ event: 'oip_unload', model: m.key, executors: n }, `repository unload of ${m.key} from ${n} executor(s)`);
       return {};
-    }),
+    },
   };
 }

@@ -10,6 +10,7 @@ import type { ControllerMessage, WorkerControlHandlers, WorkerMessage__Output } 
 import type { ServingCore } from '../serving-core.js';
 import { Liveness } from '../liveness.js';
 import { WorkerConnection } from '../worker-connection.js';
+import type { ServiceImpl, ServiceRoles } from './server-call.js';
 
 export interface WorkerServiceOptions {
   /** How often each worker is pinged (clock offset, liveness), ms. */
@@ -18,7 +19,10 @@ export interface WorkerServiceOptions {
   livenessMs: number;
 }
 
-export function workerService(core: ServingCore, clock: Clock, log: Logger, opts: WorkerServiceOptions): WorkerControlHandlers {
+/** The worker stream takes the worker token, the admin token, or `up`'s own workers' token. */
+export const WORKER_ROLES: ServiceRoles<WorkerControlHandlers> = { Connect: 'worker' };
+
+export function workerService(core: ServingCore, clock: Clock, log: Logger, opts: WorkerServiceOptions): ServiceImpl<WorkerControlHandlers> {
   let nextWorker = 1;
   return {
     Connect: (stream: grpc.ServerDuplexStream<WorkerMessage__Output, ControllerMessage>) => {
