@@ -11,7 +11,8 @@
 import { systemClock, type Clock } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import type { TokenOptions } from './auth.js';
-import { POLICIES, isPolicy, type Policy } from './scheduler/policy.js';
+import { ESTIMATES_DEFAULTS } from './scheduler/estimates.js';
+import { DEFAULT_POLICY, POLICIES, isPolicy, type Policy } from './scheduler/policy.js';
 import { SCHEDULER_DEFAULTS } from './scheduler/scheduler.js';
 
 export interface ControllerOptions extends TokenOptions {
@@ -91,9 +92,9 @@ export const CONTROLLER_DEFAULTS = {
   livenessMs: 1000,
   lostAfterMs: SCHEDULER_DEFAULTS.lostAfterMs,
   maxMessageBytes: 64 * 2 ** 20,
-  estimateMaxAgeMs: 1000,
+  estimateMaxAgeMs: ESTIMATES_DEFAULTS.maxAgeMs,
   maxReserveShare: SCHEDULER_DEFAULTS.maxReserveShare,
-  policy: 'punctual',
+  policy: DEFAULT_POLICY,
   warmOnJoin: true,
   metricsPort: -1,
   metricsHost: '127.0.0.1',

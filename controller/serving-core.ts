@@ -35,13 +35,15 @@ export interface CoreOptions {
   registry: ModelRegistry;
   estimates: Estimates;
   log: Logger;
+  /** @default SCHEDULER_DEFAULTS.scheduleAheadMs */
   scheduleAheadMs?: number;
+  /** @default SCHEDULER_DEFAULTS.lostAfterMs */
   lostAfterMs?: number;
   /** Load models onto a joining executor while they fit. @default true */
   warmOnJoin?: boolean;
-  /** Scheduling policy; 'fifo' is the baseline without admission or deadlines. @default 'punctual' */
+  /** Scheduling policy; 'fifo' is the baseline without admission or deadlines. @default DEFAULT_POLICY */
   policy?: Policy;
-  /** Most of an SLO the admission reserve may take (see Scheduler). @default 0.3 */
+  /** Most of an SLO the admission reserve may take (see Scheduler). @default SCHEDULER_DEFAULTS.maxReserveShare */
   maxReserveShare?: number;
 }
 

@@ -11,7 +11,7 @@
 // the same run.
 import { Estimates } from '../controller/scheduler/estimates.js';
 import { SchedulerDriver } from '../controller/scheduler/driver.js';
-import type { Policy } from '../controller/scheduler/policy.js';
+import { DEFAULT_POLICY, type Policy } from '../controller/scheduler/policy.js';
 import { Scheduler } from '../controller/scheduler/scheduler.js';
 import type { Decision } from '../controller/scheduler/types.js';
 import { DROP_STATUS, REJECT_STATUS } from '../controller/reasons.js';
@@ -24,6 +24,9 @@ import type { SimModel } from './sim-models.js';
 import { outcomeOfStatus, SummaryBuilder, type OutcomeStatus, type Summary } from './summary.js';
 import type { Arrival } from './trace-arrivals.js';
 
+/** The defaults of SimulationOptions (the CLI's `simulate` flags read them too). */
+export const SIMULATION_DEFAULTS = { memoryBytes: 2 ** 31, noise: 1, seed: 1 } as const;
+
 export interface SimulationOptions {
   models: readonly SimModel[];
   workers: number;
@@ -32,7 +35,7 @@ export interface SimulationOptions {
   memoryBytes?: number;
   /** SLO of every request, ms. @default each model's default SLO */
   sloMs?: number;
-  /** @default 'punctual' */
+  /** @default DEFAULT_POLICY */
   policy?: Policy;
   /** Spread of emulated durations, as a multiple of each profile's own p50→p99 spread. @default 1 */
   noise?: number;
@@ -66,9 +69,9 @@ interface Queued {
 
 
 export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): SimulationResult {
-  const rand: Rand = prng((opts.seed ?? 1) ^ 0x5eed);
-  const noise = opts.noise ?? 1;
-  const policy = opts.policy ?? 'punctual';
+  const rand: Rand = prng((opts.seed ?? SIMULATION_DEFAULTS.seed) ^ 0x5eed);
+  const noise = opts.noise ?? SIMULATION_DEFAULTS.noise;
+  const policy = opts.policy ?? DEFAULT_POLICY;
   // Virtual time: the estimates age their measurements on the simulated clock.
   let now = 0;
   const estimates = new Estimates({ clock: { now: () => now } });
@@ -117,7 +120,7 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
   for (let w = 0; w < opts.workers; w++) {
     for (let e = 0; e < opts.executorsPerWorker; e++) {
       const id = `w${w}/${e}`;
-      sched.addExecutor({ id, workerId: `w${w}`, cls, memoryBudget: opts.memoryBytes ?? 2 ** 31 }, 0);
+      sched.addExecutor({ id, workerId: `w${w}`, cls, memoryBudget: opts.memoryBytes ?? SIMULATION_DEFAULTS.memoryBytes }, 0);
       sched.warm(id, models, 0);
       const x: EmulatedExecutor<Queued> = new EmulatedExecutor<Queued>(id, clock, {
         schedule: (at) => heap.push(at, x),
@@ -189,11 +192,11 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
     policy,
     workers: opts.workers,
     executors_per_worker: opts.executorsPerWorker,
-    memory_bytes: opts.memoryBytes ?? 2 ** 31,
+    memory_bytes: opts.memoryBytes ?? SIMULATION_DEFAULTS.memoryBytes,
     model_instances: opts.models.length,
     slo_ms: opts.sloMs ?? 'model default',
     noise,
-    seed: opts.seed ?? 1,
+    seed: opts.seed ?? SIMULATION_DEFAULTS.seed,
   });
   return { summary, builder, events, refused, loads };
 }

@@ -2,9 +2,9 @@
 // executors (durations from stored profiles) in virtual time. No sockets,
 // no sleeps; the same seed gives the same result.
 import { Option, type Command } from 'commander';
-import { isPolicy, POLICIES, type Policy } from '../../controller/scheduler/policy.js';
+import { DEFAULT_POLICY, isPolicy, POLICIES, type Policy } from '../../controller/scheduler/policy.js';
 import { loadSimModels } from '../../traces/sim-models.js';
-import { simulate, type SimulationResult } from '../../traces/simulator.js';
+import { SIMULATION_DEFAULTS, simulate, type SimulationResult } from '../../traces/simulator.js';
 import { writeOutputs } from '../../traces/replay.js';
 import { compileWorkload } from '../../traces/workload.js';
 import { integerIn, parseMemorySize, parseMs } from '../args.js';
@@ -31,9 +31,9 @@ export function addSimulateFlags(cmd: Command): Command {
     .addOption(new Option('--executors <n>', 'executors per worker').argParser(integerIn(1, 1024)).default(1))
     .addOption(new Option('--model-instances <n>', 'model copies cycling over the profiles (default: each profile once)').argParser(integerIn(1, 1_000_000)))
     .option('--repo <dir>', 'take profiles from this model repository (default: the bundled models\' profiles)')
-    .addOption(new Option('--memory <bytes>', 'memory budget per executor').argParser(parseMemorySize).default(2 ** 31, '2GiB'))
+    .addOption(new Option('--memory <bytes>', 'memory budget per executor').argParser(parseMemorySize).default(SIMULATION_DEFAULTS.memoryBytes, '2GiB'))
     .addOption(new Option('--slo-ms <ms>', "SLO of every request (default: each model's default)").argParser(parseMs))
-    .addOption(new Option('--noise <f>', "spread of emulated durations, × each profile's own p50→p99 spread").argParser(Number).default(1))
+    .addOption(new Option('--noise <f>', "spread of emulated durations, × each profile's own p50→p99 spread").argParser(Number).default(SIMULATION_DEFAULTS.noise))
     .option('--out <dir>', 'also write summary.json and report.svg here');
 }
 
@@ -70,10 +70,10 @@ export async function runSimulation(trace: string | undefined, flags: SimulateFl
 
 export function registerSimulate(program: Command, ctx: CliContext): void {
   addSimulateFlags(program.command('simulate').description('simulate a workload on the real scheduler in virtual time, with emulated executors'))
-    .addOption(new Option('--policy <policy>', 'scheduling policy').choices([...POLICIES]).default('punctual'))
+    .addOption(new Option('--policy <policy>', 'scheduling policy').choices([...POLICIES]).default(DEFAULT_POLICY))
     .action(async (trace: string | undefined, flags: SimulateFlags, cmd: Command) => {
       const g = globalsOf(cmd);
-      const policy = isPolicy(flags.policy) ? flags.policy : 'punctual';
+      const policy = isPolicy(flags.policy) ? flags.policy : DEFAULT_POLICY;
       const t0 = performance.now();
       const r = await runSimulation(trace, flags, policy, interactive(ctx.io.stderr, g));
       const wallS = (performance.now() - t0) / 1000;

@@ -31,6 +31,9 @@ export interface EstimatesOptions {
   clock?: Clock;
 }
 
+/** The defaults of EstimatesOptions. */
+export const ESTIMATES_DEFAULTS = { window: 10, percentile: 99, unknownExecMs: 100, unknownLoadMs: 1000, maxAgeMs: 1000 } as const;
+
 /** One key's recent measurements and when the newest was taken. */
 interface Window {
   samples: RecentSamples;
@@ -85,11 +88,12 @@ export class Estimates implements EstimateSource {
   onPrediction?: (e: PredictionError) => void;
 
   constructor(opts: EstimatesOptions = {}) {
-    this.size = opts.window ?? 10;
-    this.pct = opts.percentile ?? 99;
-    this.unknownExec = opts.unknownExecMs ?? 100;
-    this.unknownLoad = opts.unknownLoadMs ?? 1000;
-    this.maxAge = opts.maxAgeMs ?? 1000;
+    const d = ESTIMATES_DEFAULTS;
+    this.size = opts.window ?? d.window;
+    this.pct = opts.percentile ?? d.percentile;
+    this.unknownExec = opts.unknownExecMs ?? d.unknownExecMs;
+    this.unknownLoad = opts.unknownLoadMs ?? d.unknownLoadMs;
+    this.maxAge = opts.maxAgeMs ?? d.maxAgeMs;
     this.clock = opts.clock ?? systemClock;
   }
 

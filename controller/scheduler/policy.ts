@@ -15,6 +15,9 @@ import type { ModelState, SchedulerState } from './state.js';
 export const POLICIES = ['punctual', 'fifo'] as const;
 export type Policy = (typeof POLICIES)[number];
 
+/** The policy unless told otherwise. */
+export const DEFAULT_POLICY: Policy = 'punctual';
+
 export function isPolicy(s: string): s is Policy {
   return (POLICIES as readonly string[]).includes(s);
 }

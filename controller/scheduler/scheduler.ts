@@ -17,7 +17,7 @@ import { ExecutorTimeline, type InflightAction } from './executor-timeline.js';
 import { LoadPlanner } from './load-planning.js';
 import { Outcomes, type CompletedInfer } from './outcomes.js';
 import { policyNamed } from './policies.js';
-import type { Policy, SchedulingPolicy } from './policy.js';
+import { DEFAULT_POLICY, type Policy, type SchedulingPolicy } from './policy.js';
 import { SchedulerState, type LostListener, type ModelState, type SchedulerConfig } from './state.js';
 import type { ActionOutcome, Admission, Decision, EstimateSource, ExecutorSpec, SchedRequest } from './types.js';
 
@@ -38,7 +38,7 @@ export interface SchedulerOptions {
   unloadMs?: number;
   /** Consecutive failed loads after which a model's queued requests fail. @default 3 */
   maxLoadFailures?: number;
-  /** 'fifo' is the baseline: no admission control, no deadline awareness (see policy.ts). @default 'punctual' */
+  /** 'fifo' is the baseline: no admission control, no deadline awareness (see policy.ts). @default DEFAULT_POLICY ('punctual') */
   policy?: Policy;
   /** Told of each action given up on as lost (no result lostAfterMs past its predicted end). */
   onLost?: LostListener;
@@ -97,7 +97,7 @@ export class Scheduler {
   private readonly outcomes: Outcomes;
 
   constructor(opts: SchedulerOptions) {
-    this.policy = opts.policy ?? 'punctual';
+    this.policy = opts.policy ?? DEFAULT_POLICY;
     this.rules = policyNamed(this.policy);
     this.st = new SchedulerState(opts.estimates, compileSchedulerConfig(opts));
     this.admission = new AdmissionControl(this.st, this.rules);
