@@ -1,12 +1,12 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
-import type { InferRequest as _punctual_v1_InferRequest, InferRequest__Output as _punctual_v1_InferRequest__Output } from './punctual/v1/InferRequest';
-import type { InferResponse as _punctual_v1_InferResponse, InferResponse__Output as _punctual_v1_InferResponse__Output } from './punctual/v1/InferResponse';
-import type { InferenceClient as _punctual_v1_InferenceClient, InferenceDefinition as _punctual_v1_InferenceDefinition } from './punctual/v1/Inference';
-import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from './punctual/v1/Tensor';
-import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from './punctual/v1/TensorSpec';
-import type { Timings as _punctual_v1_Timings, Timings__Output as _punctual_v1_Timings__Output } from './punctual/v1/Timings';
+import type { InferRequest as _punctual_v1_InferRequest, InferRequest__Output as _punctual_v1_InferRequest__Output } from './punctual/v1/InferRequest.js';
+import type { InferResponse as _punctual_v1_InferResponse, InferResponse__Output as _punctual_v1_InferResponse__Output } from './punctual/v1/InferResponse.js';
+import type { InferenceClient as _punctual_v1_InferenceClient, InferenceDefinition as _punctual_v1_InferenceDefinition } from './punctual/v1/Inference.js';
+import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from './punctual/v1/Tensor.js';
+import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from './punctual/v1/TensorSpec.js';
+import type { Timings as _punctual_v1_Timings, Timings__Output as _punctual_v1_Timings__Output } from './punctual/v1/Timings.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;

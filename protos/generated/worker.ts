@@ -1,22 +1,22 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
-import type { Action as _punctual_v1_Action, Action__Output as _punctual_v1_Action__Output } from './punctual/v1/Action';
-import type { ActionResult as _punctual_v1_ActionResult, ActionResult__Output as _punctual_v1_ActionResult__Output } from './punctual/v1/ActionResult';
-import type { ControllerMessage as _punctual_v1_ControllerMessage, ControllerMessage__Output as _punctual_v1_ControllerMessage__Output } from './punctual/v1/ControllerMessage';
-import type { Draining as _punctual_v1_Draining, Draining__Output as _punctual_v1_Draining__Output } from './punctual/v1/Draining';
-import type { ExecutorInfo as _punctual_v1_ExecutorInfo, ExecutorInfo__Output as _punctual_v1_ExecutorInfo__Output } from './punctual/v1/ExecutorInfo';
-import type { ForgetModel as _punctual_v1_ForgetModel, ForgetModel__Output as _punctual_v1_ForgetModel__Output } from './punctual/v1/ForgetModel';
-import type { Hello as _punctual_v1_Hello, Hello__Output as _punctual_v1_Hello__Output } from './punctual/v1/Hello';
-import type { ModelBytes as _punctual_v1_ModelBytes, ModelBytes__Output as _punctual_v1_ModelBytes__Output } from './punctual/v1/ModelBytes';
-import type { ModelBytesAck as _punctual_v1_ModelBytesAck, ModelBytesAck__Output as _punctual_v1_ModelBytesAck__Output } from './punctual/v1/ModelBytesAck';
-import type { Ping as _punctual_v1_Ping, Ping__Output as _punctual_v1_Ping__Output } from './punctual/v1/Ping';
-import type { Pong as _punctual_v1_Pong, Pong__Output as _punctual_v1_Pong__Output } from './punctual/v1/Pong';
-import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from './punctual/v1/Tensor';
-import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from './punctual/v1/TensorSpec';
-import type { Welcome as _punctual_v1_Welcome, Welcome__Output as _punctual_v1_Welcome__Output } from './punctual/v1/Welcome';
-import type { WorkerControlClient as _punctual_v1_WorkerControlClient, WorkerControlDefinition as _punctual_v1_WorkerControlDefinition } from './punctual/v1/WorkerControl';
-import type { WorkerMessage as _punctual_v1_WorkerMessage, WorkerMessage__Output as _punctual_v1_WorkerMessage__Output } from './punctual/v1/WorkerMessage';
+import type { Action as _punctual_v1_Action, Action__Output as _punctual_v1_Action__Output } from './punctual/v1/Action.js';
+import type { ActionResult as _punctual_v1_ActionResult, ActionResult__Output as _punctual_v1_ActionResult__Output } from './punctual/v1/ActionResult.js';
+import type { ControllerMessage as _punctual_v1_ControllerMessage, ControllerMessage__Output as _punctual_v1_ControllerMessage__Output } from './punctual/v1/ControllerMessage.js';
+import type { Draining as _punctual_v1_Draining, Draining__Output as _punctual_v1_Draining__Output } from './punctual/v1/Draining.js';
+import type { ExecutorInfo as _punctual_v1_ExecutorInfo, ExecutorInfo__Output as _punctual_v1_ExecutorInfo__Output } from './punctual/v1/ExecutorInfo.js';
+import type { ForgetModel as _punctual_v1_ForgetModel, ForgetModel__Output as _punctual_v1_ForgetModel__Output } from './punctual/v1/ForgetModel.js';
+import type { Hello as _punctual_v1_Hello, Hello__Output as _punctual_v1_Hello__Output } from './punctual/v1/Hello.js';
+import type { ModelBytes as _punctual_v1_ModelBytes, ModelBytes__Output as _punctual_v1_ModelBytes__Output } from './punctual/v1/ModelBytes.js';
+import type { ModelBytesAck as _punctual_v1_ModelBytesAck, ModelBytesAck__Output as _punctual_v1_ModelBytesAck__Output } from './punctual/v1/ModelBytesAck.js';
+import type { Ping as _punctual_v1_Ping, Ping__Output as _punctual_v1_Ping__Output } from './punctual/v1/Ping.js';
+import type { Pong as _punctual_v1_Pong, Pong__Output as _punctual_v1_Pong__Output } from './punctual/v1/Pong.js';
+import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from './punctual/v1/Tensor.js';
+import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from './punctual/v1/TensorSpec.js';
+import type { Welcome as _punctual_v1_Welcome, Welcome__Output as _punctual_v1_Welcome__Output } from './punctual/v1/Welcome.js';
+import type { WorkerControlClient as _punctual_v1_WorkerControlClient, WorkerControlDefinition as _punctual_v1_WorkerControlDefinition } from './punctual/v1/WorkerControl.js';
+import type { WorkerMessage as _punctual_v1_WorkerMessage, WorkerMessage__Output as _punctual_v1_WorkerMessage__Output } from './punctual/v1/WorkerMessage.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;

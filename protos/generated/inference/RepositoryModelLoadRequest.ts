@@ -1,6 +1,6 @@
 // Original file: protos/inference/grpc_service.proto
 
-import type { ModelRepositoryParameter as _inference_ModelRepositoryParameter, ModelRepositoryParameter__Output as _inference_ModelRepositoryParameter__Output } from '../inference/ModelRepositoryParameter';
+import type { ModelRepositoryParameter as _inference_ModelRepositoryParameter, ModelRepositoryParameter__Output as _inference_ModelRepositoryParameter__Output } from '../inference/ModelRepositoryParameter.js';
 
 export interface RepositoryModelLoadRequest {
   'repositoryName'?: (string);

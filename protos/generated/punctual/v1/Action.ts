@@ -1,7 +1,7 @@
 // Original file: protos/punctual/v1/worker.proto
 
-import type { ActionType as _punctual_v1_ActionType, ActionType__Output as _punctual_v1_ActionType__Output } from '../../punctual/v1/ActionType';
-import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from '../../punctual/v1/Tensor';
+import type { ActionType as _punctual_v1_ActionType, ActionType__Output as _punctual_v1_ActionType__Output } from '../../punctual/v1/ActionType.js';
+import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from '../../punctual/v1/Tensor.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Action {

@@ -1,7 +1,7 @@
 // Original file: protos/punctual/v1/worker.proto
 
-import type { ResultStatus as _punctual_v1_ResultStatus, ResultStatus__Output as _punctual_v1_ResultStatus__Output } from '../../punctual/v1/ResultStatus';
-import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from '../../punctual/v1/Tensor';
+import type { ResultStatus as _punctual_v1_ResultStatus, ResultStatus__Output as _punctual_v1_ResultStatus__Output } from '../../punctual/v1/ResultStatus.js';
+import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from '../../punctual/v1/Tensor.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ActionResult {

@@ -2,18 +2,18 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
-import type { ClusterStatusRequest as _punctual_v1_ClusterStatusRequest, ClusterStatusRequest__Output as _punctual_v1_ClusterStatusRequest__Output } from '../../punctual/v1/ClusterStatusRequest';
-import type { ClusterStatusResponse as _punctual_v1_ClusterStatusResponse, ClusterStatusResponse__Output as _punctual_v1_ClusterStatusResponse__Output } from '../../punctual/v1/ClusterStatusResponse';
-import type { DescribeModelRequest as _punctual_v1_DescribeModelRequest, DescribeModelRequest__Output as _punctual_v1_DescribeModelRequest__Output } from '../../punctual/v1/DescribeModelRequest';
-import type { DescribeModelResponse as _punctual_v1_DescribeModelResponse, DescribeModelResponse__Output as _punctual_v1_DescribeModelResponse__Output } from '../../punctual/v1/DescribeModelResponse';
-import type { ListModelsRequest as _punctual_v1_ListModelsRequest, ListModelsRequest__Output as _punctual_v1_ListModelsRequest__Output } from '../../punctual/v1/ListModelsRequest';
-import type { ListModelsResponse as _punctual_v1_ListModelsResponse, ListModelsResponse__Output as _punctual_v1_ListModelsResponse__Output } from '../../punctual/v1/ListModelsResponse';
-import type { ProfileModelEvent as _punctual_v1_ProfileModelEvent, ProfileModelEvent__Output as _punctual_v1_ProfileModelEvent__Output } from '../../punctual/v1/ProfileModelEvent';
-import type { ProfileModelRequest as _punctual_v1_ProfileModelRequest, ProfileModelRequest__Output as _punctual_v1_ProfileModelRequest__Output } from '../../punctual/v1/ProfileModelRequest';
-import type { RegisterModelRequest as _punctual_v1_RegisterModelRequest, RegisterModelRequest__Output as _punctual_v1_RegisterModelRequest__Output } from '../../punctual/v1/RegisterModelRequest';
-import type { RegisterModelResponse as _punctual_v1_RegisterModelResponse, RegisterModelResponse__Output as _punctual_v1_RegisterModelResponse__Output } from '../../punctual/v1/RegisterModelResponse';
-import type { UnregisterModelRequest as _punctual_v1_UnregisterModelRequest, UnregisterModelRequest__Output as _punctual_v1_UnregisterModelRequest__Output } from '../../punctual/v1/UnregisterModelRequest';
-import type { UnregisterModelResponse as _punctual_v1_UnregisterModelResponse, UnregisterModelResponse__Output as _punctual_v1_UnregisterModelResponse__Output } from '../../punctual/v1/UnregisterModelResponse';
+import type { ClusterStatusRequest as _punctual_v1_ClusterStatusRequest, ClusterStatusRequest__Output as _punctual_v1_ClusterStatusRequest__Output } from '../../punctual/v1/ClusterStatusRequest.js';
+import type { ClusterStatusResponse as _punctual_v1_ClusterStatusResponse, ClusterStatusResponse__Output as _punctual_v1_ClusterStatusResponse__Output } from '../../punctual/v1/ClusterStatusResponse.js';
+import type { DescribeModelRequest as _punctual_v1_DescribeModelRequest, DescribeModelRequest__Output as _punctual_v1_DescribeModelRequest__Output } from '../../punctual/v1/DescribeModelRequest.js';
+import type { DescribeModelResponse as _punctual_v1_DescribeModelResponse, DescribeModelResponse__Output as _punctual_v1_DescribeModelResponse__Output } from '../../punctual/v1/DescribeModelResponse.js';
+import type { ListModelsRequest as _punctual_v1_ListModelsRequest, ListModelsRequest__Output as _punctual_v1_ListModelsRequest__Output } from '../../punctual/v1/ListModelsRequest.js';
+import type { ListModelsResponse as _punctual_v1_ListModelsResponse, ListModelsResponse__Output as _punctual_v1_ListModelsResponse__Output } from '../../punctual/v1/ListModelsResponse.js';
+import type { ProfileModelEvent as _punctual_v1_ProfileModelEvent, ProfileModelEvent__Output as _punctual_v1_ProfileModelEvent__Output } from '../../punctual/v1/ProfileModelEvent.js';
+import type { ProfileModelRequest as _punctual_v1_ProfileModelRequest, ProfileModelRequest__Output as _punctual_v1_ProfileModelRequest__Output } from '../../punctual/v1/ProfileModelRequest.js';
+import type { RegisterModelRequest as _punctual_v1_RegisterModelRequest, RegisterModelRequest__Output as _punctual_v1_RegisterModelRequest__Output } from '../../punctual/v1/RegisterModelRequest.js';
+import type { RegisterModelResponse as _punctual_v1_RegisterModelResponse, RegisterModelResponse__Output as _punctual_v1_RegisterModelResponse__Output } from '../../punctual/v1/RegisterModelResponse.js';
+import type { UnregisterModelRequest as _punctual_v1_UnregisterModelRequest, UnregisterModelRequest__Output as _punctual_v1_UnregisterModelRequest__Output } from '../../punctual/v1/UnregisterModelRequest.js';
+import type { UnregisterModelResponse as _punctual_v1_UnregisterModelResponse, UnregisterModelResponse__Output as _punctual_v1_UnregisterModelResponse__Output } from '../../punctual/v1/UnregisterModelResponse.js';
 
 export interface AdminClient extends grpc.Client {
   ClusterStatus(argument: _punctual_v1_ClusterStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_ClusterStatusResponse__Output>): grpc.ClientUnaryCall;

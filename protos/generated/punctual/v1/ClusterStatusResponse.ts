@@ -1,7 +1,7 @@
 // Original file: protos/punctual/v1/admin.proto
 
-import type { WorkerStatus as _punctual_v1_WorkerStatus, WorkerStatus__Output as _punctual_v1_WorkerStatus__Output } from '../../punctual/v1/WorkerStatus';
-import type { ModelInfo as _punctual_v1_ModelInfo, ModelInfo__Output as _punctual_v1_ModelInfo__Output } from '../../punctual/v1/ModelInfo';
+import type { WorkerStatus as _punctual_v1_WorkerStatus, WorkerStatus__Output as _punctual_v1_WorkerStatus__Output } from '../../punctual/v1/WorkerStatus.js';
+import type { ModelInfo as _punctual_v1_ModelInfo, ModelInfo__Output as _punctual_v1_ModelInfo__Output } from '../../punctual/v1/ModelInfo.js';
 
 export interface ClusterStatusResponse {
   'workers'?: (_punctual_v1_WorkerStatus)[];

@@ -1,10 +1,10 @@
 // Original file: protos/punctual/v1/worker.proto
 
-import type { Welcome as _punctual_v1_Welcome, Welcome__Output as _punctual_v1_Welcome__Output } from '../../punctual/v1/Welcome';
-import type { Action as _punctual_v1_Action, Action__Output as _punctual_v1_Action__Output } from '../../punctual/v1/Action';
-import type { Ping as _punctual_v1_Ping, Ping__Output as _punctual_v1_Ping__Output } from '../../punctual/v1/Ping';
-import type { ModelBytes as _punctual_v1_ModelBytes, ModelBytes__Output as _punctual_v1_ModelBytes__Output } from '../../punctual/v1/ModelBytes';
-import type { ForgetModel as _punctual_v1_ForgetModel, ForgetModel__Output as _punctual_v1_ForgetModel__Output } from '../../punctual/v1/ForgetModel';
+import type { Welcome as _punctual_v1_Welcome, Welcome__Output as _punctual_v1_Welcome__Output } from '../../punctual/v1/Welcome.js';
+import type { Action as _punctual_v1_Action, Action__Output as _punctual_v1_Action__Output } from '../../punctual/v1/Action.js';
+import type { Ping as _punctual_v1_Ping, Ping__Output as _punctual_v1_Ping__Output } from '../../punctual/v1/Ping.js';
+import type { ModelBytes as _punctual_v1_ModelBytes, ModelBytes__Output as _punctual_v1_ModelBytes__Output } from '../../punctual/v1/ModelBytes.js';
+import type { ForgetModel as _punctual_v1_ForgetModel, ForgetModel__Output as _punctual_v1_ForgetModel__Output } from '../../punctual/v1/ForgetModel.js';
 
 export interface ControllerMessage {
   'welcome'?: (_punctual_v1_Welcome | null);

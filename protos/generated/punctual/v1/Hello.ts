@@ -1,6 +1,6 @@
 // Original file: protos/punctual/v1/worker.proto
 
-import type { ExecutorInfo as _punctual_v1_ExecutorInfo, ExecutorInfo__Output as _punctual_v1_ExecutorInfo__Output } from '../../punctual/v1/ExecutorInfo';
+import type { ExecutorInfo as _punctual_v1_ExecutorInfo, ExecutorInfo__Output as _punctual_v1_ExecutorInfo__Output } from '../../punctual/v1/ExecutorInfo.js';
 
 export interface Hello {
   'name'?: (string);

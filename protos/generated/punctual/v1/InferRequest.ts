@@ -1,6 +1,6 @@
 // Original file: protos/punctual/v1/inference.proto
 
-import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from '../../punctual/v1/Tensor';
+import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from '../../punctual/v1/Tensor.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface InferRequest {

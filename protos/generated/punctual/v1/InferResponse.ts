@@ -1,7 +1,7 @@
 // Original file: protos/punctual/v1/inference.proto
 
-import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from '../../punctual/v1/Tensor';
-import type { Timings as _punctual_v1_Timings, Timings__Output as _punctual_v1_Timings__Output } from '../../punctual/v1/Timings';
+import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from '../../punctual/v1/Tensor.js';
+import type { Timings as _punctual_v1_Timings, Timings__Output as _punctual_v1_Timings__Output } from '../../punctual/v1/Timings.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface InferResponse {

@@ -2,8 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
-import type { InferRequest as _punctual_v1_InferRequest, InferRequest__Output as _punctual_v1_InferRequest__Output } from '../../punctual/v1/InferRequest';
-import type { InferResponse as _punctual_v1_InferResponse, InferResponse__Output as _punctual_v1_InferResponse__Output } from '../../punctual/v1/InferResponse';
+import type { InferRequest as _punctual_v1_InferRequest, InferRequest__Output as _punctual_v1_InferRequest__Output } from '../../punctual/v1/InferRequest.js';
+import type { InferResponse as _punctual_v1_InferResponse, InferResponse__Output as _punctual_v1_InferResponse__Output } from '../../punctual/v1/InferResponse.js';
 
 export interface InferenceClient extends grpc.Client {
   Infer(argument: _punctual_v1_InferRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_InferResponse__Output>): grpc.ClientUnaryCall;

@@ -1,6 +1,6 @@
 // Original file: protos/punctual/v1/admin.proto
 
-import type { ModelInfo as _punctual_v1_ModelInfo, ModelInfo__Output as _punctual_v1_ModelInfo__Output } from '../../punctual/v1/ModelInfo';
+import type { ModelInfo as _punctual_v1_ModelInfo, ModelInfo__Output as _punctual_v1_ModelInfo__Output } from '../../punctual/v1/ModelInfo.js';
 
 export interface ListModelsResponse {
   'models'?: (_punctual_v1_ModelInfo)[];

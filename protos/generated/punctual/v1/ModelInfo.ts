@@ -1,7 +1,7 @@
 // Original file: protos/punctual/v1/admin.proto
 
-import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from '../../punctual/v1/TensorSpec';
-import type { BatchEstimate as _punctual_v1_BatchEstimate, BatchEstimate__Output as _punctual_v1_BatchEstimate__Output } from '../../punctual/v1/BatchEstimate';
+import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from '../../punctual/v1/TensorSpec.js';
+import type { BatchEstimate as _punctual_v1_BatchEstimate, BatchEstimate__Output as _punctual_v1_BatchEstimate__Output } from '../../punctual/v1/BatchEstimate.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ModelInfo {

@@ -1,7 +1,7 @@
 // Original file: protos/punctual/v1/admin.proto
 
-import type { ClassProfileInfo as _punctual_v1_ClassProfileInfo, ClassProfileInfo__Output as _punctual_v1_ClassProfileInfo__Output } from '../../punctual/v1/ClassProfileInfo';
-import type { ThreadTrial as _punctual_v1_ThreadTrial, ThreadTrial__Output as _punctual_v1_ThreadTrial__Output } from '../../punctual/v1/ThreadTrial';
+import type { ClassProfileInfo as _punctual_v1_ClassProfileInfo, ClassProfileInfo__Output as _punctual_v1_ClassProfileInfo__Output } from '../../punctual/v1/ClassProfileInfo.js';
+import type { ThreadTrial as _punctual_v1_ThreadTrial, ThreadTrial__Output as _punctual_v1_ThreadTrial__Output } from '../../punctual/v1/ThreadTrial.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ProfileInfo {

@@ -1,7 +1,7 @@
 // Original file: protos/punctual/v1/admin.proto
 
-import type { ProfileProgress as _punctual_v1_ProfileProgress, ProfileProgress__Output as _punctual_v1_ProfileProgress__Output } from '../../punctual/v1/ProfileProgress';
-import type { ProfileModelResponse as _punctual_v1_ProfileModelResponse, ProfileModelResponse__Output as _punctual_v1_ProfileModelResponse__Output } from '../../punctual/v1/ProfileModelResponse';
+import type { ProfileProgress as _punctual_v1_ProfileProgress, ProfileProgress__Output as _punctual_v1_ProfileProgress__Output } from '../../punctual/v1/ProfileProgress.js';
+import type { ProfileModelResponse as _punctual_v1_ProfileModelResponse, ProfileModelResponse__Output as _punctual_v1_ProfileModelResponse__Output } from '../../punctual/v1/ProfileModelResponse.js';
 
 export interface ProfileModelEvent {
   'progress'?: (_punctual_v1_ProfileProgress | null);

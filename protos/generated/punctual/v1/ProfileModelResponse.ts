@@ -1,6 +1,6 @@
 // Original file: protos/punctual/v1/admin.proto
 
-import type { ProfileInfo as _punctual_v1_ProfileInfo, ProfileInfo__Output as _punctual_v1_ProfileInfo__Output } from '../../punctual/v1/ProfileInfo';
+import type { ProfileInfo as _punctual_v1_ProfileInfo, ProfileInfo__Output as _punctual_v1_ProfileInfo__Output } from '../../punctual/v1/ProfileInfo.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ProfileModelResponse {

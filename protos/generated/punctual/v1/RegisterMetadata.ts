@@ -1,6 +1,6 @@
 // Original file: protos/punctual/v1/admin.proto
 
-import type { InputDeclaration as _punctual_v1_InputDeclaration, InputDeclaration__Output as _punctual_v1_InputDeclaration__Output } from '../../punctual/v1/InputDeclaration';
+import type { InputDeclaration as _punctual_v1_InputDeclaration, InputDeclaration__Output as _punctual_v1_InputDeclaration__Output } from '../../punctual/v1/InputDeclaration.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface RegisterMetadata {

@@ -1,6 +1,6 @@
 // Original file: protos/punctual/v1/admin.proto
 
-import type { RegisterMetadata as _punctual_v1_RegisterMetadata, RegisterMetadata__Output as _punctual_v1_RegisterMetadata__Output } from '../../punctual/v1/RegisterMetadata';
+import type { RegisterMetadata as _punctual_v1_RegisterMetadata, RegisterMetadata__Output as _punctual_v1_RegisterMetadata__Output } from '../../punctual/v1/RegisterMetadata.js';
 
 export interface RegisterModelRequest {
   'meta'?: (_punctual_v1_RegisterMetadata | null);

@@ -1,10 +1,10 @@
 // Original file: protos/punctual/v1/worker.proto
 
-import type { Hello as _punctual_v1_Hello, Hello__Output as _punctual_v1_Hello__Output } from '../../punctual/v1/Hello';
-import type { ActionResult as _punctual_v1_ActionResult, ActionResult__Output as _punctual_v1_ActionResult__Output } from '../../punctual/v1/ActionResult';
-import type { Pong as _punctual_v1_Pong, Pong__Output as _punctual_v1_Pong__Output } from '../../punctual/v1/Pong';
-import type { ModelBytesAck as _punctual_v1_ModelBytesAck, ModelBytesAck__Output as _punctual_v1_ModelBytesAck__Output } from '../../punctual/v1/ModelBytesAck';
-import type { Draining as _punctual_v1_Draining, Draining__Output as _punctual_v1_Draining__Output } from '../../punctual/v1/Draining';
+import type { Hello as _punctual_v1_Hello, Hello__Output as _punctual_v1_Hello__Output } from '../../punctual/v1/Hello.js';
+import type { ActionResult as _punctual_v1_ActionResult, ActionResult__Output as _punctual_v1_ActionResult__Output } from '../../punctual/v1/ActionResult.js';
+import type { Pong as _punctual_v1_Pong, Pong__Output as _punctual_v1_Pong__Output } from '../../punctual/v1/Pong.js';
+import type { ModelBytesAck as _punctual_v1_ModelBytesAck, ModelBytesAck__Output as _punctual_v1_ModelBytesAck__Output } from '../../punctual/v1/ModelBytesAck.js';
+import type { Draining as _punctual_v1_Draining, Draining__Output as _punctual_v1_Draining__Output } from '../../punctual/v1/Draining.js';
 
 export interface WorkerMessage {
   'hello'?: (_punctual_v1_Hello | null);

@@ -1,6 +1,6 @@
 // Original file: protos/punctual/v1/admin.proto
 
-import type { ExecutorStatus as _punctual_v1_ExecutorStatus, ExecutorStatus__Output as _punctual_v1_ExecutorStatus__Output } from '../../punctual/v1/ExecutorStatus';
+import type { ExecutorStatus as _punctual_v1_ExecutorStatus, ExecutorStatus__Output as _punctual_v1_ExecutorStatus__Output } from '../../punctual/v1/ExecutorStatus.js';
 
 export interface WorkerStatus {
   'id'?: (string);
