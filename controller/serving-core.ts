@@ -7,7 +7,6 @@
 // wakeup. Other parts read the scheduler through `view` only, and wait for
 // what they started (a load, a drain) with until(), woken by those events.
 import type { Clock } from '../common/clock.js';
-import { executorClass, parseDevice } from '../common/device.js';
 import { PunctualError, Status, statusName, unavailable } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { RateLimitedLog } from '../common/rate-limited-log.js';
@@ -16,7 +15,7 @@ import type { ActionResult__Output } from '../common/wire.js';
 import { ActionDispatcher } from './action-dispatcher.js';
 import { IntakeDelay } from './intake.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
-import { DROP_STATUS, executorId, REJECT_STATUS } from './reasons.js';
+import { DROP_STATUS, REJECT_STATUS } from './reasons.js';
 import { RequestBook, type BookedRequest, type InferAnswer } from './request-book.js';
 import { SchedulerDriver, WakeTimer } from './scheduler/driver.js';
 import type { Estimates } from './scheduler/estimates.js';
@@ -27,6 +26,7 @@ import { SchedulingView } from './scheduling-view.js';
 import type { ServingObserver } from './serving-observer.js';
 import { Waiters } from './waiters.js';
 import type { WorkerConnection } from './worker-connection.js';
+import { WorkerMembership } from './worker-membership.js';
 
 export type { InferAnswer } from './request-book.js';
 
@@ -51,7 +51,9 @@ export class ServingCore {
   private readonly scheduler: Scheduler;
   /** The scheduler, read-only, for status, metrics and the services. */
   readonly view: SchedulingView;
-  readonly workers = new Map<string, WorkerConnection>();
+  private readonly members: WorkerMembership;
+  /** The connected workers, by id. */
+  readonly workers: ReadonlyMap<string, WorkerConnection>;
   private readonly book = new RequestBook();
   private readonly dispatcher: ActionDispatcher;
   private readonly driver: SchedulerDriver;
@@ -63,7 +65,6 @@ export class ServingCore {
   private readonly lostLog: RateLimitedLog;
   /** Lines a client can cause (bad requests, unexpected errors): one per kind per interval. */
   private readonly requestLog: RateLimitedLog;
-  private readonly warmOnJoin: boolean;
   readonly registry: ModelRegistry;
   /** Told about every answer, action result and worker change (metrics, health). */
   readonly observers: ServingObserver[] = [];
@@ -80,7 +81,6 @@ export class ServingCore {
     this.lostLog = new RateLimitedLog(opts.log, opts.clock);
     this.requestLog = new RateLimitedLog(opts.log, opts.clock);
     this.registry = opts.registry;
-    this.warmOnJoin = opts.warmOnJoin ?? true;
     this.scheduler = new Scheduler({
       estimates: opts.estimates,
       scheduleAheadMs: opts.scheduleAheadMs,
@@ -100,6 +100,16 @@ export class ServingCore {
       (actionId) => this.scheduler.complete(actionId, { status: 'failed', message: 'worker gone' }, this.clock.now()),
       (model, executor) => this.notify('unloaded', model, executor),
     );
+    this.members = new WorkerMembership({
+      scheduler: this.scheduler,
+      routes: this.dispatcher.routes,
+      registry: this.registry,
+      clock: this.clock,
+      log: this.log,
+      warmOnJoin: opts.warmOnJoin ?? true,
+      changed: (n) => this.notify('workersChanged', n),
+    });
+    this.workers = this.members.workers;
     this.driver = new SchedulerDriver(this.scheduler, (d) => {
       if (d.type === 'drop') this.answerError(d.request, new PunctualError(DROP_STATUS[d.code], d.reason, `dropped_${d.code}`));
       else this.dispatcher.send(d);
@@ -323,21 +333,11 @@ export class ServingCore {
     return n;
   }
 
-  // ---- workers ----------------------------------------------------------------------
+  // ---- workers (worker-membership.ts) ----------------------------------------------
 
   /** A worker finished its handshake and holds every model's bytes: its executors join. */
   addWorker(conn: WorkerConnection): void {
-    const now = this.clock.now();
-    this.workers.set(conn.id, conn);
-    const models = this.registry.all().map((m) => m.key);
-    for (const e of conn.executors) {
-      const id = executorId(conn.id, e.index);
-      this.dispatcher.routes.set(id, { conn, index: e.index });
-      this.scheduler.addExecutor({ id, workerId: conn.id, cls: executorClass(parseDevice(e.device), e.threads), memoryBudget: e.memoryBytes }, now);
-      if (this.warmOnJoin) this.scheduler.warm(id, models, now);
-    }
-    this.log.info({ event: 'worker_joined', worker: conn.name, id: conn.id, executors: conn.executors.length }, 'worker joined');
-    this.notify('workersChanged', this.workers.size);
+    this.members.add(conn);
     this.pump();
   }
 
@@ -347,12 +347,7 @@ export class ServingCore {
    * UNAVAILABLE when no other can make them in time).
    */
   drainWorker(conn: WorkerConnection): void {
-    if (conn.draining) return;
-    conn.draining = true;
-    if (!this.workers.has(conn.id)) return;
-    this.scheduler.drainWorker(conn.id);
-    this.log.info({ event: 'worker_draining', worker: conn.name, id: conn.id }, 'worker draining: no new work for it');
-    this.pump();
+    if (this.members.drain(conn)) this.pump();
   }
 
   /**
@@ -361,33 +356,17 @@ export class ServingCore {
    * flight is re-planned elsewhere, until it answers again.
    */
   suspendWorker(conn: WorkerConnection, silentMs: number): void {
-    if (!this.workers.has(conn.id) || conn.unresponsive) return;
-    conn.unresponsive = true;
-    const n = this.scheduler.suspendWorker(conn.id, this.clock.now());
-    this.log.warn({ event: 'worker_unresponsive', worker: conn.name, id: conn.id, silentMs: Math.round(silentMs), actionsReplanned: n }, `worker ${conn.name} has not answered for ${Math.round(silentMs)} ms: set aside, ${n} action(s) re-planned`);
-    this.notify('workersChanged', this.workers.size);
-    this.pump();
+    if (this.members.suspend(conn, silentMs)) this.pump();
   }
 
   /** A set-aside worker answered again: it takes work again. */
   resumeWorker(conn: WorkerConnection): void {
-    if (!this.workers.has(conn.id) || !conn.unresponsive) return;
-    conn.unresponsive = false;
-    this.scheduler.resumeWorker(conn.id, this.clock.now());
-    this.log.info({ event: 'worker_responsive', worker: conn.name, id: conn.id }, `worker ${conn.name} answers again: taking work again`);
-    this.notify('workersChanged', this.workers.size);
-    this.pump();
+    if (this.members.resume(conn)) this.pump();
   }
 
   /** A worker left (stream ended or broke): its work is re-planned or failed. */
   removeWorker(conn: WorkerConnection): void {
-    if (!this.workers.delete(conn.id)) return;
-    conn.close();
-    for (const e of conn.executors) this.dispatcher.routes.delete(executorId(conn.id, e.index));
-    this.scheduler.removeWorker(conn.id, this.clock.now());
-    this.log.info({ event: 'worker_left', worker: conn.name, id: conn.id }, 'worker left');
-    this.notify('workersChanged', this.workers.size);
-    this.pump();
+    if (this.members.remove(conn)) this.pump();
   }
 
   /** Fails everything still waiting; used at shutdown. */

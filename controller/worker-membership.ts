@@ -1,0 +1,89 @@
+// Workers joining, draining, going silent, answering again and leaving, as
+// the serving core hears of them (controller/services/worker-service.ts and
+// liveness.ts tell it): each change is made in the scheduler (executors
+// added, set aside, taken back, removed), in the dispatcher's routes, in the
+// logs and to the observers. The core pumps the scheduler after each.
+import type { Clock } from '../common/clock.js';
+import { executorClass, parseDevice } from '../common/device.js';
+import type { Logger } from '../common/log.js';
+import type { ExecutorRoute } from './action-dispatcher.js';
+import type { ModelRegistry } from './model-registry.js';
+import { executorId } from './reasons.js';
+import type { Scheduler } from './scheduler/scheduler.js';
+import type { WorkerConnection } from './worker-connection.js';
+
+export interface MembershipDeps {
+  scheduler: Scheduler;
+  routes: Map<string, ExecutorRoute>;
+  registry: ModelRegistry;
+  clock: Clock;
+  log: Logger;
+  /** Load models onto a joining executor while they fit. */
+  warmOnJoin: boolean;
+  /** The number of workers connected changed (or one's state did). */
+  changed: (connected: number) => void;
+}
+
+export class WorkerMembership {
+  readonly workers = new Map<string, WorkerConnection>();
+
+  constructor(private readonly d: MembershipDeps) {}
+
+  /** A worker finished its handshake and holds every model's bytes: its executors join. */
+  add(conn: WorkerConnection): void {
+    const { scheduler, clock } = this.d;
+    const now = clock.now();
+    this.workers.set(conn.id, conn);
+    const models = this.d.registry.all().map((m) => m.key);
+    for (const e of conn.executors) {
+      const id = executorId(conn.id, e.index);
+      this.d.routes.set(id, { conn, index: e.index });
+      scheduler.addExecutor({ id, workerId: conn.id, cls: executorClass(parseDevice(e.device), e.threads), memoryBudget: e.memoryBytes }, now);
+      if (this.d.warmOnJoin) scheduler.warm(id, models, now);
+    }
+    this.d.log.info({ event: 'worker_joined', worker: conn.name, id: conn.id, executors: conn.executors.length }, 'worker joined');
+    this.d.changed(this.workers.size);
+  }
+
+  /** A worker is shutting down: no new actions for it. False when nothing changed. */
+  drain(conn: WorkerConnection): boolean {
+    if (conn.draining) return false;
+    conn.draining = true;
+    if (!this.workers.has(conn.id)) return false;
+    this.d.scheduler.drainWorker(conn.id);
+    this.d.log.info({ event: 'worker_draining', worker: conn.name, id: conn.id }, 'worker draining: no new work for it');
+    return true;
+  }
+
+  /** A worker stopped answering within its liveness deadline: set aside, its work in flight re-planned. False when nothing changed. */
+  suspend(conn: WorkerConnection, silentMs: number): boolean {
+    if (!this.workers.has(conn.id) || conn.unresponsive) return false;
+    conn.unresponsive = true;
+    const n = this.d.scheduler.suspendWorker(conn.id, this.d.clock.now());
+    const ms = Math.round(silentMs);
+    this.d.log.warn({ event: 'worker_unresponsive', worker: conn.name, id: conn.id, silentMs: ms, actionsReplanned: n }, `worker ${conn.name} has not answered for ${ms} ms: set aside, ${n} action(s) re-planned`);
+    this.d.changed(this.workers.size);
+    return true;
+  }
+
+  /** A set-aside worker answered again: it takes work again. False when nothing changed. */
+  resume(conn: WorkerConnection): boolean {
+    if (!this.workers.has(conn.id) || !conn.unresponsive) return false;
+    conn.unresponsive = false;
+    this.d.scheduler.resumeWorker(conn.id, this.d.clock.now());
+    this.d.log.info({ event: 'worker_responsive', worker: conn.name, id: conn.id }, `worker ${conn.name} answers again: taking work again`);
+    this.d.changed(this.workers.size);
+    return true;
+  }
+
+  /** A worker left (stream ended or broke): its work is re-planned or failed. False when it was not a member. */
+  remove(conn: WorkerConnection): boolean {
+    if (!this.workers.delete(conn.id)) return false;
+    conn.close();
+    for (const e of conn.executors) this.d.routes.delete(executorId(conn.id, e.index));
+    this.d.scheduler.removeWorker(conn.id, this.d.clock.now());
+    this.d.log.info({ event: 'worker_left', worker: conn.name, id: conn.id }, 'worker left');
+    this.d.changed(this.workers.size);
+    return true;
+  }
+}
