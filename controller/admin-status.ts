@@ -4,7 +4,7 @@
 import type { ClusterStatusResponse, ModelInfo } from '../common/wire.js';
 import type { Estimates } from './scheduler/estimates.js';
 import type { ServedModel } from './model-registry.js';
-import { executorId } from './reasons.js';
+import { executorId } from './scheduler/types.js';
 import type { ServingCore } from './serving-core.js';
 
 export function buildModelInfo(m: ServedModel, core: ServingCore, estimates: Estimates): ModelInfo {

@@ -18,8 +18,3 @@ export const DROP_STATUS: Readonly<Record<DropCode, Status>> = {
   unavailable: Status.UNAVAILABLE,
   failed: Status.INTERNAL,
 };
-
-/** The executor id the scheduler knows a worker's executor by: built here only, never parsed. */
-export function executorId(workerId: string, index: number): string {
-  return `${workerId}/${index}`;
-}

@@ -8,8 +8,8 @@ import { executorClass, parseDevice } from '../common/device.js';
 import type { Logger } from '../common/log.js';
 import type { ExecutorRoute } from './action-dispatcher.js';
 import type { ModelRegistry } from './model-registry.js';
-import { executorId } from './reasons.js';
 import type { Scheduler } from './scheduler/scheduler.js';
+import { executorId } from './scheduler/types.js';
 import type { WorkerConnection } from './worker-connection.js';
 
 export interface MembershipDeps {

@@ -13,7 +13,7 @@ import { Estimates } from '../controller/scheduler/estimates.js';
 import { SchedulerDriver } from '../controller/scheduler/driver.js';
 import { DEFAULT_POLICY, type Policy } from '../controller/scheduler/policy.js';
 import { Scheduler } from '../controller/scheduler/scheduler.js';
-import type { Decision } from '../controller/scheduler/types.js';
+import { executorId, type Decision } from '../controller/scheduler/types.js';
 import { DROP_STATUS, REJECT_STATUS } from '../controller/reasons.js';
 import { statusName } from '../common/errors.js';
 import type { ClassProfile } from '../common/profile.js';
@@ -119,7 +119,7 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
   const models = opts.models.map((m) => m.key);
   for (let w = 0; w < opts.workers; w++) {
     for (let e = 0; e < opts.executorsPerWorker; e++) {
-      const id = `w${w}/${e}`;
+      const id = executorId(`w${w}`, e);
       sched.addExecutor({ id, workerId: `w${w}`, cls, memoryBudget: opts.memoryBytes ?? SIMULATION_DEFAULTS.memoryBytes }, 0);
       sched.warm(id, models, 0);
       const x: EmulatedExecutor<Queued> = new EmulatedExecutor<Queued>(id, clock, {

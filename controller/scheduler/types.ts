@@ -13,8 +13,13 @@ export interface SchedRequest {
   predicted?: number;
 }
 
+/** The id an executor is known by across the cluster ("w3/0"): built here only, never parsed. */
+export function executorId(workerId: string, index: number): string {
+  return `${workerId}/${index}`;
+}
+
 export interface ExecutorSpec {
-  /** Unique across the cluster, e.g. "w3/0". */
+  /** Unique across the cluster, e.g. "w3/0" (executorId). */
   readonly id: string;
   readonly workerId: string;
   /** Estimates are kept per executor class (e.g. "cpu/t1", "cuda"). */
