@@ -263,7 +263,7 @@ function simulate(seed: number): RunStats {
     else if (!w2Back) t = Math.min(t, 2500);
     const wake = s.nextWakeup(now);
     // A wakeup at now that this tick did nothing with is nudged forward: see
-    // "nextWakeup drives a virtual-time loop" in scheduler.test.ts.
+    // "nextWakeup drives a virtual-time loop" in dispatch.test.ts.
     if (wake !== undefined) t = Math.min(t, wake > now ? wake : now + 0.01);
     if (t === Infinity) break;
     // Same instant again only when a worker was handed an action it can start now.
