@@ -6,7 +6,7 @@
 // which also shows these checks can see the files. Real sessions: a bare
 // child importing dist/worker/ort-session.js, and a controller that profiles
 // a model (profile threads) with a worker that loads and runs it (executor
-// threads). Files left in /tmp by earlier runs are not looked at.
+// threads). Files left in /tmp by earlier runs (a pid since reused) are not looked at.
 // onnxruntime also stays quiet on its own under a CI service (it looks for CI,
 // GITHUB_ACTIONS, TF_BUILD, …), which would make the opt-in check fail and the
 // others pass for the wrong reason, so the children run without those.
@@ -31,6 +31,9 @@ const CLS = path.join(bundledModelsDir(), 'ch_ppocr_mobile_v2.0_cls_infer.onnx')
 /** The variables onnxruntime reads to tell it runs under CI (strings in libonnxruntime.so). */
 const CI_MARKERS = ['CI', 'TF_BUILD', 'GITHUB_ACTIONS', 'GITLAB_CI', 'CIRCLECI', 'TRAVIS', 'JENKINS_URL', 'CODEBUILD_BUILD_ID', 'BUILDKITE', 'TEAMCITY_VERSION', 'APPVEYOR', 'BITBUCKET_BUILD_NUMBER'];
 
+/** When this file began (wall clock, as file times are), less a second for timestamp granularity. */
+const STARTED_MS = Date.now() - 1000;
+
 const roots: string[] = [];
 const children: ChildProcess[] = [];
 
@@ -53,8 +56,10 @@ function sandbox(extra: Record<string, string> = {}): { home: string; tmp: strin
 function telemetryFiles(s: { home: string; tmp: string }, pids: number[]): string[] {
   const found = fs.readdirSync(s.tmp).filter((n) => n.startsWith('mat-debug-') || n === '.ses').map((n) => path.join(s.tmp, n));
   for (const pid of pids) {
+    // Only one written since this file began: an earlier process with the same pid may have left one.
     const inTmp = `/tmp/mat-debug-${pid}.log`;
-    if (fs.existsSync(inTmp)) found.push(inTmp);
+    const st = fs.statSync(inTmp, { throwIfNoEntry: false });
+    if (st && st.mtimeMs >= STARTED_MS) found.push(inTmp);
   }
   const cache = path.join(s.home, '.cache', 'Microsoft');
   if (fs.existsSync(cache)) found.push(...fs.readdirSync(cache, { recursive: true, encoding: 'utf8' }).map((n) => path.join(cache, n)));
