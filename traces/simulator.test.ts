@@ -69,4 +69,31 @@ describe('simulator', () => {
     expect(f.goodput_rps).toBeLessThan(p.goodput_rps / 5);
     expect(f.p99_ms).toBeGreaterThan(10 * p.p99_ms);
   });
+
+  it('reports the floor: requests whose model was resident nowhere and whose load plus one run exceeds the SLO, none of them served in time', () => {
+    // det and rec (loads ~80 ms) alternate on one executor with room for one of them, SLO 60 ms:
+    // every switch needs a load that cannot fit, so those requests are unservable by any scheduler.
+    const pair = models.filter((m) => m.key === 'det@1' || m.key === 'rec@1');
+    const arrivals = Array.from({ length: 40 }, (_, i) => ({ time: 500 * i, model: i % 2 === 0 ? 'det@1' : 'rec@1' }));
+    const r = simulate(arrivals, { models: pair, workers: 1, executorsPerWorker: 1, memoryBytes: 60 * 2 ** 20, sloMs: 60, seed: 3 });
+    const s = r.summary;
+    expect(s.floor).toBeGreaterThanOrEqual(20); // at least every rec request: det stays resident
+    expect(s.floor).toBeLessThanOrEqual(s.requests);
+    // No floor request is served in time, and the rejections beyond the floor are what is left.
+    expect(s.ok_within_slo).toBeLessThanOrEqual(s.requests - s.floor!);
+    expect(s.rejected_beyond_floor).toBeGreaterThanOrEqual(0);
+    expect(s.rejected_beyond_floor).toBeLessThanOrEqual(s.rejected);
+    expect(Object.values(s.per_model).reduce((n, m) => n + m.floor!, 0)).toBe(s.floor);
+
+    // With a generous SLO nothing is beyond reach: the floor is empty.
+    const easy = simulate(arrivals, { models: pair, workers: 1, executorsPerWorker: 1, memoryBytes: 60 * 2 ** 20, sloMs: 1000, seed: 3 }).summary;
+    expect(easy.floor).toBe(0);
+    expect(easy.rejected_beyond_floor).toBe(easy.rejected);
+  });
+
+  it('reports the offered load as a share of the executors (batch-1 runs over their time)', () => {
+    const s = run(capacity * 0.5).summary;
+    expect(s.config.utilisation).toBeGreaterThan(0.45);
+    expect(s.config.utilisation).toBeLessThan(0.55);
+  });
 });

@@ -95,14 +95,22 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
     durations.set(key, byBatch);
   }
 
-  const builder = new SummaryBuilder();
+  const builder = new SummaryBuilder(1000, true);
+  /** Requests no scheduler could have served (see Stats.floor), by id, until they end. */
+  const floorIds = new Set<number>();
+  /** Σ batch-1 run time (p50) of every arrival, ms: the offered work. */
+  let offeredMs = 0;
+  const resident = (key: string): boolean => {
+    for (const e of sched.executors.values()) if (e.holds(key)) return true;
+    return false;
+  };
   const heap = new EventHeap<EmulatedExecutor<Queued>>();
   let ended = 0;
   let refused = 0;
   let loads = 0;
   let events = 0;
-  const finish = (model: string, arrival: number, status: OutcomeStatus, latency: number, within: boolean): void => {
-    builder.add(model, arrival, status, latency, within);
+  const finish = (r: { id: number; model: string; arrival: number }, status: OutcomeStatus, latency: number, within: boolean): void => {
+    builder.add(r.model, r.arrival, status, latency, within, floorIds.delete(r.id));
     if (++ended % 100_000 === 0) opts.onProgress?.(ended);
   };
 
@@ -133,7 +141,7 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
         onComplete: (q, start, end) => {
           const done = sched.complete(q.action.actionId, { status: 'ok', start, end, duration: end - start }, end);
           if (done) {
-            for (const r of done.action.requests) finish(r.model, r.arrival, 'ok', end - r.arrival, end <= r.deadline);
+            for (const r of done.action.requests) finish(r, 'ok', end - r.arrival, end <= r.deadline);
           }
         },
       });
@@ -144,7 +152,7 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
   const driver = new SchedulerDriver(sched, (d) => {
     if (d.type === 'drop') {
       const r = d.request;
-      finish(r.model, r.arrival, outcomeOfStatus(statusName(DROP_STATUS[d.code])), now - r.arrival, false);
+      finish(r, outcomeOfStatus(statusName(DROP_STATUS[d.code])), now - r.arrival, false);
       return;
     }
     if (d.type === 'load') loads++;
@@ -173,8 +181,12 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
       const m = byKey.get(arrival.model);
       if (!m) throw new Error(`arrival for unknown model ${arrival.model}`);
       const slo = opts.sloMs ?? m.defaultSloMs;
-      const adm = sched.submit({ id: nextId++, model: m.key, arrival: now, deadline: now + slo }, now);
-      if (!adm.ok) finish(m.key, now, outcomeOfStatus(statusName(REJECT_STATUS[adm.code])), 0, false);
+      const r = { id: nextId++, model: m.key, arrival: now, deadline: now + slo };
+      const [run1] = durations.get(m.key)!.get(1)!;
+      offeredMs += run1;
+      if (!resident(m.key) && classOf.get(m.key)!.loadMs + run1 > slo) floorIds.add(r.id);
+      const adm = sched.submit(r, now);
+      if (!adm.ok) finish(r, outcomeOfStatus(statusName(REJECT_STATUS[adm.code])), 0, false);
     } else {
       wake = Infinity;
     }
@@ -197,6 +209,8 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
     slo_ms: opts.sloMs ?? 'model default',
     noise,
     seed: opts.seed ?? SIMULATION_DEFAULTS.seed,
+    // The offered load: every arrival's batch-1 run (p50) over the executors' time.
+    utilisation: offeredMs / (durationMs * opts.workers * opts.executorsPerWorker),
   });
   return { summary, builder, events, refused, loads };
 }

@@ -37,6 +37,14 @@ export interface Stats {
   p99_ms: number;
   p999_ms: number;
   max_ms: number;
+  /**
+   * Only where the run can tell (the simulator): requests no scheduler could
+   * have served in time (their model resident nowhere when they arrived, and
+   * its load plus one batch-1 run longer than the SLO even on an idle
+   * executor), and the rejections beyond them, which are the scheduler's.
+   */
+  floor?: number;
+  rejected_beyond_floor?: number;
 }
 
 export interface Summary extends Stats {
@@ -64,10 +72,18 @@ class Tally {
   rejected = 0;
   late = 0;
   errors = 0;
+  floor = 0;
+  rejectedOfFloor = 0;
   latencies: number[] = [];
 
-  add(status: OutcomeStatus, latencyMs: number, withinSlo: boolean): void {
+  constructor(private readonly tracksFloor: boolean) {}
+
+  add(status: OutcomeStatus, latencyMs: number, withinSlo: boolean, floor: boolean): void {
     this.requests++;
+    if (floor) {
+      this.floor++;
+      if (status === 'rejected') this.rejectedOfFloor++;
+    }
     if (status === 'ok') {
       this.ok++;
       if (withinSlo) this.okWithin++;
@@ -97,6 +113,7 @@ class Tally {
       p99_ms: pct(sorted, 99),
       p999_ms: pct(sorted, 99.9),
       max_ms: sorted.length > 0 ? sorted[sorted.length - 1]! : 0,
+      ...(this.tracksFloor ? { floor: this.floor, rejected_beyond_floor: this.rejected - this.rejectedOfFloor } : {}),
     };
   }
 }
@@ -108,19 +125,27 @@ export function pct(sorted: Float64Array | readonly number[], p: number): number
 }
 
 export class SummaryBuilder {
-  private readonly all = new Tally();
+  private readonly all: Tally;
   private readonly byModel = new Map<string, Tally>();
   readonly buckets: Bucket[] = [];
 
-  /** @param bucketMs width of a timeline bucket */
-  constructor(readonly bucketMs = 1000) {}
+  /**
+   * @param bucketMs width of a timeline bucket
+   * @param tracksFloor whether adds say which requests no scheduler could have served (Stats.floor)
+   */
+  constructor(
+    readonly bucketMs = 1000,
+    private readonly tracksFloor = false,
+  ) {
+    this.all = new Tally(tracksFloor);
+  }
 
-  /** One request's end. `arrivalMs` is from the start of the run. */
-  add(model: string, arrivalMs: number, status: OutcomeStatus, latencyMs: number, withinSlo: boolean): void {
-    this.all.add(status, latencyMs, withinSlo);
+  /** One request's end. `arrivalMs` is from the start of the run; `floor`: no scheduler could have served it (see Stats.floor). */
+  add(model: string, arrivalMs: number, status: OutcomeStatus, latencyMs: number, withinSlo: boolean, floor = false): void {
+    this.all.add(status, latencyMs, withinSlo, floor);
     let t = this.byModel.get(model);
-    if (!t) this.byModel.set(model, (t = new Tally()));
-    t.add(status, latencyMs, withinSlo);
+    if (!t) this.byModel.set(model, (t = new Tally(this.tracksFloor)));
+    t.add(status, latencyMs, withinSlo, floor);
     const i = Math.max(0, Math.floor(arrivalMs / this.bucketMs));
     while (this.buckets.length <= i) this.buckets.push({ offered: 0, okWithin: 0, okPast: 0, rejected: 0, late: 0, errors: 0, latencies: [] });
     const b = this.buckets[i]!;
