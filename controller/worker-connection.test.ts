@@ -150,3 +150,83 @@ describe('WorkerConnection clock', () => {
     await expect(conn.ensureBytes('m@2', modelFile(new Uint8Array(10)))).rejects.toThrow(/left before taking m@2/);
   });
 });
+
+describe('WorkerConnection bytes by content', () => {
+  const bytesOf = (sent: unknown[]): ModelBytes[] => sent.flatMap((x) => ((x as { modelBytes?: ModelBytes }).modelBytes ? [(x as { modelBytes: ModelBytes }).modelBytes] : []));
+  /** Acks every ModelBytes as it is written, as a worker would; `answer` decides each ack. */
+  function autoAck(answer: (b: ModelBytes & { modelKey: string; byContent?: boolean }) => { ok: boolean; message?: string; contentUnknown?: boolean }): {
+    conn: WorkerConnection;
+    sent: unknown[];
+  } {
+    const sent: unknown[] = [];
+    const box: { conn?: WorkerConnection } = {};
+    const stream = Object.assign(new EventEmitter(), {
+      write: (m: unknown) => {
+        sent.push(m);
+        const b = (m as { modelBytes?: ModelBytes & { modelKey: string; byContent?: boolean } }).modelBytes;
+        if (b?.last) {
+          const a = answer(b);
+          queueMicrotask(() => box.conn!.onBytesAck(b.modelKey, a.ok, a.message ?? '', a.contentUnknown ?? false));
+        }
+        return true;
+      },
+    });
+    box.conn = new WorkerConnection('w1', 'test', stream as unknown as WorkerStream, [], [], new ManualClock(0));
+    return { conn: box.conn, sent };
+  }
+
+  it('sends the bytes of one content once and names them for every other model with that content', async () => {
+    const { conn, sent } = autoAck(() => ({ ok: true }));
+    const m = modelFile(new Uint8Array(1.5 * 1024 * 1024).map((_, i) => i % 7));
+    await Promise.all(Array.from({ length: 5 }, (_, i) => conn.ensureBytes(`c-${i}@1`, m)));
+    const msgs = bytesOf(sent);
+    expect(msgs.filter((b) => !(b as { byContent?: boolean }).byContent)).toHaveLength(2); // one transfer: two chunks
+    const named = msgs.filter((b) => (b as { byContent?: boolean }).byContent);
+    expect(named).toHaveLength(4);
+    expect(named.every((b) => b.sha256 === m.sha256 && b.totalSize === m.size && b.chunk.byteLength === 0 && b.last && b.offset === 0)).toBe(true);
+    expect(conn.bytesSent).toEqual({ transfers: 1, named: 4 });
+    expect([...conn.cached].sort()).toEqual(['c-0@1', 'c-1@1', 'c-2@1', 'c-3@1', 'c-4@1']);
+  });
+
+  it('sends the bytes again once every model holding them was forgotten', async () => {
+    const { conn } = autoAck(() => ({ ok: true }));
+    const m = modelFile(new Uint8Array(100));
+    await conn.ensureBytes('a@1', m);
+    await conn.ensureBytes('b@1', m);
+    conn.forget('a@1');
+    await conn.ensureBytes('c@1', m); // b@1 still holds them
+    expect(conn.bytesSent).toEqual({ transfers: 1, named: 2 });
+    conn.forget('b@1');
+    conn.forget('c@1');
+    await conn.ensureBytes('d@1', m);
+    expect(conn.bytesSent).toEqual({ transfers: 2, named: 2 });
+  });
+
+  it('a worker that does not know by_content gets the bytes themselves, from then on without asking', async () => {
+    // What a worker from before by_content answers: an empty transfer is a short one.
+    const { conn, sent } = autoAck((b) => (b.byContent ? { ok: false, message: `model ${b.modelKey}: last chunk arrived after 0 of ${b.totalSize} bytes` } : { ok: true }));
+    const m = modelFile(new Uint8Array(100));
+    for (const k of ['a@1', 'b@1', 'c@1']) await conn.ensureBytes(k, m);
+    expect(conn.bytesSent).toEqual({ transfers: 3, named: 0 });
+    expect(bytesOf(sent).filter((b) => (b as { byContent?: boolean }).byContent)).toHaveLength(1);
+    expect(conn.cached.size).toBe(3);
+  });
+
+  it('content the worker says it does not hold is sent, and naming goes on for later models', async () => {
+    let refuse = true;
+    const { conn } = autoAck((b) => (b.byContent && refuse ? ((refuse = false), { ok: false, contentUnknown: true, message: 'no bytes' }) : { ok: true }));
+    const m = modelFile(new Uint8Array(100));
+    // Announced in Hello, so taken to hold m's content: but the worker no longer does.
+    conn.cached.add('old@1');
+    await conn.ensureBytes('old@1', m);
+    await conn.ensureBytes('a@1', m);
+    await conn.ensureBytes('b@1', m);
+    expect(conn.bytesSent).toEqual({ transfers: 1, named: 1 });
+  });
+
+  it('a refused transfer rejects with the worker\'s message', async () => {
+    const { conn } = autoAck(() => ({ ok: false, message: 'sha256 mismatch' }));
+    await expect(conn.ensureBytes('m@1', modelFile(new Uint8Array(10)))).rejects.toThrow(/could not take the bytes of m@1: sha256 mismatch/);
+    expect(conn.cached.has('m@1')).toBe(false);
+  });
+});

@@ -3,6 +3,12 @@
 // holds. Clock offset and network delay are measured with pings on the
 // stream, not assumed: the offset is taken from the sample with the smallest
 // round trip among the recent ones.
+//
+// Bytes go to a worker once per distinct content: a model whose file has the
+// SHA-256 of bytes the worker already holds (the copies of one file) is only
+// named (ModelBytes.by_content), and the worker serves it from those bytes.
+// A worker from before by_content refuses that without content_unknown; the
+// connection then sends every model's bytes as before.
 import fsp from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../common/clock.js';
@@ -19,6 +25,13 @@ interface ClockSample {
 /** Bytes per ModelBytes message; also what one transfer holds in memory per message in flight. */
 const CHUNK = 1024 * 1024;
 
+/** A worker's answer to bytes sent or named. */
+interface BytesAck {
+  ok: boolean;
+  message: string;
+  contentUnknown: boolean;
+}
+
 export class WorkerConnection {
   readonly executors: ExecutorInfo__Output[];
   readonly connectedAt: number;
@@ -26,9 +39,20 @@ export class WorkerConnection {
   private nextPing = 1;
   /** Model keys whose bytes the worker holds (acknowledged). */
   readonly cached = new Set<string>();
-  private readonly bytesWaiters = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  /** Acks awaited, by model key, with the SHA-256 of the bytes sent or named. */
+  private readonly bytesWaiters = new Map<string, { sha256: string; resolve: (ack: BytesAck) => void; reject: (e: Error) => void }>();
   /** Transfers of model bytes in progress, by model key. */
   private readonly transfers = new Map<string, Promise<void>>();
+  /** SHA-256 of what the worker holds for each cached key, where known. */
+  private readonly contentOf = new Map<string, string>();
+  /** How many cached keys the worker serves from each content. */
+  private readonly holders = new Map<string, number>();
+  /** Transfers of bytes in progress, by their SHA-256: a model with the same content waits for it, then is named. */
+  private readonly contentTransfers = new Map<string, Promise<void>>();
+  /** Whether to name bytes the worker holds instead of sending them; off once it refuses like a worker that cannot. */
+  private byContent = true;
+  /** Transfers that sent the bytes themselves, and those that only named them (for tests and the benchmark). */
+  readonly bytesSent = { transfers: 0, named: 0 };
   closed = false;
   /** The worker said it is shutting down: it gets no new work. */
   draining = false;
@@ -91,17 +115,61 @@ export class WorkerConnection {
    * model at a time: a second call joins the first.
    */
   ensureBytes(key: string, m: ModelFile): Promise<void> {
-    if (this.cached.has(key)) return Promise.resolve();
+    if (this.cached.has(key)) {
+      // Announced in Hello: from now on its content is known to be the model's.
+      if (!this.contentOf.has(key)) this.hold(key, m.sha256);
+      return Promise.resolve();
+    }
     const running = this.transfers.get(key);
     if (running) return running;
-    const t = this.transfer(key, m).finally(() => this.transfers.delete(key));
+    const t = this.place(key, m).finally(() => this.transfers.delete(key));
     this.transfers.set(key, t);
     return t;
   }
 
+  /** Names the bytes when the worker holds (or is being sent) the same content, else sends them. */
+  private async place(key: string, m: ModelFile): Promise<void> {
+    if (this.byContent) {
+      const pending = this.contentTransfers.get(m.sha256);
+      if (pending) await pending.catch(() => undefined);
+      if ((this.holders.get(m.sha256) ?? 0) > 0 && (await this.nameBytes(key, m))) return;
+    }
+    const t = this.transfer(key, m);
+    if (!this.contentTransfers.has(m.sha256)) {
+      this.contentTransfers.set(m.sha256, t);
+      void t.catch(() => undefined).finally(() => {
+        if (this.contentTransfers.get(m.sha256) === t) this.contentTransfers.delete(m.sha256);
+      });
+    }
+    await t;
+  }
+
+  /** Asks the worker to serve `key` from bytes it holds with m's SHA-256. False: they must be sent. */
+  private async nameBytes(key: string, m: ModelFile): Promise<boolean> {
+    const ack = await this.ask(key, m.sha256, () => {
+      this.send({ modelBytes: { modelKey: key, offset: 0, totalSize: m.size, chunk: Buffer.alloc(0), last: true, sha256: m.sha256, byContent: true } });
+    });
+    if (ack.ok) {
+      this.bytesSent.named++;
+      return true;
+    }
+    // Our record was stale (the worker knows by_content), or it is a worker that does not.
+    if (ack.contentUnknown) this.dropContent(m.sha256);
+    else this.byContent = false;
+    return false;
+  }
+
+  /** Sends, then waits for the worker's ack of `key` (rejects if the worker leaves). */
+  private async ask(key: string, sha256: string, send: () => void): Promise<BytesAck> {
+    if (this.closed) throw new Error(`worker ${this.name} left before taking ${key}`);
+    const done = new Promise<BytesAck>((resolve, reject) => this.bytesWaiters.set(key, { sha256, resolve, reject }));
+    send();
+    return done;
+  }
+
   private async transfer(key: string, m: ModelFile): Promise<void> {
     if (this.closed) throw new Error(`worker ${this.name} left before taking ${key}`);
-    const done = new Promise<void>((resolve, reject) => this.bytesWaiters.set(key, { resolve, reject }));
+    const done = new Promise<BytesAck>((resolve, reject) => this.bytesWaiters.set(key, { sha256: m.sha256, resolve, reject }));
     done.catch(() => undefined); // awaited below; rejected meanwhile (the worker left) it must not count as unhandled
     let sent = false;
     try {
@@ -130,7 +198,9 @@ export class WorkerConnection {
       if (sent && !this.closed) this.forget(key); // the worker drops the partial transfer
       throw err;
     }
-    await done;
+    const ack = await done;
+    if (!ack.ok) throw new Error(`worker ${this.name} could not take the bytes of ${key}: ${ack.message}`);
+    this.bytesSent.transfers++;
   }
 
   /** Resolves when the stream can take more (or closed: the caller then finds `closed` or `done` rejected). */
@@ -146,18 +216,41 @@ export class WorkerConnection {
     });
   }
 
-  onBytesAck(key: string, ok: boolean, message: string): void {
+  /** The worker's answer for `key`; `contentUnknown`: it holds no bytes it was asked to serve `key` from. */
+  onBytesAck(key: string, ok: boolean, message: string, contentUnknown = false): void {
     const w = this.bytesWaiters.get(key);
     this.bytesWaiters.delete(key);
-    if (ok) this.cached.add(key);
-    if (!w) return;
-    if (ok) w.resolve();
-    else w.reject(new Error(`worker ${this.name} could not take the bytes of ${key}: ${message}`));
+    if (ok) {
+      this.cached.add(key);
+      if (w) this.hold(key, w.sha256);
+    }
+    w?.resolve({ ok, message, contentUnknown });
+  }
+
+  /** Records that the worker serves `key` from bytes with this SHA-256. */
+  private hold(key: string, sha256: string): void {
+    this.release(key);
+    this.contentOf.set(key, sha256);
+    this.holders.set(sha256, (this.holders.get(sha256) ?? 0) + 1);
+  }
+
+  private release(key: string): void {
+    const sha = this.contentOf.get(key);
+    if (sha === undefined) return;
+    this.contentOf.delete(key);
+    const n = (this.holders.get(sha) ?? 1) - 1;
+    if (n > 0) this.holders.set(sha, n);
+    else this.holders.delete(sha);
+  }
+
+  private dropContent(sha256: string): void {
+    for (const [key, sha] of this.contentOf) if (sha === sha256) this.release(key);
   }
 
   /** Tells the worker to drop a model's bytes (the model was removed). */
   forget(key: string): void {
     this.cached.delete(key);
+    this.release(key);
     this.send({ forgetModel: { modelKey: key } });
   }
 

@@ -116,4 +116,49 @@ describe('ModelCache', () => {
     expect(cache.keys()).toEqual([]);
     expect(cache.forget('m@1')).toBe(false);
   });
+  it('holds bytes sent again for another model once, and frees them with the last model using them', () => {
+    const cache = new ModelCache();
+    for (const c of chunksOf('a@1', data, 4_000)) cache.receive(c);
+    for (const c of chunksOf('b@1', data, 4_000)) cache.receive(c);
+    expect(cache.keys().sort()).toEqual(['a@1', 'b@1']);
+    expect(cache.get('b@1')).toBe(cache.get('a@1'));
+    expect(cache.bytes()).toBe(data.byteLength);
+    expect(cache.contents()).toBe(1);
+    cache.forget('a@1');
+    expect(Buffer.from(cache.get('b@1')!).equals(Buffer.from(data))).toBe(true);
+    expect(cache.bytes()).toBe(data.byteLength);
+    cache.forget('b@1');
+    expect(cache.bytes()).toBe(0);
+    expect(cache.contents()).toBe(0);
+  });
+
+  it('adopts bytes it holds by SHA-256 and size, without a transfer', () => {
+    const cache = new ModelCache();
+    for (const c of chunksOf('a@1', data, 4_000)) cache.receive(c);
+    expect(cache.adopt('copy@1', sha(data).toUpperCase(), data.byteLength)).toEqual({ modelKey: 'copy@1', ok: true, message: '' });
+    expect(cache.get('copy@1')).toBe(cache.get('a@1'));
+    expect(cache.keys().sort()).toEqual(['a@1', 'copy@1']);
+    expect(cache.bytes()).toBe(data.byteLength);
+    // Forgetting the model that brought them leaves the adopted copy whole.
+    cache.forget('a@1');
+    expect(cache.get('copy@1')?.byteLength).toBe(data.byteLength);
+  });
+
+  it('refuses to adopt bytes it does not hold, saying the content is unknown', () => {
+    const cache = new ModelCache();
+    expect(cache.adopt('x@1', sha(data), data.byteLength)).toMatchObject({ ok: false, contentUnknown: true, message: expect.stringMatching(/no bytes with sha256/) });
+    for (const c of chunksOf('a@1', data, 4_000)) cache.receive(c);
+    expect(cache.adopt('x@1', sha(data), data.byteLength + 1)).toMatchObject({ ok: false, contentUnknown: true });
+    expect(cache.has('x@1')).toBe(false);
+  });
+
+  it('a model given other bytes lets go of its old ones', () => {
+    const cache = new ModelCache();
+    const other = data.map((x) => 255 - x);
+    for (const c of chunksOf('m@1', data, 4_000)) cache.receive(c);
+    for (const c of chunksOf('m@1', other, 4_000)) cache.receive(c);
+    expect(Buffer.from(cache.get('m@1')!).equals(Buffer.from(other))).toBe(true);
+    expect(cache.contents()).toBe(1);
+    expect(cache.bytes()).toBe(other.byteLength);
+  });
 });

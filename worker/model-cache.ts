@@ -1,8 +1,11 @@
 // The worker's cache of model bytes in RAM. The controller sends each model
 // once per worker, in chunks; the bytes are assembled into a SharedArrayBuffer
 // so that every executor thread reads the same memory (posting a view of it to
-// a thread shares it, no copy). The cache never evicts on its own: the
-// controller says when to forget a model.
+// a thread shares it, no copy). Bytes are held once per distinct content
+// (SHA-256): a model whose bytes equal another's shares its buffer, whether
+// the controller sent them again or only named them (adopt(), for the copies
+// of one file). The cache never evicts on its own: the controller says when
+// to forget a model; a buffer goes when the last model using it is forgotten.
 import { createHash, type Hash } from 'node:crypto';
 
 /** One chunk as it arrives (from the proto ModelBytes message). */
@@ -21,6 +24,15 @@ export interface TransferOutcome {
   modelKey: string;
   ok: boolean;
   message: string;
+  /** adopt() found no bytes with that SHA-256: they must be sent. */
+  contentUnknown?: boolean;
+}
+
+/** One distinct content and the models served from it. */
+interface Blob {
+  bytes: Uint8Array;
+  sha256: string;
+  keys: Set<string>;
 }
 
 interface Transfer {
@@ -35,7 +47,8 @@ interface Transfer {
 const MAX_MODEL_BYTES = 8 * 1024 ** 3;
 
 export class ModelCache {
-  private readonly models = new Map<string, Uint8Array>();
+  private readonly models = new Map<string, Blob>();
+  private readonly blobs = new Map<string, Blob>();
   private readonly transfers = new Map<string, Transfer>();
 
   /**
@@ -62,13 +75,29 @@ export class ModelCache {
     if (want === '') return fail(`model ${c.modelKey}: last chunk carries no sha256`);
     const got = t.hash.digest('hex');
     if (got !== want) return fail(`model ${c.modelKey}: sha256 mismatch: computed ${got}, expected ${want}`);
-    this.models.set(c.modelKey, t.bytes);
+    // Bytes already held for another model are kept once: the new buffer is dropped.
+    const blob = this.blobs.get(got) ?? { bytes: t.bytes, sha256: got, keys: new Set<string>() };
+    this.bind(c.modelKey, blob);
     return { modelKey: c.modelKey, ok: true, message: '' };
+  }
+
+  /**
+   * Serves `modelKey` from bytes already held with this SHA-256 (and size),
+   * without a transfer. Cancels a transfer of `modelKey` in progress.
+   */
+  adopt(modelKey: string, sha256: string, size: number): TransferOutcome {
+    this.transfers.delete(modelKey);
+    const blob = this.blobs.get(sha256.trim().toLowerCase());
+    if (!blob || blob.bytes.byteLength !== size) {
+      return { modelKey, ok: false, contentUnknown: true, message: `model ${modelKey}: no bytes with sha256 ${sha256} of ${size} bytes are held here` };
+    }
+    this.bind(modelKey, blob);
+    return { modelKey, ok: true, message: '' };
   }
 
   /** The model's bytes, a view over a SharedArrayBuffer, if cached. */
   get(modelKey: string): Uint8Array | undefined {
-    return this.models.get(modelKey);
+    return this.models.get(modelKey)?.bytes;
   }
 
   has(modelKey: string): boolean {
@@ -80,17 +109,39 @@ export class ModelCache {
     return [...this.models.keys()];
   }
 
-  /** Total bytes held by complete models. */
+  /** Bytes held: each distinct content once, however many models share it. */
   bytes(): number {
     let n = 0;
-    for (const b of this.models.values()) n += b.byteLength;
+    for (const b of this.blobs.values()) n += b.bytes.byteLength;
     return n;
+  }
+
+  /** Distinct contents held. */
+  contents(): number {
+    return this.blobs.size;
   }
 
   /** Drops a model's bytes (and any transfer of it in progress). True if it was cached. */
   forget(modelKey: string): boolean {
     this.transfers.delete(modelKey);
-    return this.models.delete(modelKey);
+    return this.unbind(modelKey);
+  }
+
+  private bind(modelKey: string, blob: Blob): void {
+    if (this.models.get(modelKey) === blob) return;
+    this.unbind(modelKey);
+    blob.keys.add(modelKey);
+    this.blobs.set(blob.sha256, blob);
+    this.models.set(modelKey, blob);
+  }
+
+  private unbind(modelKey: string): boolean {
+    const blob = this.models.get(modelKey);
+    if (!blob) return false;
+    this.models.delete(modelKey);
+    blob.keys.delete(modelKey);
+    if (blob.keys.size === 0) this.blobs.delete(blob.sha256);
+    return true;
   }
 
   private begin(c: ModelChunk): Transfer {

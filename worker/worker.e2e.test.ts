@@ -86,7 +86,18 @@ describe('worker (cpu executor)', () => {
 
   it('caches model bytes sent in chunks and acks them when the sha256 matches', async () => {
     const ack = await sendModel(stream, MODEL, model, 256 * 1024);
-    expect(ack).toEqual({ modelKey: MODEL, ok: true, message: '' });
+    expect(ack).toEqual({ modelKey: MODEL, ok: true, message: '', contentUnknown: false });
+  });
+
+  it('serves another model from bytes it holds when the controller names them by SHA-256, and says when it holds none', async () => {
+    const named = (modelKey: string, sha256: string) => {
+      stream.send({ modelBytes: { modelKey, offset: 0, totalSize: model.byteLength, chunk: new Uint8Array(0), last: true, sha256, byContent: true } });
+      return stream.next('bytesAck', (a) => a.modelKey === modelKey);
+    };
+    expect(await named('copy@1', createHash('sha256').update(model).digest('hex'))).toEqual({ modelKey: 'copy@1', ok: true, message: '', contentUnknown: false });
+    const unknown = await named('other@1', 'ab'.repeat(32));
+    expect(unknown).toMatchObject({ modelKey: 'other@1', ok: false, contentUnknown: true });
+    stream.send({ forgetModel: { modelKey: 'copy@1' } }); // the later tests expect the one model
   });
 
   it('refuses model bytes whose sha256 does not match', async () => {

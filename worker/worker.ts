@@ -127,9 +127,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       connection.send({ pong: { pingId: m.ping.id, controllerMs: m.ping.controllerMs, workerMs: clock.now() } });
     } else if (m.modelBytes) {
       const b = m.modelBytes;
-      const outcome = cache.receive({ modelKey: b.modelKey, offset: b.offset, totalSize: b.totalSize, chunk: b.chunk, last: b.last, sha256: b.sha256 });
+      // by_content: the controller names bytes this worker may already hold (the copies of one file).
+      const outcome = b.byContent
+        ? cache.adopt(b.modelKey, b.sha256, b.totalSize)
+        : cache.receive({ modelKey: b.modelKey, offset: b.offset, totalSize: b.totalSize, chunk: b.chunk, last: b.last, sha256: b.sha256 });
       if (outcome) {
-        if (!outcome.ok) log(`refused the bytes of ${outcome.modelKey}: ${outcome.message}`);
+        if (!outcome.ok && !outcome.contentUnknown) log(`refused the bytes of ${outcome.modelKey}: ${outcome.message}`);
         connection.send({ bytesAck: outcome });
       }
     } else if (m.forgetModel) {

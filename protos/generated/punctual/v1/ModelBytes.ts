@@ -9,6 +9,7 @@ export interface ModelBytes {
   'chunk'?: (Buffer | Uint8Array | string);
   'last'?: (boolean);
   'sha256'?: (string);
+  'byContent'?: (boolean);
 }
 
 export interface ModelBytes__Output {
@@ -18,4 +19,5 @@ export interface ModelBytes__Output {
   'chunk': (Buffer);
   'last': (boolean);
   'sha256': (string);
+  'byContent': (boolean);
 }

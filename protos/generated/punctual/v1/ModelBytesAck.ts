@@ -5,10 +5,12 @@ export interface ModelBytesAck {
   'modelKey'?: (string);
   'ok'?: (boolean);
   'message'?: (string);
+  'contentUnknown'?: (boolean);
 }
 
 export interface ModelBytesAck__Output {
   'modelKey': (string);
   'ok': (boolean);
   'message': (string);
+  'contentUnknown': (boolean);
 }
