@@ -9,6 +9,17 @@
 // version 0 to it), then the old version drains (its queued and running
 // requests finish), and only then is it unloaded. The old version stays in
 // the repository and may still be pinned; it loads again on demand.
+//
+// `--copies N` (up to MAX_COPIES) validates and profiles the file once; the
+// copies share that profile, their files (hard links, repository-writer.ts)
+// and, on each worker, the bytes (sent once, then named by SHA-256:
+// worker-connection.ts). Copies of names not yet served are written a few at
+// a time and made servable together; a copy that replaces a served version
+// goes through the warm-switch-drain of a version swap one at a time. A
+// re-registration of bytes validated and profiled moments ago with the same
+// inputs and batch sizes (a large set of copies sent in several calls)
+// reuses that validation and profile.
+import { quoted, someOf } from '../common/bounded-text.js';
 import { PunctualError, Status, invalidArgument, notFound } from '../common/errors.js';
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
@@ -19,18 +30,20 @@ import {
   isModelVersion,
   modelKey,
   parseModelConfig,
+  parseModelKey,
   parseModelVersion,
   type ModelConfig,
 } from '../common/model-config.js';
+import type { ModelSignature } from '../common/model-signature.js';
 import type { RegisterMetadata__Output } from '../common/wire.js';
 import { profileModel, type ModelFile } from '../profiles/profiler.js';
 import type { ModelProfile } from '../common/profile.js';
 import type { Estimates } from './scheduler/estimates.js';
 import { checkSignature, outputsOf } from './model-check.js';
 import { resolveInputs } from './model-inputs.js';
-import type { ServedModel } from './model-registry.js';
+import { MAX_COPIES, type ServedModel } from './model-registry.js';
 import type { RepoModel } from './model-repository.js';
-import { removeVersion, writeVersion } from './repository-writer.js';
+import { removeVersion, writeSharedFiles, writeVersion } from './repository-writer.js';
 import type { ServingCore } from './serving-core.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -53,10 +66,48 @@ export interface RegisterOutcome {
   readyMs: number;
 }
 
-const MAX_COPIES = 1000;
+/** Version folders written at once while registering copies. */
+const WRITE_CONCURRENCY = 8;
+/** Models whose bytes are placed on one worker at once (the copies of one file cost a message each). */
+const DISTRIBUTE_CONCURRENCY = 16;
+/** Recent validations and profiles kept for re-registrations of the same bytes. */
+const RECENT_CHECKS = 8;
+
+/** What validating and profiling a file found, for one set of declared inputs and batch sizes. */
+interface Checked {
+  signature: ModelSignature;
+  /** By `inputs|batchSizes|iterations`. */
+  profiles: Map<string, ModelProfile>;
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time; rejects with the first failure once all have settled. */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        try {
+          await fn(items[i]!, i);
+        } catch (err) {
+          failure ??= { err };
+        }
+      }
+    }),
+  );
+  if (failure) throw failure.err;
+}
+
+/** "c-0@1, c-1@1, c-2@1, … c-999@1 (1000)": a long list of keys for a log line. */
+function someKeys(keys: readonly string[]): string {
+  return keys.length <= 6 ? keys.join(', ') : `${keys.slice(0, 3).join(', ')}, … ${keys[keys.length - 1]} (${keys.length})`;
+}
 
 export class ModelAdmin {
   private chain: Promise<unknown> = Promise.resolve();
+  /** By SHA-256, newest last. */
+  private readonly checked = new Map<string, Checked>();
 
   constructor(
     private readonly core: ServingCore,
@@ -143,13 +194,42 @@ export class ModelAdmin {
     const started = this.clock.now();
     const names = this.names(meta);
     const versions = names.map((n) => this.versionFor(n, meta.version));
+    const { base, profile } = await this.check(meta, upload, modelKey(names[0]!, versions[0]!));
 
-    // onnxruntime must open it (in a worker thread: session creation blocks).
-    let signature;
-    try {
-      ({ signature } = await profileModel(names[0]!, upload, [], [], { loads: 1 }));
-    } catch (err) {
-      throw invalidArgument(`not a valid ONNX model (onnxruntime cannot open it): ${err instanceof Error ? err.message : String(err)}`);
+    const configs = names.map((name, i): ModelConfig => ({ ...base, name, version: versions[i]! }));
+    const models = await this.write(configs, upload, profile);
+    // Names with no served version become servable together; replacing a served version is a swap, one at a time.
+    const fresh = new Set(models.filter((m) => this.core.registry.versions(m.config.name).length === 0));
+    const served: ServedModel[] = await this.addAll([...fresh]);
+    const replaced: string[] = [];
+    for (const m of models) {
+      if (fresh.has(m)) continue;
+      const { model, previous } = await this.makeServable(m);
+      served.push(model);
+      if (previous) replaced.push(previous);
+    }
+    const order = new Map(names.map((n, i) => [n, i]));
+    served.sort((a, b) => order.get(a.config.name)! - order.get(b.config.name)!);
+    const readyMs = this.clock.now() - started;
+    const keys = served.map((m) => m.key);
+    this.log.info({ event: 'registered', models: keys.length > 6 ? someKeys(keys) : keys, count: keys.length, replaced, readyMs }, `registered ${someKeys(keys)}`);
+    return { models: served, replaced, readyMs };
+  }
+
+  /**
+   * Validates the upload (onnxruntime opens it, in a worker thread) and
+   * profiles it, or reuses what that found for the same bytes, inputs and
+   * batch sizes moments ago. Returns the config every copy shares.
+   */
+  private async check(meta: RegisterMetadata__Output, upload: ModelFile, firstKey: string): Promise<{ base: ModelConfig; profile: ModelProfile }> {
+    const known = this.checked.get(upload.sha256);
+    let signature = known?.signature;
+    if (!signature) {
+      try {
+        ({ signature } = await profileModel(firstKey, upload, [], [], { loads: 1 }));
+      } catch (err) {
+        throw invalidArgument(`not a valid ONNX model (onnxruntime cannot open it): ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
     const inputs = resolveInputs(meta.inputs, signature);
     const maxBatch = meta.maxBatch || 1;
@@ -159,9 +239,10 @@ export class ModelAdmin {
       ...(meta.batchSizes.length > 0 ? { batchSizes: meta.batchSizes } : {}),
       defaultSloMs: meta.defaultSloMs || 100,
     };
+    const { name, version } = parseModelKey(firstKey);
     let base: ModelConfig;
     try {
-      base = parseModelConfig(raw, 'registration', names[0]!, versions[0]!);
+      base = parseModelConfig(raw, 'registration', name, version);
     } catch (err) {
       throw invalidArgument(err instanceof Error ? err.message : String(err));
     }
@@ -169,33 +250,69 @@ export class ModelAdmin {
     if (problem) throw invalidArgument(problem);
     base.outputs = outputsOf(signature);
 
-    let profile: ModelProfile;
-    try {
-      ({ profile } = await profileModel(modelKey(names[0]!, versions[0]!), upload, inputs, base.batchSizes, {
-        iterations: this.opts.profileIterations,
-        loads: 1,
-      }));
-    } catch (err) {
-      throw invalidArgument(`the model does not run with the declared inputs: ${err instanceof Error ? err.message : String(err)}`);
+    const entry: Checked = known ?? { signature, profiles: new Map() };
+    const profileKey = `${JSON.stringify(inputs)}|${base.batchSizes.join(',')}|${this.opts.profileIterations}`;
+    let profile = entry.profiles.get(profileKey);
+    if (!profile) {
+      try {
+        ({ profile } = await profileModel(firstKey, upload, inputs, base.batchSizes, { iterations: this.opts.profileIterations, loads: 1 }));
+      } catch (err) {
+        throw invalidArgument(`the model does not run with the declared inputs: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      entry.profiles.set(profileKey, profile);
     }
+    this.checked.delete(upload.sha256);
+    this.checked.set(upload.sha256, entry);
+    for (const sha of this.checked.keys()) {
+      if (this.checked.size <= RECENT_CHECKS) break;
+      this.checked.delete(sha);
+    }
+    return { base, profile };
+  }
 
-    const served: ServedModel[] = [];
-    const replaced: string[] = [];
-    for (let i = 0; i < names.length; i++) {
-      const config: ModelConfig = { ...base, name: names[i]!, version: versions[i]! };
-      const key = modelKey(config.name, config.version);
-      const p: ModelProfile = { ...profile, model: key };
-      // The last copy takes the uploaded file itself (a rename); the others link to it.
-      const keepSource = i < names.length - 1;
-      const dir = await writeVersion(this.opts.repoDir, { config, source: upload.file, keepSource, profile: p });
-      const repoModel: RepoModel = { key, config, dir, file: path.join(dir, 'model.onnx'), size: upload.size, sha256: upload.sha256, profile: p };
-      const { model, previous } = await this.makeServable(repoModel);
-      served.push(model);
-      if (previous) replaced.push(previous);
+  /**
+   * Writes every copy's version folder (a few at a time), all sharing the
+   * uploaded file, one config.json and one profile.json through hard links.
+   * The last one takes the upload itself (a rename). A failure removes the
+   * folders this call wrote.
+   */
+  private async write(configs: ModelConfig[], upload: ModelFile, measured: ModelProfile): Promise<RepoModel[]> {
+    const { repoDir } = this.opts;
+    const single = configs.length === 1;
+    const first = modelKey(configs[0]!.name, configs[0]!.version);
+    // One profile object for every copy, in memory as on disk.
+    const profile: ModelProfile = { ...measured, model: single ? first : `${first} (+${configs.length - 1} copies)` };
+    const shared = single ? undefined : await writeSharedFiles(repoDir, configs[0]!, profile);
+    const models: RepoModel[] = [];
+    const put = async (config: ModelConfig, i: number): Promise<void> => {
+      const keepSource = i < configs.length - 1;
+      const dir = await writeVersion(repoDir, { config, source: upload.file, keepSource, profile, ...(shared ? { shared } : {}) });
+      models[i] = { key: modelKey(config.name, config.version), config, dir, file: path.join(dir, 'model.onnx'), size: upload.size, sha256: upload.sha256, profile };
+    };
+    try {
+      await eachLimited(configs.slice(0, -1), WRITE_CONCURRENCY, put);
+      await put(configs[configs.length - 1]!, configs.length - 1);
+    } catch (err) {
+      const written = models.filter((m): m is RepoModel => m !== undefined);
+      await Promise.all(written.map((m) => removeVersion(repoDir, m.config.name, m.config.version).catch(() => undefined)));
+      throw err;
+    } finally {
+      await shared?.remove();
     }
-    const readyMs = this.clock.now() - started;
-    this.log.info({ event: 'registered', models: served.map((m) => m.key), replaced, readyMs }, `registered ${served.map((m) => m.key).join(', ')}`);
-    return { models: served, replaced, readyMs };
+    return models;
+  }
+
+  /** Models of names not served yet: bytes on every worker, then estimates, scheduler and registry, then any worker that joined meanwhile. */
+  private async addAll(models: RepoModel[]): Promise<ServedModel[]> {
+    if (models.length === 0) return [];
+    await this.distributeAll(models);
+    const served = models.map((m) => {
+      this.estimates.seed(m.key, m.profile!);
+      this.core.addModel(m);
+      return this.core.registry.add(m);
+    });
+    await this.distributeAll(models);
+    return served;
   }
 
   /** Bytes on every worker, estimates, warm where the old version is loaded, switch, drain the old one. */
@@ -219,11 +336,18 @@ export class ModelAdmin {
   }
 
   private async distribute(m: RepoModel): Promise<void> {
+    await this.distributeAll([m]);
+  }
+
+  /** Puts the models' bytes on every connected worker (a few models at a time per worker); a worker that does not take them is logged. */
+  private async distributeAll(models: readonly RepoModel[]): Promise<void> {
     await Promise.all(
       [...this.core.workers.values()].map((w) =>
-        w.ensureBytes(m.key, m).catch((err: unknown) => {
-          this.log.warn({ event: 'bytes_not_taken', worker: w.name, model: m.key, err: String(err) }, 'a worker did not take model bytes');
-        }),
+        eachLimited(models, DISTRIBUTE_CONCURRENCY, (m) =>
+          w.ensureBytes(m.key, m).catch((err: unknown) => {
+            this.log.warn({ event: 'bytes_not_taken', worker: w.name, model: m.key, err: String(err) }, 'a worker did not take model bytes');
+          }),
+        ),
       ),
     );
   }
@@ -249,7 +373,7 @@ export class ModelAdmin {
     const all = core.registry.versions(name);
     if (all.length === 0) {
       const names = [...new Set(core.registry.all().map((m) => m.config.name))].sort();
-      throw notFound(`model ${JSON.stringify(name)} is not registered; registered models: ${names.length ? names.join(', ') : '(none)'}`);
+      throw notFound(`model ${quoted(name)} is not registered; registered models: ${names.length ? someOf(names) : '(none)'}`);
     }
     const targets = version === 0 ? all : all.filter((m) => m.config.version === version);
     if (targets.length === 0) {

@@ -7,6 +7,10 @@
 // The controller keeps no model bytes in memory: a model is its file's path,
 // size and SHA-256 (hashed as a stream at load), and whoever needs the bytes
 // (workers, the profiler) reads the file.
+//
+// Copies share files through hard links (repository-writer.ts): a file is
+// hashed and a profile parsed once per file on disk, not once per copy, and
+// the copies share the parsed profile in memory.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -35,10 +39,53 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   await fsp.rename(tmp, file);
 }
 
+/** What one loadRepository has read, by file identity (device, inode, size, times): hard links are read once. */
+class ReadOnce {
+  private readonly hashes = new Map<string, Promise<ModelFile>>();
+  private readonly profiles = new Map<string, Promise<ModelProfile | undefined>>();
+
+  private static async identity(file: string): Promise<string> {
+    const st = await fsp.stat(file, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  }
+
+  async describe(file: string): Promise<ModelFile> {
+    const id = await ReadOnce.identity(file);
+    let p = this.hashes.get(id);
+    if (!p) {
+      p = describeFile(file);
+      this.hashes.set(id, p);
+    }
+    const { size, sha256 } = await p;
+    return { file, size, sha256 };
+  }
+
+  /** The parsed profile.json, or undefined if it does not parse. */
+  async profile(file: string): Promise<ModelProfile | undefined> {
+    const id = await ReadOnce.identity(file);
+    let p = this.profiles.get(id);
+    if (!p) {
+      p = fsp.readFile(file, 'utf8').then(
+        (text) => {
+          try {
+            return parseProfile(JSON.parse(text));
+          } catch {
+            return undefined; // a broken profile is measured again
+          }
+        },
+        () => undefined,
+      );
+      this.profiles.set(id, p);
+    }
+    return p;
+  }
+}
+
 /** Reads every model version in the repository. */
 export async function loadRepository(dir: string): Promise<{ models: RepoModel[]; problems: RepoProblem[] }> {
   const models: RepoModel[] = [];
   const problems: RepoProblem[] = [];
+  const once = new ReadOnce();
   if (!fs.existsSync(dir)) return { models, problems: [{ path: dir, message: 'repository folder does not exist' }] };
   for (const name of (await fsp.readdir(dir)).sort()) {
     const modelDir = path.join(dir, name);
@@ -56,7 +103,7 @@ export async function loadRepository(dir: string): Promise<{ models: RepoModel[]
         continue;
       }
       try {
-        models.push(await readVersion(versionDir, name, version));
+        models.push(await readVersion(versionDir, name, version, once));
       } catch (err) {
         problems.push({ path: versionDir, message: err instanceof Error ? err.message : String(err) });
       }
@@ -65,7 +112,7 @@ export async function loadRepository(dir: string): Promise<{ models: RepoModel[]
   return { models, problems };
 }
 
-async function readVersion(dir: string, name: string, version: number): Promise<RepoModel> {
+async function readVersion(dir: string, name: string, version: number, once: ReadOnce): Promise<RepoModel> {
   const configPath = path.join(dir, 'config.json');
   const onnxPath = path.join(dir, 'model.onnx');
   if (!fs.existsSync(onnxPath)) throw new Error('model.onnx is missing');
@@ -77,16 +124,12 @@ async function readVersion(dir: string, name: string, version: number): Promise<
     throw new Error(`config.json is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   const config = parseModelConfig(raw, configPath, name, version);
-  const { size, sha256 } = await describeFile(onnxPath);
+  const { size, sha256 } = await once.describe(onnxPath);
   let profile: ModelProfile | undefined;
   const profilePath = path.join(dir, 'profile.json');
   if (fs.existsSync(profilePath)) {
-    try {
-      const p = parseProfile(JSON.parse(await fsp.readFile(profilePath, 'utf8')));
-      if (p && p.sha256 === sha256) profile = p;
-    } catch {
-      profile = undefined; // a broken profile is measured again
-    }
+    const p = await once.profile(profilePath);
+    if (p && p.sha256 === sha256) profile = p;
   }
   return { key: modelKey(name, version), config, dir, file: onnxPath, size, sha256, profile };
 }

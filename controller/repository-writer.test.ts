@@ -3,15 +3,18 @@
 // skips and cleanStaleFolders removes (so are unfinished uploads); an
 // existing version is never overwritten; removal leaves nothing behind. The
 // model file is moved in from where it was uploaded, or linked for copies.
-// Version folders follow the one version rule (1..MAX_MODEL_VERSION).
+// Version folders follow the one version rule (1..MAX_MODEL_VERSION). The
+// copies of one registration share model file, config and profile through
+// hard links, load with their own names, and part ways when one is changed.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_MODEL_VERSION, type ModelConfig } from '../common/model-config.js';
 import { sha256 } from '../common/hash.js';
-import { loadRepository } from './model-repository.js';
-import { cleanStaleFolders, removeVersion, uploadsDir, writeVersion } from './repository-writer.js';
+import type { ModelProfile } from '../common/profile.js';
+import { loadRepository, saveProfile } from './model-repository.js';
+import { cleanStaleFolders, removeVersion, uploadsDir, writeSharedFiles, writeVersion } from './repository-writer.js';
 
 const config = (version: number): ModelConfig => ({
   name: 'm',
@@ -120,5 +123,47 @@ describe('repository writer', () => {
     expect(fs.readdirSync(path.join(dir, 'm'))).toEqual(['2']);
     await removeVersion(dir, 'm', 2);
     expect(fs.existsSync(path.join(dir, 'm'))).toBe(false);
+  });
+  it('copies share one model file, config.json and profile.json; each loads under its own folder name; changing one leaves the others', async () => {
+    const dir = repo();
+    const source = uploaded(dir, [5, 6, 7]);
+    const profile: ModelProfile = { model: 'c-0@1 (+2 copies)', sha256: sha256(new Uint8Array([5, 6, 7])), measuredAt: 't', host: 'h', memoryBytes: 3, classes: {} };
+    const shared = await writeSharedFiles(dir, { ...config(1), name: 'c-0' }, profile);
+    const names = ['c-0', 'c-1', 'c-2'];
+    const finals: string[] = [];
+    for (const [i, name] of names.entries()) {
+      finals.push(await writeVersion(dir, { config: { ...config(1), name }, source, keepSource: i < names.length - 1, profile, shared }));
+    }
+    await shared.remove();
+    expect(fs.readdirSync(uploadsDir(dir))).toEqual([]);
+    for (const file of ['model.onnx', 'config.json', 'profile.json']) {
+      const inodes = new Set(finals.map((f) => fs.statSync(path.join(f, file)).ino));
+      expect(inodes.size).toBe(1);
+    }
+    // The shared config names no model: the folders do.
+    expect(JSON.parse(fs.readFileSync(path.join(finals[0]!, 'config.json'), 'utf8'))).not.toHaveProperty('name');
+    const { models, problems } = await loadRepository(dir);
+    expect(problems).toEqual([]);
+    expect(models.map((m) => [m.key, m.config.name, m.config.version, m.config.maxBatch])).toEqual(names.map((n) => [`${n}@1`, n, 1, 1]));
+    // Read once, shared in memory.
+    expect(models[0]!.profile).toEqual(profile);
+    expect(models[1]!.profile).toBe(models[0]!.profile);
+    // A new profile for one copy replaces its link; the others keep theirs.
+    await saveProfile(models[1]!, { ...profile, memoryBytes: 99 });
+    const again = await loadRepository(dir);
+    expect(again.models.map((m) => m.profile?.memoryBytes)).toEqual([3, 99, 3]);
+    await removeVersion(dir, 'c-0', 1);
+    expect([...fs.readFileSync(path.join(finals[2]!, 'model.onnx'))]).toEqual([5, 6, 7]);
+  });
+
+  it('hashes a file shared by hard links once, and two different files each', async () => {
+    const dir = repo();
+    const a = uploaded(dir, [1, 1]);
+    await writeVersion(dir, { config: { ...config(1), name: 'a' }, source: a, keepSource: true });
+    await writeVersion(dir, { config: { ...config(1), name: 'b' }, source: a });
+    await writeVersion(dir, { config: { ...config(1), name: 'c' }, source: uploaded(dir, [2, 2]) });
+    const { models } = await loadRepository(dir);
+    expect(models.map((m) => m.sha256)).toEqual([sha256(new Uint8Array([1, 1])), sha256(new Uint8Array([1, 1])), sha256(new Uint8Array([2, 2]))]);
+    expect(models.map((m) => m.file)).toEqual(['a', 'b', 'c'].map((n) => path.join(dir, n, '1', 'model.onnx')));
   });
 });

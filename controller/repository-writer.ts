@@ -6,6 +6,13 @@
 // skipped by loadRepository and cleaned at start-up, and so are uploads in
 // progress (<repo>/.uploads/*.part): a model file is streamed there, then
 // moved into its version folder (one rename on the same filesystem).
+//
+// The copies of one registration (`--copies N`) share their files: the model
+// file, and one config.json and one profile.json (written once, synced, in
+// .uploads), are hard links in every copy's folder, so a copy costs its two
+// folders and no file. Nothing in the repository is ever written in place
+// (a later change to one copy's profile or config replaces its link by a new
+// file through a rename), so a link never changes what another copy reads.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -61,6 +68,40 @@ export interface NewVersion {
    */
   keepSource?: boolean;
   profile?: ModelProfile;
+  /** Already synced files to link as config.json and profile.json instead of writing them (SharedFiles). */
+  shared?: SharedFiles;
+}
+
+/** A config.json and profile.json written once for every copy of a registration, in the uploads folder. */
+export interface SharedFiles {
+  config: string;
+  profile?: string;
+  /** Removes them from the uploads folder (the copies keep their links). */
+  remove(): Promise<void>;
+}
+
+/**
+ * Writes the config and profile the copies of one registration share:
+ * config.json without name and version (the folders give them), synced.
+ */
+export async function writeSharedFiles(repoDir: string, config: ModelConfig, profile?: ModelProfile): Promise<SharedFiles> {
+  const dir = uploadsDir(repoDir);
+  await fsp.mkdir(dir, { recursive: true });
+  const base = path.join(dir, crypto.randomBytes(8).toString('hex'));
+  const { inputs, outputs, maxBatch, batchSizes, defaultSloMs } = config;
+  const files = { config: `${base}.config.json`, profile: profile ? `${base}.profile.json` : undefined };
+  const remove = async (): Promise<void> => {
+    await fsp.rm(files.config, { force: true });
+    if (files.profile) await fsp.rm(files.profile, { force: true });
+  };
+  try {
+    await writeSynced(files.config, JSON.stringify({ inputs, outputs, maxBatch, batchSizes, defaultSloMs }, null, 2) + '\n');
+    if (profile && files.profile) await writeSynced(files.profile, JSON.stringify(profile, null, 2) + '\n');
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+  return { config: files.config, ...(files.profile ? { profile: files.profile } : {}), remove };
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -105,8 +146,10 @@ export async function writeVersion(repoDir: string, v: NewVersion, beforeRename?
   await fsp.mkdir(tmp);
   try {
     await place(v.source, path.join(tmp, 'model.onnx'), v.keepSource ?? false);
-    await writeSynced(path.join(tmp, 'config.json'), serializeModelConfig(v.config));
-    if (v.profile) await writeSynced(path.join(tmp, 'profile.json'), JSON.stringify(v.profile, null, 2) + '\n');
+    if (v.shared) await place(v.shared.config, path.join(tmp, 'config.json'), true);
+    else await writeSynced(path.join(tmp, 'config.json'), serializeModelConfig(v.config));
+    if (v.shared?.profile) await place(v.shared.profile, path.join(tmp, 'profile.json'), true);
+    else if (v.profile) await writeSynced(path.join(tmp, 'profile.json'), JSON.stringify(v.profile, null, 2) + '\n');
     await syncDir(tmp);
     await beforeRename?.();
     if (fs.existsSync(final)) throw new Error(`${final} already exists`);
