@@ -1,7 +1,7 @@
 // Readable forms of the model admin calls for `punctual models …` and
 // `punctual profile`: model lists, one model's versions with profiles, and a
 // profile table (per executor class and batch size, plus the thread trial).
-import type { DescribeModelResponse__Output, ModelInfo__Output, ProfileInfo__Output, RegisterModelResponse__Output } from '../common/wire.js';
+import type { DescribeModelResponse__Output, ListModelsResponse__Output, ModelInfo__Output, ProfileInfo__Output, RegisterModelResponse__Output } from '../common/wire.js';
 import { formatBytes, formatMs, formatShape, painter, renderTable } from './format.js';
 import { estimatesLine } from './status-view.js';
 
@@ -22,6 +22,14 @@ export function renderModelList(models: readonly ModelInfo__Output[]): string {
     `${m.requestsOk}/${m.requestsRejected}/${m.requestsFailed}`,
   ]);
   return renderTable(['NAME', 'VERSION', 'INPUTS', 'MAX BATCH', 'SLO', 'SIZE', 'LOADED ON', 'OK/REJ/FAIL'], rows, '');
+}
+
+/** One page of `models list --limit`: the table, then how many there are and how to get the next page. */
+export function renderModelPage(page: ListModelsResponse__Output): string {
+  const out = [page.models.length > 0 ? renderModelList(page.models) : 'no models on this page'];
+  const of = page.total > 0 ? ` of ${page.total}` : '';
+  out.push(page.nextPageToken ? `${page.models.length}${of} shown; the next ones: punctual models list --limit ${page.models.length} --page-token ${page.nextPageToken}` : `${page.models.length}${of} shown; the last page`);
+  return out.join('\n');
 }
 
 export function renderProfile(p: ProfileInfo__Output | null | undefined): string {
@@ -65,7 +73,10 @@ export function renderDescribe(d: DescribeModelResponse__Output, color = false):
 }
 
 export function renderRegistered(r: RegisterModelResponse__Output): string {
-  const lines = r.models.map((m) => `registered ${m.name} v${m.version}: ${inputs(m)}, max batch ${m.maxBatch}, default SLO ${formatMs(m.defaultSloMs)}`);
+  const line = (m: ModelInfo__Output): string => `registered ${m.name} v${m.version}: ${inputs(m)}, max batch ${m.maxBatch}, default SLO ${formatMs(m.defaultSloMs)}`;
+  // Thousands of copies: the first, the last, and how many between.
+  const many = r.models.length > 6;
+  const lines = many ? [line(r.models[0]!), `… ${r.models.length - 2} more copies …`, line(r.models[r.models.length - 1]!), `${r.models.length} models registered`] : r.models.map(line);
   if (r.replaced.length > 0) lines.push(`replaced ${r.replaced.join(', ')} (drained, then unloaded)`);
   lines.push(`servable ${formatMs(r.readyMs)} after the upload`);
   return lines.join('\n');

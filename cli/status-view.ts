@@ -1,5 +1,6 @@
 // The readable form of Admin.ClusterStatus for `punctual status`: workers
-// with their executors, then models with shapes, batching, SLO and estimates.
+// with their executors, then a summary of every model and one page of models
+// with shapes, batching, SLO and estimates (the next page's token after it).
 import type { ClusterStatus, ModelInfo } from '../client/client.js';
 import type { TensorSpec__Output } from '../common/wire.js';
 import { formatBytes, formatMs, formatShape, painter, renderTable } from './format.js';
@@ -21,6 +22,19 @@ export function estimatesLine(m: ModelInfo): string {
   return [...byClass].map(([cls, list]) => `${cls}: ${list.join(', ')}`).join('; ') || 'not profiled yet';
 }
 
+/** "a@1, b@1, c@1, d@1, e@1, … (212)": what an executor holds, short whatever its count. */
+export function someLoaded(keys: readonly string[], max = 5): string {
+  if (keys.length === 0) return '-';
+  return keys.length <= max ? keys.join(', ') : `${keys.slice(0, max).join(', ')}, … (${keys.length})`;
+}
+
+function summaryLine(st: ClusterStatus): string {
+  const s = st.modelSummary;
+  if (!s) return `(${st.models.length})`;
+  const files = s.distinctFiles > 0 ? `; ${s.distinctFiles} distinct file${s.distinctFiles === 1 ? '' : 's'}, ${formatBytes(s.distinctBytes)}` : '';
+  return `(${s.models} registered, ${s.names} name${s.names === 1 ? '' : 's'}; ${s.loaded} loaded; ${s.queued} queued; ok/rej/fail ${s.requestsOk}/${s.requestsRejected}/${s.requestsFailed}${files})`;
+}
+
 export function renderStatusHuman(st: ClusterStatus, address: string, color = false): string {
   const paint = painter(color);
   const out: string[] = [];
@@ -37,7 +51,7 @@ export function renderStatusHuman(st: ClusterStatus, address: string, color = fa
         e.executorClass || '-',
         String(e.threads),
         `${formatBytes(e.memoryUsedBytes)} / ${formatBytes(e.memoryBudgetBytes)}`,
-        e.loaded.join(', ') || '-',
+        someLoaded(e.loaded),
         `${e.actionsCompleted} (${e.loads}/${e.unloads})`,
         formatMs(w.rttMs),
       ]),
@@ -45,8 +59,8 @@ export function renderStatusHuman(st: ClusterStatus, address: string, color = fa
     out.push(renderTable(['WORKER', 'EXEC', 'DEVICE', 'CLASS', 'THREADS', 'MEMORY USED / BUDGET', 'LOADED', 'ACTIONS (LOADS/UNLOADS)', 'RTT'], rows));
   }
   out.push('');
-  out.push(`${paint('bold', 'models')} (${st.models.length})`);
-  if (st.models.length === 0) out.push(`  ${paint('yellow', 'none registered')}`);
+  out.push(`${paint('bold', 'models')} ${summaryLine(st)}`);
+  if (st.models.length === 0 && !st.nextPageToken) out.push(`  ${paint('yellow', (st.modelSummary?.models ?? 0) > 0 ? 'none on this page' : 'none registered')}`);
   else {
     const rows = st.models.map((m) => [
       m.name,
@@ -64,6 +78,13 @@ export function renderStatusHuman(st: ClusterStatus, address: string, color = fa
     out.push('');
     out.push(`${paint('bold', 'estimates')} (exec time of recent runs, mean–p99, by executor class and batch size)`);
     out.push(renderTable(['MODEL', 'ESTIMATES'], st.models.map((m) => [`${m.name}@${m.version}`, estimatesLine(m)])));
+  }
+  if (st.nextPageToken) {
+    const total = st.modelSummary?.models;
+    out.push('');
+    out.push(
+      `${st.models.length}${total !== undefined ? ` of ${total}` : ''} models shown; the next ones: ${paint('bold', `punctual status --page-token ${st.nextPageToken}`)} (--all for every model, or punctual models list)`,
+    );
   }
   return out.join('\n');
 }

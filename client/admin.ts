@@ -9,6 +9,7 @@ import type {
   ClusterStatusResponse__Output,
   DescribeModelResponse__Output,
   InputDeclaration,
+  ListModelsResponse__Output,
   ModelInfo__Output,
   ProfileModelEvent__Output,
   ProfileModelResponse__Output,
@@ -30,7 +31,7 @@ export interface RegisterOptions {
   batchSizes?: number[];
   /** @default 100 */
   defaultSloMs?: number;
-  /** Register N independent instances name-0 … name-(N-1). @default 1 */
+  /** Register N independent instances name-0 … name-(N-1), at most 4,000; they share one profile and one file. @default 1 */
   copies?: number;
   /** Called as chunks are handed to the transport. */
   onProgress?: (sentBytes: number, totalBytes: number) => void;
@@ -43,6 +44,47 @@ export interface ProfileOptions {
   maxThreads?: number;
   /** Called with each progress event the controller streams while it measures. */
   onProgress?: (p: ProfileProgress__Output) => void;
+}
+
+/**
+ * Which models a ListModels or ClusterStatus call returns: models come in key
+ * order ("name@version"), a page at a time.
+ */
+export interface ModelPageOptions {
+  /** At most this many models; 0 or absent = every model in one answer. */
+  pageSize?: number;
+  /** The `nextPageToken` of the previous page; absent = from the first model. */
+  pageToken?: string;
+  /** Leave each model's estimates table out (a smaller, cheaper answer). @default false */
+  brief?: boolean;
+}
+
+export interface ListModelsOptions {
+  /** Only this name's versions. */
+  name?: string;
+  /** Leave each model's estimates table out. @default false */
+  brief?: boolean;
+  /** Models per call while reading every page. @default 1000 */
+  pageSize?: number;
+}
+
+/** Models per ListModels call when every model is read. */
+export const LIST_PAGE_SIZE = 1000;
+
+/**
+ * Reads every page: `fetch` is called with the token that ended the previous
+ * page until one comes back empty (a controller from before paging answers
+ * everything at once, with none).
+ */
+export async function allPages<T>(fetch: (pageToken: string) => Promise<{ models: T[]; nextPageToken?: string }>): Promise<T[]> {
+  const out: T[] = [];
+  let token = '';
+  for (;;) {
+    const page = await fetch(token);
+    out.push(...page.models);
+    if (!page.nextPageToken || page.nextPageToken === token) return out;
+    token = page.nextPageToken;
+  }
 }
 
 const CHUNK = 1024 * 1024;
@@ -132,13 +174,22 @@ export class PunctualAdmin {
     });
   }
 
-  async listModels(): Promise<ModelInfo__Output[]> {
-    const res = await this.unary<{ models: ModelInfo__Output[] }>((md, co, cb) => this.admin.ListModels({}, md, co, cb), READ_DEADLINE_MS);
-    return res.models;
+  /** Every registered model (of one name, with `o.name`), read a page at a time. */
+  listModels(o: ListModelsOptions = {}): Promise<ModelInfo__Output[]> {
+    const pageSize = o.pageSize ?? LIST_PAGE_SIZE;
+    return allPages((pageToken) => this.listModelsPage({ pageSize, pageToken, brief: o.brief ?? false, ...(o.name ? { name: o.name } : {}) }));
   }
 
-  clusterStatus(): Promise<ClusterStatusResponse__Output> {
-    return this.unary((md, co, cb) => this.admin.ClusterStatus({}, md, co, cb), READ_DEADLINE_MS);
+  /** One page of the registered models, with the token of the next (empty on the last) and the total. */
+  listModelsPage(o: ModelPageOptions & { name?: string } = {}): Promise<ListModelsResponse__Output> {
+    const req = { pageSize: o.pageSize ?? 0, pageToken: o.pageToken ?? '', brief: o.brief ?? false, name: o.name ?? '' };
+    return this.unary((md, co, cb) => this.admin.ListModels(req, md, co, cb), READ_DEADLINE_MS);
+  }
+
+  /** Workers, executors, a summary of every model, and every model or one page of them (`o.pageSize`). */
+  clusterStatus(o: ModelPageOptions = {}): Promise<ClusterStatusResponse__Output> {
+    const req = { pageSize: o.pageSize ?? 0, pageToken: o.pageToken ?? '', brief: o.brief ?? false };
+    return this.unary((md, co, cb) => this.admin.ClusterStatus(req, md, co, cb), READ_DEADLINE_MS);
   }
 
   close(): void {

@@ -13,6 +13,7 @@ import type {
 } from '../common/wire.js';
 import type { AdminClient } from '../protos/generated/punctual/v1/Admin.js';
 import type { InferenceClient } from '../protos/generated/punctual/v1/Inference.js';
+import { allPages, LIST_PAGE_SIZE, type ModelPageOptions } from './admin.js';
 import { ModelNotFoundError, PunctualClientError, fromServiceError } from './errors.js';
 
 /** Header carrying a request's SLO in ms beside its slo_ms field (controller/early-admission.ts reads it). */
@@ -22,8 +23,12 @@ import { decodeOutputs, encodeInputs, type InferInputs, type OutputTensor } from
 
 /** A model as the controller describes it (Admin.ListModels). */
 export type ModelInfo = ModelInfo__Output;
-/** The cluster as the controller describes it (Admin.ClusterStatus). */
-export type ClusterStatus = ClusterStatusResponse__Output;
+/**
+ * The cluster as the controller describes it (Admin.ClusterStatus). The
+ * paging fields may be missing from one built by hand.
+ */
+export type ClusterStatus = Omit<ClusterStatusResponse__Output, 'nextPageToken' | 'modelSummary'> &
+  Partial<Pick<ClusterStatusResponse__Output, 'nextPageToken' | 'modelSummary'>>;
 
 /** Server-side timings of one request, in ms. */
 export interface InferTimings {
@@ -78,7 +83,10 @@ export class PunctualClient {
   private readonly opts: CompiledClientOptions;
   private readonly inference: InferenceClient;
   private readonly admin: AdminClient;
-  private models: Promise<ModelInfo[]> | undefined;
+  /** Declared inputs by model name (every version), as last fetched: for bare typed arrays. */
+  private readonly byName = new Map<string, ModelInfo[]>();
+  /** Fetches of one name's versions in flight, so concurrent first calls share one. */
+  private readonly fetching = new Map<string, Promise<ModelInfo[]>>();
 
   /**
    * @param address the controller, `host:port`
@@ -101,7 +109,8 @@ export class PunctualClient {
    * Runs one inference request.
    *
    * A bare typed array as an input takes the model's declared per-item shape,
-   * fetched once with Admin.ListModels and cached.
+   * fetched once per model name with Admin.ListModels (that name only) and
+   * cached; listModels() fills the cache for every model.
    *
    * @throws SloRejectedError when admission control predicts a missed SLO (the reason says by how much)
    * @throws ModelNotFoundError, InvalidInputError, UnavailableError, DeadlineExceededError,
@@ -137,23 +146,26 @@ export class PunctualClient {
     };
   }
 
-  /** Workers, executors and models of the cluster (Admin.ClusterStatus). */
-  async clusterStatus(options: { signal?: AbortSignal } = {}): Promise<ClusterStatus> {
+  /**
+   * Workers, executors, a summary of every model (Admin.ClusterStatus), and
+   * every model, or one page of them with `pageSize` (then `nextPageToken`
+   * names the next page).
+   */
+  async clusterStatus(options: { signal?: AbortSignal } & ModelPageOptions = {}): Promise<ClusterStatus> {
+    const req = { pageSize: options.pageSize ?? 0, pageToken: options.pageToken ?? '', brief: options.brief ?? false };
     return this.unary<ClusterStatusResponse__Output>(
-      (md, co, cb) => this.admin.ClusterStatus({}, md, co, cb),
+      (md, co, cb) => this.admin.ClusterStatus(req, md, co, cb),
       this.opts.defaultDeadlineMs ?? ADMIN_DEADLINE_MS,
       options.signal,
     );
   }
 
-  /** Registered models with their declared inputs and outputs (Admin.ListModels). Refreshes the shape cache. */
+  /** Registered models with their declared inputs and outputs (Admin.ListModels, read a page at a time). Refreshes the shape cache. */
   async listModels(options: { signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
-    const fetched = this.fetchModels(options.signal);
-    this.models = fetched;
-    fetched.catch(() => {
-      if (this.models === fetched) this.models = undefined;
-    });
-    return fetched;
+    const models = await allPages((pageToken) => this.fetchModels({ pageSize: LIST_PAGE_SIZE, pageToken }, options.signal));
+    this.byName.clear();
+    this.remember(models);
+    return models;
   }
 
   /** Closes the channel. Calls made afterwards fail. */
@@ -161,18 +173,41 @@ export class PunctualClient {
     this.inference.close();
   }
 
-  private async fetchModels(signal?: AbortSignal): Promise<ModelInfo[]> {
-    const res = await this.unary<ListModelsResponse__Output>(
-      (md, co, cb) => this.admin.ListModels({}, md, co, cb),
+  private fetchModels(req: { pageSize?: number; pageToken?: string; name?: string }, signal?: AbortSignal): Promise<ListModelsResponse__Output> {
+    return this.unary<ListModelsResponse__Output>(
+      (md, co, cb) => this.admin.ListModels(req, md, co, cb),
       this.opts.defaultDeadlineMs ?? ADMIN_DEADLINE_MS,
       signal,
     );
-    return res.models;
+  }
+
+  private remember(models: readonly ModelInfo[]): void {
+    const names = new Map<string, ModelInfo[]>();
+    for (const m of models) names.set(m.name, [...(names.get(m.name) ?? []), m]);
+    for (const [name, list] of names) this.byName.set(name, list);
+  }
+
+  /** One name's versions from the controller (a controller from before the name filter answers every model). */
+  private fetchName(model: string): Promise<ModelInfo[]> {
+    let p = this.fetching.get(model);
+    if (!p) {
+      p = allPages((pageToken) => this.fetchModels({ name: model, pageSize: LIST_PAGE_SIZE, pageToken }, undefined)).then((models) => {
+        this.remember(models);
+        return this.byName.get(model) ?? [];
+      });
+      const done = p;
+      void done.finally(() => {
+        if (this.fetching.get(model) === done) this.fetching.delete(model);
+      }).catch(() => undefined);
+      this.fetching.set(model, p);
+    }
+    return p;
   }
 
   private async inputSpecs(model: string, version: number | undefined): Promise<TensorSpec__Output[]> {
-    let info = pickModel(await (this.models ?? this.listModels()), model, version);
-    if (!info) info = pickModel(await this.listModels(), model, version); // registered since we cached?
+    const cached = this.byName.get(model);
+    let info = cached ? pickModel(cached, model, version) : undefined;
+    if (!info) info = pickModel(await this.fetchName(model), model, version); // not seen, or registered since we cached
     if (!info) {
       const which = version ? `${model} version ${version}` : model;
       throw new ModelNotFoundError(grpc.status.NOT_FOUND, `model ${which} is not registered at ${this.address}`, 'not_found');

@@ -1,15 +1,17 @@
 // `punctual models register|list|describe|unregister`: the model admin calls.
 // Register reads the file, streams it with a progress bar (a terminal only,
-// never with --json) and prints what became servable.
+// never with --json) and prints what became servable. List reads every model
+// a page at a time, or shows one page (--limit, --page-token).
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PunctualAdmin } from '../../client/admin.js';
+import { MAX_COPIES } from '../../controller/model-registry.js';
 import type { InputDeclaration } from '../../common/wire.js';
 import { integerIn, parseMs } from '../args.js';
 import { clientOptions, globalsOf, interactive, type CliContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../format.js';
-import { renderDescribe, renderModelList, renderRegistered } from '../models-view.js';
+import { renderDescribe, renderModelList, renderModelPage, renderRegistered } from '../models-view.js';
 import { progressBar } from '../progress.js';
 
 /** "1,2,4,8" → [1, 2, 4, 8]. */
@@ -67,7 +69,11 @@ export function registerModels(program: Command, ctx: CliContext): void {
     .addOption(new Option('--batch-sizes <list>', 'batch sizes to profile and use, e.g. 1,2,4,8').argParser(parseIntList))
     .addOption(new Option('--slo-ms <ms>', 'default SLO for requests that carry none (default 100)').argParser(parseMs))
     .addOption(new Option('--input-shape <shape>', "per-item input shape without the batch axis, e.g. 3,48,192 (or x:3,48,192); needed when the model's dims are dynamic").argParser(parseInputShape))
-    .addOption(new Option('--copies <n>', 'register n independent instances NAME-0 … NAME-(n-1)').argParser(integerIn(1, 1000)).default(1))
+    .addOption(
+      new Option('--copies <n>', `register n independent instances NAME-0 … NAME-(n-1), sharing one profile and one file (at most ${MAX_COPIES})`)
+        .argParser(integerIn(1, MAX_COPIES))
+        .default(1),
+    )
     .action(async (file: string, flags: RegisterFlags, cmd: Command) => {
       const g = globalsOf(cmd);
       const full = path.resolve(file);
@@ -94,10 +100,22 @@ export function registerModels(program: Command, ctx: CliContext): void {
   models
     .command('list')
     .description('registered models: versions, inputs, batching, where loaded, counters')
-    .action(async (_flags: object, cmd: Command) => {
+    .addOption(new Option('--limit <n>', 'one page of at most n models (in key order) instead of every one').argParser(integerIn(1, 100_000)))
+    .option('--page-token <token>', 'with --limit: start after this model, the token the previous page ended with')
+    .option('--name <name>', "only this name's versions")
+    .option('--brief', 'leave the estimates out of --json (the table never shows them)')
+    .action(async (flags: { limit?: number; pageToken?: string; name?: string; brief?: boolean }, cmd: Command) => {
       const g = globalsOf(cmd);
-      const list = await withAdmin(g, (a) => a.listModels());
-      print(ctx, g, list, () => renderModelList(list));
+      // The table shows no estimates: it asks for none.
+      const brief = flags.brief === true || !g.json;
+      const name = flags.name ? { name: flags.name } : {};
+      if (flags.limit === undefined) {
+        const list = await withAdmin(g, (a) => a.listModels({ brief, ...name }));
+        print(ctx, g, list, () => renderModelList(list));
+        return;
+      }
+      const page = await withAdmin(g, (a) => a.listModelsPage({ pageSize: flags.limit, brief, ...name, ...(flags.pageToken ? { pageToken: flags.pageToken } : {}) }));
+      print(ctx, g, page, () => renderModelPage(page));
     });
 
   models

@@ -6,9 +6,11 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type {
   AdminHandlers,
+  ClusterStatusRequest__Output,
   ClusterStatusResponse,
   DescribeModelRequest__Output,
   DescribeModelResponse,
+  ListModelsRequest__Output,
   ListModelsResponse,
   ProfileModelEvent,
   ProfileModelRequest__Output,
@@ -17,7 +19,7 @@ import type {
   UnregisterModelResponse,
 } from '../../common/wire.js';
 import { describeModel, profileInfo } from '../admin-describe.js';
-import { buildClusterStatus, buildModelInfo } from '../admin-status.js';
+import { buildClusterStatus, buildModelInfo, listModels } from '../admin-status.js';
 import type { Estimates } from '../scheduler/estimates.js';
 import type { ModelAdmin } from '../model-admin.js';
 import { saveProfile } from '../model-repository.js';
@@ -48,13 +50,15 @@ export const ADMIN_ROLES: ServiceRoles<AdminHandlers> = {
 export function adminService(core: ServingCore, estimates: Estimates, clock: Clock, startedAt: number, o: AdminServiceOptions): ServiceImpl<AdminHandlers> {
   const { log } = o;
   return {
-    ClusterStatus: (): ClusterStatusResponse => buildClusterStatus(core, estimates, clock.now(), startedAt),
-    ListModels: (): ListModelsResponse => ({ models: core.registry.all().map((m) => buildModelInfo(m, core, estimates)) }),
+    // Every model unless the request asks for a page (clients from before paging send no page size).
+    ClusterStatus: (req: ClusterStatusRequest__Output): ClusterStatusResponse => buildClusterStatus(core, estimates, clock.now(), startedAt, req),
+    ListModels: (req: ListModelsRequest__Output): ListModelsResponse => listModels(core, estimates, req),
     RegisterModel: async (call: UploadCall): Promise<RegisterModelResponse> => {
       const upload = await o.uploads.receive(call, (meta) => o.modelAdmin.checkMeta(meta));
       try {
         const out = await o.modelAdmin.register(upload.meta, upload);
-        return { models: out.models.map((m) => buildModelInfo(m, core, estimates)), replaced: out.replaced, readyMs: out.readyMs };
+        // Copies share one profile: only the first carries the estimates table.
+        return { models: out.models.map((m, i) => buildModelInfo(m, core, estimates, { brief: i > 0 })), replaced: out.replaced, readyMs: out.readyMs };
       } finally {
         await upload.release();
       }

@@ -14,6 +14,7 @@ import type { InputDeclaration as _punctual_v1_InputDeclaration, InputDeclaratio
 import type { ListModelsRequest as _punctual_v1_ListModelsRequest, ListModelsRequest__Output as _punctual_v1_ListModelsRequest__Output } from './punctual/v1/ListModelsRequest.js';
 import type { ListModelsResponse as _punctual_v1_ListModelsResponse, ListModelsResponse__Output as _punctual_v1_ListModelsResponse__Output } from './punctual/v1/ListModelsResponse.js';
 import type { ModelInfo as _punctual_v1_ModelInfo, ModelInfo__Output as _punctual_v1_ModelInfo__Output } from './punctual/v1/ModelInfo.js';
+import type { ModelSummary as _punctual_v1_ModelSummary, ModelSummary__Output as _punctual_v1_ModelSummary__Output } from './punctual/v1/ModelSummary.js';
 import type { ModelVersionInfo as _punctual_v1_ModelVersionInfo, ModelVersionInfo__Output as _punctual_v1_ModelVersionInfo__Output } from './punctual/v1/ModelVersionInfo.js';
 import type { ProfileInfo as _punctual_v1_ProfileInfo, ProfileInfo__Output as _punctual_v1_ProfileInfo__Output } from './punctual/v1/ProfileInfo.js';
 import type { ProfileModelEvent as _punctual_v1_ProfileModelEvent, ProfileModelEvent__Output as _punctual_v1_ProfileModelEvent__Output } from './punctual/v1/ProfileModelEvent.js';
@@ -50,6 +51,7 @@ export interface ProtoGrpcType {
       ListModelsRequest: MessageTypeDefinition<_punctual_v1_ListModelsRequest, _punctual_v1_ListModelsRequest__Output>
       ListModelsResponse: MessageTypeDefinition<_punctual_v1_ListModelsResponse, _punctual_v1_ListModelsResponse__Output>
       ModelInfo: MessageTypeDefinition<_punctual_v1_ModelInfo, _punctual_v1_ModelInfo__Output>
+      ModelSummary: MessageTypeDefinition<_punctual_v1_ModelSummary, _punctual_v1_ModelSummary__Output>
       ModelVersionInfo: MessageTypeDefinition<_punctual_v1_ModelVersionInfo, _punctual_v1_ModelVersionInfo__Output>
       ProfileInfo: MessageTypeDefinition<_punctual_v1_ProfileInfo, _punctual_v1_ProfileInfo__Output>
       ProfileModelEvent: MessageTypeDefinition<_punctual_v1_ProfileModelEvent, _punctual_v1_ProfileModelEvent__Output>

@@ -2,7 +2,13 @@
 
 
 export interface ClusterStatusRequest {
+  'pageSize'?: (number);
+  'pageToken'?: (string);
+  'brief'?: (boolean);
 }
 
 export interface ClusterStatusRequest__Output {
+  'pageSize': (number);
+  'pageToken': (string);
+  'brief': (boolean);
 }

@@ -2,7 +2,15 @@
 
 
 export interface ListModelsRequest {
+  'pageSize'?: (number);
+  'pageToken'?: (string);
+  'brief'?: (boolean);
+  'name'?: (string);
 }
 
 export interface ListModelsRequest__Output {
+  'pageSize': (number);
+  'pageToken': (string);
+  'brief': (boolean);
+  'name': (string);
 }

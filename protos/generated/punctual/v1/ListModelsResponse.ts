@@ -4,8 +4,12 @@ import type { ModelInfo as _punctual_v1_ModelInfo, ModelInfo__Output as _punctua
 
 export interface ListModelsResponse {
   'models'?: (_punctual_v1_ModelInfo)[];
+  'nextPageToken'?: (string);
+  'total'?: (number);
 }
 
 export interface ListModelsResponse__Output {
   'models': (_punctual_v1_ModelInfo__Output)[];
+  'nextPageToken': (string);
+  'total': (number);
 }
