@@ -39,7 +39,7 @@ export class WorkerMembership {
       const id = executorId(conn.id, e.index);
       this.d.routes.set(id, { conn, index: e.index });
       scheduler.addExecutor({ id, workerId: conn.id, cls: executorClass(parseDevice(e.device), e.threads), memoryBudget: e.memoryBytes }, now);
-      if (this.d.warmOnJoin) scheduler.warm(id, models, now);
+      if (this.d.warmOnJoin) scheduler.preload(id, models);
     }
     this.d.log.info({ event: 'worker_joined', worker: conn.name, id: conn.id, executors: conn.executors.length }, 'worker joined');
     this.d.changed(this.workers.size);

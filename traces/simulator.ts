@@ -9,7 +9,7 @@
 // SchedulerDriver: tick after every event until quiet, wake at nextWakeup
 // (never sooner than MIN_WAKE_MS). No sockets, no sleeps; the same seed gives
 // the same run.
-import { Estimates } from '../controller/scheduler/estimates.js';
+import { ESTIMATES_DEFAULTS, Estimates } from '../controller/scheduler/estimates.js';
 import { SchedulerDriver } from '../controller/scheduler/driver.js';
 import { DEFAULT_POLICY, type Policy } from '../controller/scheduler/policy.js';
 import { Scheduler } from '../controller/scheduler/scheduler.js';
@@ -96,6 +96,13 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
   }
 
   const builder = new SummaryBuilder(1000, true);
+  // A cold start at the high figures a punctual scheduler must plan with: the
+  // load 10 % over its profile (ESTIMATES_DEFAULTS.loadSpread) and the p99 run.
+  const floorMs = new Map<string, number>();
+  for (const [key, p] of classOf) {
+    const one = p.batches.find((b) => b.batch === 1);
+    floorMs.set(key, p.loadMs * (1 + ESTIMATES_DEFAULTS.loadSpread) + (one?.p99Ms ?? 0));
+  }
   /** Requests no scheduler could have served (see Stats.floor), by id, until they end. */
   const floorIds = new Set<number>();
   /** Σ batch-1 run time (p50) of every arrival, ms: the offered work. */
@@ -129,7 +136,7 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
     for (let e = 0; e < opts.executorsPerWorker; e++) {
       const id = executorId(`w${w}`, e);
       sched.addExecutor({ id, workerId: `w${w}`, cls, memoryBudget: opts.memoryBytes ?? SIMULATION_DEFAULTS.memoryBytes }, 0);
-      sched.warm(id, models, 0);
+      sched.preload(id, models);
       const x: EmulatedExecutor<Queued> = new EmulatedExecutor<Queued>(id, clock, {
         schedule: (at) => heap.push(at, x),
         duration: (q) => duration(q.action),
@@ -184,7 +191,7 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
       const r = { id: nextId++, model: m.key, arrival: now, deadline: now + slo };
       const [run1] = durations.get(m.key)!.get(1)!;
       offeredMs += run1;
-      if (!resident(m.key) && classOf.get(m.key)!.loadMs + run1 > slo) floorIds.add(r.id);
+      if (!resident(m.key) && floorMs.get(m.key)! > slo) floorIds.add(r.id);
       const adm = sched.submit(r, now);
       if (!adm.ok) finish(r, outcomeOfStatus(statusName(REJECT_STATUS[adm.code])), 0, false);
     } else {

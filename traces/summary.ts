@@ -39,9 +39,10 @@ export interface Stats {
   max_ms: number;
   /**
    * Only where the run can tell (the simulator): requests no scheduler could
-   * have served in time (their model resident nowhere when they arrived, and
-   * its load plus one batch-1 run longer than the SLO even on an idle
-   * executor), and the rejections beyond them, which are the scheduler's.
+   * have served reliably in time (their model resident nowhere when they
+   * arrived, and its load plus one batch-1 run, at the high figures — the
+   * load 10 % over its profile, the p99 run — longer than the SLO even on an
+   * idle executor), and the rejections beyond them, which are the scheduler's.
    */
   floor?: number;
   rejected_beyond_floor?: number;

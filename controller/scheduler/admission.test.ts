@@ -45,17 +45,30 @@ describe('Scheduler: admission', () => {
     expect(s.submit(req('a@1', 101, 100), 101)).toEqual({ ok: true, predicted: 126 + 12 });
   });
 
-  it('backlog counts: after many accepted requests fill the queue, a tight-SLO request is rejected', () => {
+  it('a tight request overtakes lax queued ones, as dispatch will run it (least slack first), instead of queuing behind them', () => {
     const { s } = setup();
     warm(s, 'a@1', 0);
-    accept(s, req('a@1', 100, 50)); // predicted 112: fine on an empty queue
     for (let i = 0; i < 20; i++) accept(s, req('a@1', 100, 1000));
+    // 20 queued run in batches of 8, 8, 4: 70 ms in all. Behind them a 50 ms SLO could not be met; ahead of them it is.
     const a = s.submit(req('a@1', 100, 50), 100);
+    expect(a).toEqual({ ok: true, predicted: 100 + 12 });
+    expect(s.queued('a@1')).toBe(21);
+  });
+
+  it('rejects a request whose place ahead of admitted ones would push them past their deadlines, and says so', () => {
+    const { s } = setup();
+    warm(s, 'a@1', 0);
+    // 10 queued with a 60 ms SLO run in batches of 8 and 2 (26 + 14 = 40 ms): 4 ms each in the plan, the last done
+    // at 140 with 20 ms to spare before 160.
+    for (let i = 0; i < 10; i++) accept(s, req('a@1', 100, 60));
+    // One tight request goes first and costs them 12 ms: fine. Eight at once would cost them 26 ms: no.
+    expect(s.submit(req('a@1', 100, 30), 100)).toMatchObject({ ok: true });
+    const group = Array.from({ length: 8 }, () => req('a@1', 100, 40));
+    const a = s.submitAll(group, 100);
     expect(a).toMatchObject({ ok: false, code: 'slo_unattainable' });
     if (a.ok) throw new Error('unreachable');
-    expect(a.predicted).toBeGreaterThan(150);
-    expect(a.message).toMatch(/^slo_unattainable: predicted [\d.]+ ms > slo 50 ms$/);
-    expect(s.queued('a@1')).toBe(21);
+    expect(a.message).toMatch(/would push requests already admitted past their deadlines/);
+    expect(s.queued('a@1')).toBe(11);
   });
 });
 
@@ -100,11 +113,17 @@ describe('Scheduler: typical times and one margin for a sequence', () => {
   it('a queue ahead adds its typical time, and the spreads add in quadrature, not one after another', () => {
     const { s } = spreadSetup();
     const t = warm(s, 'a@1', 0);
-    for (let i = 0; i < 3; i++) accept(s, req('a@1', t, 1000), t);
     // Queued 3 run as batches of 2 and 1: typical 7 + 6, spreads 7 and 6; own run typical 6, spread 6.
     const predicted = t + 7 + 6 + 6 + Math.sqrt(7 ** 2 + 6 ** 2 + 6 ** 2);
-    expect(s.submit(req('a@1', t, predicted - t - 0.5), t)).toMatchObject({ ok: false, code: 'slo_unattainable', predicted });
-    expect(s.submit(req('a@1', t, 1000), t)).toEqual({ ok: true, predicted });
+    const slo = predicted - t - 0.5;
+    for (let i = 0; i < 3; i++) accept(s, req('a@1', t, slo), t);
+    // The same deadline queues behind them (ties go to the earlier arrival): half a millisecond short.
+    const short = s.submit(req('a@1', t, slo), t);
+    expect(short).toMatchObject({ ok: false, code: 'slo_unattainable' });
+    expect(short.predicted).toBeCloseTo(predicted, 9);
+    const fine = s.submit(req('a@1', t, 1000), t);
+    expect(fine.ok).toBe(true);
+    expect(fine.predicted).toBeCloseTo(predicted, 9);
     // The high figures one after another would have said t + 14 + 12 + 12 = t + 38.
     expect(predicted).toBeLessThan(t + 38);
   });

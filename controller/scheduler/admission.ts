@@ -6,17 +6,18 @@
 // how late recent answers came against their predictions.
 import type { ExecutorTimeline } from './executor-timeline.js';
 import type { SchedulingPolicy } from './policy.js';
-import { fmt, type ModelState, type SchedulerState, type Work } from './state.js';
+import { ExecutorPlan, newPlanMemo, type PlanMemo } from './executor-plan.js';
+import { fmt, type ModelState, type SchedulerState } from './state.js';
 import type { Admission, SchedRequest } from './types.js';
 
-/** Figures shared by the per-executor predictions of one admission decision. */
-interface PredictMemo {
-  holders: Map<string, number>;
-  /** class → model → predicted time to run its queue. */
-  work: Map<string, Map<ModelState, Work>>;
-}
+/** Admission's verdict, with the reserve in it and, when it counted on loading the model somewhere, where. */
+export type Judgement = Admission & { reserve: number; loadOn?: string };
 
-export type Judgement = Admission & { reserve: number };
+/** Where n requests would finish on one executor, and whether that counts on loading their model there now. */
+interface Placement {
+  finish: number;
+  loadNow: boolean;
+}
 
 export class AdmissionControl {
   constructor(
@@ -29,7 +30,7 @@ export class AdmissionControl {
    * with a batch axis): all of them, or none. They share the model, arrival
    * and deadline; the prediction is for the last of them to finish.
    */
-  submitAll(reqs: readonly SchedRequest[], now: number): Admission {
+  submitAll(reqs: readonly SchedRequest[], now: number): Admission & { loadOn?: string } {
     const first = reqs[0];
     if (!first) throw new Error('submitAll needs at least one request');
     for (const r of reqs) {
@@ -45,7 +46,7 @@ export class AdmissionControl {
       m.queue.insert(r);
     }
     this.st.active.add(m);
-    return { ok: true, predicted: adm.predicted };
+    return { ok: true, predicted: adm.predicted, ...(adm.loadOn !== undefined ? { loadOn: adm.loadOn } : {}) };
   }
 
   /**
@@ -66,19 +67,34 @@ export class AdmissionControl {
     let best = Infinity;
     let largestBudget = 0;
     let usable = 0;
-    const memo: PredictMemo = { holders: new Map(), work: new Map() };
+    let pushing = 0;
+    let via: ExecutorTimeline | undefined;
+    const memo = newPlanMemo();
     for (const e of st.executors.values()) {
       if (!e.usable) continue;
       usable++;
       largestBudget = Math.max(largestBudget, e.spec.memoryBudget);
-      const p = this.predictCompletion(m, e, now, memory, memo, n);
-      if (p < best) best = p;
+      const p = this.predictCompletion(m, e, now, memory, memo, n, deadline);
+      if (p === 'pushes') pushing++;
+      else if (p.finish < best) {
+        best = p.finish;
+        via = p.loadNow ? e : undefined;
+      }
     }
     if (usable === 0) {
       const why = [...st.executors.values()].some((e) => e.suspended) ? 'every connected worker is draining or not answering' : 'every connected worker is draining';
       return { ok: false, code: 'no_executor', message: `${why}: no executor takes new work`, reserve: 0 };
     }
-    if (best === Infinity) {
+    if (best === Infinity && pushing > 0 && this.policy.rejectsPastDeadline) {
+      const what = n > 1 ? ` all ${n} items` : ' it';
+      return {
+        ok: false,
+        code: 'slo_unattainable',
+        message: `slo_unattainable: running${what} in time on any executor would push requests already admitted past their deadlines (admitted requests go first)`,
+        reserve: 0,
+      };
+    }
+    if (best === Infinity && pushing === 0) {
       return {
         ok: false,
         code: 'model_too_large',
@@ -100,40 +116,38 @@ export class AdmissionControl {
         reserve,
       };
     }
-    return { ok: true, predicted, reserve };
+    return { ok: true, predicted, reserve, ...(via ? { loadOn: via.spec.id } : {}) };
   }
 
   /**
-   * When the last of n requests for m arriving now would finish on e, at the
-   * high percentile, if e served them as soon as it could: the typical time
-   * of what is booked and queued ahead of them and of their own runs, plus
-   * one margin for all of it together (the square root of the summed squared
-   * spreads).
+   * When the last of n requests for m arriving now (all due at `deadline`)
+   * would finish on e, at the high percentile, if e served them as dispatch
+   * would (executor-plan.ts): after what is booked, after the queued
+   * requests with less slack (the others go after them), and after a load
+   * when e does not hold m; 'pushes' when that would push requests already
+   * admitted there past their deadlines; Infinity when m cannot fit on e.
+   * Under fifo nothing is pushed: it has no deadlines to keep.
    */
-  private predictCompletion(m: ModelState, e: ExecutorTimeline, now: number, memory: number, memo: PredictMemo, n: number): number {
+  private predictCompletion(m: ModelState, e: ExecutorTimeline, now: number, memory: number, memo: PlanMemo, n: number, deadline: number): Placement | 'pushes' {
     const st = this.st;
     const cls = e.spec.cls;
     const res = e.models.get(m.key);
-    let start: number;
-    if (res) start = Math.max(now, e.freeAt, res.readyAt);
-    else if (memory <= e.spec.memoryBudget) start = Math.max(now, e.freeAt) + st.est.load(m.key, cls);
-    else return Infinity;
-    let backlog = 0;
-    let spreadSq = e.spreadSq;
-    let work = memo.work.get(cls);
-    if (!work) memo.work.set(cls, (work = new Map()));
-    for (const other of st.active) {
-      if (other !== m && !e.holds(other.key)) continue;
-      let holders = memo.holders.get(other.key);
-      if (holders === undefined) memo.holders.set(other.key, (holders = st.holders(other.key)));
-      let w = work.get(other);
-      if (w === undefined) work.set(other, (w = st.work(other, other.queue.length, cls)));
-      const share = Math.max(1, other === m ? holders + (res ? 0 : 1) : holders);
-      backlog += w.typical / share;
-      spreadSq += w.spreadSq / share;
+    if (!res && memory > e.spec.memoryBudget) return { finish: Infinity, loadNow: false };
+    let own = st.work(m, n, cls);
+    if (!res && m.queue.length > 0) {
+      // Its queue is served by its holders; here the newcomers would share it with them.
+      let holders = memo.holders.get(m.key);
+      if (holders === undefined) memo.holders.set(m.key, (holders = st.holders(m.key)));
+      const queued = st.work(m, m.queue.length, cls);
+      own = { typical: own.typical + queued.typical / (holders + 1), spreadSq: own.spreadSq + queued.spreadSq / (holders + 1) };
     }
-    const own = st.work(m, n, cls);
-    return start + backlog + own.typical + Math.sqrt(spreadSq + own.spreadSq);
+    const plan = new ExecutorPlan(st, e, now, memo);
+    const load = res ? undefined : st.loadWork(m.key, cls);
+    // Not resident and no load can be planned here now (its load slots busy, its memory held by models in
+    // use): the load waits until what is queued here has run and frees room, then the newcomers run.
+    if (load && !st.canLoad(e, memory)) return { finish: plan.afterAll(own, load), loadNow: false };
+    const placed = plan.place(m, deadline - st.est.exec(m.key, 1, cls), own, load);
+    return placed.pushesOthers && this.policy.rejectsPastDeadline ? 'pushes' : { finish: placed.finish, loadNow: load !== undefined };
   }
 
   /**

@@ -13,6 +13,10 @@ export function dispatch(st: SchedulerState, policy: SchedulingPolicy, now: numb
   const ahead = st.cfg.scheduleAheadMs;
   const order = [...st.executors.values()].filter((e) => e.usable).sort((a, b) => a.freeAt - b.freeAt);
   for (const e of order) {
+    // Nothing is booked behind a load in flight: a load that overruns its
+    // estimate would make what follows it start late and be refused. The
+    // load's result re-anchors the timeline and the next tick fills it.
+    if (e.loadsInFlight > 0) continue;
     while (st.active.size > 0 && Math.max(now, e.freeAt) <= now + ahead) {
       if (!policy.dispatchOne(st, e, now)) break;
     }

@@ -26,11 +26,11 @@ describe('Estimates', () => {
   it('knows nothing about an unknown model: defaults, overridable', () => {
     const e = new Estimates();
     expect(e.exec('x@1', 1, 'cpu/t1')).toBe(100);
-    expect(e.load('x@1', 'cpu/t1')).toBe(1000);
+    expect(e.typicalLoad('x@1', 'cpu/t1')).toBe(1000);
     expect(e.memory('x@1')).toBe(0);
     const f = new Estimates({ unknownExecMs: 7, unknownLoadMs: 70 });
     expect(f.exec('x@1', 1, 'cpu/t1')).toBe(7);
-    expect(f.load('x@1', 'cpu/t1')).toBe(70);
+    expect(f.typicalLoad('x@1', 'cpu/t1')).toBe(70);
     // Larger batches of an unknown model scale batch 1 linearly.
     expect(f.exec('x@1', 4, 'cpu/t1')).toBe(28);
   });
@@ -41,8 +41,8 @@ describe('Estimates', () => {
     expect(e.exec('a@1', 1, 'cpu/t1')).toBe(12);
     expect(e.exec('a@1', 4, 'cpu/t1')).toBe(18);
     expect(e.exec('a@1', 8, 'cuda')).toBe(6);
-    expect(e.load('a@1', 'cpu/t1')).toBe(50);
-    expect(e.load('a@1', 'cuda')).toBe(200);
+    expect(e.typicalLoad('a@1', 'cpu/t1')).toBe(50);
+    expect(e.typicalLoad('a@1', 'cuda')).toBe(200);
     expect(e.memory('a@1')).toBe(100 * MB);
   });
 
@@ -52,7 +52,7 @@ describe('Estimates', () => {
     // A class with no profile takes another class's figure for that batch size.
     expect(e.exec('a@1', 2, 'cpu/t4')).toBe(14);
     expect(e.exec('a@1', 8, 'cpu/t4')).toBe(6);
-    expect(e.load('a@1', 'cpu/t4')).toBe(50);
+    expect(e.typicalLoad('a@1', 'cpu/t4')).toBe(50);
     // A batch size no class measured: batch 1 of this class, times the batch.
     expect(e.exec('a@1', 16, 'cpu/t1')).toBe(12 * 16);
   });
@@ -65,8 +65,8 @@ describe('Estimates', () => {
     expect(e.exec('a@1', 2, 'cpu/t1')).toBe(14); // a faster batch 1 does not make batch 2 look faster
     expect(e.exec('a@1', 1, 'cuda')).toBe(3);
     e.observeLoad('a@1', 'cuda', 250);
-    expect(e.load('a@1', 'cuda')).toBe(250);
-    expect(e.load('a@1', 'cpu/t1')).toBe(50);
+    expect(e.typicalLoad('a@1', 'cuda')).toBe(250);
+    expect(e.typicalLoad('a@1', 'cpu/t1')).toBe(50);
   });
 
   it('a batch 1 slower than its profile slows the larger batches by the same factor until they have slower figures of their own', () => {
@@ -106,6 +106,21 @@ describe('Estimates', () => {
     expect(p50.exec('a@1', 1, 'cpu')).toBe(10);
   });
 
+  it('a load is predicted with a margin: its high figure at least loadSpread over its mean, over one measurement too', () => {
+    const e = new Estimates({ window: 3 });
+    e.seed('a@1', profile());
+    expect(e.typicalLoad('a@1', 'cpu/t1')).toBe(50);
+    expect(e.load('a@1', 'cpu/t1')).toBeCloseTo(55, 9);
+    e.observeLoad('a@1', 'cpu/t1', 60);
+    expect(e.load('a@1', 'cpu/t1')).toBeCloseTo(66, 9);
+    e.observeLoad('a@1', 'cpu/t1', 62);
+    expect(e.typicalLoad('a@1', 'cpu/t1')).toBe(61);
+    expect(e.load('a@1', 'cpu/t1')).toBeCloseTo(67.1, 9);
+    const none = new Estimates({ loadSpread: 0 });
+    none.seed('a@1', profile());
+    expect(none.load('a@1', 'cpu/t1')).toBe(50);
+  });
+
   it('load estimates slide the same way', () => {
     const e = new Estimates({ window: 3 });
     for (const v of [90, 40, 50]) e.observeLoad('a@1', 'cpu', v);
@@ -135,7 +150,7 @@ describe('Estimates', () => {
     e.observeExec('a@10', 1, 'cpu/t1', 33);
     e.forget('a@1');
     expect(e.exec('a@1', 1, 'cpu/t1')).toBe(100);
-    expect(e.load('a@1', 'cpu/t1')).toBe(1000);
+    expect(e.typicalLoad('a@1', 'cpu/t1')).toBe(1000);
     expect(e.memory('a@1')).toBe(0);
     expect(e.exec('a@10', 1, 'cpu/t1')).toBe(33);
   });
@@ -177,7 +192,7 @@ describe('Estimates', () => {
     e.observeLoad('a@1', 'cpu/t1', 900);
     expect(e.exec('a@1', 1, 'cpu/t1')).toBe(80);
     expect(e.exec('a@1', 4, 'cpu/t1')).toBeCloseTo(18 * (80 / 12), 9);
-    expect(e.load('a@1', 'cpu/t1')).toBe(900);
+    expect(e.typicalLoad('a@1', 'cpu/t1')).toBe(900);
     // Nothing runs (every request is rejected on that figure): no new measurement comes.
     clock.set(999);
     expect(e.exec('a@1', 1, 'cpu/t1')).toBe(80);
@@ -185,7 +200,7 @@ describe('Estimates', () => {
     expect(e.exec('a@1', 1, 'cpu/t1')).toBe(12);
     expect(e.typical('a@1', 1, 'cpu/t1')).toBe(11);
     expect(e.exec('a@1', 4, 'cpu/t1')).toBe(18);
-    expect(e.load('a@1', 'cpu/t1')).toBe(50);
+    expect(e.typicalLoad('a@1', 'cpu/t1')).toBe(50);
     // The next measurement starts the window afresh: the old samples say nothing about now.
     e.observeExec('a@1', 1, 'cpu/t1', 13);
     expect(e.exec('a@1', 1, 'cpu/t1')).toBe(13);

@@ -27,12 +27,18 @@ export interface EstimatesOptions {
   unknownLoadMs?: number;
   /** A window with no measurement for this long is stale: the profile stands in again, ms. @default 1000 */
   maxAgeMs?: number;
+  /**
+   * A load's high figure is at least this share over its mean (a profile
+   * measures a load once; loads vary with the page cache and the other
+   * core's work). @default 0.1
+   */
+  loadSpread?: number;
   /** What "now" is for the age of measurements (the simulator passes its virtual clock). @default systemClock */
   clock?: Clock;
 }
 
 /** The defaults of EstimatesOptions. */
-export const ESTIMATES_DEFAULTS = { window: 10, percentile: 99, unknownExecMs: 100, unknownLoadMs: 1000, maxAgeMs: 1000 } as const;
+export const ESTIMATES_DEFAULTS = { window: 10, percentile: 99, unknownExecMs: 100, unknownLoadMs: 1000, maxAgeMs: 1000, loadSpread: 0.1 } as const;
 
 /** One key's recent measurements and when the newest was taken. */
 interface Window {
@@ -83,6 +89,7 @@ export class Estimates implements EstimateSource {
    */
   private readonly memo = new Map<string, Map<string, Map<number, Figures>>>();
   private readonly maxAge: number;
+  private readonly loadSpread: number;
   private readonly clock: Clock;
   /** Called with every measured execution and what was predicted for it. */
   onPrediction?: (e: PredictionError) => void;
@@ -94,6 +101,7 @@ export class Estimates implements EstimateSource {
     this.unknownExec = opts.unknownExecMs ?? d.unknownExecMs;
     this.unknownLoad = opts.unknownLoadMs ?? d.unknownLoadMs;
     this.maxAge = opts.maxAgeMs ?? d.maxAgeMs;
+    this.loadSpread = opts.loadSpread ?? d.loadSpread;
     this.clock = opts.clock ?? systemClock;
   }
 
@@ -223,7 +231,18 @@ export class Estimates implements EstimateSource {
 
   load(model: string, cls: string): number {
     const w = this.fresh(this.loads.get(`${model}|${cls}`), this.clock.now(), { until: Infinity });
-    if (w) return w.percentile(this.pct);
+    if (w && w.count > 1) return Math.max(w.percentile(this.pct), w.mean() * (1 + this.loadSpread));
+    return this.typicalLoad(model, cls) * (1 + this.loadSpread);
+  }
+
+  /**
+   * The mean load time: of the model's own loads once it has been loaded,
+   * else its profile's one measurement. load() is this plus at least
+   * loadSpread of it, so a cold start is predicted with a margin too.
+   */
+  typicalLoad(model: string, cls: string): number {
+    const w = this.fresh(this.loads.get(`${model}|${cls}`), this.clock.now(), { until: Infinity });
+    if (w) return w.mean();
     const byClass = this.loadSeeds.get(model);
     const v = byClass?.get(cls) ?? (byClass ? [...byClass.values()][0] : undefined);
     return v ?? this.unknownLoad;

@@ -71,6 +71,12 @@ export class ExecutorTimeline {
    * time the deadline must cover too, and that the run's end does not show.
    */
   readonly returns = new RecentSamples(RETURN_SAMPLES);
+  /**
+   * Models to load here in the background, in order, while it is idle (see
+   * LoadPlanner.preload): a joining executor's warm-up, which must never
+   * book loads ahead of requests.
+   */
+  preloads: string[] = [];
   /** LOAD and UNLOAD actions planned on it. */
   loads = 0;
   unloads = 0;

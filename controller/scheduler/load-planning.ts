@@ -4,6 +4,7 @@
 // least-recently-used order; warm-up of a joining executor; unloading a
 // model where it sits idle. Loads share the executor's timeline with
 // inferences, so the tick plans them after dispatch.
+import { ExecutorPlan, newPlanMemo } from './executor-plan.js';
 import type { ExecutorTimeline } from './executor-timeline.js';
 import type { ModelState, SchedulerState } from './state.js';
 
@@ -25,6 +26,41 @@ export class LoadPlanner {
       if (memory > e.freeMemory()) continue;
       st.planLoad(e, key, memory, now);
     }
+  }
+
+  /**
+   * Warms a newly joined executor in the background: the given models are
+   * loaded in order, one at a time and only while the executor is idle
+   * (nothing booked, nothing queued for what it holds), while they fit in
+   * its free memory without evicting anything. Unlike warm(), a warm-up of
+   * many models never books a minute of loads ahead of the first requests;
+   * demand-driven loads take over as soon as requests come.
+   */
+  preload(executorId: string, models: readonly string[]): void {
+    const e = this.st.executors.get(executorId);
+    if (e) e.preloads = [...models];
+  }
+
+  /** Starts the next background warm-up load on each idle executor that has one (see preload). */
+  planPreloads(now: number): void {
+    const st = this.st;
+    for (const e of st.executors.values()) {
+      if (e.preloads.length === 0 || !e.usable || e.inflight.length > 0 || e.freeAt > now) continue;
+      if (this.hasQueuedWork(e)) continue;
+      while (e.preloads.length > 0) {
+        const key = e.preloads.shift()!;
+        if (!st.models.has(key) || e.holds(key)) continue;
+        const memory = st.est.memory(key);
+        if (memory > e.freeMemory()) continue;
+        st.planLoad(e, key, memory, now);
+        break;
+      }
+    }
+  }
+
+  private hasQueuedWork(e: ExecutorTimeline): boolean {
+    for (const m of this.st.active) if (e.holds(m.key)) return true;
+    return false;
   }
 
   /**
@@ -87,21 +123,40 @@ export class LoadPlanner {
 
   private placeLoad(m: ModelState, now: number): void {
     const st = this.st;
+    // Fresh figures for each placement: the one before may have changed who holds what.
+    const memo = newPlanMemo();
     const memory = st.est.memory(m.key);
     let best: ExecutorTimeline | undefined;
     let bestScore = Infinity;
     for (const e of st.executors.values()) {
-      if (!e.usable || e.holds(m.key) || e.loadsInFlight >= st.cfg.maxLoadsInFlight || memory > e.spec.memoryBudget) continue;
-      if (e.freeMemory() < memory && this.evictable(e) < memory - e.freeMemory()) continue;
-      // Prefer the least booked; among equals, one that needs no eviction.
+      if (!e.usable || e.holds(m.key) || !st.canLoad(e, memory)) continue;
+      // A load lands in front of the queued work not yet dispatched: never where it would push admitted requests past their deadlines.
+      if (new ExecutorPlan(st, e, now, memo).loadPushesOthers(st.est.load(m.key, e.spec.cls))) continue;
+      // The least booked; among equals, one that needs no eviction.
       const score = Math.max(now, e.freeAt) + (e.freeMemory() >= memory ? 0 : 0.001);
       if (score < bestScore) {
         bestScore = score;
         best = e;
       }
     }
-    if (!best) return;
-    const e = best;
+    if (best) this.loadOnto(best, m.key, memory, now);
+  }
+
+  /**
+   * Loads a model where admission counted on loading it (it was resident
+   * nowhere): at once, so that no other load takes the place the prediction
+   * gave it. The caller dispatches first, so the load lands behind what
+   * the executor runs next, as the prediction assumed.
+   */
+  loadFor(executorId: string, model: string, now: number): void {
+    const e = this.st.executors.get(executorId);
+    const memory = this.st.est.memory(model);
+    if (e && e.usable && !e.holds(model) && this.st.canLoad(e, memory)) this.loadOnto(e, model, memory, now);
+  }
+
+  /** Makes room on e by evicting idle models, least recently used first, and plans the load. */
+  private loadOnto(e: ExecutorTimeline, key: string, memory: number, now: number): void {
+    const st = this.st;
     if (e.freeMemory() < memory) {
       const victims = [...e.models.entries()].filter(([key, res]) => st.isIdle(key, res)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
       for (const [key] of victims) {
@@ -109,12 +164,7 @@ export class LoadPlanner {
         st.planUnload(e, key, now);
       }
     }
-    st.planLoad(e, m.key, memory, now);
+    st.planLoad(e, key, memory, now);
   }
 
-  private evictable(e: ExecutorTimeline): number {
-    let bytes = 0;
-    for (const [key, res] of e.models) if (this.st.isIdle(key, res)) bytes += res.memory;
-    return bytes;
-  }
 }

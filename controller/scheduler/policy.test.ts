@@ -19,6 +19,9 @@ function cluster(policy: 'punctual' | 'fifo'): Scheduler {
   s.addModel('b@1', [1, 2, 4]);
   s.addExecutor({ id: 'w/0', workerId: 'w', cls: 'cpu', memoryBudget: 100 }, 0);
   s.warm('w/0', ['a@1', 'b@1'], 0);
+  // Both loads take their 50 ms, one after the other: the executor holds both from t = 100.
+  let end = 0;
+  for (const d of s.tick(0)) if (d.type === 'load') s.complete(d.actionId, { status: 'ok', start: end, end: (end += 50), duration: 50 }, end);
   return s;
 }
 

@@ -173,12 +173,18 @@ export class Scheduler {
 
   /** Admission at arrival: accept into the queue, or say now why it cannot make its deadline. */
   submit(req: SchedRequest, now: number): Admission {
-    return this.admission.submitAll([req], now);
+    return this.submitAll([req], now);
   }
 
   /** Several requests of one model that arrived together, admitted all or none (see AdmissionControl). */
   submitAll(reqs: readonly SchedRequest[], now: number): Admission {
-    return this.admission.submitAll(reqs, now);
+    const { loadOn, ...adm } = this.admission.submitAll(reqs, now);
+    if (adm.ok && loadOn !== undefined) {
+      // Admitted on a load: make it now, where the prediction put it (behind what is dispatched first).
+      dispatch(this.st, this.rules, now);
+      this.loads.loadFor(loadOn, reqs[0]!.model, now);
+    }
+    return adm;
   }
 
   /** What admission would say of n such requests, without queuing them. */
@@ -205,6 +211,7 @@ export class Scheduler {
     // and must not push ahead of requests already admitted on resident models.
     dispatch(this.st, this.rules, now);
     this.loads.planLoads(now);
+    this.loads.planPreloads(now);
     return this.st.takeDecisions();
   }
 
@@ -226,7 +233,8 @@ export class Scheduler {
       // With nothing queued, a set-aside executor needs no retry.
       t = Math.min(t, this.outcomes.lostWakeup(e, queued));
       // Nothing held here can enter the window before freeAt - ahead: skip the scan when that cannot win.
-      if (!queued || !e.usable || e.freeAt - ahead >= t) continue;
+      // An executor loading is filled when the load's result comes (dispatch.ts), not by a wakeup.
+      if (!queued || !e.usable || e.loadsInFlight > 0 || e.freeAt - ahead >= t) continue;
       for (const [key, res] of e.models) {
         const m = st.models.get(key);
         if (m && m.queue.length > 0) t = Math.min(t, Math.max(e.freeAt, res.readyAt) - ahead);
@@ -253,6 +261,11 @@ export class Scheduler {
   /** Loads models onto a newly joined executor while they fit (see LoadPlanner.warm). */
   warm(executorId: string, models: readonly string[], now: number): void {
     this.loads.warm(executorId, models, now);
+  }
+
+  /** Warms a joining executor in the background, one load at a time while it is idle (see LoadPlanner.preload). */
+  preload(executorId: string, models: readonly string[]): void {
+    this.loads.preload(executorId, models);
   }
 
   /** Unloads a model wherever it sits idle; returns how many executors were asked. */

@@ -125,11 +125,12 @@ export class SchedulerState {
 
   planLoad(e: ExecutorTimeline, key: string, memory: number, now: number): void {
     const expected = this.est.load(key, e.spec.cls);
+    const typical = Math.min(expected, this.typicalLoad(key, e.spec.cls));
     const id = this.nextActionId++;
     // Windows open at dispatch time: the worker runs its actions in order, so
     // an executor that finishes early starts the next one at once.
     const earliest = now;
-    const a = e.plan(id, 'load', key, earliest, expected);
+    const a = e.plan(id, 'load', key, earliest, expected, [], typical);
     e.loadsInFlight++;
     e.memoryUsed += memory;
     e.models.set(key, { state: 'loading', readyAt: a.predictedEnd, lastUsed: now, memory, inflightInfers: 0 });
@@ -203,6 +204,17 @@ export class SchedulerState {
     return { typical, spreadSq };
   }
 
+  /** A load's predicted time: the typical figure and the spread to the high one. */
+  loadWork(model: string, cls: string): Work {
+    const high = this.est.load(model, cls);
+    const typical = Math.min(high, this.typicalLoad(model, cls));
+    return { typical, spreadSq: (high - typical) ** 2 };
+  }
+
+  typicalLoad(model: string, cls: string): number {
+    return this.est.typicalLoad ? this.est.typicalLoad(model, cls) : this.est.load(model, cls);
+  }
+
   typical(model: string, batch: number, cls: string): number {
     return this.est.typical ? this.est.typical(model, batch, cls) : this.est.exec(model, batch, cls);
   }
@@ -219,6 +231,20 @@ export class SchedulerState {
     let n = 0;
     for (const e of this.executors.values()) if (e.usable && e.holds(model)) n++;
     return n;
+  }
+
+  /** Whether a load of `memory` bytes can be planned on e now: a load slot free, and room (free, or idle models to evict). */
+  canLoad(e: ExecutorTimeline, memory: number): boolean {
+    if (e.loadsInFlight >= this.cfg.maxLoadsInFlight || memory > e.spec.memoryBudget) return false;
+    const free = e.freeMemory();
+    return free >= memory || this.evictable(e) >= memory - free;
+  }
+
+  /** Memory held by idle models on e (loaded, nothing queued or running): what eviction can free. */
+  evictable(e: ExecutorTimeline): number {
+    let bytes = 0;
+    for (const [key, res] of e.models) if (this.isIdle(key, res)) bytes += res.memory;
+    return bytes;
   }
 
   isIdle(key: string, res: { state: string; inflightInfers: number }): boolean {

@@ -78,8 +78,10 @@ export interface EstimateSource {
    * @default exec()
    */
   typical?(model: string, batch: number, cls: string): number;
-  /** Load time, ms. */
+  /** Load time, ms (a high percentile). */
   load(model: string, cls: string): number;
+  /** The typical (mean) load time, never above load(); the difference is its spread. @default load() */
+  typicalLoad?(model: string, cls: string): number;
   /** Memory a loaded instance takes, bytes. */
   memory(model: string): number;
   /** A measured execution, for learning. */

@@ -1,0 +1,157 @@
+// What an executor will most likely do with the work queued for it, in the
+// order dispatch runs it: after what is booked on its timeline, the queued
+// requests of the models it holds, least slack first (deadline − one run),
+// each at its model's per-request cost (its queue batched as dispatch would,
+// shared among the model's holders). Admission asks where new requests
+// would fall in that order and whether putting them there (and a load in
+// front, when the model is not resident) would push requests already
+// admitted past their deadlines; load planning asks whether a load fits in
+// front of the queued work without doing so. Requests that already could
+// not make it are not counted as pushed: the newcomer is not blamed for them.
+import type { ExecutorTimeline } from './executor-timeline.js';
+import type { ModelState, SchedulerState, Work } from './state.js';
+
+/** Figures shared by the plans of one decision. */
+export interface PlanMemo {
+  holders: Map<string, number>;
+  /** class → model → predicted time to run its whole queue. */
+  work: Map<string, Map<ModelState, Work>>;
+}
+
+export function newPlanMemo(): PlanMemo {
+  return { holders: new Map(), work: new Map() };
+}
+
+/** The queued work of one executor, walked in dispatch order. */
+export class ExecutorPlan {
+  /** Each queued item's slack key (deadline − one run), in walk order. */
+  private readonly keys: number[] = [];
+  /** Its typical finish, and Σ spread² up to and including it (the timeline's included). */
+  private readonly finish: number[] = [];
+  private readonly spreadSq: number[] = [];
+  /** How much later it could finish and still make its deadline (deadline − finish − margin); Infinity for one that misses already. */
+  private readonly room: number[] = [];
+  /** Suffix minima of room (items from i on). */
+  private readonly roomFrom: number[];
+  /**
+   * The first item that starts past the schedule-ahead window: a tick
+   * dispatches everything before it before it plans a load, so a load
+   * planned now lands in front of this item, not of the whole queue.
+   */
+  private readonly firstUndispatched: number;
+  readonly start: number;
+
+  constructor(
+    private readonly st: SchedulerState,
+    readonly e: ExecutorTimeline,
+    now: number,
+    memo: PlanMemo,
+  ) {
+    this.start = Math.max(now, e.freeAt);
+    const cls = e.spec.cls;
+    let work = memo.work.get(cls);
+    if (!work) memo.work.set(cls, (work = new Map()));
+    const items: { key: number; deadline: number; cost: number; spreadSq: number; readyAt: number }[] = [];
+    for (const m of st.active) {
+      const res = e.models.get(m.key);
+      if (!res) continue;
+      const n = m.queue.length;
+      if (n === 0) continue;
+      let holders = memo.holders.get(m.key);
+      if (holders === undefined) memo.holders.set(m.key, (holders = st.holders(m.key)));
+      let w = work.get(m);
+      if (w === undefined) work.set(m, (w = st.work(m, n, cls)));
+      const share = Math.max(1, holders) * n;
+      const one = st.est.exec(m.key, 1, cls);
+      for (let i = 0; i < n; i++) {
+        const r = m.queue.at(i)!;
+        items.push({ key: r.deadline - one, deadline: r.deadline, cost: w.typical / share, spreadSq: w.spreadSq / share, readyAt: res.readyAt });
+      }
+    }
+    items.sort((a, b) => a.key - b.key);
+    const window = now + st.cfg.scheduleAheadMs;
+    let first = items.length;
+    let t = this.start;
+    let ss = e.spreadSq;
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      const begin = Math.max(t, it.readyAt);
+      if (begin > window && first === items.length) first = i;
+      t = begin + it.cost;
+      ss += it.spreadSq;
+      this.keys.push(it.key);
+      this.finish.push(t);
+      this.spreadSq.push(ss);
+      const left = it.deadline - t - Math.sqrt(ss);
+      this.room.push(left >= 0 ? left : Infinity);
+    }
+    this.firstUndispatched = first;
+    this.roomFrom = new Array<number>(items.length + 1);
+    this.roomFrom[items.length] = Infinity;
+    for (let i = items.length - 1; i >= 0; i--) this.roomFrom[i] = Math.min(this.room[i]!, this.roomFrom[i + 1]!);
+  }
+
+  /** Queued items on this executor. */
+  get length(): number {
+    return this.keys.length;
+  }
+
+  /**
+   * Where `own` (new requests of m, slack key `key`) would finish here if
+   * admitted now, at the high percentile, with `load` planned for them when
+   * m is not resident (undefined when it is), and whether that would
+   * push admitted requests that make their deadline today past it.
+   */
+  place(m: ModelState, key: number, own: Work, load: Work | undefined): { finish: number; pushesOthers: boolean } {
+    // The first queued item that goes after the newcomers (ties: the earlier arrival first).
+    let lo = 0;
+    let hi = this.keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.keys[mid]! <= key) lo = mid + 1;
+      else hi = mid;
+    }
+    const p = lo;
+    const ownSpread = Math.sqrt(own.spreadSq);
+    if (load === undefined) {
+      const before = this.finishBefore(p);
+      const res = this.e.models.get(m.key);
+      const begin = res ? Math.max(before, res.readyAt) : before;
+      const finish = begin + own.typical + Math.sqrt(this.spreadBefore(p) + own.spreadSq);
+      return { finish, pushesOthers: this.roomFrom[p]! < begin - before + own.typical + ownSpread };
+    }
+    // The load lands in front of the first undispatched item, and the newcomers run once it is done:
+    // the items between the load and the newcomers move by the load, those behind both by the load and their runs.
+    const q = this.firstUndispatched;
+    const k = Math.max(p, q);
+    const begin = this.finishBefore(k) + load.typical;
+    const finish = begin + own.typical + Math.sqrt(this.spreadBefore(k) + load.spreadSq + own.spreadSq);
+    const loadHigh = load.typical + Math.sqrt(load.spreadSq);
+    return { finish, pushesOthers: this.minRoom(q, k) < loadHigh || this.roomFrom[k]! < loadHigh + own.typical + ownSpread };
+  }
+
+  /** Where `own` would finish after everything queued here has run and then `load`: a load that must wait for room. */
+  afterAll(own: Work, load: Work): number {
+    const n = this.keys.length;
+    return this.finishBefore(n) + load.typical + own.typical + Math.sqrt(this.spreadBefore(n) + load.spreadSq + own.spreadSq);
+  }
+
+  /** Whether a load taking `loadMs` (its high figure) planned now would push admitted requests past their deadlines. */
+  loadPushesOthers(loadMs: number): boolean {
+    return this.roomFrom[this.firstUndispatched]! < loadMs;
+  }
+
+  private finishBefore(i: number): number {
+    return i > 0 ? this.finish[i - 1]! : this.start;
+  }
+
+  private spreadBefore(i: number): number {
+    return i > 0 ? this.spreadSq[i - 1]! : this.e.spreadSq;
+  }
+
+  private minRoom(from: number, to: number): number {
+    let min = Infinity;
+    for (let i = from; i < to; i++) min = Math.min(min, this.room[i]!);
+    return min;
+  }
+}
