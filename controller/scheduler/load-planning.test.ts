@@ -115,3 +115,64 @@ describe('Scheduler: LRU eviction', () => {
     expect(served!.earliest + served!.expected).toBeLessThanOrEqual(tight.deadline);
   });
 });
+
+describe('Scheduler: cold starts', () => {
+  it('warms a joining executor in the background: one load at a time, only while idle, never ahead of a request', () => {
+    const { s } = setup({}, [executor('w1/0', 1000)]);
+    s.preload('w1/0', ['a@1', 'b@1', 'c@1']);
+    const first = loads(s.tick(0));
+    expect(first.map((d) => d.model)).toEqual(['a@1']);
+    expect(loads(s.tick(10))).toEqual([]); // busy loading: nothing more
+    s.complete(first[0]!.actionId, ok(0, 50), 50);
+    // A request arrives as the first load ends: it runs first, the warm-up waits until the executor is idle.
+    accept(s, req('a@1', 50, 100), 50);
+    const ds = s.tick(50);
+    expect(infers(ds).map((d) => d.model)).toEqual(['a@1']);
+    expect(loads(ds)).toEqual([]);
+    const [run] = infers(ds);
+    s.complete(run!.actionId, ok(50, 62), 62);
+    expect(loads(s.tick(62)).map((d) => d.model)).toEqual(['b@1']);
+  });
+
+  it('books nothing behind a load in flight: what follows is dispatched when the load has ended', () => {
+    const { s } = setup();
+    accept(s, req('a@1', 0, 1000)); // a@1 resident nowhere: admission makes its load at once
+    const first = s.tick(0);
+    const [load] = loads(first);
+    expect(load).toMatchObject({ model: 'a@1', executor: 'w1/0' });
+    expect(infers(first)).toEqual([]);
+    expect(infers(s.tick(45))).toEqual([]); // inside the window of the load's predicted end, still nothing
+    expect(s.nextWakeup(45)).toBeGreaterThan(900); // no wakeup spins on it (the next is the request's last chance): the load's result brings the tick
+    s.complete(load!.actionId, ok(0, 53), 53); // it overran its 50 ms
+    const [run] = infers(s.tick(53));
+    expect(run).toMatchObject({ model: 'a@1', earliest: 53 });
+  });
+
+  it('makes the load admission counted on, on the executor it chose, before another model can take that place', () => {
+    const { s } = setup({}, [executor('w1/0'), executor('w2/0')]);
+    let t = warm(s, 'b@1', 0);
+    // w1/0 holds b@1 (busy with a queue), w2/0 is empty: a@1 is predicted on w2/0 with a load, and loaded there.
+    for (let i = 0; i < 3; i++) accept(s, req('b@1', t, 10_000));
+    const adm = s.submit(req('a@1', t, 200), t);
+    expect(adm).toMatchObject({ ok: true });
+    const ds = s.tick(t);
+    expect(loads(ds).filter((d) => d.model === 'a@1').map((d) => d.executor)).toEqual(['w2/0']);
+    t = runUntilIdle(s, t, ds).t;
+    expect(s.queued()).toBe(0);
+  });
+
+  it('admits a request for a model with no room anywhere now when its deadline leaves time for the queue ahead to free some', () => {
+    const { s } = setup({}, [executor('w1/0', 250)]);
+    let t = warm(s, 'a@1', 0);
+    t = warm(s, 'b@1', t + 10) + 10;
+    for (let i = 0; i < 8; i++) accept(s, req('a@1', t, 10_000));
+    accept(s, req('b@1', t, 10_000));
+    // Every resident model is busy: c@1 cannot be loaded now, only after the queue has run.
+    const lax = s.submit(req('c@1', t, 10_000), t);
+    expect(lax.ok).toBe(true);
+    expect(lax.predicted).toBeGreaterThan(t + 26 + 25 + 30);
+    // A deadline that leaves no such time is refused at once.
+    expect(s.submit(req('c@1', t, 60), t)).toMatchObject({ ok: false, code: 'slo_unattainable' });
+  });
+});
+
