@@ -50,7 +50,7 @@ interface Golden {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'punctual-golden-'));
 const traceFile = path.join(dir, 'azure.csv');
-fs.writeFileSync(traceFile, generateAzureTrace({ functions: 1000, minutes: 3, peakPerMinute: 600, seed: 7 }));
+fs.writeFileSync(traceFile, generateAzureTrace({ shape: 'zipf-poisson', functions: 1000, minutes: 3, peakPerMinute: 600, seed: 7 }));
 const recorded: Record<string, Golden> = fs.existsSync(FIXTURE) ? (JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as Record<string, Golden>) : {};
 const fresh: Record<string, Golden> = {};
 

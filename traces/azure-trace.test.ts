@@ -25,6 +25,13 @@ describe('Azure trace reader', () => {
     expect([...f.counts]).toEqual([3, 7]);
   });
 
+  it('keeps functions idle in the range only when asked (the statistics count them)', () => {
+    const text = 'HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,0,0\no,a,g,http,0,4\n';
+    expect(parseAzureTrace(text).functions.map((f) => f.fn)).toEqual(['g']);
+    expect(parseAzureTrace(text, { keepIdle: true }).functions.map((f) => f.fn)).toEqual(['f', 'g']);
+    expect(parseAzureTrace(text, { keepIdle: true }).total).toBe(4);
+  });
+
   it('keeps only the minutes asked for', () => {
     const t = parseAzureTrace('HashOwner,HashApp,HashFunction,Trigger,1,2,3,4\no,a,f,http,1,2,3,4\n', { minutes: { from: 2, to: 3 } });
     expect([...t.functions[0]!.counts]).toEqual([2, 3]);
@@ -36,16 +43,19 @@ describe('Azure trace reader', () => {
     try {
       for (const variant of ['azure', 'minute'] as const) {
         const file = path.join(dir, `${variant}.csv`);
-        fs.writeFileSync(file, generateAzureTrace({ functions: 8, minutes: 5, variant, seed: 3 }));
+        fs.writeFileSync(file, generateAzureTrace({ shape: 'zipf-poisson', functions: 8, minutes: 5, variant, seed: 3 }));
         const t = await readAzureTrace(file);
         expect(t.functions).toHaveLength(8);
         expect(t.minutesInFile).toBe(5);
         expect(t.total).toBeGreaterThan(0);
       }
-      // The same seed gives the same counts whatever the header looks like.
-      const a = parseAzureTrace(generateAzureTrace({ variant: 'azure', seed: 9 }));
-      const b = parseAzureTrace(generateAzureTrace({ variant: 'minute', seed: 9 }));
-      expect(a.functions.map((f) => [...f.counts])).toEqual(b.functions.map((f) => [...f.counts]));
+      // The same seed gives the same counts whatever the header looks like, in either shape.
+      for (const shape of ['azure', 'zipf-poisson'] as const) {
+        const a = parseAzureTrace(generateAzureTrace({ shape, variant: 'azure', functions: 40, seed: 9 }));
+        const b = parseAzureTrace(generateAzureTrace({ shape, variant: 'minute', functions: 40, seed: 9 }));
+        expect(a.total).toBeGreaterThan(0);
+        expect(a.functions.map((f) => [...f.counts])).toEqual(b.functions.map((f) => [...f.counts]));
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

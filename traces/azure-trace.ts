@@ -23,7 +23,7 @@ export interface AzureTrace {
   toMinute: number;
   /** Highest minute column present in the file. */
   minutesInFile: number;
-  /** Functions in file order, those with no invocation in the range left out. */
+  /** Functions in file order, those with no invocation in the range left out (unless keepIdle). */
   functions: TraceFunction[];
   /** Invocations in the kept range. */
   total: number;
@@ -32,6 +32,8 @@ export interface AzureTrace {
 export interface TraceReadOptions {
   /** Keep minutes FROM..TO only (1-based, inclusive). @default the whole file */
   minutes?: { from: number; to: number };
+  /** Keep functions with no invocation in the range too (the statistics count them). @default false */
+  keepIdle?: boolean;
 }
 
 /** A malformed trace file: says which line (1-based) and, where it can, which column. */
@@ -122,7 +124,7 @@ export class AzureTraceParser {
     }
     const fn = fields[cols.fn]!.trim();
     if (fn === '') throw new TraceFormatError(this.lineNo, 'column "HashFunction" is empty');
-    if (sum === 0) return;
+    if (sum === 0 && this.opts.keepIdle !== true) return;
     this.total += sum;
     this.functions.push({
       owner: fields[cols.owner]!.trim(),

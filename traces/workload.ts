@@ -1,13 +1,16 @@
-// A workload as replay and simulate take it: an Azure-format trace file or a
-// built-in synthetic workload, plus the shared options (minutes, minute
-// length, rate scale, models, seed, duration). compiled once, replayed as a
-// lazy stream of arrivals that can be iterated again with the same result.
+// A workload as replay and simulate take it: an Azure Functions trace file
+// (the 2019 per-minute format or the 2021 per-invocation one, told apart by
+// its header) or a built-in synthetic workload, plus the shared options
+// (minutes, minute length, rate scale, models, seed, duration). compiled
+// once, replayed as a lazy stream of arrivals that can be iterated again with
+// the same result.
+import { detectTraceFormat, invocationArrivals, MAX_2021_MINUTE, readAzure2021 } from './azure-2021.js';
 import { readAzureTrace, type AzureTrace } from './azure-trace.js';
 import { isSyntheticName, syntheticArrivals, SYNTHETIC_WORKLOADS, type SyntheticName } from './synthetic.js';
 import { traceArrivals, type Arrival } from './trace-arrivals.js';
 
 export interface WorkloadSpec {
-  /** Path of an Azure Functions trace CSV. Exactly one of trace and workload. */
+  /** Path of an Azure Functions trace CSV, 2019 or 2021 format. Exactly one of trace and workload. */
   trace?: string;
   workload?: string;
   /** Synthetic: mean rate, requests/s. @default 50 */
@@ -40,13 +43,13 @@ export interface Workload {
 export const DEFAULT_RATE = 50;
 export const DEFAULT_SYNTHETIC_SECONDS = 60;
 
-/** "FROM-TO" (or a single minute "N"), 1-based. */
+/** "FROM-TO" (or a single minute "N"), 1-based; up to two weeks (a 2021 trace), a 2019 trace has 1440. */
 export function parseMinutes(s: string): { from: number; to: number } {
   const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(s);
   if (!m) throw new Error(`${JSON.stringify(s)} is not a minute range FROM-TO (e.g. 1-60)`);
   const from = Number(m[1]);
   const to = m[2] === undefined ? from : Number(m[2]);
-  if (from < 1 || to < from || to > 1440) throw new Error(`minute range ${s} must satisfy 1 <= FROM <= TO <= 1440`);
+  if (from < 1 || to < from || to > MAX_2021_MINUTE) throw new Error(`minute range ${s} must satisfy 1 <= FROM <= TO <= ${MAX_2021_MINUTE}`);
   return { from, to };
 }
 
@@ -80,9 +83,31 @@ export async function compileWorkload(spec: WorkloadSpec, available: readonly st
       arrivals: () => syntheticArrivals(name, { models, rate, durationS, seed }),
     };
   }
-  const trace: AzureTrace = await readAzureTrace(spec.trace!, spec.minutes ? { minutes: spec.minutes } : {});
   const minuteSeconds = spec.minuteSeconds ?? 60;
   const rateScale = spec.rateScale ?? 1;
+  if ((await detectTraceFormat(spec.trace!)) === '2021') {
+    const trace = await readAzure2021(spec.trace!, spec.minutes ? { minutes: spec.minutes } : {});
+    const traceMs = (trace.toMinute - trace.fromMinute + 1) * minuteSeconds * 1000;
+    const durationMs = spec.durationS !== undefined ? Math.min(traceMs, spec.durationS * 1000) : traceMs;
+    return {
+      config: {
+        trace: spec.trace,
+        format: 'azure-2021',
+        minutes: `${trace.fromMinute}-${trace.toMinute}`,
+        minute_seconds: minuteSeconds,
+        rate_scale: rateScale,
+        functions: trace.functions.length,
+        models,
+        seed,
+        ...(spec.durationS !== undefined ? { duration_s: spec.durationS } : {}),
+      },
+      durationMs,
+      expected: (trace.total * rateScale * durationMs) / traceMs,
+      models,
+      arrivals: () => until(invocationArrivals(trace, { models, minuteSeconds, rateScale, seed }), durationMs),
+    };
+  }
+  const trace: AzureTrace = await readAzureTrace(spec.trace!, spec.minutes ? { minutes: spec.minutes } : {});
   const traceMs = (trace.toMinute - trace.fromMinute + 1) * minuteSeconds * 1000;
   const durationMs = spec.durationS !== undefined ? Math.min(traceMs, spec.durationS * 1000) : traceMs;
   return {
