@@ -11,13 +11,14 @@ import { runOverloadBench, type OverloadCase } from './overload.js';
 import { runFreezeBench } from './freeze.js';
 import { runRejoinBench } from './rejoin.js';
 import { runUploadsBench } from './uploads.js';
+import { runManyModelsBench } from './many-models.js';
 import { isPolicy, POLICIES } from '../controller/scheduler/policy.js';
 import { runSimulateBench } from './simulate.js';
 import { runThroughput } from './throughput.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads', 'live,throughput,operate,simulate')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, many-models', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
@@ -68,5 +69,6 @@ if (only.has('overload')) {
 if (only.has('freeze')) figures.push(...(await runFreezeBench({ rate: 200, freezeSeconds: 15, before: 10, after: 10 })));
 if (only.has('rejoin')) figures.push(...(await runRejoinBench([5, 30], 3)));
 if (only.has('uploads')) figures.push(...(await runUploadsBench(700)));
+if (only.has('many-models')) figures.push(...(await runManyModelsBench()));
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
 else console.log(`machine: ${machine()}\n${describeFigures(figures)}`);
