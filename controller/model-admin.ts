@@ -16,9 +16,9 @@
 // worker-connection.ts). Copies of names not yet served are written a few at
 // a time and made servable together; a copy that replaces a served version
 // goes through the warm-switch-drain of a version swap one at a time. A
-// re-registration of bytes validated and profiled moments ago with the same
-// inputs and batch sizes (a large set of copies sent in several calls)
-// reuses that validation and profile.
+// re-registration of bytes validated and profiled recently (one of the last
+// RECENT_CHECKS files) with the same inputs and batch sizes (a large set of
+// copies sent in several calls) reuses that validation and profile.
 import { quoted, someOf } from '../common/bounded-text.js';
 import { PunctualError, Status, invalidArgument, notFound } from '../common/errors.js';
 import type { Clock } from '../common/clock.js';
@@ -219,7 +219,7 @@ export class ModelAdmin {
   /**
    * Validates the upload (onnxruntime opens it, in a worker thread) and
    * profiles it, or reuses what that found for the same bytes, inputs and
-   * batch sizes moments ago. Returns the config every copy shares.
+   * batch sizes recently. Returns the config every copy shares.
    */
   private async check(meta: RegisterMetadata__Output, upload: ModelFile, firstKey: string): Promise<{ base: ModelConfig; profile: ModelProfile }> {
     const known = this.checked.get(upload.sha256);
