@@ -74,7 +74,7 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
         } else if (msg.pong) {
           conn.onPong(msg.pong.controllerMs, msg.pong.workerMs);
         } else if (msg.bytesAck) {
-          conn.onBytesAck(msg.bytesAck.modelKey, msg.bytesAck.ok, msg.bytesAck.message);
+          conn.onBytesAck(msg.bytesAck.modelKey, msg.bytesAck.ok, msg.bytesAck.message, msg.bytesAck.contentUnknown);
         } else if (msg.draining) {
           core.drainWorker(conn);
         }
