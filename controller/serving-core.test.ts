@@ -146,9 +146,16 @@ describe('ServingCore', () => {
     join(0);
     const answer = core.submit(model, input, 5000, clock.now()); // lands on w2, the only worker yet
     expect(infers(0)).toHaveLength(1);
-    join(1);
+    // w3 joins while a request is in flight: its warm-up waits for a lull in admissions.
+    core.addWorker(conns[1]!.conn);
+    expect(conns[1]!.sent.filter((a) => a.type === 'LOAD')).toEqual([]);
     core.suspendWorker(conns[0]!.conn, 1200);
     expect(conns[0]!.conn.unresponsive).toBe(true);
+    // The re-planned request needs the model on w3: it is loaded there for it, then run.
+    const load = conns[1]!.sent.find((a) => a.type === 'LOAD')!;
+    expect(load.modelKey).toBe('m@1');
+    expect(infers(1)).toHaveLength(0);
+    core.onResult(conns[1]!.conn, ok(load, clock.now(), clock.now() + 1));
     expect(infers(1)).toHaveLength(1);
     // New requests go to w3 only.
     const second = core.submit(model, input, 5000, clock.now());

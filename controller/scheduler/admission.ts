@@ -39,13 +39,19 @@ export class AdmissionControl {
       }
     }
     const adm = this.judge(first.model, reqs.length, first.arrival, first.deadline, now);
-    if (!adm.ok) return adm;
-    const m = this.st.models.get(first.model)!;
+    const m = this.st.models.get(first.model);
+    if (!adm.ok) {
+      // Rejected because its model is resident nowhere: the demand is real, so the model is loaded for what comes next.
+      if (m && adm.code === 'slo_unattainable' && this.st.holders(m.key) === 0) this.st.coldDemand.set(m, now);
+      return adm;
+    }
+    if (!m) throw new Error(`model ${first.model} admitted but not registered`);
     for (const r of reqs) {
       r.predicted = adm.predicted - adm.reserve;
       m.queue.insert(r);
     }
     this.st.active.add(m);
+    this.st.lastAdmitted = Math.max(this.st.lastAdmitted, now);
     return { ok: true, predicted: adm.predicted, ...(adm.loadOn !== undefined ? { loadOn: adm.loadOn } : {}) };
   }
 

@@ -117,7 +117,7 @@ describe('Scheduler: LRU eviction', () => {
 });
 
 describe('Scheduler: cold starts', () => {
-  it('warms a joining executor in the background: one load at a time, only while idle, never ahead of a request', () => {
+  it('warms a joining executor in the background: one load at a time, only while idle and after a lull in traffic, never ahead of a request', () => {
     const { s } = setup({}, [executor('w1/0', 1000)]);
     s.preload('w1/0', ['a@1', 'b@1', 'c@1']);
     const first = loads(s.tick(0));
@@ -131,7 +131,10 @@ describe('Scheduler: cold starts', () => {
     expect(loads(ds)).toEqual([]);
     const [run] = infers(ds);
     s.complete(run!.actionId, ok(50, 62), 62);
-    expect(loads(s.tick(62)).map((d) => d.model)).toEqual(['b@1']);
+    // Idle again, but traffic came a moment ago: the warm-up waits for a lull (preloadQuietMs after the last admission).
+    expect(loads(s.tick(62))).toEqual([]);
+    expect(s.nextWakeup(62)).toBe(50 + 1000);
+    expect(loads(s.tick(1050)).map((d) => d.model)).toEqual(['b@1']);
   });
 
   it('books nothing behind a load in flight: what follows is dispatched when the load has ended', () => {
@@ -173,6 +176,35 @@ describe('Scheduler: cold starts', () => {
     expect(lax.predicted).toBeGreaterThan(t + 26 + 25 + 30);
     // A deadline that leaves no such time is refused at once.
     expect(s.submit(req('c@1', t, 60), t)).toMatchObject({ ok: false, code: 'slo_unattainable' });
+  });
+
+  it('loads a model whose request was turned away cold, so the requests that come next can be served', () => {
+    const { s } = setup();
+    // b@1 loads in 80 ms and runs in 25: a 60 ms SLO cannot be met cold.
+    const cold = s.submit(req('b@1', 0, 60), 0);
+    expect(cold).toMatchObject({ ok: false, code: 'slo_unattainable' });
+    const [load] = loads(s.tick(0));
+    expect(load).toMatchObject({ model: 'b@1', executor: 'w1/0' });
+    s.complete(load!.actionId, ok(0, 80), 80);
+    expect(s.submit(req('b@1', 100, 60), 100)).toMatchObject({ ok: true, predicted: 125 });
+  });
+
+  it('loads a model turned away cold only while that demand is recent (2 s)', () => {
+    const busy = (doneAt: number) => {
+      const { s } = setup({}, [executor('w1/0', 150)]);
+      const t = warm(s, 'a@1', 0);
+      // b@1 is turned away cold; a@1 (queued, so not evictable) holds the memory b@1 would need.
+      expect(s.submit(req('b@1', t, 60), t)).toMatchObject({ ok: false });
+      for (let i = 0; i < 4; i++) accept(s, req('a@1', t, 10_000));
+      const ds = s.tick(t);
+      expect(loads(ds).filter((d) => d.model === 'b@1')).toEqual([]);
+      const [run] = infers(ds);
+      s.complete(run!.actionId, ok(t, t + 18), t + doneAt);
+      return loads(s.tick(t + doneAt)).filter((d) => d.model === 'b@1');
+    };
+    // a@1 idle again soon after: b@1 is loaded in its place. Long after: the old demand loads nothing.
+    expect(busy(30)).toHaveLength(1);
+    expect(busy(2100)).toEqual([]);
   });
 });
 

@@ -8,6 +8,9 @@ import { ExecutorPlan, newPlanMemo } from './executor-plan.js';
 import type { ExecutorTimeline } from './executor-timeline.js';
 import type { ModelState, SchedulerState } from './state.js';
 
+/** How long a cold rejection keeps its model wanted, ms. */
+const COLD_DEMAND_MS = 2000;
+
 export class LoadPlanner {
   constructor(private readonly st: SchedulerState) {}
 
@@ -31,8 +34,9 @@ export class LoadPlanner {
   /**
    * Warms a newly joined executor in the background: the given models are
    * loaded in order, one at a time and only while the executor is idle
-   * (nothing booked, nothing queued for what it holds), while they fit in
-   * its free memory without evicting anything. Unlike warm(), a warm-up of
+   * (nothing booked, nothing queued for what it holds) and no request has
+   * been admitted for preloadQuietMs, while they fit in its free memory
+   * without evicting anything. Unlike warm(), a warm-up of
    * many models never books a minute of loads ahead of the first requests;
    * demand-driven loads take over as soon as requests come.
    */
@@ -44,6 +48,8 @@ export class LoadPlanner {
   /** Starts the next background warm-up load on each idle executor that has one (see preload). */
   planPreloads(now: number): void {
     const st = this.st;
+    // Warm-up yields to traffic: only after a lull in admissions.
+    if (now - st.lastAdmitted < st.cfg.preloadQuietMs) return;
     for (const e of st.executors.values()) {
       if (e.preloads.length === 0 || !e.usable || e.inflight.length > 0 || e.freeAt > now) continue;
       if (this.hasQueuedWork(e)) continue;
@@ -95,8 +101,13 @@ export class LoadPlanner {
    */
   planLoads(now: number): void {
     const st = this.st;
-    if (st.active.size === 0) return;
+    if (st.active.size === 0 && st.coldDemand.size === 0) return;
     const wants: { m: ModelState; unmet: number }[] = [];
+    // Models whose requests were turned away cold come after every queue's demand, while that demand is recent.
+    for (const [m, at] of st.coldDemand) {
+      if (now - at > COLD_DEMAND_MS || !st.models.has(m.key) || st.holders(m.key) > 0) st.coldDemand.delete(m);
+      else if (!st.active.has(m)) wants.push({ m, unmet: 0 });
+    }
     for (const m of st.active) {
       const last = m.queue.lastDeadline();
       if (last === undefined) continue;

@@ -61,6 +61,12 @@ export interface SchedulerOptions {
    * model locked out; the next outcomes bring it back. @default 1000
    */
   reserveStaleMs?: number;
+  /**
+   * A joining executor's background warm-up (preload) starts its next load
+   * only when no request has been admitted anywhere for this long: with
+   * traffic flowing, loads are made for demand, not for a guess. @default 1000
+   */
+  preloadQuietMs?: number;
 }
 
 /** The scheduler's defaults (see SchedulerOptions). */
@@ -76,6 +82,7 @@ export const SCHEDULER_DEFAULTS: Readonly<SchedulerConfig> = {
   reserveWindow: 1000,
   reserveMaxAgeMs: 30_000,
   reserveStaleMs: 1000,
+  preloadQuietMs: 1000,
 };
 
 /** SchedulerOptions with every default filled in. */
@@ -229,7 +236,10 @@ export class Scheduler {
       if (hopeless !== undefined) t = Math.min(t, hopeless);
     }
     const queued = st.active.size > 0;
+    // A background warm-up waiting for a lull resumes when the lull has lasted long enough.
+    const resume = st.lastAdmitted + st.cfg.preloadQuietMs;
     for (const e of st.executors.values()) {
+      if (e.preloads.length > 0 && e.usable && e.inflight.length === 0 && resume > now) t = Math.min(t, resume);
       // With nothing queued, a set-aside executor needs no retry.
       t = Math.min(t, this.outcomes.lostWakeup(e, queued));
       // Nothing held here can enter the window before freeAt - ahead: skip the scan when that cannot win.

@@ -28,6 +28,7 @@ export interface SchedulerConfig {
   reserveWindow: number;
   reserveMaxAgeMs: number;
   reserveStaleMs: number;
+  preloadQuietMs: number;
 }
 
 export interface ModelState {
@@ -66,12 +67,20 @@ export class SchedulerState {
   readonly abandoned = new Map<number, ExecutorTimeline>();
   /** Models with a non-empty queue. */
   readonly active = new Set<ModelState>();
+  /**
+   * Models resident nowhere whose requests were just rejected for it (a cold
+   * start could not make their deadline), by when: still demand, so load
+   * planning loads them for the requests that come next.
+   */
+  readonly coldDemand = new Map<ModelState, number>();
   /** Distinct executor classes present (bestExec looks at classes, not at every executor). */
   classes: string[] = [];
   /** Actions given up on because no result came back in time. */
   lostActions = 0;
   /** The latest time the scheduler was called with (submit, tick, complete). */
   lastNow = 0;
+  /** When a request was last admitted (background warm-up waits for a lull after it). */
+  lastAdmitted = -Infinity;
   private nextActionId = 1;
   private pending: Decision[] = [];
 
