@@ -12,13 +12,14 @@ import { runFreezeBench } from './freeze.js';
 import { runRejoinBench } from './rejoin.js';
 import { runUploadsBench } from './uploads.js';
 import { runManyModelsBench } from './many-models.js';
+import { runMultiModelBench } from './multi-model.js';
 import { isPolicy, POLICIES } from '../controller/scheduler/policy.js';
 import { runSimulateBench } from './simulate.js';
 import { runThroughput } from './throughput.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, many-models', 'live,throughput,operate,simulate')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, many-models, multi-model', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
@@ -70,5 +71,6 @@ if (only.has('freeze')) figures.push(...(await runFreezeBench({ rate: 200, freez
 if (only.has('rejoin')) figures.push(...(await runRejoinBench([5, 30], 3)));
 if (only.has('uploads')) figures.push(...(await runUploadsBench(700)));
 if (only.has('many-models')) figures.push(...(await runManyModelsBench()));
+if (only.has('multi-model')) figures.push(...(await runMultiModelBench()));
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
 else console.log(`machine: ${machine()}\n${describeFigures(figures)}`);
