@@ -2,11 +2,14 @@
 // one request at a time. It lives in its own worker_threads thread because
 // session.run blocks the JavaScript thread for the whole inference; the main
 // thread stays free for gRPC. The thread must survive any failure: every
-// request gets a reply, errors included.
+// request gets a reply, errors included. The model optimizer runs this script
+// too, in a thread of its own, for 'digest' and 'optimize' (never on an
+// executor's thread: optimizing costs a full session creation).
+import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { WireTensor } from '../common/tensor.js';
-import { createSession, runSession } from './ort-session.js';
+import { createSession, optimizeModel, runSession } from './ort-session.js';
 import { transferList } from './wire-tensors.js';
 import type { ThreadConfig, ThreadReady, ThreadReply, ThreadRequest } from './thread-protocol.js';
 
@@ -27,18 +30,35 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function load(modelKey: string, bytes: Uint8Array): Promise<{ memoryBytes: number; durationMs: number }> {
+interface LoadOutcome {
+  memoryBytes: number;
+  durationMs: number;
+  /** Absent when the model was loaded already. */
+  source?: 'optimized' | 'raw';
+  fallback?: string;
+}
+
+async function load(modelKey: string, bytes: Uint8Array, optimized: Uint8Array | undefined): Promise<LoadOutcome> {
   const already = sessions.get(modelKey);
   if (already) return { memoryBytes: already.memoryBytes, durationMs: 0 };
   // onnxruntime-node rejects a view over a SharedArrayBuffer (it wants an
   // ArrayBuffer), so the shared bytes are copied into a transient buffer here,
   // before measuring: the copy is dropped once the session exists.
-  const own = new Uint8Array(bytes);
+  const own = optimized ? new Uint8Array(optimized) : new Uint8Array(bytes);
   const rssBefore = process.memoryUsage.rss();
   const t0 = performance.now();
-  let session: InferenceSession;
+  const opts = { device: config.device, threads: config.threads };
+  let session: InferenceSession | undefined;
+  let fallback: string | undefined;
+  if (optimized) {
+    try {
+      session = await createSession(own, { ...opts, optimization: 'disabled' });
+    } catch (err) {
+      fallback = errorMessage(err); // the raw bytes below; the time spent here counts
+    }
+  }
   try {
-    session = await createSession(own, { device: config.device, threads: config.threads });
+    session ??= await createSession(optimized ? new Uint8Array(bytes) : own, opts);
   } catch (err) {
     const hint = config.device.startsWith('cuda')
       ? ' (is onnxruntime-node installed with its CUDA binaries, ONNXRUNTIME_NODE_INSTALL=cuda12, and is the GPU visible?)'
@@ -46,11 +66,12 @@ async function load(modelKey: string, bytes: Uint8Array): Promise<{ memoryBytes:
     throw new Error(`cannot create a session for ${modelKey} on ${config.device}: ${errorMessage(err)}${hint}`);
   }
   const durationMs = performance.now() - t0;
+  const source = optimized && fallback === undefined ? 'optimized' : 'raw';
   // RSS is process-wide, so loads on other executors at the same moment blur
   // it; the model's own size is a floor.
-  const memoryBytes = Math.max(process.memoryUsage.rss() - rssBefore, bytes.byteLength);
+  const memoryBytes = Math.max(process.memoryUsage.rss() - rssBefore, (source === 'optimized' ? own : bytes).byteLength);
   sessions.set(modelKey, { session, memoryBytes });
-  return { memoryBytes, durationMs };
+  return { memoryBytes, durationMs, source, ...(fallback !== undefined ? { fallback } : {}) };
 }
 
 async function unload(modelKey: string): Promise<{ memoryBytes: number; durationMs: number }> {
@@ -70,6 +91,15 @@ async function infer(modelKey: string, inputs: WireTensor[]): Promise<{ outputs:
   return { outputs, durationMs: performance.now() - t0 };
 }
 
+/** The optimized model, copied into a SharedArrayBuffer so that posting it to the executor threads shares it. */
+async function optimize(bytes: Uint8Array): Promise<{ optimized: Uint8Array; durationMs: number }> {
+  const t0 = performance.now();
+  const out = await optimizeModel(new Uint8Array(bytes), { device: config.device, threads: config.threads });
+  const optimized = new Uint8Array(new SharedArrayBuffer(out.byteLength));
+  optimized.set(out);
+  return { optimized, durationMs: performance.now() - t0 };
+}
+
 async function releaseAll(): Promise<void> {
   const all = [...sessions.values()];
   sessions.clear();
@@ -81,7 +111,7 @@ async function handle(req: ThreadRequest): Promise<ThreadReply> {
   try {
     switch (req.type) {
       case 'load':
-        return { id: req.id, ok: true, ...(await load(req.modelKey, req.bytes)) };
+        return { id: req.id, ok: true, ...(await load(req.modelKey, req.bytes, req.optimized)) };
       case 'unload':
         return { id: req.id, ok: true, ...(await unload(req.modelKey)) };
       case 'infer':
@@ -89,6 +119,10 @@ async function handle(req: ThreadRequest): Promise<ThreadReply> {
       case 'release-all':
         await releaseAll();
         return { id: req.id, ok: true, durationMs: performance.now() - t0 };
+      case 'digest':
+        return { id: req.id, ok: true, sha256: createHash('sha256').update(req.bytes).digest('hex'), durationMs: performance.now() - t0 };
+      case 'optimize':
+        return { id: req.id, ok: true, ...(await optimize(req.bytes)) };
     }
   } catch (err) {
     return { id: req.id, ok: false, durationMs: performance.now() - t0, message: errorMessage(err) };

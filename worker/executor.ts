@@ -2,13 +2,18 @@
 // its ActionQueue on arrivals, finishes and its one timer, and decides), runs
 // one action at a time on its executor thread (or, on the emulated device, as
 // a plain timer of the expected duration) and turns the outcome into an
-// ActionResult with worker-clock timings.
+// ActionResult with worker-clock timings. A LOAD creates its session from the
+// model optimized for this executor's class when the optimizer has it ready
+// (worker/model-optimizer.ts), else from the raw bytes, after which it asks
+// for that optimization, in the optimizer's thread, for the next load.
 import type { Clock } from '../common/clock.js';
 import type { Device } from '../common/device.js';
+import { createLogger, type Logger } from '../common/log.js';
 import type { WireTensor } from '../common/tensor.js';
 import type { Action__Output, ActionResult, ExecutorInfo } from '../common/wire.js';
 import { ActionRunner } from './action-runner.js';
 import type { ModelCache } from './model-cache.js';
+import { leaseSharedOptimizer, type ModelOptimizer, type OptimizerLease } from './model-optimizer.js';
 import { ThreadClient } from './thread-client.js';
 import type { ThreadReply } from './thread-protocol.js';
 import { fromProtoTensor, toProtoTensor, transferList } from './wire-tensors.js';
@@ -27,6 +32,27 @@ export interface ExecutorOptions {
   log: (line: string) => void;
   /** The thread script (tests substitute one). @default executorThreadScript() */
   threadScript?: URL;
+  /**
+   * Where LOADs find optimized models; false: always the raw bytes.
+   * @default on 'cpu', the optimizer this process shares for the device and
+   * thread count (leaseSharedOptimizer); none elsewhere (not measured on CUDA)
+   */
+  optimizer?: ModelOptimizer | false;
+  /** Called on the main thread after every LOAD that created a session. */
+  onLoad?: (load: LoadRecord) => void;
+  /** Each load at debug. @default createLogger('worker') */
+  logger?: Logger;
+}
+
+/** One session creation, as the executor thread measured it. */
+export interface LoadRecord {
+  executor: number;
+  modelKey: string;
+  /** What the session was created from. */
+  source: 'optimized' | 'raw';
+  durationMs: number;
+  /** Why the optimized model failed to load (the raw bytes were loaded instead). */
+  fallback?: string;
 }
 
 type ActionKind = 'LOAD' | 'UNLOAD' | 'INFER';
@@ -56,6 +82,9 @@ interface Outcome {
 export class Executor {
   private readonly runner: ActionRunner<Job>;
   private readonly thread: ThreadClient | undefined;
+  private readonly optimizer: ModelOptimizer | undefined;
+  private readonly lease: OptimizerLease | undefined;
+  private readonly logger: Logger;
   /** Emulated device: loaded models and the memory each reported. */
   private readonly emulatedLoaded = new Map<string, number>();
   private epoch = 0;
@@ -71,16 +100,28 @@ export class Executor {
         this.emit({ actionId: job.id, status: 'COULD_NOT_START_IN_TIME', message, receivedMs: job.receivedMs, endMs: now }, job);
       },
     });
+    this.logger = opts.logger ?? createLogger('worker');
     if (opts.device !== 'emulated') {
       const { index, device, threads, log, threadScript } = opts;
       this.thread = new ThreadClient({ index, device, threads, log, script: threadScript });
+    }
+    if (opts.optimizer !== undefined) {
+      this.optimizer = opts.optimizer || undefined;
+    } else if (opts.device === 'cpu') {
+      this.lease = leaseSharedOptimizer({ device: opts.device, threads: opts.threads, log: opts.log, logger: this.logger });
+      this.optimizer = this.lease.optimizer;
     }
   }
 
   /** Creates the executor and waits until its thread is ready to run actions. */
   static async start(opts: ExecutorOptions): Promise<Executor> {
     const e = new Executor(opts);
-    await e.thread?.start();
+    try {
+      await e.thread?.start();
+    } catch (err) {
+      await e.lease?.release();
+      throw err;
+    }
     return e;
   }
 
@@ -145,6 +186,7 @@ export class Executor {
     this.runner.close();
     for (const wake of this.sleepers) wake();
     await this.thread?.close();
+    await this.lease?.release();
   }
 
   /** Runs one job to its result; never rejects. */
@@ -177,7 +219,9 @@ export class Executor {
       case 'LOAD': {
         const bytes = this.opts.cache.get(job.modelKey);
         if (!bytes) return failed(`model bytes for ${job.modelKey} not cached on this worker`);
-        reply = await thread.request({ type: 'load', modelKey: job.modelKey, bytes });
+        const optimized = this.optimizer?.optimized(bytes);
+        reply = await thread.request({ type: 'load', modelKey: job.modelKey, bytes, ...(optimized ? { optimized } : {}) });
+        if (reply.ok) this.loaded(job.modelKey, bytes, reply);
         break;
       }
       case 'UNLOAD':
@@ -192,6 +236,17 @@ export class Executor {
     }
     if (!reply.ok) return { ...failed(reply.message), durationMs: reply.durationMs };
     return { ok: true, message: '', durationMs: reply.durationMs, memoryBytes: reply.memoryBytes ?? 0, outputs: reply.outputs ?? [] };
+  }
+
+  /** After a LOAD on the thread: records it, drops optimized bytes that failed, asks for them after a raw load. */
+  private loaded(modelKey: string, bytes: Uint8Array, reply: Extract<ThreadReply, { ok: true }>): void {
+    const { source, fallback, durationMs } = reply;
+    if (source === undefined) return; // it was loaded already: no session was created
+    if (fallback !== undefined) this.optimizer?.rejected(modelKey, bytes, fallback);
+    else if (source === 'raw') void this.optimizer?.prepare(modelKey, bytes);
+    const record: LoadRecord = { executor: this.index, modelKey, source, durationMs, ...(fallback !== undefined ? { fallback } : {}) };
+    this.logger.debug({ event: 'model_load', ...record }, `executor ${this.index} loaded ${modelKey} from the ${source} model in ${durationMs.toFixed(1)} ms`);
+    this.opts.onLoad?.(record);
   }
 
   /** The emulated device: the work takes the controller's expected time, on a timer. */

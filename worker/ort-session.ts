@@ -1,34 +1,102 @@
 // The only place that touches onnxruntime: create a session from model bytes
-// on a device, run a batch, describe a model's inputs and outputs. Used by the
-// executor threads and by the profiler (both run inside worker_threads).
+// on a device, run a batch, describe a model's inputs and outputs, and save a
+// model as onnxruntime optimized it (optimizeModel: a session created from that
+// with optimizations off is ready in 0.5–0.75 of the time, bench/load-time.ts).
+// Used by the executor threads and by the profiler (both run inside
+// worker_threads).
 // First: telemetry off (ORT_DISABLE_TELEMETRY) before onnxruntime loads.
 import '../common/ort-env.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { typedView, type DType } from '../common/dtype.js';
 import type { Device } from '../common/device.js';
 import type { ModelSignature } from '../common/model-signature.js';
 import type { WireTensor } from '../common/tensor.js';
 
+/** onnxruntime's graph optimization levels ('layout' left out: 'all' includes it). */
+export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
+
 export interface SessionOptions {
   device: Device;
   threads: number;
+  /**
+   * Graph optimizations applied while the session is created. 'disabled' is
+   * for a model optimizeModel() already optimized for this device and thread
+   * count. @default 'all'
+   */
+  optimization?: GraphOptimization;
+  /** Other settings that change how long creation takes; bench/load-time.ts measures them. The defaults are what executors use. */
+  tuning?: SessionTuning;
+}
+
+export interface SessionTuning {
+  /** onnxruntime's CPU memory arena. @default true */
+  memArena?: boolean;
+  /** Memory pattern planning. @default true */
+  memPattern?: boolean;
+  /** @default 'sequential' */
+  executionMode?: 'sequential' | 'parallel';
+  /** Weights pre-packed for the CPU kernels at creation. @default true */
+  prepacking?: boolean;
+  /** onnxruntime's log level: 0 verbose … 3 errors only. @default 2 (warnings) */
+  logSeverity?: 0 | 1 | 2 | 3 | 4;
+}
+
+function sessionOptions(opts: SessionOptions): ort.InferenceSession.SessionOptions {
+  const t = opts.tuning ?? {};
+  const o: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: opts.threads,
+    interOpNumThreads: 1,
+    executionMode: t.executionMode ?? 'sequential',
+    graphOptimizationLevel: opts.optimization ?? 'all',
+  };
+  if (t.memArena !== undefined) o.enableCpuMemArena = t.memArena;
+  if (t.memPattern !== undefined) o.enableMemPattern = t.memPattern;
+  if (t.prepacking === false) o.extra = { session: { disable_prepacking: '1' } };
+  if (t.logSeverity !== undefined) o.logSeverityLevel = t.logSeverity;
+  if (opts.device.startsWith('cuda:')) {
+    const deviceId = Number(opts.device.slice('cuda:'.length));
+    o.executionProviders = [{ name: 'cuda', deviceId } as ort.InferenceSession.ExecutionProviderConfig];
+  } else {
+    o.executionProviders = ['cpu'];
+  }
+  return o;
 }
 
 /** `model` is the model's bytes, or the path of its file (onnxruntime reads it; the profiler passes a path). */
 export async function createSession(model: Uint8Array | string, opts: SessionOptions): Promise<ort.InferenceSession> {
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: opts.threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  };
-  if (opts.device.startsWith('cuda:')) {
-    const deviceId = Number(opts.device.slice('cuda:'.length));
-    sessionOptions.executionProviders = [{ name: 'cuda', deviceId } as ort.InferenceSession.ExecutionProviderConfig];
-  } else {
-    sessionOptions.executionProviders = ['cpu'];
+  const o = sessionOptions(opts);
+  return typeof model === 'string' ? ort.InferenceSession.create(model, o) : ort.InferenceSession.create(model, o);
+}
+
+export interface OptimizeOptions extends SessionOptions {
+  /** The saved model's format; onnxruntime tells them apart when loading. @default 'onnx' */
+  format?: 'onnx' | 'ort';
+}
+
+/**
+ * The model as onnxruntime optimizes it at `opts.optimization` (default
+ * 'all') for this device and thread count, as bytes of a model file: a
+ * session is created once with onnxruntime's optimizedModelFilePath set (a
+ * file in a fresh temp folder, read back and removed). At 'all' the result can
+ * hold layouts for this machine's CPU (onnxruntime warns so; the warning is
+ * silenced here), so it is for sessions on this machine, with this device.
+ * `model` must not view a SharedArrayBuffer (onnxruntime refuses one).
+ */
+export async function optimizeModel(model: Uint8Array, opts: OptimizeOptions): Promise<Uint8Array> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'punctual-optimize-'));
+  try {
+    const file = path.join(dir, `model.${opts.format ?? 'onnx'}`);
+    const o = sessionOptions({ ...opts, tuning: { logSeverity: 3, ...opts.tuning } });
+    o.optimizedModelFilePath = file;
+    const session = await ort.InferenceSession.create(model, o);
+    await session.release();
+    return new Uint8Array(fs.readFileSync(file));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  return typeof model === 'string' ? ort.InferenceSession.create(model, sessionOptions) : ort.InferenceSession.create(model, sessionOptions);
 }
 
 const ORT_TYPES: Partial<Record<DType, ort.Tensor.Type>> = {

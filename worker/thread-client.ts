@@ -13,6 +13,8 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 export interface ThreadClientOptions extends ThreadConfig {
   /** The thread's script. @default executorThreadScript() */
   script?: URL;
+  /** How messages name the thread. @default `executor thread ${index}` */
+  label?: string;
   log: (line: string) => void;
 }
 
@@ -44,13 +46,16 @@ export class ThreadClient {
   private nextId = 1;
   private closed = false;
 
+  private readonly label: string;
+
   constructor(private readonly opts: ThreadClientOptions) {
     this.script = opts.script ?? executorThreadScript();
+    this.label = opts.label ?? `executor thread ${opts.index}`;
   }
 
   /** Spawns the thread if none runs; resolves once it has loaded onnxruntime. */
   start(): Promise<Worker> {
-    if (this.closed) return Promise.reject(new Error(`executor ${this.opts.index} is closed`));
+    if (this.closed) return Promise.reject(new Error(`${this.label} is closed`));
     try {
       this.ready ??= this.spawn();
     } catch (err) {
@@ -93,6 +98,7 @@ export class ThreadClient {
 
   private spawn(): Promise<Worker> {
     const { index, device, threads } = this.opts;
+    const label = this.label;
     const config: ThreadConfig = { index, device, threads };
     const worker = new Worker(this.script, { workerData: config });
     this.worker = worker;
@@ -119,16 +125,16 @@ export class ThreadClient {
         this.ready = undefined;
         const why = lastError ? lastError.message : `exit code ${code}`;
         const err = this.closed
-          ? new Error(`executor ${index} was closed`)
-          : new Error(`executor thread ${index} died (${why}); the sessions it held are gone`);
+          ? new Error(`${label} was closed`)
+          : new Error(`${label} died (${why}); the sessions it held are gone`);
         for (const p of this.pending.values()) p.reject(err);
         this.pending.clear();
         if (!isReady) {
-          reject(new Error(`executor thread ${index} failed to start: ${why}`));
+          reject(new Error(`${label} failed to start: ${why}`));
           return;
         }
         if (this.closed) return;
-        this.opts.log(`executor thread ${index} died (${why}); starting a new one`);
+        this.opts.log(`${label} died (${why}); starting a new one`);
         // Replace it now so the next action does not pay the start-up; a thread
         // that cannot even start is retried on the next request instead.
         this.start().catch((e: unknown) => this.opts.log(e instanceof Error ? e.message : String(e)));

@@ -1,6 +1,8 @@
-// The messages between an executor (main thread) and its executor thread.
-// Types only. Each request carries an id and gets exactly one reply with it;
-// the thread handles requests one at a time, in the order they were posted.
+// The messages between an executor (main thread) and its executor thread, and
+// between the model optimizer and its thread (the same script; it only sends
+// 'digest' and 'optimize'). Types only. Each request carries an id and gets
+// exactly one reply with it; the thread handles requests one at a time, in the
+// order they were posted.
 import type { WireTensor } from '../common/tensor.js';
 import type { Device } from '../common/device.js';
 
@@ -12,13 +14,23 @@ export interface ThreadConfig {
 }
 
 export type ThreadRequest =
-  /** Create a session. `bytes` views the cache's SharedArrayBuffer: posting it shares, not copies. */
-  | { id: number; type: 'load'; modelKey: string; bytes: Uint8Array }
+  /**
+   * Create a session. `bytes` views the cache's SharedArrayBuffer: posting it
+   * shares, not copies. `optimized`, when there is one, is the same model as
+   * optimized for this thread's device and thread count (also shared): the
+   * session is created from it with optimizations off, or from `bytes` if that
+   * fails.
+   */
+  | { id: number; type: 'load'; modelKey: string; bytes: Uint8Array; optimized?: Uint8Array }
   | { id: number; type: 'unload'; modelKey: string }
   /** Input buffers are transferred to the thread. */
   | { id: number; type: 'infer'; modelKey: string; inputs: WireTensor[] }
   /** Release every session (the worker lost its controller). */
-  | { id: number; type: 'release-all' };
+  | { id: number; type: 'release-all' }
+  /** The hex SHA-256 of `bytes` (shared, as for 'load'). */
+  | { id: number; type: 'digest'; bytes: Uint8Array }
+  /** The model optimized for this thread's device and thread count, into a new SharedArrayBuffer. */
+  | { id: number; type: 'optimize'; bytes: Uint8Array };
 
 export type ThreadReply =
   | {
@@ -30,6 +42,14 @@ export type ThreadReply =
       memoryBytes?: number;
       /** infer: output buffers are transferred back. */
       outputs?: WireTensor[];
+      /** load: what the session was created from. */
+      source?: 'optimized' | 'raw';
+      /** load: why the optimized bytes it was given failed (the session came from the raw ones). */
+      fallback?: string;
+      /** digest: hex SHA-256. */
+      sha256?: string;
+      /** optimize: the optimized model, viewing a SharedArrayBuffer. */
+      optimized?: Uint8Array;
     }
   | { id: number; ok: false; durationMs: number; message: string };
 
