@@ -11,9 +11,23 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runSimulation, type SimulateFlags } from '../cli/commands/simulate.js';
 import { generateAzureTrace } from '../traces/generate-trace.js';
+import { loadSimModels } from '../traces/sim-models.js';
+import { simulate, type SimulationResult } from '../traces/simulator.js';
+import { compileWorkload } from '../traces/workload.js';
 import type { Figure } from './support.js';
+
+/** The trace through the simulator as `punctual simulate TRACE --model-instances 1000 --workers 3 --slo-ms 100` runs it. */
+async function run(trace: string, memoryBytes: number, rateScale: number): Promise<SimulationResult> {
+  const models = loadSimModels({ instances: 1000 });
+  const workload = await compileWorkload({ trace, rateScale, seed: 1 }, models.map((m) => m.name));
+  const byName = new Map(models.map((m) => [m.name, m.key]));
+  const arrivals = (function* () {
+    for (const a of workload.arrivals()) yield { time: a.time, model: byName.get(a.model)! };
+  })();
+  const used = models.filter((m) => workload.models.includes(m.name));
+  return simulate(arrivals, { models: used, workers: 3, executorsPerWorker: 1, memoryBytes, sloMs: 100, noise: 1, seed: 1, durationMs: workload.durationMs });
+}
 
 const TARGET_LOADS = [0.2, 0.4, 0.6, 0.75, 0.8];
 
@@ -27,12 +41,11 @@ export async function runMultiModelBench(minutes = 20): Promise<Figure[]> {
       ['2 GiB per executor (evictions)', 2 ** 31],
       ['memory for every model', 2 ** 36],
     ] as const) {
-      const base: SimulateFlags = { workers: 3, executors: 1, memory, noise: 1, seed: 1, policy: 'punctual', modelInstances: 1000, sloMs: 100 };
       // The offered load scales with the rate: one run at the published rates sets the scale for each target.
-      const probe = await runSimulation(trace, base, 'punctual', false);
+      const probe = await run(trace, memory, 1);
       const unit = Number(probe.summary.config.utilisation);
       for (const target of TARGET_LOADS) {
-        const r = await runSimulation(trace, { ...base, rateScale: target / unit }, 'punctual', false);
+        const r = await run(trace, memory, target / unit);
         const s = r.summary;
         const load = Number(s.config.utilisation);
         const what = `${memName}, ${(100 * load).toFixed(0)} % offered load`;
