@@ -40,6 +40,7 @@ export class AdmissionControl {
     }
     const adm = this.judge(first.model, reqs.length, first.arrival, first.deadline, now);
     const m = this.st.models.get(first.model);
+    if (m) this.st.noteDemand(m, reqs.length, now);
     if (!adm.ok) {
       // Rejected because its model is resident nowhere: the demand is real, so the model is loaded for what comes next.
       if (m && adm.code === 'slo_unattainable' && this.st.holders(m.key) === 0) this.st.coldDemand.set(m, now);

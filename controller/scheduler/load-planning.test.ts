@@ -206,5 +206,17 @@ describe('Scheduler: cold starts', () => {
     expect(busy(30)).toHaveLength(1);
     expect(busy(2100)).toEqual([]);
   });
+
+  it('evicts by predicted re-use: a model asked for often recently stays over one used last but rarely asked for', () => {
+    // Room for two; a@1 is asked for five times, b@1 once and later; c@1 then needs one of them out.
+    const { s } = setup({}, [executor('w1/0', 250)]);
+    let t = 0;
+    for (let i = 0; i < 5; i++) t = warm(s, 'a@1', t) + 1;
+    t = warm(s, 'b@1', t) + 1; // b@1 is the most recently used
+    accept(s, req('c@1', t, 10_000));
+    const ds = s.tick(t);
+    expect(unloads(ds).map((d) => d.model)).toEqual(['b@1']);
+    expect(loads(ds).map((d) => d.model)).toEqual(['c@1']);
+  });
 });
 

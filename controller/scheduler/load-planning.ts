@@ -169,7 +169,9 @@ export class LoadPlanner {
   private loadOnto(e: ExecutorTimeline, key: string, memory: number, now: number): void {
     const st = this.st;
     if (e.freeMemory() < memory) {
-      const victims = [...e.models.entries()].filter(([key, res]) => st.isIdle(key, res)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+      // Evict by predicted re-use: the least recently asked-for first (decayed demand), then the least recently used.
+      const reuse = (key: string): number => st.demandOf(st.models.get(key), now);
+      const victims = [...e.models.entries()].filter(([key, res]) => st.isIdle(key, res)).sort((a, b) => reuse(a[0]) - reuse(b[0]) || a[1].lastUsed - b[1].lastUsed);
       for (const [key] of victims) {
         if (e.freeMemory() >= memory) break;
         st.planUnload(e, key, now);

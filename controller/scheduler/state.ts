@@ -47,7 +47,13 @@ export interface ModelState {
   errors: SlidingMax;
   /** When the last outcome (answer or drop) of an admitted request was recorded. */
   lastOutcomeAt: number;
+  /** Requests asked of it (admitted or not), decayed with DEMAND_DECAY_MS, as of demandAt: its predicted re-use. */
+  demand: number;
+  demandAt: number;
 }
+
+/** How fast a model's demand is forgotten: e-folding time, ms. */
+const DEMAND_DECAY_MS = 30_000;
 
 /** Predicted time to run some requests: the typical sum, and Σ (high − typical)² of the runs. */
 export interface Work {
@@ -114,7 +120,21 @@ export class SchedulerState {
       lastFailure: '',
       errors: new SlidingMax(this.cfg.reserveWindow, this.cfg.reserveMaxAgeMs),
       lastOutcomeAt: -Infinity,
+      demand: 0,
+      demandAt: 0,
     };
+  }
+
+  /** Counts n requests asked of m now. */
+  noteDemand(m: ModelState, n: number, now: number): void {
+    m.demand = this.demandOf(m, now) + n;
+    m.demandAt = Math.max(m.demandAt, now);
+  }
+
+  /** m's decayed demand as of now: how soon it is likely to be asked again. */
+  demandOf(m: ModelState | undefined, now: number): number {
+    if (!m) return 0;
+    return m.demand * Math.exp(-Math.max(0, now - m.demandAt) / DEMAND_DECAY_MS);
   }
 
   // ---- booking ------------------------------------------------------------
