@@ -17,7 +17,8 @@ export interface SimModel {
   defaultSloMs: number;
 }
 
-interface Source {
+/** A profiled model to simulate (profiles/clockwork-v100.ts ProfiledModel has this shape). */
+export interface Source {
   name: string;
   profile: ModelProfile;
   batchSizes: number[];
@@ -70,9 +71,13 @@ function bundled(): Source[] {
   });
 }
 
-/** The simulated models: every profile once, or `instances` copies cycling over them. */
-export function loadSimModels(opts: { repo?: string; instances?: number }): SimModel[] {
-  const sources = opts.repo ? fromRepository(opts.repo) : bundled();
+/**
+ * The simulated models: every profile once, or `instances` copies cycling
+ * over them. Profiles from `sources` (a set given in code, e.g. the V100 set
+ * of profiles/clockwork-v100.ts), else `repo`, else the bundled models'.
+ */
+export function loadSimModels(opts: { repo?: string; instances?: number; sources?: readonly Source[] }): SimModel[] {
+  const sources = opts.sources ? [...opts.sources] : opts.repo ? fromRepository(opts.repo) : bundled();
   if (sources.length === 0) throw new Error('no model profiles found');
   if (opts.instances === undefined) return sources.map((s) => ({ ...s, key: `${s.name}@1` }));
   return Array.from({ length: opts.instances }, (_, i) => {

@@ -47,6 +47,10 @@ export interface SimulationOptions {
   durationMs?: number;
   /** Called now and then with the number of requests ended so far. */
   onProgress?: (ended: number) => void;
+  /** Told of every decision the scheduler hands the executors (infer, load, unload) or makes (drop), with the virtual time. */
+  onDecision?: (d: Decision, atMs: number) => void;
+  /** Told of every rejection at admission: the model, the virtual time and the scheduler's message. */
+  onReject?: (model: string, atMs: number, message: string) => void;
 }
 
 export interface SimulationResult {
@@ -157,6 +161,7 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
   }
 
   const driver = new SchedulerDriver(sched, (d) => {
+    opts.onDecision?.(d, now);
     if (d.type === 'drop') {
       const r = d.request;
       finish(r, outcomeOfStatus(statusName(DROP_STATUS[d.code])), now - r.arrival, false);
@@ -187,13 +192,16 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
       lastArrival = arrival.time;
       const m = byKey.get(arrival.model);
       if (!m) throw new Error(`arrival for unknown model ${arrival.model}`);
-      const slo = opts.sloMs ?? m.defaultSloMs;
+      const slo = arrival.sloMs ?? opts.sloMs ?? m.defaultSloMs;
       const r = { id: nextId++, model: m.key, arrival: now, deadline: now + slo };
       const [run1] = durations.get(m.key)!.get(1)!;
       offeredMs += run1;
       if (!resident(m.key) && floorMs.get(m.key)! > slo) floorIds.add(r.id);
       const adm = sched.submit(r, now);
-      if (!adm.ok) finish(r, outcomeOfStatus(statusName(REJECT_STATUS[adm.code])), 0, false);
+      if (!adm.ok) {
+        opts.onReject?.(m.key, now, adm.message);
+        finish(r, outcomeOfStatus(statusName(REJECT_STATUS[adm.code])), 0, false);
+      }
     } else {
       wake = Infinity;
     }

@@ -11,6 +11,8 @@ import { prng } from './random.js';
 export interface Arrival {
   time: number;
   model: string;
+  /** This request's SLO, ms; the simulator honours it over its own sloMs and the model's default. */
+  sloMs?: number;
 }
 
 export interface TraceArrivalOptions {
