@@ -1,5 +1,5 @@
 // `npm run bench`: runs the benchmarks and prints the figures with the machine.
-// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads (the last five take minutes; not in the default)
+// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,many-models,multi-model,clockwork (all but the first four take minutes; not in the default)
 //          --requests N --replay-seconds S --replay-loads 0.5,0.9,1.5,3 --replay-policies punctual,fifo
 //          --overload 3x20,10x60 (load × seconds cases of the V2 overload benchmark)
 import { Command } from 'commander';
@@ -12,6 +12,7 @@ import { runFreezeBench } from './freeze.js';
 import { runRejoinBench } from './rejoin.js';
 import { runUploadsBench } from './uploads.js';
 import { runManyModelsBench } from './many-models.js';
+import { runLoadTimeBench } from './load-time.js';
 import { runMultiModelBench } from './multi-model.js';
 import { runClockworkBench } from './clockwork.js';
 import { isPolicy, POLICIES } from '../controller/scheduler/policy.js';
@@ -20,7 +21,7 @@ import { runThroughput } from './throughput.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, many-models, multi-model', 'live,throughput,operate,simulate')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, many-models, multi-model, clockwork', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
@@ -72,6 +73,7 @@ if (only.has('freeze')) figures.push(...(await runFreezeBench({ rate: 200, freez
 if (only.has('rejoin')) figures.push(...(await runRejoinBench([5, 30], 3)));
 if (only.has('uploads')) figures.push(...(await runUploadsBench(700)));
 if (only.has('many-models')) figures.push(...(await runManyModelsBench()));
+if (only.has('load-time')) figures.push(...(await runLoadTimeBench()));
 if (only.has('multi-model')) figures.push(...(await runMultiModelBench()));
 if (only.has('clockwork')) figures.push(...runClockworkBench());
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
