@@ -81,7 +81,7 @@ const productZones = [
 const testZones = [NOTHING_IMPORTS_CLI, TRACES_NOT_CLI, CONTROLLER_NOT_WORKER, WORKER_NOT_CONTROLLER, PROFILES_NOT_CONTROLLER];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'protos/generated/**', '**/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'protos/generated/**', '**/*.js', 'bench/out/**', '.punctual/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
