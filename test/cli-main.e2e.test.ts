@@ -50,6 +50,11 @@ describe('dist/cli/main.js', () => {
     for (const name of ['start', 'bench']) expect(scripts[name]).toMatch(new RegExp(`^node ${SERVER_NODE_FLAGS.join(' ')} `));
   });
 
+  it('is executable as built, so the package bin (npx punctual) runs it directly', () => {
+    expect(fs.statSync(MAIN).mode & 0o111).not.toBe(0);
+    expect(execFileSync(MAIN, ['--help'], { encoding: 'utf8' })).toMatch(/Usage: punctual/);
+  });
+
   it('exits 2 on an unknown command', async () => {
     const r = await punctual(['frobnicate']);
     expect(r.code).toBe(2);
