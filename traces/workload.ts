@@ -85,14 +85,19 @@ export async function compileWorkload(spec: WorkloadSpec, available: readonly st
   }
   const minuteSeconds = spec.minuteSeconds ?? 60;
   const rateScale = spec.rateScale ?? 1;
-  if ((await detectTraceFormat(spec.trace!)) === '2021') {
-    const trace = await readAzure2021(spec.trace!, spec.minutes ? { minutes: spec.minutes } : {});
+  const opts = spec.minutes ? { minutes: spec.minutes } : {};
+  // Both formats give a window of minutes with a total; only how arrivals are drawn from them differs.
+  const compile = <T extends { fromMinute: number; toMinute: number; total: number; functions: readonly unknown[] }>(
+    trace: T,
+    format: string | undefined,
+    draw: (t: T, o: { models: string[]; minuteSeconds: number; rateScale: number; seed: number }) => Iterable<Arrival>,
+  ): Workload => {
     const traceMs = (trace.toMinute - trace.fromMinute + 1) * minuteSeconds * 1000;
     const durationMs = spec.durationS !== undefined ? Math.min(traceMs, spec.durationS * 1000) : traceMs;
     return {
       config: {
         trace: spec.trace,
-        format: 'azure-2021',
+        ...(format !== undefined ? { format } : {}),
         minutes: `${trace.fromMinute}-${trace.toMinute}`,
         minute_seconds: minuteSeconds,
         rate_scale: rateScale,
@@ -104,26 +109,10 @@ export async function compileWorkload(spec: WorkloadSpec, available: readonly st
       durationMs,
       expected: (trace.total * rateScale * durationMs) / traceMs,
       models,
-      arrivals: () => until(invocationArrivals(trace, { models, minuteSeconds, rateScale, seed }), durationMs),
+      arrivals: () => until(draw(trace, { models, minuteSeconds, rateScale, seed }), durationMs),
     };
-  }
-  const trace: AzureTrace = await readAzureTrace(spec.trace!, spec.minutes ? { minutes: spec.minutes } : {});
-  const traceMs = (trace.toMinute - trace.fromMinute + 1) * minuteSeconds * 1000;
-  const durationMs = spec.durationS !== undefined ? Math.min(traceMs, spec.durationS * 1000) : traceMs;
-  return {
-    config: {
-      trace: spec.trace,
-      minutes: `${trace.fromMinute}-${trace.toMinute}`,
-      minute_seconds: minuteSeconds,
-      rate_scale: rateScale,
-      functions: trace.functions.length,
-      models,
-      seed,
-      ...(spec.durationS !== undefined ? { duration_s: spec.durationS } : {}),
-    },
-    durationMs,
-    expected: (trace.total * rateScale * durationMs) / traceMs,
-    models,
-    arrivals: () => until(traceArrivals(trace, { models, minuteSeconds, rateScale, seed }), durationMs),
   };
+  if ((await detectTraceFormat(spec.trace!)) === '2021') return compile(await readAzure2021(spec.trace!, opts), 'azure-2021', invocationArrivals);
+  const trace: AzureTrace = await readAzureTrace(spec.trace!, opts);
+  return compile(trace, undefined, traceArrivals);
 }
