@@ -97,7 +97,8 @@ export class LoadPlanner {
    * Demand-driven loads. A model's unmet demand is the work of its queue that
    * the executors holding it cannot finish by the queue's last deadline.
    * Highest unmet demand loads first, on the least-booked executor that can
-   * make room by evicting idle models in least-recently-used order.
+   * make room by evicting idle models (least likely to be asked for again
+   * first).
    */
   planLoads(now: number): void {
     const st = this.st;
@@ -129,20 +130,32 @@ export class LoadPlanner {
       if (holders === 0 || unmet > 0) wants.push({ m, unmet: holders === 0 ? Infinity : unmet });
     }
     wants.sort((a, b) => b.unmet - a.unmet);
-    for (const { m } of wants) this.placeLoad(m, now);
+    // Each executor's plan of queued work is built once and kept while no load is placed (most
+    // wants place none); a placement changes who holds what, so the next want starts afresh.
+    let plans = new Map<ExecutorTimeline, ExecutorPlan>();
+    let memo = newPlanMemo();
+    const planOf = (e: ExecutorTimeline): ExecutorPlan => {
+      let plan = plans.get(e);
+      if (!plan) plans.set(e, (plan = new ExecutorPlan(st, e, now, memo)));
+      return plan;
+    };
+    for (const { m } of wants) {
+      if (!this.placeLoad(m, now, planOf)) continue;
+      plans = new Map();
+      memo = newPlanMemo();
+    }
   }
 
-  private placeLoad(m: ModelState, now: number): void {
+  /** Places a load of m where one fits without pushing admitted requests; whether it did. */
+  private placeLoad(m: ModelState, now: number, planOf: (e: ExecutorTimeline) => ExecutorPlan): boolean {
     const st = this.st;
-    // Fresh figures for each placement: the one before may have changed who holds what.
-    const memo = newPlanMemo();
     const memory = st.est.memory(m.key);
     let best: ExecutorTimeline | undefined;
     let bestScore = Infinity;
     for (const e of st.executors.values()) {
       if (!e.usable || e.holds(m.key) || !st.canLoad(e, memory)) continue;
       // A load lands in front of the queued work not yet dispatched: never where it would push admitted requests past their deadlines.
-      if (new ExecutorPlan(st, e, now, memo).loadPushesOthers(st.est.load(m.key, e.spec.cls))) continue;
+      if (planOf(e).loadPushesOthers(st.est.load(m.key, e.spec.cls))) continue;
       // The least booked; among equals, one that needs no eviction.
       const score = Math.max(now, e.freeAt) + (e.freeMemory() >= memory ? 0 : 0.001);
       if (score < bestScore) {
@@ -150,7 +163,9 @@ export class LoadPlanner {
         best = e;
       }
     }
-    if (best) this.loadOnto(best, m.key, memory, now);
+    if (!best) return false;
+    this.loadOnto(best, m.key, memory, now);
+    return true;
   }
 
   /**
@@ -165,7 +180,7 @@ export class LoadPlanner {
     if (e && e.usable && !e.holds(model) && this.st.canLoad(e, memory)) this.loadOnto(e, model, memory, now);
   }
 
-  /** Makes room on e by evicting idle models, least recently used first, and plans the load. */
+  /** Makes room on e by evicting idle models (by predicted re-use, then recency) and plans the load. */
   private loadOnto(e: ExecutorTimeline, key: string, memory: number, now: number): void {
     const st = this.st;
     if (e.freeMemory() < memory) {
