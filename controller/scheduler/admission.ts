@@ -6,7 +6,7 @@
 // how late recent answers came against their predictions.
 import type { ExecutorTimeline } from './executor-timeline.js';
 import type { SchedulingPolicy } from './policy.js';
-import { ExecutorPlan, newPlanMemo, type PlanMemo } from './executor-plan.js';
+import { ExecutorPlan, holdersOf, newPlanMemo, type PlanMemo } from './executor-plan.js';
 import { fmt, type ModelState, type SchedulerState } from './state.js';
 import type { Admission, SchedRequest } from './types.js';
 
@@ -143,8 +143,7 @@ export class AdmissionControl {
     let own = st.work(m, n, cls);
     if (!res && m.queue.length > 0) {
       // Its queue is served by its holders; here the newcomers would share it with them.
-      let holders = memo.holders.get(m.key);
-      if (holders === undefined) memo.holders.set(m.key, (holders = st.holders(m.key)));
+      const holders = holdersOf(st, memo, m.key);
       const queued = st.work(m, m.queue.length, cls);
       own = { typical: own.typical + queued.typical / (holders + 1), spreadSq: own.spreadSq + queued.spreadSq / (holders + 1) };
     }

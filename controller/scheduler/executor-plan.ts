@@ -22,6 +22,13 @@ export function newPlanMemo(): PlanMemo {
   return { holders: new Map(), work: new Map() };
 }
 
+/** Usable executors holding the model, counted once per decision. */
+export function holdersOf(st: SchedulerState, memo: PlanMemo, key: string): number {
+  let n = memo.holders.get(key);
+  if (n === undefined) memo.holders.set(key, (n = st.holders(key)));
+  return n;
+}
+
 /** The queued work of one executor, walked in dispatch order. */
 export class ExecutorPlan {
   /** Each queued item's slack key (deadline − one run), in walk order. */
@@ -57,8 +64,7 @@ export class ExecutorPlan {
       if (!res) continue;
       const n = m.queue.length;
       if (n === 0) continue;
-      let holders = memo.holders.get(m.key);
-      if (holders === undefined) memo.holders.set(m.key, (holders = st.holders(m.key)));
+      const holders = holdersOf(st, memo, m.key);
       let w = work.get(m);
       if (w === undefined) work.set(m, (w = st.work(m, n, cls)));
       const share = Math.max(1, holders) * n;
