@@ -97,11 +97,6 @@ export class ExecutorPlan {
     for (let i = items.length - 1; i >= 0; i--) this.roomFrom[i] = Math.min(this.room[i]!, this.roomFrom[i + 1]!);
   }
 
-  /** Queued items on this executor. */
-  get length(): number {
-    return this.keys.length;
-  }
-
   /**
    * Where `own` (new requests of m, slack key `key`) would finish here if
    * admitted now, at the high percentile, with `load` planned for them when
