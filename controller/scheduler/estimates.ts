@@ -230,9 +230,9 @@ export class Estimates implements EstimateSource {
   }
 
   load(model: string, cls: string): number {
-    const w = this.fresh(this.loads.get(`${model}|${cls}`), this.clock.now(), { until: Infinity });
+    const w = this.loadWindow(model, cls);
     if (w && w.count > 1) return Math.max(w.percentile(this.pct), w.mean() * (1 + this.loadSpread));
-    return this.typicalLoad(model, cls) * (1 + this.loadSpread);
+    return (w ? w.mean() : this.seededLoad(model, cls)) * (1 + this.loadSpread);
   }
 
   /**
@@ -241,8 +241,16 @@ export class Estimates implements EstimateSource {
    * loadSpread of it, so a cold start is predicted with a margin too.
    */
   typicalLoad(model: string, cls: string): number {
-    const w = this.fresh(this.loads.get(`${model}|${cls}`), this.clock.now(), { until: Infinity });
-    if (w) return w.mean();
+    return this.loadWindow(model, cls)?.mean() ?? this.seededLoad(model, cls);
+  }
+
+  /** The model's own load measurements on a class (they do not go stale: a load is rare). */
+  private loadWindow(model: string, cls: string): RecentSamples | undefined {
+    return this.fresh(this.loads.get(`${model}|${cls}`), this.clock.now(), { until: Infinity });
+  }
+
+  /** The profile's load time for a class (any class, else the unknown figure). */
+  private seededLoad(model: string, cls: string): number {
     const byClass = this.loadSeeds.get(model);
     const v = byClass?.get(cls) ?? (byClass ? [...byClass.values()][0] : undefined);
     return v ?? this.unknownLoad;
