@@ -52,6 +52,7 @@ function action(a: Partial<Action__Output>): Action__Output {
     expectedMs: 1,
     batchSize: 1,
     inputs: [],
+    lane: 0,
     ...a,
   };
 }

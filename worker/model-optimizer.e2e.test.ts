@@ -36,7 +36,7 @@ function fixedInput(n: number): Buffer {
 let nextId = 1;
 function action(a: Partial<Action__Output>): Action__Output {
   const now = systemClock.now();
-  return { id: nextId++, type: 'LOAD', executor: 0, modelKey: KEY, earliestMs: now, latestMs: now + 30_000, expectedMs: 1, batchSize: 1, inputs: [], ...a };
+  return { id: nextId++, type: 'LOAD', executor: 0, modelKey: KEY, earliestMs: now, latestMs: now + 30_000, expectedMs: 1, batchSize: 1, inputs: [], lane: 0, ...a };
 }
 
 /** An executor whose results and loads a test can await. */

@@ -14,6 +14,7 @@ export interface Action {
   'expectedMs'?: (number | string);
   'batchSize'?: (number);
   'inputs'?: (_punctual_v1_Tensor)[];
+  'lane'?: (number);
 }
 
 export interface Action__Output {
@@ -26,4 +27,5 @@ export interface Action__Output {
   'expectedMs': (number);
   'batchSize': (number);
   'inputs': (_punctual_v1_Tensor__Output)[];
+  'lane': (number);
 }

@@ -7,6 +7,7 @@ export interface ExecutorInfo {
   'device'?: (string);
   'threads'?: (number);
   'memoryBytes'?: (number | string | Long);
+  'lanes'?: (number);
 }
 
 export interface ExecutorInfo__Output {
@@ -14,4 +15,5 @@ export interface ExecutorInfo__Output {
   'device': (string);
   'threads': (number);
   'memoryBytes': (number);
+  'lanes': (number);
 }
