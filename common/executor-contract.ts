@@ -20,6 +20,14 @@
 //   before the one start that look may make. Nothing runs late.
 // - clear() (the controller is gone) drops the waiting actions unanswered;
 //   the running one still completes.
+//
+// Lanes: an executor with several session threads (ExecutorInfo.lanes >= 2,
+// protos/punctual/v1/worker.proto) keeps two such queues, each under these
+// rules on its own and both running at once: one for its INFERs, one for its
+// LOADs and UNLOADs. A model's INFERs run on the thread that loaded it, so one
+// started while that thread is still busy with a LOAD or UNLOAD waits for it
+// (the controller avoids sending one; the worker counts them). With one lane,
+// one queue takes every action, as above.
 
 /** The start window of an action, ms on the executor's clock. */
 export interface ActionWindow {

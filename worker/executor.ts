@@ -6,6 +6,13 @@
 // model optimized for this executor's class when the optimizer has it ready
 // (worker/model-optimizer.ts), else from the raw bytes, after which it asks
 // for that optimization, in the optimizer's thread, for the next load.
+//
+// With lanes >= 2 (ExecutorInfo.lanes) it has that many session threads and
+// two ActionRunners, one for INFERs and one for LOADs and UNLOADs, each one
+// action at a time and running beside each other: a load on one thread no
+// longer holds up the inferences of the models on another. Each model's work
+// goes to the thread holding its session (worker/session-lanes.ts); an action
+// whose thread is still busy waits there, and is counted (onLaneWait).
 import type { Clock } from '../common/clock.js';
 import type { Device } from '../common/device.js';
 import { createLogger, type Logger } from '../common/log.js';
@@ -14,6 +21,7 @@ import type { Action__Output, ActionResult, ExecutorInfo } from '../common/wire.
 import { ActionRunner } from './action-runner.js';
 import type { ModelCache } from './model-cache.js';
 import { leaseSharedOptimizer, type ModelOptimizer, type OptimizerLease } from './model-optimizer.js';
+import { SessionLanes } from './session-lanes.js';
 import { ThreadClient } from './thread-client.js';
 import type { ThreadReply } from './thread-protocol.js';
 import { fromProtoTensor, toProtoTensor, transferList } from './wire-tensors.js';
@@ -42,6 +50,21 @@ export interface ExecutorOptions {
   onLoad?: (load: LoadRecord) => void;
   /** Each load at debug. @default createLogger('worker') */
   logger?: Logger;
+  /**
+   * Session threads. 1: one thread and one queue for every action. n >= 2:
+   * n threads, INFERs on one queue and LOADs / UNLOADs on another, in parallel.
+   * @default 1
+   */
+  lanes?: number;
+  /** Called when an action starts while its thread is still busy with another (it waits behind it). */
+  onLaneWait?: (wait: LaneWait) => void;
+}
+
+/** An action that started while the thread holding its model was still busy. */
+export interface LaneWait {
+  executor: number;
+  lane: number;
+  type: ActionKind;
 }
 
 /** One session creation, as the executor thread measured it. */
@@ -55,7 +78,7 @@ export interface LoadRecord {
   fallback?: string;
 }
 
-type ActionKind = 'LOAD' | 'UNLOAD' | 'INFER';
+export type ActionKind = 'LOAD' | 'UNLOAD' | 'INFER';
 
 interface Job {
   id: number;
@@ -64,6 +87,8 @@ interface Job {
   earliestMs: number;
   latestMs: number;
   expectedMs: number;
+  /** LOAD: the lane asked for (checked on arrival). */
+  lane: number;
   inputs: WireTensor[];
   receivedMs: number;
   /** The connection this action came on; results of an older one are dropped. */
@@ -80,8 +105,15 @@ interface Outcome {
 }
 
 export class Executor {
-  private readonly runner: ActionRunner<Job>;
-  private readonly thread: ThreadClient | undefined;
+  /** INFERs' runner; with one lane, everyone's. */
+  private readonly execRunner: ActionRunner<Job>;
+  /** LOADs' and UNLOADs' runner: its own with several lanes, else the same one. */
+  private readonly loadRunner: ActionRunner<Job>;
+  private readonly lanes: SessionLanes;
+  /** One per lane; none on the emulated device. */
+  private readonly threads: ThreadClient[] = [];
+  /** Emulated device: each lane's work in order, as a thread would run it. */
+  private readonly laneChains: Promise<unknown>[];
   private readonly optimizer: ModelOptimizer | undefined;
   private readonly lease: OptimizerLease | undefined;
   private readonly logger: Logger;
@@ -93,17 +125,24 @@ export class Executor {
   private readonly sleepers = new Set<() => void>();
 
   private constructor(private readonly opts: ExecutorOptions) {
-    this.runner = new ActionRunner<Job>(opts.clock, {
-      onStart: (job, now) => void this.run(job, now),
-      onRefuse: (job, now) => {
+    this.lanes = new SessionLanes(opts.lanes ?? 1);
+    const events = {
+      onStart: (job: Job, now: number) => void this.run(job, now),
+      onRefuse: (job: Job, now: number) => {
         const message = `could not start by latest ${job.latestMs.toFixed(3)} ms (now ${now.toFixed(3)}, earliest ${job.earliestMs.toFixed(3)})`;
         this.emit({ actionId: job.id, status: 'COULD_NOT_START_IN_TIME', message, receivedMs: job.receivedMs, endMs: now }, job);
       },
-    });
+    };
+    this.execRunner = new ActionRunner<Job>(opts.clock, events);
+    this.loadRunner = this.lanes.count > 1 ? new ActionRunner<Job>(opts.clock, events) : this.execRunner;
+    this.laneChains = Array.from({ length: this.lanes.count }, () => Promise.resolve());
     this.logger = opts.logger ?? createLogger('worker');
     if (opts.device !== 'emulated') {
       const { index, device, threads, log, threadScript } = opts;
-      this.thread = new ThreadClient({ index, device, threads, log, script: threadScript });
+      for (let lane = 0; lane < this.lanes.count; lane++) {
+        const label = this.lanes.count > 1 ? `executor thread ${index} (lane ${lane})` : undefined;
+        this.threads.push(new ThreadClient({ index, device, threads, log, script: threadScript, ...(label ? { label } : {}) }));
+      }
     }
     if (opts.optimizer !== undefined) {
       this.optimizer = opts.optimizer || undefined;
@@ -113,14 +152,15 @@ export class Executor {
     }
   }
 
-  /** Creates the executor and waits until its thread is ready to run actions. */
+  /** Creates the executor and waits until its threads are ready to run actions. */
   static async start(opts: ExecutorOptions): Promise<Executor> {
     const e = new Executor(opts);
-    try {
-      await e.thread?.start();
-    } catch (err) {
+    const started = await Promise.allSettled(e.threads.map((t) => t.start()));
+    const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure) {
+      await Promise.all(e.threads.map((t) => t.close()));
       await e.lease?.release();
-      throw err;
+      throw failure.reason;
     }
     return e;
   }
@@ -132,7 +172,7 @@ export class Executor {
   /** What Hello announces. */
   info(): ExecutorInfo {
     const { index, device, threads, memoryBytes } = this.opts;
-    return { index, device, threads, memoryBytes };
+    return { index, device, threads, memoryBytes, lanes: this.lanes.count };
   }
 
   /** Queues an action that arrived at `receivedMs` (worker clock). */
@@ -144,16 +184,23 @@ export class Executor {
       this.emit({ actionId: action.id, status: 'FAILED', message, receivedMs, endMs: this.opts.clock.now() });
       return;
     }
+    const lane = type === 'LOAD' ? action.lane : 0;
+    const badLane = this.lanes.badLane(lane);
+    if (badLane !== undefined) {
+      this.emit({ actionId: action.id, status: 'FAILED', message: `LOAD of ${action.modelKey} on executor ${this.index}: ${badLane}`, receivedMs, endMs: this.opts.clock.now() });
+      return;
+    }
     // Inputs are copied out of the gRPC message now, so that starting the
     // action later only has to transfer them. The emulated device ignores them.
-    const wantsInputs = type === 'INFER' && this.thread !== undefined;
-    this.runner.submit({
+    const wantsInputs = type === 'INFER' && this.threads.length > 0;
+    this.runnerOf(type).submit({
       id: action.id,
       type,
       modelKey: action.modelKey,
       earliestMs: action.earliestMs,
       latestMs: action.latestMs,
       expectedMs: action.expectedMs,
+      lane,
       inputs: wantsInputs ? action.inputs.map(fromProtoTensor) : [],
       receivedMs,
       epoch: this.epoch,
@@ -168,14 +215,18 @@ export class Executor {
   reset(): void {
     if (this.closed) return;
     this.epoch++;
-    this.runner.clear();
+    this.execRunner.clear();
+    this.loadRunner.clear();
     this.emulatedLoaded.clear();
-    this.thread?.request({ type: 'release-all' }).then(
-      (r) => {
-        if (!r.ok) this.opts.log(`executor ${this.index}: releasing sessions failed: ${r.message}`);
-      },
-      (err: unknown) => this.opts.log(`executor ${this.index}: releasing sessions failed: ${String(err)}`),
-    );
+    this.lanes.clear();
+    for (const thread of this.threads) {
+      thread.request({ type: 'release-all' }).then(
+        (r) => {
+          if (!r.ok) this.opts.log(`executor ${this.index}: releasing sessions failed: ${r.message}`);
+        },
+        (err: unknown) => this.opts.log(`executor ${this.index}: releasing sessions failed: ${String(err)}`),
+      );
+    }
   }
 
   /** Drops everything queued and stops the thread. */
@@ -183,22 +234,27 @@ export class Executor {
     if (this.closed) return;
     this.closed = true;
     this.epoch++;
-    this.runner.close();
+    this.execRunner.close();
+    this.loadRunner.close();
     for (const wake of this.sleepers) wake();
-    await this.thread?.close();
+    await Promise.all(this.threads.map((t) => t.close()));
     await this.lease?.release();
+  }
+
+  private runnerOf(type: ActionKind): ActionRunner<Job> {
+    return type === 'INFER' ? this.execRunner : this.loadRunner;
   }
 
   /** Runs one job to its result; never rejects. */
   private async run(job: Job, startMs: number): Promise<void> {
     let outcome: Outcome;
     try {
-      outcome = this.thread ? await this.onThread(this.thread, job) : await this.emulate(job);
+      outcome = await this.onLane(job);
     } catch (err) {
       outcome = failed(err instanceof Error ? err.message : String(err)); // e.g. the thread died
     }
     const endMs = this.opts.clock.now();
-    this.runner.finish(() =>
+    this.runnerOf(job.type).finish(() =>
       this.emit({
         actionId: job.id,
         status: outcome.ok ? 'OK' : 'FAILED',
@@ -211,6 +267,28 @@ export class Executor {
         outputs: outcome.outputs.map(toProtoTensor),
       }, job),
     );
+  }
+
+  /** Runs the job on the lane holding its model (a LOAD: the lane it asked for), on its thread or emulated. */
+  private async onLane(job: Job): Promise<Outcome> {
+    const route = this.lanes.route(job.type, job.modelKey, job.lane);
+    if (route === undefined) {
+      // Several lanes, and none holds the model: what its thread would answer, without asking one.
+      if (job.type === 'INFER') return failed(`model ${job.modelKey} is not loaded on executor ${this.index}`);
+      return { ok: true, message: '', durationMs: 0, memoryBytes: 0, outputs: [] };
+    }
+    const { lane } = route;
+    if (this.lanes.enter(lane)) this.opts.onLaneWait?.({ executor: this.index, lane, type: job.type });
+    let ok = false;
+    try {
+      const thread = this.threads[lane];
+      const outcome = thread ? await this.onThread(thread, job) : await this.emulatedOn(lane, job);
+      ok = outcome.ok;
+      return outcome;
+    } finally {
+      this.lanes.leave(lane);
+      if (job.epoch === this.epoch) this.lanes.settle(job.type, job.modelKey, route, ok);
+    }
   }
 
   private async onThread(thread: ThreadClient, job: Job): Promise<Outcome> {
@@ -247,6 +325,13 @@ export class Executor {
     const record: LoadRecord = { executor: this.index, modelKey, source, durationMs, ...(fallback !== undefined ? { fallback } : {}) };
     this.logger.debug({ event: 'model_load', ...record }, `executor ${this.index} loaded ${modelKey} from the ${source} model in ${durationMs.toFixed(1)} ms`);
     this.opts.onLoad?.(record);
+  }
+
+  /** The emulated device: the lane's work one at a time, in order, as its thread would run it. */
+  private emulatedOn(lane: number, job: Job): Promise<Outcome> {
+    const run = this.laneChains[lane]!.then(() => this.emulate(job));
+    this.laneChains[lane] = run.catch(() => undefined);
+    return run;
   }
 
   /** The emulated device: the work takes the controller's expected time, on a timer. */

@@ -42,6 +42,7 @@ export class WorkerObservability {
   private readonly duration: Histogram<'type'>;
   private readonly wait: Histogram<'type'>;
   private readonly busy: Counter<'executor'>;
+  private readonly laneWaits: Counter<'executor' | 'type'>;
   private readonly sent = new Map<number, { type: string; executor: number }>();
   private connected = false;
   private draining = false;
@@ -55,6 +56,12 @@ export class WorkerObservability {
     this.duration = new Histogram({ name: 'punctual_worker_action_duration_seconds', help: 'Measured duration of successful actions', labelNames: ['type'], buckets: SECONDS, registers });
     this.wait = new Histogram({ name: 'punctual_worker_action_wait_seconds', help: 'Time from an action arriving to it starting (queue wait on the executor)', labelNames: ['type'], buckets: SECONDS, registers });
     this.busy = new Counter({ name: 'punctual_worker_executor_busy_seconds_total', help: 'Time each executor spent running actions; rate() is its utilisation', labelNames: ['executor'], registers });
+    this.laneWaits = new Counter({
+      name: 'punctual_worker_lane_waits_total',
+      help: 'Actions that started while the session thread holding their model was still busy with another (on an executor with several lanes: an INFER behind a LOAD or UNLOAD; the controller avoids them)',
+      labelNames: ['executor', 'type'],
+      registers,
+    });
     const connected = (): number => (this.connected ? 1 : 0);
     const inFlight = (): number => this.sent.size;
     new Gauge({
@@ -132,6 +139,11 @@ export class WorkerObservability {
     this.duration.observe({ type }, duration);
     this.wait.observe({ type }, Math.max(0, Number(r.startMs ?? 0) - Number(r.receivedMs ?? 0)) / 1000);
     if (a) this.busy.inc({ executor: String(a.executor) }, duration);
+  }
+
+  /** An action started on executor `executor` while its session thread was still busy: it waits behind that work. */
+  laneWait(executor: number, type: string): void {
+    this.laneWaits.inc({ executor: String(executor), type });
   }
 
   /** Starts /metrics and the health gRPC server where `listen` says; a port < 0 leaves that one off. Returns the real ports. */

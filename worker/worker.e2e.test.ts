@@ -66,7 +66,7 @@ describe('worker (cpu executor)', () => {
     const before = systemClock.now();
     const hello = await stream.next('hello');
     expect(hello.name).toBe('test-worker');
-    expect(hello.executors).toEqual([{ index: 0, device: 'cpu', threads: 1, memoryBytes: GiB }]);
+    expect(hello.executors).toEqual([{ index: 0, device: 'cpu', threads: 1, memoryBytes: GiB, lanes: 1 }]);
     expect(hello.cachedModels).toEqual([]);
     expect(hello.workerMs).toBeGreaterThan(before - 60_000);
     expect(worker.connected()).toBe(false);
@@ -323,6 +323,40 @@ describe('worker (emulated executors)', () => {
       await stream.next('draining');
       expect((await stream.result(infer.id)).status).toBe('OK');
       expect(await drained).toEqual({ drained: true, left: 0 });
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('with two lanes, announces them, loads beside an inference and counts an inference behind a load', async () => {
+    const worker = await startWorker({ controller: controller.address, device: 'emulated', lanes: 2, metricsPort: 0, log: quiet });
+    const stream = await controller.nextStream();
+    try {
+      expect((await stream.next('hello')).executors.map((e) => e.lanes)).toEqual([2]);
+      for (const key of ['a@1', 'b@1', 'c@1']) expect((await sendModel(stream, key, new Uint8Array(10).fill(key.charCodeAt(0)), 10)).ok).toBe(true);
+      for (const [key, lane] of [['a@1', 0], ['b@1', 1]] as const) {
+        const load = action({ type: 'LOAD', modelKey: key, lane });
+        stream.send({ action: load });
+        expect((await stream.result(load.id)).status).toBe('OK');
+      }
+      // A LOAD on lane 1 beside an INFER of a (lane 0): no wait. Then an INFER of b behind a LOAD on its lane 1: one.
+      const slowLoad = action({ type: 'LOAD', modelKey: 'c@1', lane: 1, expectedMs: 60 });
+      const beside = action({ type: 'INFER', modelKey: 'a@1', expectedMs: 30 });
+      const behind = action({ type: 'INFER', modelKey: 'b@1', expectedMs: 1 });
+      stream.send({ action: slowLoad });
+      stream.send({ action: beside });
+      const [l, x] = [await stream.result(slowLoad.id), await stream.result(beside.id)];
+      expect(Number(x.startMs)).toBeLessThan(Number(l.endMs));
+      const unload = action({ type: 'UNLOAD', modelKey: 'c@1', expectedMs: 60 });
+      stream.send({ action: unload });
+      stream.send({ action: behind });
+      expect((await stream.result(behind.id)).status).toBe('OK');
+      expect((await stream.result(unload.id)).status).toBe('OK');
+      const bad = action({ type: 'LOAD', modelKey: 'a@1', lane: 5 });
+      stream.send({ action: bad });
+      expect((await stream.result(bad.id)).message).toBe('LOAD of a@1 on executor 0: lane 5 does not exist (the executor has 2 lanes, 0..1)');
+      const metrics = await (await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`)).text();
+      expect(metrics).toContain('punctual_worker_lane_waits_total{executor="0",type="INFER"} 1');
     } finally {
       await worker.close();
     }

@@ -24,6 +24,12 @@ export interface WorkerOptions {
   executors?: number;
   /** Intra-op threads per session. @default 1 */
   threads?: number;
+  /**
+   * Session threads per executor. 1: one thread runs every action. n >= 2: n
+   * threads, and LOADs / UNLOADs queue apart from INFERs and run beside them,
+   * each on the thread the controller names (Action.lane). @default 1
+   */
+  lanes?: number;
   /** Memory for loaded models, for the whole worker; split evenly across executors. @default 2 GiB */
   memoryBytes?: number;
   /** @default 'cpu' */
@@ -72,6 +78,7 @@ interface CompiledWorkerOptions {
   controller: string;
   executors: number;
   threads: number;
+  lanes: number;
   memoryBytes: number;
   device: Device;
   name: string;
@@ -94,6 +101,7 @@ function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     controller: o.controller,
     executors: positiveInt('executors', o.executors ?? 1),
     threads: positiveInt('threads', o.threads ?? 1),
+    lanes: positiveInt('lanes', o.lanes ?? 1),
     memoryBytes,
     device: parseDevice(o.device ?? 'cpu'),
     name: o.name ?? `${os.hostname()}:${process.pid}`,
@@ -181,6 +189,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         index,
         device: opts.device,
         threads: opts.threads,
+        lanes: opts.lanes,
         memoryBytes: Math.floor(opts.memoryBytes / opts.executors),
         clock,
         cache,
@@ -189,6 +198,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           observability.actionDone(result);
           connection.send({ result });
         },
+        onLaneWait: (wait) => observability.laneWait(wait.executor, wait.type),
       }),
     ),
   );

@@ -1,0 +1,196 @@
+// An executor with lanes on the emulated device (no threads, no onnxruntime;
+// each action takes its expected time on a timer): with two lanes a LOAD runs
+// while an INFER runs, each of the two queues still refuses what it cannot
+// start in time, INFERs follow the lane that loaded their model (and wait
+// behind it when it is busy, counted), and a LOAD on a lane that does not
+// exist fails. With one lane, a LOAD still holds up the INFERs behind it.
+import { describe, expect, it } from 'vitest';
+import { systemClock } from '../common/clock.js';
+import type { Action__Output, ActionResult } from '../common/wire.js';
+import { Executor, type LaneWait } from './executor.js';
+import { ModelCache } from './model-cache.js';
+
+let nextId = 1;
+function action(a: Partial<Action__Output>): Action__Output {
+  const now = systemClock.now();
+  return { id: nextId++, type: 'INFER', executor: 0, modelKey: 'a@1', earliestMs: now, latestMs: now + 5_000, expectedMs: 1, batchSize: 1, inputs: [], lane: 0, ...a };
+}
+
+/** An emulated executor whose results (and lane waits) a test can await. */
+class Harness {
+  readonly waits: LaneWait[] = [];
+  private readonly got = new Map<number, ActionResult>();
+  private readonly waiting = new Map<number, (r: ActionResult) => void>();
+  executor!: Executor;
+
+  static async start(lanes: number | undefined, index = 0): Promise<Harness> {
+    const h = new Harness();
+    h.executor = await Executor.start({
+      index,
+      device: 'emulated',
+      threads: 1,
+      memoryBytes: 0,
+      clock: systemClock,
+      cache: new ModelCache(),
+      log: () => {},
+      ...(lanes !== undefined ? { lanes } : {}),
+      onLaneWait: (w) => h.waits.push(w),
+      onResult: (r) => {
+        const id = Number(r.actionId);
+        const w = h.waiting.get(id);
+        if (w) w(r);
+        else h.got.set(id, r);
+      },
+    });
+    return h;
+  }
+
+  /** Submits now; resolves with the result. */
+  run(a: Partial<Action__Output>): Promise<ActionResult> {
+    const act = action(a);
+    const done = new Promise<ActionResult>((resolve) => this.waiting.set(act.id, resolve));
+    this.executor.submit(act, systemClock.now());
+    return this.got.has(act.id) ? Promise.resolve(this.got.get(act.id)!) : done;
+  }
+
+  async ok(a: Partial<Action__Output>): Promise<ActionResult> {
+    const r = await this.run(a);
+    expect(r.status, r.message).toBe('OK');
+    return r;
+  }
+}
+
+const overlap = (x: ActionResult, y: ActionResult): boolean => Number(x.startMs) < Number(y.endMs) && Number(y.startMs) < Number(x.endMs);
+
+describe('Executor lanes (emulated)', () => {
+  it('announces its lanes; one by default', async () => {
+    const one = await Harness.start(undefined);
+    const two = await Harness.start(2, 3);
+    try {
+      expect(one.executor.info()).toEqual({ index: 0, device: 'emulated', threads: 1, memoryBytes: 0, lanes: 1 });
+      expect(two.executor.info().lanes).toBe(2);
+    } finally {
+      await Promise.all([one.executor.close(), two.executor.close()]);
+    }
+  });
+
+  it('with two lanes, runs a LOAD while an INFER runs', async () => {
+    const h = await Harness.start(2);
+    try {
+      await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 0 });
+      const [load, infer] = await Promise.all([h.ok({ type: 'LOAD', modelKey: 'b@1', lane: 1, expectedMs: 60 }), h.ok({ type: 'INFER', modelKey: 'a@1', expectedMs: 60 })]);
+      expect(overlap(load, infer)).toBe(true);
+      expect(h.waits).toEqual([]);
+      // And the other way round: an INFER of b (on lane 1) beside an UNLOAD of a (on lane 0).
+      const [unload, inferB] = await Promise.all([h.ok({ type: 'UNLOAD', modelKey: 'a@1', expectedMs: 60 }), h.ok({ type: 'INFER', modelKey: 'b@1', expectedMs: 60 })]);
+      expect(overlap(unload, inferB)).toBe(true);
+      expect(h.waits).toEqual([]);
+    } finally {
+      await h.executor.close();
+    }
+  });
+
+  it('with one lane, a LOAD holds up the INFER behind it, as before lanes', async () => {
+    const h = await Harness.start(1);
+    try {
+      await h.ok({ type: 'LOAD', modelKey: 'a@1' });
+      const [load, infer] = await Promise.all([h.ok({ type: 'LOAD', modelKey: 'b@1', expectedMs: 40 }), h.ok({ type: 'INFER', modelKey: 'a@1', expectedMs: 10 })]);
+      expect(Number(infer.startMs)).toBeGreaterThanOrEqual(Number(load.endMs));
+    } finally {
+      await h.executor.close();
+    }
+  });
+
+  it('each queue refuses what cannot start in time, while the other one runs', async () => {
+    const h = await Harness.start(2);
+    try {
+      await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 0 });
+      const now = systemClock.now();
+      // The load queue is busy for 80 ms: a second LOAD due within 10 ms is refused; the INFERs run.
+      const slow = h.run({ type: 'LOAD', modelKey: 'b@1', lane: 1, expectedMs: 80 });
+      const lateLoad = h.run({ type: 'LOAD', modelKey: 'c@1', lane: 1, latestMs: now + 10 });
+      const infers = [h.run({ type: 'INFER', modelKey: 'a@1', expectedMs: 5 }), h.run({ type: 'INFER', modelKey: 'a@1', expectedMs: 5 })];
+      // Refused at its queue's next look (the slow load's end: a busy queue arms no timer), never run.
+      expect((await lateLoad).status).toBe('COULD_NOT_START_IN_TIME');
+      const done = await Promise.all(infers);
+      expect(done.map((r) => r.status)).toEqual(['OK', 'OK']);
+      expect((await slow).status).toBe('OK');
+      for (const r of done) expect(overlap(r, await slow)).toBe(true);
+      // The infer queue busy for 80 ms: a second INFER due within 10 ms is refused; a LOAD runs.
+      const then = systemClock.now();
+      const long = h.run({ type: 'INFER', modelKey: 'a@1', expectedMs: 80 });
+      const lateInfer = h.run({ type: 'INFER', modelKey: 'a@1', latestMs: then + 10 });
+      const load = h.run({ type: 'LOAD', modelKey: 'c@1', lane: 1, expectedMs: 5 });
+      expect((await lateInfer).status).toBe('COULD_NOT_START_IN_TIME');
+      expect((await load).status).toBe('OK');
+      expect((await long).status).toBe('OK');
+      expect(overlap(await load, await long)).toBe(true);
+    } finally {
+      await h.executor.close();
+    }
+  });
+
+  it('runs an INFER on the lane that loaded its model, waiting (and counted) when that lane is busy', async () => {
+    const h = await Harness.start(2, 4);
+    try {
+      await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 1 });
+      const [load, infer] = await Promise.all([h.ok({ type: 'LOAD', modelKey: 'b@1', lane: 1, expectedMs: 50 }), h.ok({ type: 'INFER', modelKey: 'a@1', expectedMs: 5 })]);
+      expect(h.waits).toEqual([{ executor: 4, lane: 1, type: 'INFER' }]);
+      expect(Number(infer.endMs)).toBeGreaterThanOrEqual(Number(load.endMs)); // it ran after the load, on lane 1
+      // A LOAD asking for lane 0 of a model on lane 1 finds it loaded there.
+      await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 0 });
+      const [, again] = await Promise.all([h.ok({ type: 'LOAD', modelKey: 'c@1', lane: 0, expectedMs: 50 }), h.ok({ type: 'INFER', modelKey: 'a@1', expectedMs: 5 })]);
+      expect(h.waits).toHaveLength(1); // lane 1 was free: no wait behind the load on lane 0
+      expect(Number(again.endMs) - Number(again.startMs)).toBeLessThan(45);
+    } finally {
+      await h.executor.close();
+    }
+  });
+
+  it('after an UNLOAD, loads the model again on another lane', async () => {
+    const h = await Harness.start(2);
+    try {
+      await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 1 });
+      await h.ok({ type: 'UNLOAD', modelKey: 'a@1' });
+      expect((await h.run({ type: 'INFER', modelKey: 'a@1' })).message).toBe('model a@1 is not loaded on executor 0');
+      await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 0 });
+      // Now on lane 0: a long LOAD on lane 1 does not hold it up.
+      await Promise.all([h.ok({ type: 'LOAD', modelKey: 'b@1', lane: 1, expectedMs: 50 }), h.ok({ type: 'INFER', modelKey: 'a@1', expectedMs: 5 })]);
+      expect(h.waits).toEqual([]);
+    } finally {
+      await h.executor.close();
+    }
+  });
+
+  it('fails a LOAD on a lane the executor does not have, and keeps serving', async () => {
+    const two = await Harness.start(2, 1);
+    const one = await Harness.start(1, 2);
+    try {
+      const r = await two.run({ type: 'LOAD', modelKey: 'a@1', lane: 2 });
+      expect(r.status).toBe('FAILED');
+      expect(r.message).toBe('LOAD of a@1 on executor 1: lane 2 does not exist (the executor has 2 lanes, 0..1)');
+      const s = await one.run({ type: 'LOAD', modelKey: 'a@1', lane: 1 });
+      expect(s.status).toBe('FAILED');
+      expect(s.message).toBe('LOAD of a@1 on executor 2: lane 1 does not exist (the executor has 1 lane, 0..0)');
+      // lane is not read for INFER and UNLOAD.
+      await two.ok({ type: 'LOAD', modelKey: 'a@1', lane: 1 });
+      await two.ok({ type: 'INFER', modelKey: 'a@1', lane: 9 });
+      await two.ok({ type: 'UNLOAD', modelKey: 'a@1', lane: 9 });
+    } finally {
+      await Promise.all([two.executor.close(), one.executor.close()]);
+    }
+  });
+
+  it('after a reset, holds nothing on any lane', async () => {
+    const h = await Harness.start(2);
+    try {
+      await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 1 });
+      h.executor.reset();
+      expect((await h.run({ type: 'INFER', modelKey: 'a@1' })).message).toBe('model a@1 is not loaded on executor 0');
+      await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 0 });
+      await h.ok({ type: 'INFER', modelKey: 'a@1' });
+    } finally {
+      await h.executor.close();
+    }
+  });
+});
