@@ -27,6 +27,8 @@ describe('usage errors exit 2 with a clear message', () => {
     [['infer'], /missing required argument 'model'/],
     [['worker', '--memory', '2G'], /--memory.*say 2GiB or 2GB/],
     [['worker', '--device', 'gpu'], /cpu, cuda:N or emulated/],
+    [['worker', '--lanes', '9'], /--lanes.*"9" must be an integer from 1 to 8/],
+    [['up', '--lanes', 'two'], /--lanes.*"two" must be an integer from 1 to 8/],
     [['infer', 'det', '--batch', '0'], /--batch.*integer from 1/],
     [['infer', 'det', '--slo-ms', 'soon'], /positive number of milliseconds/],
     [['--controller', 'nohost', 'status'], /HOST:PORT/],

@@ -125,6 +125,8 @@ function workerArgs(address: string, flags: UpFlags, index: number): string[] {
     String(flags.executors),
     '--threads',
     String(flags.threads),
+    '--lanes',
+    String(flags.lanes),
     '--memory',
     String(flags.memory),
     '--device',

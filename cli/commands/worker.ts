@@ -13,6 +13,7 @@ import { untilStopped } from '../shutdown.js';
 export interface WorkerFlags {
   executors: number;
   threads: number;
+  lanes: number;
   memory: number;
   device: Device;
   name?: string;
@@ -37,6 +38,7 @@ export function addWorkerFlags(cmd: Command): Command {
   return cmd
     .addOption(new Option('--executors <n>', 'executors (one inference at a time each)').argParser(integerIn(1, 256)).default(1))
     .addOption(new Option('--threads <n>', 'intra-op threads per executor').argParser(integerIn(1, 1024)).default(1))
+    .addOption(new Option('--lanes <n>', 'session threads per executor (2 or more: loads run beside inferences)').argParser(integerIn(1, 8)).default(1))
     .addOption(
       new Option('--memory <size>', 'memory for loaded models, whole worker (e.g. 512MiB, 2GiB, bytes)')
         .argParser(parseMemorySize)
@@ -67,6 +69,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         controller,
         executors: flags.executors,
         threads: flags.threads,
+        lanes: flags.lanes,
         memoryBytes: flags.memory,
         device: flags.device,
         metricsPort: flags.metricsPort,
