@@ -2,29 +2,42 @@
 // status policy — 0 success, 1 a failed operation (its gRPC status printed),
 // 2 a usage error (unknown command or flag, bad value). runCli() never calls
 // process.exit, so tests drive it in-process with captured output.
+//
+// Each subcommand's module is imported only when it is run: `punctual status`
+// loads the client and nothing of the controller, the worker, onnxruntime or
+// the simulator (issue 11: start-up was most of a `status` call's time). A run
+// that names no command, asks for help, or puts anything but global options
+// before its command loads every command, so commander answers it as before.
 import { Command, CommanderError, Option } from 'commander';
 import { parseAddress } from './args.js';
 import { readCliConfig } from './config-file.js';
-import { registerCompare } from './commands/compare.js';
-import { registerController } from './commands/controller.js';
-import { registerInfer } from './commands/infer.js';
-import { registerModels } from './commands/models.js';
-import { registerProfile } from './commands/profile.js';
-import { registerReplay } from './commands/replay.js';
-import { registerSimulate } from './commands/simulate.js';
-import { registerStatus } from './commands/status.js';
-import { registerTrace } from './commands/trace.js';
-import { registerUp } from './commands/up.js';
-import { registerWorker } from './commands/worker.js';
 import { processIo, type CliContext, type CliIo } from './context.js';
 import { describeError, errorLine, painter } from './format.js';
 
 export const USAGE_ERROR = 2;
 
-export function buildProgram(ctx: CliContext): Command {
-  const { io } = ctx;
+/** What a command module exports: adds its command (and subcommands) to the program. */
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+/** Every command, in the order `punctual --help` lists them, with the import of the module that registers it. */
+export const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<RegisterCommand>]> = [
+  ['up', async () => (await import('./commands/up.js')).registerUp],
+  ['controller', async () => (await import('./commands/controller.js')).registerController],
+  ['worker', async () => (await import('./commands/worker.js')).registerWorker],
+  ['status', async () => (await import('./commands/status.js')).registerStatus],
+  ['infer', async () => (await import('./commands/infer.js')).registerInfer],
+  ['models', async () => (await import('./commands/models.js')).registerModels],
+  ['profile', async () => (await import('./commands/profile.js')).registerProfile],
+  ['replay', async () => (await import('./commands/replay.js')).registerReplay],
+  ['simulate', async () => (await import('./commands/simulate.js')).registerSimulate],
+  ['compare', async () => (await import('./commands/compare.js')).registerCompare],
+  ['trace', async () => (await import('./commands/trace.js')).registerTrace],
+];
+
+/** The program with its global options and no command yet. */
+function rootProgram(io: CliIo): Command {
   const file = readCliConfig(io.cwd ?? process.cwd());
-  const program = new Command('punctual')
+  return new Command('punctual')
     .description('Punctual: model serving with predictable latency')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
@@ -37,17 +50,36 @@ export function buildProgram(ctx: CliContext): Command {
     .addOption(new Option('--token <token>', 'bearer token (env PUNCTUAL_TOKEN)').default(io.env.PUNCTUAL_TOKEN || file.token, 'env PUNCTUAL_TOKEN'))
     .addOption(new Option('--tls-ca <file>', 'CA certificate (PEM) of a TLS controller (env PUNCTUAL_TLS_CA)').default(io.env.PUNCTUAL_TLS_CA || file.tlsCa))
     .option('--json', 'machine-readable output', false);
-  registerUp(program, ctx);
-  registerController(program, ctx);
-  registerWorker(program, ctx);
-  registerStatus(program, ctx);
-  registerInfer(program, ctx);
-  registerModels(program, ctx);
-  registerProfile(program, ctx);
-  registerReplay(program, ctx);
-  registerSimulate(program, ctx);
-  registerCompare(program, ctx);
-  registerTrace(program, ctx);
+}
+
+/**
+ * The command `argv` runs, when only the program's own options (and their
+ * values) come before it; undefined for anything else — no command, a help
+ * flag or `help`, an option the program does not know, `--`, a name that is
+ * no command — for which every command is loaded.
+ */
+export function commandRun(program: Command, argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.length < 2 || !arg.startsWith('-')) return COMMANDS.some(([name]) => name === arg) ? arg : undefined;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const option = program.options.find((o) => o.long === flag || o.short === flag);
+    if (!option || option.optional || option.negate) return undefined;
+    if (option.required && eq < 0) i++; // its value is the next argument, whatever it looks like
+  }
+  return undefined;
+}
+
+/**
+ * The program with the commands `argv` may run: the one it names (see
+ * commandRun), or every command when argv is not given or names none.
+ */
+export async function buildProgram(ctx: CliContext, argv?: readonly string[]): Promise<Command> {
+  const program = rootProgram(ctx.io);
+  const only = argv ? commandRun(program, argv) : undefined;
+  const registers = await Promise.all(COMMANDS.filter(([name]) => only === undefined || name === only).map(([, load]) => load()));
+  for (const register of registers) register(program, ctx);
   return program;
 }
 
@@ -56,7 +88,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   const ctx: CliContext = { io, exitCode: 0 };
   const json = argv.includes('--json');
   try {
-    await buildProgram(ctx).parseAsync([...argv], { from: 'user' });
+    const program = await buildProgram(ctx, argv);
+    await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -77,30 +77,30 @@ describe('integers, ms and devices', () => {
 });
 
 describe('listening and token flags', () => {
-  const program = (env: Record<string, string> = {}): Command =>
+  const program = (env: Record<string, string> = {}): Promise<Command> =>
     buildProgram({ io: { stdout: { write: () => true }, stderr: { write: () => true }, env, cwd: os.tmpdir() }, exitCode: 0 });
-  const defaultOf = (cmd: string, flag: string, env: Record<string, string> = {}): unknown => {
-    const c = program(env).commands.find((x) => x.name() === cmd);
+  const defaultOf = async (cmd: string, flag: string, env: Record<string, string> = {}): Promise<unknown> => {
+    const c = (await program(env)).commands.find((x) => x.name() === cmd);
     const o = c?.options.find((x) => x.long === flag);
     if (!o) throw new Error(`${cmd} has no ${flag}`);
     return o.defaultValue;
   };
 
-  it('binds metrics (and the worker health port) to loopback by default', () => {
-    expect(defaultOf('controller', '--metrics-host')).toBe('127.0.0.1');
-    expect(defaultOf('up', '--metrics-host')).toBe('127.0.0.1');
-    expect(defaultOf('worker', '--listen-host')).toBe('127.0.0.1');
+  it('binds metrics (and the worker health port) to loopback by default', async () => {
+    expect(await defaultOf('controller', '--metrics-host')).toBe('127.0.0.1');
+    expect(await defaultOf('up', '--metrics-host')).toBe('127.0.0.1');
+    expect(await defaultOf('worker', '--listen-host')).toBe('127.0.0.1');
   });
 
-  it('leaves --insecure off, and takes the tokens from the environment', () => {
-    expect(defaultOf('controller', '--insecure')).toBe(false);
-    expect(defaultOf('up', '--insecure')).toBe(false);
-    expect(defaultOf('up', '--host')).toBe('127.0.0.1');
+  it('leaves --insecure off, and takes the tokens from the environment', async () => {
+    expect(await defaultOf('controller', '--insecure')).toBe(false);
+    expect(await defaultOf('up', '--insecure')).toBe(false);
+    expect(await defaultOf('up', '--host')).toBe('127.0.0.1');
     for (const cmd of ['controller', 'up', 'worker']) {
-      expect(defaultOf(cmd, '--metrics-token')).toBeUndefined();
-      expect(defaultOf(cmd, '--metrics-token', { PUNCTUAL_METRICS_TOKEN: 'm' })).toBe('m');
+      expect(await defaultOf(cmd, '--metrics-token')).toBeUndefined();
+      expect(await defaultOf(cmd, '--metrics-token', { PUNCTUAL_METRICS_TOKEN: 'm' })).toBe('m');
     }
-    expect(defaultOf('controller', '--admin-token', { PUNCTUAL_ADMIN_TOKEN: 'a' })).toBe('a');
+    expect(await defaultOf('controller', '--admin-token', { PUNCTUAL_ADMIN_TOKEN: 'a' })).toBe('a');
   });
 
   it('refuses an unguarded controller on 0.0.0.0 as a usage error (exit 2), before touching the repository', async () => {
