@@ -16,12 +16,22 @@ export function loadDefinition(file: string, keepCase = false): protoLoader.Pack
   return protoLoader.loadSync(file, { ...LOADER_OPTIONS, keepCase, includeDirs: [protosDir()] });
 }
 
-let cache: { oip: OipProto; health: HealthProto } | undefined;
+/** The two protocols, each file parsed the first time it is asked for (a worker serves health, never OIP). */
+class EcosystemProtos {
+  #oip?: OipProto;
+  #health?: HealthProto;
 
-export function ecosystemProtos(): { oip: OipProto; health: HealthProto } {
-  cache ??= {
-    oip: grpc.loadPackageDefinition(loadDefinition(OIP_PROTO_FILE)) as unknown as OipProto,
-    health: grpc.loadPackageDefinition(loadDefinition(HEALTH_PROTO_FILE)) as unknown as HealthProto,
-  };
-  return cache;
+  get oip(): OipProto {
+    return (this.#oip ??= grpc.loadPackageDefinition(loadDefinition(OIP_PROTO_FILE)) as unknown as OipProto);
+  }
+
+  get health(): HealthProto {
+    return (this.#health ??= grpc.loadPackageDefinition(loadDefinition(HEALTH_PROTO_FILE)) as unknown as HealthProto);
+  }
+}
+
+let cache: EcosystemProtos | undefined;
+
+export function ecosystemProtos(): { readonly oip: OipProto; readonly health: HealthProto } {
+  return (cache ??= new EcosystemProtos());
 }

@@ -1,14 +1,20 @@
-// Loads the .proto files at run time (proto-loader) and types them with the
-// generated declarations in protos/generated (`npm run protos` regenerates them).
+// Punctual's own services (punctual.v1), typed with the generated declarations
+// in protos/generated (`npm run protos` regenerates them). They are loaded
+// from protos/generated/punctual-v1.json, the .proto files as protobufjs JSON
+// descriptors (common/proto-descriptors.ts), rather than parsed with
+// proto-loader at start-up: that was a good part of a short CLI command's time.
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
 import type http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as protoLoader from '@grpc/proto-loader';
+import type { INamespace } from 'protobufjs';
 import type { ProtoGrpcType as InferenceProto } from '../protos/generated/inference.js';
 import type { ProtoGrpcType as AdminProto } from '../protos/generated/admin.js';
 import type { ProtoGrpcType as WorkerProto } from '../protos/generated/worker.js';
+import { packageDefinition } from './package-definition.js';
 
 /** protos/ at the package root, found from here both in sources and in dist/. */
 export function protosDir(): string {
@@ -29,20 +35,58 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 };
 
-function load<T>(file: string): T {
-  const def = protoLoader.loadSync(file, { ...LOADER_OPTIONS, includeDirs: [protosDir()] });
+/** The punctual.v1 files, each loaded on its own (with what it imports), as the generated types describe them. */
+export const PUNCTUAL_PROTO_FILES = {
+  inference: 'punctual/v1/inference.proto',
+  admin: 'punctual/v1/admin.proto',
+  worker: 'punctual/v1/worker.proto',
+} as const;
+
+export type PunctualProtoName = keyof typeof PUNCTUAL_PROTO_FILES;
+
+/** protos/generated/punctual-v1.json: every file of PUNCTUAL_PROTO_FILES as a JSON descriptor. */
+export function descriptorsFile(): string {
+  return path.join(protosDir(), 'generated', 'punctual-v1.json');
+}
+
+let descriptors: Record<PunctualProtoName, INamespace> | undefined;
+
+/** proto-loader's definition of a file, for the descriptor fields only reflection reads (see package-definition.ts). */
+function loadSync(file: string): protoLoader.PackageDefinition {
+  const loader = createRequire(import.meta.url)('@grpc/proto-loader') as typeof protoLoader;
+  return loader.loadSync(file, { ...LOADER_OPTIONS, includeDirs: [protosDir()] });
+}
+
+function load<T>(name: PunctualProtoName): T {
+  descriptors ??= JSON.parse(fs.readFileSync(descriptorsFile(), 'utf8')) as Record<PunctualProtoName, INamespace>;
+  let exact: protoLoader.PackageDefinition | undefined;
+  const def = packageDefinition(descriptors[name], LOADER_OPTIONS, () => (exact ??= loadSync(PUNCTUAL_PROTO_FILES[name])));
   return grpc.loadPackageDefinition(def) as unknown as T;
 }
 
-let cache: { inference: InferenceProto; admin: AdminProto; worker: WorkerProto } | undefined;
+/** Punctual's services, each file loaded the first time it is asked for: a client uses inference and admin, never worker. */
+class Protos {
+  #inference?: InferenceProto;
+  #admin?: AdminProto;
+  #worker?: WorkerProto;
 
-export function protos(): { inference: InferenceProto; admin: AdminProto; worker: WorkerProto } {
-  cache ??= {
-    inference: load<InferenceProto>('punctual/v1/inference.proto'),
-    admin: load<AdminProto>('punctual/v1/admin.proto'),
-    worker: load<WorkerProto>('punctual/v1/worker.proto'),
-  };
-  return cache;
+  get inference(): InferenceProto {
+    return (this.#inference ??= load<InferenceProto>('inference'));
+  }
+
+  get admin(): AdminProto {
+    return (this.#admin ??= load<AdminProto>('admin'));
+  }
+
+  get worker(): WorkerProto {
+    return (this.#worker ??= load<WorkerProto>('worker'));
+  }
+}
+
+let cache: Protos | undefined;
+
+export function protos(): { readonly inference: InferenceProto; readonly admin: AdminProto; readonly worker: WorkerProto } {
+  return (cache ??= new Protos());
 }
 
 const FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
