@@ -34,6 +34,8 @@ export interface ManyModelsOptions {
   cliRuns?: number;
   /** Requests sent across random copies. @default 400 */
   requests?: number;
+  /** The worker with onnxruntime's CPU memory arena and memory patterns on (`--mem-arena`), as before they were turned off. @default false */
+  memArena?: boolean;
 }
 
 const MIB = 1024 * 1024;
@@ -117,7 +119,7 @@ export async function runManyModelsBench(o: ManyModelsOptions = {}): Promise<Fig
   const load0 = os.loadavg();
   const repo = await tempRepo([]);
   let controller = await startController(repo.dir);
-  const worker = spawnCli(['worker', '--controller', controller.address, '--executors', '1', '--threads', '1', '--memory', workerMemory, '--metrics-port', '0', '--health-port', '0']);
+  const worker = spawnCli(['worker', '--controller', controller.address, '--executors', '1', '--threads', '1', '--memory', workerMemory, '--metrics-port', '0', '--health-port', '0', ...(o.memArena ? ['--mem-arena'] : [])]);
   const workerPorts = waitForEvent(worker, 'worker_listening', { timeoutMs: 60_000 });
   let client = new PunctualClient(controller.address);
   let admin = new PunctualAdmin(controller.address);
@@ -227,12 +229,14 @@ export async function runManyModelsBench(o: ManyModelsOptions = {}): Promise<Fig
     });
     const cacheBytes = await metric(workerMetricsPort, 'punctual_worker_model_cache_bytes');
     const budget = Number(ex?.memoryBudgetBytes ?? 0);
+    const resident = ex?.loaded.length ?? 0;
+    const perSession = (b: number): string => (resident > 0 ? `${(b / resident / MIB).toFixed(2)} MiB` : '-');
     figures.push({
-      name: `worker RSS, peak while serving random copies`,
+      name: `worker RSS, peak while serving random copies${o.memArena ? ' (--mem-arena)' : ''}`,
       value: workerPeak / MIB,
       unit: 'MiB',
       target: '<= budget + cached bytes + 300 MB',
-      note: `budget ${mib(budget)}, model bytes cached ${(cacheBytes / MIB).toFixed(2)} MiB (cls once: bytes are held once per content), ${mib(workerPeak - budget - cacheBytes)} beyond the two; RSS with ${registered} registered and none loaded ${mib(registeredMemory.worker)}, at 1,000 ${at1000 ? mib(at1000.worker) : '-'}`,
+      note: `budget ${mib(budget)}, model bytes cached ${(cacheBytes / MIB).toFixed(2)} MiB (cls once: bytes are held once per content), ${mib(workerPeak - budget - cacheBytes)} beyond the two; RSS with ${registered} registered and none loaded ${mib(registeredMemory.worker)}, at 1,000 ${at1000 ? mib(at1000.worker) : '-'}; per session resident at the end, booked ${perSession(Number(ex?.memoryUsedBytes ?? 0))}, peak RSS over the idle worker's ${perSession(workerPeak - registeredMemory.worker)}`,
     });
 
     // Restart on the repository it left: the worker redials the same port.

@@ -1,7 +1,8 @@
 // `npm run bench`: runs the benchmarks and prints the figures with the machine.
-// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,many-models,multi-model,clockwork (all but the first four take minutes; not in the default)
+// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,many-models,multi-model,clockwork (all but the first four take minutes; not in the default)
 //          --requests N --replay-seconds S --replay-loads 0.5,0.9,1.5,3 --replay-policies punctual,fifo
 //          --overload 3x20,10x60 (load × seconds cases of the V2 overload benchmark)
+//          --mem-arena (many-models: the worker with onnxruntime's memory arena and patterns on)
 import { Command } from 'commander';
 import { describeFigures, runLive } from './live.js';
 import { runGrpcFloor } from './grpc-floor.js';
@@ -14,6 +15,7 @@ import { runUploadsBench } from './uploads.js';
 import { runManyModelsBench } from './many-models.js';
 import { runLoadTimeBench } from './load-time.js';
 import { runLoadLanesBench } from './load-lanes.js';
+import { runSessionMemoryBench } from './session-memory.js';
 import { runMultiModelBench } from './multi-model.js';
 import { runClockworkBench } from './clockwork.js';
 import { isPolicy, POLICIES } from '../controller/scheduler/policy.js';
@@ -22,13 +24,14 @@ import { runThroughput } from './throughput.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, many-models, multi-model, clockwork', 'live,throughput,operate,simulate')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, many-models, multi-model, clockwork', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
   .option('--replay-loads <list>', 'loads of the live replay, as fractions of measured capacity', '0.5,0.9,1.5,3')
   .option('--replay-policies <list>', 'policies of the live replay', POLICIES.join(','))
   .option('--overload <cases>', 'overload cases, LOADxSECONDS comma-separated', '3x20,10x60')
+  .option('--mem-arena', "many-models: the worker with onnxruntime's CPU memory arena and memory patterns on")
   .option('--json', 'print JSON');
 program.parse();
 const opts = program.opts<{
@@ -39,6 +42,7 @@ const opts = program.opts<{
   replayLoads: string;
   replayPolicies: string;
   overload: string;
+  memArena?: boolean;
   json?: boolean;
 }>();
 const only = new Set(opts.only.split(','));
@@ -73,9 +77,10 @@ if (only.has('overload')) {
 if (only.has('freeze')) figures.push(...(await runFreezeBench({ rate: 200, freezeSeconds: 15, before: 10, after: 10 })));
 if (only.has('rejoin')) figures.push(...(await runRejoinBench([5, 30], 3)));
 if (only.has('uploads')) figures.push(...(await runUploadsBench(700)));
-if (only.has('many-models')) figures.push(...(await runManyModelsBench()));
+if (only.has('many-models')) figures.push(...(await runManyModelsBench({ memArena: opts.memArena === true })));
 if (only.has('load-time')) figures.push(...(await runLoadTimeBench()));
 if (only.has('load-lanes')) figures.push(...(await runLoadLanesBench()));
+if (only.has('session-memory')) figures.push(...(await runSessionMemoryBench()));
 if (only.has('multi-model')) figures.push(...(await runMultiModelBench()));
 if (only.has('clockwork')) figures.push(...runClockworkBench());
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { WireTensor } from '../common/tensor.js';
+import { ProcessActivity, SessionMemory } from './load-memory.js';
 import { createSession, optimizeModel, runSession } from './ort-session.js';
 import { transferList } from './wire-tensors.js';
 import type { ThreadConfig, ThreadReady, ThreadReply, ThreadRequest } from './thread-protocol.js';
@@ -20,6 +21,8 @@ interface Loaded {
 
 const config = workerData as ThreadConfig;
 const sessions = new Map<string, Loaded>();
+const activity = new ProcessActivity(config.activity);
+const memory = new SessionMemory();
 const port = parentPort ?? fail('executor-thread.js must run in a worker thread');
 
 function fail(message: string): never {
@@ -45,9 +48,10 @@ async function load(modelKey: string, bytes: Uint8Array, optimized: Uint8Array |
   // ArrayBuffer), so the shared bytes are copied into a transient buffer here,
   // before measuring: the copy is dropped once the session exists.
   const own = optimized ? new Uint8Array(optimized) : new Uint8Array(bytes);
+  const alone = activity.watch(); // RSS is process-wide (load-memory.ts)
   const rssBefore = process.memoryUsage.rss();
   const t0 = performance.now();
-  const opts = { device: config.device, threads: config.threads };
+  const opts = { device: config.device, threads: config.threads, ...(config.memArena ? { tuning: { memArena: true, memPattern: true } } : {}) };
   let session: InferenceSession | undefined;
   let fallback: string | undefined;
   if (optimized) {
@@ -67,9 +71,8 @@ async function load(modelKey: string, bytes: Uint8Array, optimized: Uint8Array |
   }
   const durationMs = performance.now() - t0;
   const source = optimized && fallback === undefined ? 'optimized' : 'raw';
-  // RSS is process-wide, so loads on other executors at the same moment blur
-  // it; the model's own size is a floor.
-  const memoryBytes = Math.max(process.memoryUsage.rss() - rssBefore, (source === 'optimized' ? own : bytes).byteLength);
+  const growth = process.memoryUsage.rss() - rssBefore;
+  const memoryBytes = memory.report({ bytes: source === 'optimized' ? own : bytes, growth: alone() ? growth : undefined, optimized: source === 'optimized' });
   sessions.set(modelKey, { session, memoryBytes });
   return { memoryBytes, durationMs, source, ...(fallback !== undefined ? { fallback } : {}) };
 }
@@ -108,6 +111,7 @@ async function releaseAll(): Promise<void> {
 
 async function handle(req: ThreadRequest): Promise<ThreadReply> {
   const t0 = performance.now();
+  activity.begin();
   try {
     switch (req.type) {
       case 'load':
@@ -126,6 +130,8 @@ async function handle(req: ThreadRequest): Promise<ThreadReply> {
     }
   } catch (err) {
     return { id: req.id, ok: false, durationMs: performance.now() - t0, message: errorMessage(err) };
+  } finally {
+    activity.end();
   }
 }
 

@@ -31,6 +31,8 @@ export interface ExecutorOptions {
   device: Device;
   /** Intra-op threads per session. */
   threads: number;
+  /** onnxruntime's CPU memory arena and memory patterns for its sessions (WorkerOptions.memArena). @default false */
+  memArena?: boolean;
   /** Memory this executor may fill (announced; the controller enforces it). */
   memoryBytes: number;
   clock: Clock;
@@ -138,10 +140,10 @@ export class Executor {
     this.laneChains = Array.from({ length: this.lanes.count }, () => Promise.resolve());
     this.logger = opts.logger ?? createLogger('worker');
     if (opts.device !== 'emulated') {
-      const { index, device, threads, log, threadScript } = opts;
+      const { index, device, threads, memArena, log, threadScript } = opts;
       for (let lane = 0; lane < this.lanes.count; lane++) {
         const label = this.lanes.count > 1 ? `executor thread ${index} (lane ${lane})` : undefined;
-        this.threads.push(new ThreadClient({ index, device, threads, log, script: threadScript, ...(label ? { label } : {}) }));
+        this.threads.push(new ThreadClient({ index, device, threads, memArena, log, script: threadScript, ...(label ? { label } : {}) }));
       }
     }
     if (opts.optimizer !== undefined) {

@@ -4,6 +4,7 @@
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { threadScript } from '../common/thread-script.js';
+import { newActivityCounters, ProcessActivity } from './load-memory.js';
 import type { ThreadConfig, ThreadReady, ThreadReply, ThreadRequest } from './thread-protocol.js';
 
 /** A request without its id (the client numbers them). */
@@ -28,6 +29,18 @@ export interface ThreadClientOptions extends ThreadConfig {
  */
 export function executorThreadScript(): URL {
   return pathToFileURL(threadScript(import.meta.url, 'executor-thread.js'));
+}
+
+/** This process's activity counters, shared with every thread started here (ThreadConfig.activity). */
+const counters = newActivityCounters();
+const activity = new ProcessActivity(counters);
+
+/**
+ * Says that something outside the executor threads grew this process's memory
+ * (model bytes arriving), so a load measured across it does not count it.
+ */
+export function processActivity(): void {
+  activity.note();
 }
 
 interface Pending {
@@ -97,9 +110,9 @@ export class ThreadClient {
   }
 
   private spawn(): Promise<Worker> {
-    const { index, device, threads } = this.opts;
+    const { index, device, threads, memArena } = this.opts;
     const label = this.label;
-    const config: ThreadConfig = { index, device, threads };
+    const config: ThreadConfig = { index, device, threads, activity: counters, ...(memArena ? { memArena } : {}) };
     const worker = new Worker(this.script, { workerData: config });
     this.worker = worker;
     let lastError: Error | undefined;

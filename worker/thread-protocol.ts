@@ -11,6 +11,15 @@ export interface ThreadConfig {
   index: number;
   device: Device;
   threads: number;
+  /**
+   * The process's activity counters (load-memory.ts ProcessActivity), over a
+   * SharedArrayBuffer every thread ThreadClient starts in this process shares:
+   * RSS is process-wide, so a load's RSS growth is its session's own only if
+   * nothing else moved while it was measured. @default counters of this thread's own
+   */
+  activity?: Int32Array;
+  /** onnxruntime's CPU memory arena and memory patterns on (ort-session.ts SessionTuning). @default false */
+  memArena?: boolean;
 }
 
 export type ThreadRequest =

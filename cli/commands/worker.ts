@@ -26,6 +26,7 @@ interface WorkerOnlyFlags extends WorkerFlags, MetricsFlags {
   listenHost: string;
   drainTimeout: number;
   logLevel?: string;
+  memArena?: boolean;
 }
 
 /** A port, or -1 for off. */
@@ -58,6 +59,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .addOption(new Option('--metrics-port <port>', 'Prometheus /metrics port (0 picks a free one, -1 turns it off)').argParser(portOrOff).default(9465))
     .addOption(new Option('--health-port <port>', 'gRPC port serving grpc.health.v1.Health (0 picks a free one, -1 turns it off)').argParser(portOrOff).default(9466))
     .option('--listen-host <host>', 'address the metrics and health ports listen on', '127.0.0.1')
+    .option('--mem-arena', "onnxruntime's CPU memory arena and memory patterns on: faster large batches, but sessions grow past the memory the controller books")
     .addOption(new Option('--drain-timeout <s>', 'on SIGTERM, seconds to wait for actions in flight before leaving').argParser(integerIn(0, 3600)).default(10))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']));
   addMetricsFlags(cmd, ctx.io.env)
@@ -78,6 +80,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         ...(flags.metricsToken ? { metricsToken: flags.metricsToken } : {}),
         ...(metricsTls ? { metricsTls } : {}),
         ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
+        ...(flags.memArena ? { memArena: true } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
         ...(token ? { token } : {}),
         ...(tlsCa ? { tlsCa: fs.readFileSync(tlsCa) } : {}),
