@@ -22,7 +22,7 @@ export interface LocalClusterOptions {
   policy: Policy;
   workers?: number;
   executors?: number;
-  /** Session threads per executor (the workers' --lanes). @default 1 */
+  /** Session threads per executor (the workers' --lanes). @default the worker's (defaultLanes) */
   lanes?: number;
   /** Memory budget of each executor, bytes (a worker's --memory is shared by its executors). @default 1 GiB */
   memoryBytes?: number;
@@ -45,7 +45,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     const want = opts.workers ?? 1;
     for (let i = 0; i < want; i++) {
       children.push(
-        spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN_JS, '--controller', address, 'worker', '--executors', String(opts.executors ?? 1), '--threads', '1', '--lanes', String(opts.lanes ?? 1), '--memory', String((opts.memoryBytes ?? 2 ** 30) * (opts.executors ?? 1)), '--metrics-port', '0', '--health-port', '0'], {
+        spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN_JS, '--controller', address, 'worker', '--executors', String(opts.executors ?? 1), '--threads', '1', ...(opts.lanes !== undefined ? ['--lanes', String(opts.lanes)] : []), '--memory', String((opts.memoryBytes ?? 2 ** 30) * (opts.executors ?? 1)), '--metrics-port', '0', '--health-port', '0'], {
           stdio: ['ignore', 'ignore', 'inherit'],
           env,
         }),

@@ -59,7 +59,7 @@ export class ActionDispatcher {
       }
       case 'load':
       case 'unload':
-        conn.send({ action: { id: d.actionId, type: d.type === 'load' ? 'LOAD' : 'UNLOAD', executor: index, modelKey: d.model, ...window } });
+        conn.send({ action: { id: d.actionId, type: d.type === 'load' ? 'LOAD' : 'UNLOAD', executor: index, modelKey: d.model, lane: d.lane, ...window } });
         this.log.debug({ event: d.type, model: d.model, executor: d.executor, expectedMs: d.expected }, `${d.type} planned`);
         return;
     }

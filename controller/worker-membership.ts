@@ -38,7 +38,8 @@ export class WorkerMembership {
     for (const e of conn.executors) {
       const id = executorId(conn.id, e.index);
       this.d.routes.set(id, { conn, index: e.index });
-      scheduler.addExecutor({ id, workerId: conn.id, cls: executorClass(parseDevice(e.device), e.threads), memoryBudget: e.memoryBytes }, now);
+      // lanes ≥ 2: the executor's loads run on a lane of their own, beside its inferences (0 from a worker before lanes: one).
+      scheduler.addExecutor({ id, workerId: conn.id, cls: executorClass(parseDevice(e.device), e.threads), memoryBudget: e.memoryBytes, lanes: clampLanes(e.lanes) }, now);
       if (this.d.warmOnJoin) scheduler.preload(id, models);
     }
     this.d.log.info({ event: 'worker_joined', worker: conn.name, id: conn.id, executors: conn.executors.length }, 'worker joined');
@@ -86,4 +87,12 @@ export class WorkerMembership {
     this.d.changed(this.workers.size);
     return true;
   }
+}
+
+/** Session threads an executor may announce at most (the worker's --lanes allows 1–8). */
+const MAX_LANES = 8;
+
+/** A worker's announced lanes, within 1..MAX_LANES: 0 (a worker from before lanes) is one; a larger figure from a broken worker is capped. */
+export function clampLanes(lanes: number | undefined): number {
+  return Number.isFinite(lanes) ? Math.min(MAX_LANES, Math.max(1, Math.floor(lanes!))) : 1;
 }

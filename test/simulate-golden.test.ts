@@ -62,7 +62,7 @@ afterAll(() => {
 describe('simulate gives the recorded decisions', () => {
   for (const c of CASES) {
     it(c.name, async () => {
-      const flags: SimulateFlags = { workers: 1, executors: 1, memory: 2 ** 31, noise: 1, seed: 1, policy: c.policy, ...c.flags };
+      const flags: SimulateFlags = { workers: 1, executors: 1, lanes: 2, memory: 2 ** 31, noise: 1, seed: 1, policy: c.policy, ...c.flags };
       const r = await runSimulation(c.trace ? traceFile : undefined, flags, c.policy, false);
       // The trace's file name (a fresh temporary folder) is the one figure that differs between runs.
       const s = { ...r.summary, config: { ...r.summary.config, trace: c.trace ?? null } };

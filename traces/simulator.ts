@@ -8,7 +8,9 @@
 // as the live ServingCore is, by the same
 // SchedulerDriver: tick after every event until quiet, wake at nextWakeup
 // (never sooner than MIN_WAKE_MS). No sockets, no sleeps; the same seed gives
-// the same run.
+// the same run. With `lanes` ≥ 2 each executor has a load lane: its LOADs
+// and UNLOADs run on a second emulated queue beside its inferences, as the
+// worker runs them on their own ActionRunner.
 import { ESTIMATES_DEFAULTS, Estimates } from '../controller/scheduler/estimates.js';
 import { SchedulerDriver } from '../controller/scheduler/driver.js';
 import { DEFAULT_POLICY, type Policy } from '../controller/scheduler/policy.js';
@@ -25,7 +27,7 @@ import { outcomeOfStatus, SummaryBuilder, type OutcomeStatus, type Summary } fro
 import type { Arrival } from './trace-arrivals.js';
 
 /** The defaults of SimulationOptions (the CLI's `simulate` flags read them too). */
-export const SIMULATION_DEFAULTS = { memoryBytes: 2 ** 31, noise: 1, seed: 1 } as const;
+export const SIMULATION_DEFAULTS = { memoryBytes: 2 ** 31, noise: 1, seed: 1, lanes: 2 } as const;
 
 export interface SimulationOptions {
   models: readonly SimModel[];
@@ -43,6 +45,8 @@ export interface SimulationOptions {
   seed?: number;
   /** @default SCHEDULER_DEFAULTS.scheduleAheadMs */
   scheduleAheadMs?: number;
+  /** Session threads per executor; ≥ 2 gives loads a lane of their own (ExecutorSpec.lanes). @default 2, a CPU worker's (defaultLanes) */
+  lanes?: number;
   /** Length of the run for rates (e.g. the workload's duration). @default the last arrival's time */
   durationMs?: number;
   /** Called now and then with the number of requests ended so far. */
@@ -134,29 +138,35 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
   };
 
   const clock = { now: (): number => now };
-  const execs = new Map<string, EmulatedExecutor<Queued>>();
+  /** Each executor's queue for inferences, and for loads and unloads (the same one without a load lane). */
+  const execs = new Map<string, { infer: EmulatedExecutor<Queued>; load: EmulatedExecutor<Queued> }>();
   const models = opts.models.map((m) => m.key);
+  const lanes = opts.lanes ?? SIMULATION_DEFAULTS.lanes;
+  const emulated = (id: string): EmulatedExecutor<Queued> => {
+    const x: EmulatedExecutor<Queued> = new EmulatedExecutor<Queued>(id, clock, {
+      schedule: (at) => heap.push(at, x),
+      duration: (q) => duration(q.action),
+      onStart: () => {},
+      onRefuse: (q, at) => {
+        refused++;
+        sched.complete(q.action.actionId, { status: 'refused', message: 'COULD_NOT_START_IN_TIME' }, at);
+      },
+      onComplete: (q, start, end) => {
+        const done = sched.complete(q.action.actionId, { status: 'ok', start, end, duration: end - start }, end);
+        if (done) {
+          for (const r of done.action.requests) finish(r, 'ok', end - r.arrival, end <= r.deadline);
+        }
+      },
+    });
+    return x;
+  };
   for (let w = 0; w < opts.workers; w++) {
     for (let e = 0; e < opts.executorsPerWorker; e++) {
       const id = executorId(`w${w}`, e);
-      sched.addExecutor({ id, workerId: `w${w}`, cls, memoryBudget: opts.memoryBytes ?? SIMULATION_DEFAULTS.memoryBytes }, 0);
+      sched.addExecutor({ id, workerId: `w${w}`, cls, memoryBudget: opts.memoryBytes ?? SIMULATION_DEFAULTS.memoryBytes, lanes }, 0);
       sched.preload(id, models);
-      const x: EmulatedExecutor<Queued> = new EmulatedExecutor<Queued>(id, clock, {
-        schedule: (at) => heap.push(at, x),
-        duration: (q) => duration(q.action),
-        onStart: () => {},
-        onRefuse: (q, at) => {
-          refused++;
-          sched.complete(q.action.actionId, { status: 'refused', message: 'COULD_NOT_START_IN_TIME' }, at);
-        },
-        onComplete: (q, start, end) => {
-          const done = sched.complete(q.action.actionId, { status: 'ok', start, end, duration: end - start }, end);
-          if (done) {
-            for (const r of done.action.requests) finish(r, 'ok', end - r.arrival, end <= r.deadline);
-          }
-        },
-      });
-      execs.set(id, x);
+      const infer = emulated(id);
+      execs.set(id, { infer, load: lanes > 1 ? emulated(`${id}/load`) : infer });
     }
   }
 
@@ -168,7 +178,8 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
       return;
     }
     if (d.type === 'load') loads++;
-    execs.get(d.executor)!.submit({ action: d, earliestMs: d.earliest, latestMs: d.latest });
+    const x = execs.get(d.executor)!;
+    (d.type === 'infer' ? x.infer : x.load).submit({ action: d, earliestMs: d.earliest, latestMs: d.latest });
   });
 
   const it = arrivals[Symbol.iterator]();
@@ -219,6 +230,7 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
     policy,
     workers: opts.workers,
     executors_per_worker: opts.executorsPerWorker,
+    lanes,
     memory_bytes: opts.memoryBytes ?? SIMULATION_DEFAULTS.memoryBytes,
     model_instances: opts.models.length,
     slo_ms: opts.sloMs ?? 'model default',

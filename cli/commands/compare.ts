@@ -22,7 +22,7 @@ export function registerCompare(program: Command, ctx: CliContext): void {
   addSimulateFlags(program.command('compare').description('run one workload under the punctual and fifo policies and compare (simulated, or --live)'))
     .option('--live', 'replay against real clusters instead of simulating: one started locally per policy (from --repo), or --controllers')
     .addOption(new Option('--controllers <punctual,fifo>', 'two running controllers, the first with --policy punctual, the second with --policy fifo').argParser((v) => v.split(',')))
-    .option('--sim-vs-live', 'instead: the workload simulated and live on a local cluster of the same shape (--workers, --executors, --policy), side by side')
+    .option('--sim-vs-live', 'instead: the workload simulated and live on a local cluster of the same shape (--workers, --executors, --lanes, --policy), side by side')
     .addOption(new Option('--policy <policy>', 'with --sim-vs-live: the policy of both').choices([...POLICIES]).default(DEFAULT_POLICY))
     .action(async (trace: string | undefined, flags: CompareFlags, cmd: Command) => {
       const g = globalsOf(cmd);
@@ -54,7 +54,7 @@ async function liveRun(trace: string | undefined, flags: CompareFlags, policy: P
   const repo = path.resolve(flags.repo ?? path.join('.punctual', 'repo'));
   const { ensureDefaultRepository } = await import('../../controller/default-repository.js');
   await ensureDefaultRepository(repo);
-  const cluster = await startLocalCluster({ repo, policy, workers: flags.workers, executors: flags.executors, memoryBytes: flags.memory });
+  const cluster = await startLocalCluster({ repo, policy, workers: flags.workers, executors: flags.executors, lanes: flags.lanes, memoryBytes: flags.memory });
   try {
     return await runReplay(trace, { ...flags, out: flags.out && path.join(flags.out, policy) }, g, cluster.address, show);
   } finally {

@@ -16,6 +16,7 @@ import { addWorkloadFlags, workloadSpec, type WorkloadFlags } from '../workload-
 export interface SimulateFlags extends WorkloadFlags {
   workers: number;
   executors: number;
+  lanes: number;
   modelInstances?: number;
   repo?: string;
   memory: number;
@@ -29,6 +30,7 @@ export function addSimulateFlags(cmd: Command): Command {
   return addWorkloadFlags(cmd)
     .addOption(new Option('--workers <n>', 'emulated workers').argParser(integerIn(1, 100_000)).default(1))
     .addOption(new Option('--executors <n>', 'executors per worker').argParser(integerIn(1, 1024)).default(1))
+    .addOption(new Option('--lanes <n>', "session threads per executor, as a worker's --lanes (1: loads share the executor's timeline)").argParser(integerIn(1, 8)).default(SIMULATION_DEFAULTS.lanes))
     .addOption(new Option('--model-instances <n>', 'model copies cycling over the profiles (default: each profile once)').argParser(integerIn(1, 1_000_000)))
     .option('--repo <dir>', 'take profiles from this model repository (default: the bundled models\' profiles)')
     .addOption(new Option('--memory <bytes>', 'memory budget per executor').argParser(parseMemorySize).default(SIMULATION_DEFAULTS.memoryBytes, '2GiB'))
@@ -53,6 +55,7 @@ export async function runSimulation(trace: string | undefined, flags: SimulateFl
       models: models.filter((m) => workload.models.includes(m.name)),
       workers: flags.workers,
       executorsPerWorker: flags.executors,
+      lanes: flags.lanes,
       memoryBytes: flags.memory,
       policy,
       noise: flags.noise,

@@ -13,7 +13,7 @@ import { untilStopped } from '../shutdown.js';
 export interface WorkerFlags {
   executors: number;
   threads: number;
-  lanes: number;
+  lanes?: number;
   memory: number;
   device: Device;
   name?: string;
@@ -39,7 +39,7 @@ export function addWorkerFlags(cmd: Command): Command {
   return cmd
     .addOption(new Option('--executors <n>', 'executors (one inference at a time each)').argParser(integerIn(1, 256)).default(1))
     .addOption(new Option('--threads <n>', 'intra-op threads per executor').argParser(integerIn(1, 1024)).default(1))
-    .addOption(new Option('--lanes <n>', 'session threads per executor (2 or more: loads run beside inferences)').argParser(integerIn(1, 8)).default(1))
+    .addOption(new Option('--lanes <n>', 'session threads per executor (2 or more: loads run beside inferences; default 2 on cpu and emulated, 1 on cuda)').argParser(integerIn(1, 8)))
     .addOption(
       new Option('--memory <size>', 'memory for loaded models, whole worker (e.g. 512MiB, 2GiB, bytes)')
         .argParser(parseMemorySize)

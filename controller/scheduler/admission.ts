@@ -151,7 +151,7 @@ export class AdmissionControl {
     const load = res ? undefined : st.loadWork(m.key, cls);
     // Not resident and no load can be planned here now (its load slots busy, its memory held by models in
     // use): the load waits until what is queued here has run and frees room, then the newcomers run.
-    if (load && !st.canLoad(e, memory)) return { finish: plan.afterAll(own, load), loadNow: false };
+    if (load && !st.canLoad(e, memory)) return { finish: plan.afterAll(m.key, own, load, !st.hasRoom(e, memory)), loadNow: false };
     const placed = plan.place(m, deadline - st.est.exec(m.key, 1, cls), own, load);
     return placed.pushesOthers && this.policy.rejectsPastDeadline ? 'pushes' : { finish: placed.finish, loadNow: load !== undefined };
   }
@@ -171,7 +171,7 @@ export class AdmissionControl {
   recentError(model: string, now: number): number {
     const m = this.st.models.get(model);
     if (!m || now - m.lastOutcomeAt >= this.st.cfg.reserveStaleMs) return 0;
-    const worst = m.errors.max(now);
+    const worst = m.errors.value(now);
     return worst !== undefined && worst > 0 ? worst : 0;
   }
 }

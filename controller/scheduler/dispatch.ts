@@ -16,7 +16,9 @@ export function dispatch(st: SchedulerState, policy: SchedulingPolicy, now: numb
     // Nothing is booked behind a load in flight: a load that overruns its
     // estimate would make what follows it start late and be refused. The
     // load's result re-anchors the timeline and the next tick fills it.
-    if (e.loadsInFlight > 0) continue;
+    // With a load lane only the loading thread's models wait (the policies
+    // skip them while laneBusy).
+    if (e.loadsInFlight > 0 && !e.hasLoadLane) continue;
     while (st.active.size > 0 && Math.max(now, e.freeAt) <= now + ahead) {
       if (!policy.dispatchOne(st, e, now)) break;
     }
@@ -49,7 +51,7 @@ export function someoneSooner(st: SchedulerState, model: string, self: ExecutorT
   for (const e of st.executors.values()) {
     if (e === self || !e.usable) continue;
     const res = e.models.get(model);
-    if (res && Math.max(e.freeAt, res.readyAt) < start) return true;
+    if (res && Math.max(e.freeAt, e.readyAt(res)) < start) return true;
   }
   return false;
 }

@@ -8,6 +8,8 @@
 // admitted past their deadlines; load planning asks whether a load fits in
 // front of the queued work without doing so. Requests that already could
 // not make it are not counted as pushed: the newcomer is not blamed for them.
+// With a load lane (executor-timeline.ts) a load does not go in front of the
+// queued work: it runs beside it, holding up only the models of its thread.
 import type { ExecutorTimeline } from './executor-timeline.js';
 import type { ModelState, SchedulerState, Work } from './state.js';
 
@@ -46,19 +48,23 @@ export class ExecutorPlan {
    * planned now lands in front of this item, not of the whole queue.
    */
   private readonly firstUndispatched: number;
+  /** The least room among the queued items of each session thread (with a load lane). */
+  private readonly laneRoom = new Map<number, number>();
+  /** lane() for rare and for popular models, once asked. */
+  private readonly lanes: ({ lane: number; from: number } | undefined)[] = [undefined, undefined];
   readonly start: number;
 
   constructor(
     private readonly st: SchedulerState,
     readonly e: ExecutorTimeline,
-    now: number,
+    private readonly now: number,
     memo: PlanMemo,
   ) {
     this.start = Math.max(now, e.freeAt);
     const cls = e.spec.cls;
     let work = memo.work.get(cls);
     if (!work) memo.work.set(cls, (work = new Map()));
-    const items: { key: number; deadline: number; cost: number; spreadSq: number; readyAt: number }[] = [];
+    const items: { key: number; deadline: number; cost: number; spreadSq: number; readyAt: number; lane: number }[] = [];
     for (const m of st.active) {
       const res = e.models.get(m.key);
       if (!res) continue;
@@ -71,7 +77,7 @@ export class ExecutorPlan {
       const one = st.est.exec(m.key, 1, cls);
       for (let i = 0; i < n; i++) {
         const r = m.queue.at(i)!;
-        items.push({ key: r.deadline - one, deadline: r.deadline, cost: w.typical / share, spreadSq: w.spreadSq / share, readyAt: res.readyAt });
+        items.push({ key: r.deadline - one, deadline: r.deadline, cost: w.typical / share, spreadSq: w.spreadSq / share, readyAt: e.readyAt(res), lane: res.lane });
       }
     }
     items.sort((a, b) => a.key - b.key);
@@ -89,7 +95,9 @@ export class ExecutorPlan {
       this.finish.push(t);
       this.spreadSq.push(ss);
       const left = it.deadline - t - Math.sqrt(ss);
-      this.room.push(left >= 0 ? left : Infinity);
+      const room = left >= 0 ? left : Infinity;
+      this.room.push(room);
+      if (e.hasLoadLane) this.laneRoom.set(it.lane, Math.min(this.laneRoom.get(it.lane) ?? Infinity, room));
     }
     this.firstUndispatched = first;
     this.roomFrom = new Array<number>(items.length + 1);
@@ -117,10 +125,11 @@ export class ExecutorPlan {
     if (load === undefined) {
       const before = this.finishBefore(p);
       const res = this.e.models.get(m.key);
-      const begin = res ? Math.max(before, res.readyAt) : before;
+      const begin = res ? Math.max(before, this.e.readyAt(res)) : before;
       const finish = begin + own.typical + Math.sqrt(this.spreadBefore(p) + own.spreadSq);
       return { finish, pushesOthers: this.roomFrom[p]! < begin - before + own.typical + ownSpread };
     }
+    if (this.e.hasLoadLane) return this.placeBesideLoad(m.key, p, own, load);
     // The load lands in front of the first undispatched item, and the newcomers run once it is done:
     // the items between the load and the newcomers move by the load, those behind both by the load and their runs.
     const q = this.firstUndispatched;
@@ -131,15 +140,55 @@ export class ExecutorPlan {
     return { finish, pushesOthers: this.minRoom(q, k) < loadHigh || this.roomFrom[k]! < loadHigh + own.typical + ownSpread };
   }
 
-  /** Where `own` would finish after everything queued here has run and then `load`: a load that must wait for room. */
-  afterAll(own: Work, load: Work): number {
+  /**
+   * Where `own` would finish after everything queued here has run and then
+   * `load`: a load that must wait for room. With a load lane, one that waits
+   * for the loads on the lane, and for the queued work only when it waits
+   * for memory (`forRoom`); the newcomers then wait for what dispatch booked
+   * meanwhile.
+   */
+  afterAll(model: string, own: Work, load: Work, forRoom = true): number {
     const n = this.keys.length;
-    return this.finishBefore(n) + load.typical + own.typical + Math.sqrt(this.spreadBefore(n) + load.spreadSq + own.spreadSq);
+    const spread = Math.sqrt(this.spreadBefore(n) + load.spreadSq + own.spreadSq);
+    if (!this.e.hasLoadLane) return this.finishBefore(n) + load.typical + own.typical + spread;
+    const loadStart = Math.max(forRoom ? this.finishBefore(n) : this.now, this.e.loadFreeAt, this.lane(model).from);
+    return loadStart + load.typical + this.st.cfg.scheduleAheadMs + own.typical + Math.sqrt(this.spreadBefore(n) + this.e.loadSpreadSq + load.spreadSq + own.spreadSq);
   }
 
   /** Whether a load taking `loadMs` (its high figure) planned now would push admitted requests past their deadlines. */
-  loadPushesOthers(loadMs: number): boolean {
+  loadPushesOthers(model: string, loadMs: number): boolean {
+    if (this.e.hasLoadLane) return this.loadHoldsUp(model, Math.max(0, this.e.loadFreeAt - this.now, this.lane(model).from - this.now) + loadMs);
     return this.roomFrom[this.firstUndispatched]! < loadMs;
+  }
+
+  /**
+   * With a load lane: the load runs on the thread laneFor() picks, after the
+   * loads already on the lane, and the newcomers once it is done and their
+   * place in the queue comes; only the queued requests of that thread's
+   * models wait for it (conservatively, for all of it).
+   */
+  private placeBesideLoad(model: string, p: number, own: Work, load: Work): { finish: number; pushesOthers: boolean } {
+    const loadEnd = Math.max(this.lane(model).from, this.e.loadFreeAt) + load.typical;
+    const before = this.finishBefore(p);
+    // Dispatch keeps booking the executor while the load runs, so when it ends up to a schedule-ahead
+    // window of other work is booked in front of the newcomers.
+    const begin = Math.max(before, loadEnd + this.st.cfg.scheduleAheadMs);
+    const finish = begin + own.typical + Math.sqrt(this.spreadBefore(p) + this.e.loadSpreadSq + load.spreadSq + own.spreadSq);
+    const pushes = this.roomFrom[p]! < begin - before + own.typical + Math.sqrt(own.spreadSq);
+    return { finish, pushesOthers: pushes || this.loadHoldsUp(model, loadEnd - this.now + Math.sqrt(load.spreadSq)) };
+  }
+
+  /** The thread a load of `model` would use now, and from when (SchedulerState.laneFor), worked out once per plan for popular and for rare models. */
+  private lane(model: string): { lane: number; from: number } {
+    const popular = this.st.popular(model, this.now);
+    let l = this.lanes[popular ? 1 : 0];
+    if (!l) this.lanes[popular ? 1 : 0] = l = this.st.laneOf(this.e, this.now, popular);
+    return l;
+  }
+
+  /** Whether the queued requests of the thread a load would use now have less room than `holdMs` (with a load lane). */
+  private loadHoldsUp(model: string, holdMs: number): boolean {
+    return (this.laneRoom.get(this.lane(model).lane) ?? Infinity) < holdMs;
   }
 
   private finishBefore(i: number): number {

@@ -9,6 +9,14 @@
 // fed from there. How far the sum of the booked actions may run past that is
 // kept apart as the sum of their squared spreads (high figure − typical):
 // see margin().
+//
+// An executor with several session threads (spec.lanes ≥ 2) has a load lane:
+// its LOADs and UNLOADs run one at a time on a second line of their own
+// (loadLine), beside the inferences on the first (inflight), each on one
+// thread (its lane). A model's inferences run on the thread that loaded it,
+// so while a lane's thread loads another model, the models it holds wait:
+// readyAt() says until when, and dispatch books nothing for them until the
+// load's result comes (laneBusy). With one lane everything is on one line.
 import { RecentSamples } from './recent-samples.js';
 import type { ExecutorSpec, SchedRequest } from './types.js';
 
@@ -24,6 +32,8 @@ export interface Residency {
   memory: number;
   /** INFER actions in flight on this model. */
   inflightInfers: number;
+  /** The session thread holding it (0 with one lane). */
+  lane: number;
 }
 
 export interface InflightAction {
@@ -39,18 +49,42 @@ export interface InflightAction {
   predictedEnd: number;
   batch: number;
   requests: SchedRequest[];
+  /** The session thread a LOAD or UNLOAD runs on (0 for an INFER: its model's thread). */
+  lane: number;
+}
+
+/** A line of actions run one at a time, in order. */
+interface Line {
+  actions: InflightAction[];
+  /** Typical end of the last action; never before the last re-anchor. */
+  freeAt: number;
+  /** Σ (expected − typical)² over its actions. */
+  spreadSq: number;
 }
 
 export class ExecutorTimeline {
   readonly models = new Map<string, Residency>();
-  /** In the order the worker runs them (ascending earliest). */
+  /** Session threads (spec.lanes, at least 1). */
+  readonly lanes: number;
+  /** In the order the worker runs them (ascending earliest): every action, or only the inferences with a load lane. */
   readonly inflight: InflightAction[] = [];
+  /** LOADs and UNLOADs in flight on the load lane, in order (empty with one lane). */
+  readonly loadLine: InflightAction[] = [];
   memoryUsed = 0;
-  /** Typical end of the last in-flight action; never before the last re-anchor. */
+  /** Typical end of the last in-flight action on the first line; never before the last re-anchor. */
   freeAt: number;
-  /** Σ (expected − typical)² over the actions in flight. */
+  /** Σ (expected − typical)² over the actions in flight on the first line. */
   spreadSq = 0;
+  /** The load lane's freeAt and spread (see the first line's). */
+  loadFreeAt: number;
+  loadSpreadSq = 0;
   loadsInFlight = 0;
+  /**
+   * LOADs in flight per session thread. UNLOADs are not counted: a session's
+   * release takes about a millisecond, which an inference waiting for the
+   * thread can absorb.
+   */
+  private readonly laneActions: number[];
   /** Its worker is shutting down: nothing new is planned here; what is in flight finishes. */
   draining = false;
   /**
@@ -86,6 +120,37 @@ export class ExecutorTimeline {
     now: number,
   ) {
     this.freeAt = now;
+    this.loadFreeAt = now;
+    this.lanes = Math.max(1, Math.floor(spec.lanes ?? 1));
+    this.laneActions = new Array<number>(this.lanes).fill(0);
+  }
+
+  /** Whether LOADs and UNLOADs run on a lane of their own, beside the inferences. */
+  get hasLoadLane(): boolean {
+    return this.lanes > 1;
+  }
+
+  /** Every action in flight here, on either line. */
+  allInflight(): InflightAction[] {
+    return this.loadLine.length === 0 ? this.inflight : [...this.inflight, ...this.loadLine];
+  }
+
+  /** Whether a LOAD is in flight on the thread `lane` (with a load lane): its models wait for the result. */
+  laneBusy(lane: number): boolean {
+    return this.hasLoadLane && (this.laneActions[lane] ?? 0) > 0;
+  }
+
+  /** When the thread `lane` is predicted free of loads (-Infinity when none is in flight). */
+  laneFreeAt(lane: number): number {
+    if (!this.laneBusy(lane)) return -Infinity;
+    let t = -Infinity;
+    for (const a of this.loadLine) if (a.lane === lane && a.type === 'load') t = Math.max(t, a.predictedEnd);
+    return t;
+  }
+
+  /** When a model resident here can next run: its own load's end, and with a load lane its thread's loads. */
+  readyAt(res: Residency): number {
+    return this.hasLoadLane ? Math.max(res.readyAt, this.laneFreeAt(res.lane)) : res.readyAt;
   }
 
   /** Whether new work may be planned here: not draining, its worker answering, no action gone missing. */
@@ -107,8 +172,10 @@ export class ExecutorTimeline {
     expected: number,
     requests: SchedRequest[] = [],
     typical = expected,
+    lane = 0,
   ): InflightAction {
-    const predictedStart = Math.max(earliest, this.freeAt);
+    const onLoadLane = type !== 'infer' && this.hasLoadLane;
+    const predictedStart = Math.max(earliest, onLoadLane ? this.loadFreeAt : this.freeAt);
     const a: InflightAction = {
       id,
       type,
@@ -120,11 +187,19 @@ export class ExecutorTimeline {
       predictedEnd: predictedStart + typical,
       batch: requests.length,
       requests,
+      lane: type === 'infer' ? 0 : lane,
     };
-    this.inflight.push(a);
-    this.spreadSq += (expected - typical) ** 2;
     if (type === 'load') this.loads++;
     else if (type === 'unload') this.unloads++;
+    if (onLoadLane) {
+      this.loadLine.push(a);
+      this.loadSpreadSq += (expected - typical) ** 2;
+      this.loadFreeAt = a.predictedEnd;
+      if (type === 'load') this.laneActions[a.lane] = (this.laneActions[a.lane] ?? 0) + 1;
+      return a;
+    }
+    this.inflight.push(a);
+    this.spreadSq += (expected - typical) ** 2;
     this.freeAt = a.predictedEnd;
     return a;
   }
@@ -134,26 +209,22 @@ export class ExecutorTimeline {
    * at `anchor`: the measured end, or now for a lost or refused one.
    */
   settle(id: number, anchor: number): InflightAction | undefined {
-    const i = this.inflight.findIndex((a) => a.id === id);
-    if (i < 0) return undefined;
-    const [a] = this.inflight.splice(i, 1);
-    this.completed++;
-    this.spreadSq = this.inflight.length === 0 ? 0 : Math.max(0, this.spreadSq - (a!.expected - a!.typical) ** 2);
-    // Actions before it in order started before it ended; those after cannot
-    // start before the anchor nor before their own earliest.
-    let t = anchor;
-    for (let j = 0; j < this.inflight.length; j++) {
-      const b = this.inflight[j]!;
-      if (j < i) {
-        t = Math.max(t, b.predictedEnd);
-        continue;
-      }
-      b.predictedStart = Math.max(t, b.earliest);
-      b.predictedEnd = b.predictedStart + b.typical;
-      t = b.predictedEnd;
+    const first: Line = { actions: this.inflight, freeAt: this.freeAt, spreadSq: this.spreadSq };
+    const a = settleOn(first, id, anchor);
+    if (a) {
+      this.freeAt = first.freeAt;
+      this.spreadSq = first.spreadSq;
+      this.completed++;
+      return a;
     }
-    this.freeAt = this.inflight.length === 0 ? anchor : Math.max(t, anchor);
-    return a;
+    const load: Line = { actions: this.loadLine, freeAt: this.loadFreeAt, spreadSq: this.loadSpreadSq };
+    const b = settleOn(load, id, anchor);
+    if (!b) return undefined;
+    this.loadFreeAt = load.freeAt;
+    this.loadSpreadSq = load.spreadSq;
+    if (b.type === 'load') this.laneActions[b.lane] = Math.max(0, (this.laneActions[b.lane] ?? 0) - 1);
+    this.completed++;
+    return b;
   }
 
   /**
@@ -172,4 +243,28 @@ export class ExecutorTimeline {
   freeMemory(): number {
     return this.spec.memoryBudget - this.memoryUsed;
   }
+}
+
+/** Removes action `id` from the line and re-anchors what follows it at `anchor` (see ExecutorTimeline.settle). */
+function settleOn(line: Line, id: number, anchor: number): InflightAction | undefined {
+  const actions = line.actions;
+  const i = actions.findIndex((a) => a.id === id);
+  if (i < 0) return undefined;
+  const [a] = actions.splice(i, 1);
+  line.spreadSq = actions.length === 0 ? 0 : Math.max(0, line.spreadSq - (a!.expected - a!.typical) ** 2);
+  // Actions before it in order started before it ended; those after cannot
+  // start before the anchor nor before their own earliest.
+  let t = anchor;
+  for (let j = 0; j < actions.length; j++) {
+    const b = actions[j]!;
+    if (j < i) {
+      t = Math.max(t, b.predictedEnd);
+      continue;
+    }
+    b.predictedStart = Math.max(t, b.earliest);
+    b.predictedEnd = b.predictedStart + b.typical;
+    t = b.predictedEnd;
+  }
+  line.freeAt = actions.length === 0 ? anchor : Math.max(t, anchor);
+  return a;
 }

@@ -25,7 +25,7 @@ export const fifoPolicy: SchedulingPolicy = {
     for (const [key, res] of e.models) {
       const m = st.models.get(key);
       const head = m?.queue.peek();
-      if (!m || !head || Math.max(now, e.freeAt, res.readyAt) > now + st.cfg.scheduleAheadMs) continue;
+      if (!m || !head || e.laneBusy(res.lane) || Math.max(now, e.freeAt, e.readyAt(res)) > now + st.cfg.scheduleAheadMs) continue;
       if (head.arrival < oldest) {
         oldest = head.arrival;
         chosen = m;

@@ -16,7 +16,7 @@ describe('Scheduler: loads by demand', () => {
     const { s, est } = setup();
     const r = accept(s, req('a@1', 0, 1000));
     const ds = s.tick(0);
-    expect(ds).toEqual([{ type: 'load', actionId: expect.any(Number), executor: 'w1/0', model: 'a@1', earliest: 0, latest: 1000, expected: 50 }]);
+    expect(ds).toEqual([{ type: 'load', actionId: expect.any(Number), executor: 'w1/0', model: 'a@1', earliest: 0, latest: 1000, expected: 50, lane: 0 }]);
     // No second load while it loads, no infer before it is ready.
     expect(s.tick(5)).toEqual([]);
     expect(s.complete(loads(ds)[0]!.actionId, { status: 'ok', start: 0, end: 48, duration: 48, memory: 90 * MB }, 48)).toBeUndefined();

@@ -3,7 +3,8 @@
 // least-booked executor that can make room by evicting idle models in
 // least-recently-used order; warm-up of a joining executor; unloading a
 // model where it sits idle. Loads share the executor's timeline with
-// inferences, so the tick plans them after dispatch.
+// inferences (or, with a load lane, hold up the models of the thread they
+// run on), so the tick plans them after dispatch.
 import { ExecutorPlan, newPlanMemo } from './executor-plan.js';
 import type { ExecutorTimeline } from './executor-timeline.js';
 import type { ModelState, SchedulerState } from './state.js';
@@ -51,7 +52,7 @@ export class LoadPlanner {
     // Warm-up yields to traffic: only after a lull in admissions.
     if (now - st.lastAdmitted < st.cfg.preloadQuietMs) return;
     for (const e of st.executors.values()) {
-      if (e.preloads.length === 0 || !e.usable || e.inflight.length > 0 || e.freeAt > now) continue;
+      if (e.preloads.length === 0 || !e.usable || e.inflight.length > 0 || e.loadLine.length > 0 || e.freeAt > now) continue;
       if (this.hasQueuedWork(e)) continue;
       while (e.preloads.length > 0) {
         const key = e.preloads.shift()!;
@@ -124,7 +125,7 @@ export class LoadPlanner {
         }
         holders++;
         cls = e.spec.cls;
-        capacity += Math.max(0, last - Math.max(now, e.freeAt, res.readyAt));
+        capacity += Math.max(0, last - Math.max(now, e.freeAt, e.readyAt(res)));
       }
       const unmet = st.work(m, m.queue.length, cls).typical - capacity;
       if (holders === 0 || unmet > 0) wants.push({ m, unmet: holders === 0 ? Infinity : unmet });
@@ -155,7 +156,7 @@ export class LoadPlanner {
     for (const e of st.executors.values()) {
       if (!e.usable || e.holds(m.key) || !st.canLoad(e, memory)) continue;
       // A load lands in front of the queued work not yet dispatched: never where it would push admitted requests past their deadlines.
-      if (planOf(e).loadPushesOthers(st.est.load(m.key, e.spec.cls))) continue;
+      if (planOf(e).loadPushesOthers(m.key, st.est.load(m.key, e.spec.cls))) continue;
       // The least booked; among equals, one that needs no eviction.
       const score = Math.max(now, e.freeAt) + (e.freeMemory() >= memory ? 0 : 0.001);
       if (score < bestScore) {

@@ -69,7 +69,7 @@ export class Outcomes {
     if (outcome.status === 'failed' && res) {
       // The worker and we disagree about this model: forget it there.
       st.evict(e, a.model);
-      st.planUnload(e, a.model, now, true);
+      st.planUnload(e, a.model, now, { lane: res.lane });
     }
     for (const r of a.requests) {
       if (outcome.status === 'failed') {
@@ -125,8 +125,7 @@ export class Outcomes {
   detectLost(now: number): void {
     const { lostAfterMs, suspendRetryMs } = this.st.cfg;
     for (const e of this.st.executors.values()) {
-      const first = e.inflight[0];
-      if (first && now >= first.predictedEnd + lostAfterMs) {
+      if (now >= firstEnd(e) + lostAfterMs) {
         e.lostAt = now;
         this.abandonAll(e, now, 'overdue');
       } else if (e.lostAt !== undefined && !e.unresponsive && now - e.lostAt >= suspendRetryMs) {
@@ -139,9 +138,7 @@ export class Outcomes {
   /** When e next needs the tick for lost detection: its first action overdue, or its retry after a loss. */
   lostWakeup(e: ExecutorTimeline, withRetry: boolean): number {
     const { lostAfterMs, suspendRetryMs } = this.st.cfg;
-    let t = Infinity;
-    const first = e.inflight[0];
-    if (first) t = first.predictedEnd + lostAfterMs;
+    let t = firstEnd(e) + lostAfterMs;
     if (withRetry && e.lostAt !== undefined && !e.unresponsive) t = Math.min(t, e.lostAt + suspendRetryMs);
     return t;
   }
@@ -157,7 +154,7 @@ export class Outcomes {
     for (const e of this.st.executors.values()) {
       if (e.spec.workerId !== workerId || e.unresponsive) continue;
       e.unresponsive = true;
-      n += e.inflight.length;
+      n += e.allInflight().length;
       this.abandonAll(e, now, 'unresponsive');
     }
     return n;
@@ -171,6 +168,7 @@ export class Outcomes {
       e.unresponsive = false;
       e.lostAt = undefined;
       if (e.inflight.length === 0) e.freeAt = Math.max(e.freeAt, now);
+      if (e.loadLine.length === 0) e.loadFreeAt = Math.max(e.loadFreeAt, now);
     }
   }
 
@@ -184,7 +182,7 @@ export class Outcomes {
     for (const [id, e] of st.executors) {
       if (e.spec.workerId !== workerId) continue;
       st.executors.delete(id);
-      for (const a of e.inflight) {
+      for (const a of e.allInflight()) {
         st.actionExecutor.delete(a.id);
         for (const r of a.requests) {
           r.retried = true;
@@ -203,7 +201,7 @@ export class Outcomes {
 
   /** Gives up on every action in flight on e (see detectLost). */
   private abandonAll(e: ExecutorTimeline, now: number, why: LostReason): void {
-    for (const a of [...e.inflight]) {
+    for (const a of [...e.allInflight()]) {
       this.abandon(e, a, now);
       this.st.rememberAbandoned(a.id, e);
       this.st.lostActions++;
@@ -220,7 +218,7 @@ export class Outcomes {
       e.loadsInFlight--;
       if (res) st.evict(e, a.model);
       // The worker may hold it after all: free it there too.
-      st.planUnload(e, a.model, now, /*already evicted*/ true);
+      st.planUnload(e, a.model, now, /*already evicted from*/ { lane: a.lane });
     } else if (a.type === 'infer') {
       if (res) res.inflightInfers--;
       for (const r of a.requests) {
@@ -229,4 +227,9 @@ export class Outcomes {
       }
     }
   }
+}
+
+/** The earliest predicted end among the first actions of e's lines (Infinity when nothing is in flight): the one a lost check watches. */
+function firstEnd(e: ExecutorTimeline): number {
+  return Math.min(e.inflight[0]?.predictedEnd ?? Infinity, e.loadLine[0]?.predictedEnd ?? Infinity);
 }

@@ -39,8 +39,8 @@ export const punctualPolicy: SchedulingPolicy = {
     let bestSlack = Infinity;
     for (const [key, res] of e.models) {
       const m = st.models.get(key);
-      if (!m || m.queue.length === 0) continue;
-      const start = Math.max(now, e.freeAt, res.readyAt);
+      if (!m || m.queue.length === 0 || e.laneBusy(res.lane)) continue;
+      const start = Math.max(now, e.freeAt, e.readyAt(res));
       if (start > now + ahead) continue; // not usable inside the window yet
       // Drop what cannot make it here, when no other holder can start sooner.
       const e1 = st.est.exec(key, 1, cls);

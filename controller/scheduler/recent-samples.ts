@@ -57,47 +57,66 @@ export class RecentSamples {
 }
 
 /**
- * The largest of the last N samples no older than maxAge, in O(1) amortized
- * per sample (a monotonic queue). Samples must come in time order.
+ * A high quantile of the last N samples no older than maxAge: the k-th
+ * largest, k = ⌈share × n⌉ (at least 1, so with fewer than 1/share samples
+ * it is the largest). Samples must come in time order. O(N) per sample at
+ * worst (a sorted copy kept by binary search and splice), a few
+ * microseconds at N = 1000.
  */
-export class SlidingMax {
-  private readonly idx: number[] = [];
+export class SlidingQuantile {
   private readonly at: number[] = [];
   private readonly val: number[] = [];
   private head = 0;
-  private n = 0;
+  /** The window's samples, ascending. */
+  private readonly sorted: number[] = [];
 
   constructor(
     private readonly size: number,
     private readonly maxAge = Infinity,
+    /** The share of the window above the answer: 0.01 gives the 99th percentile. */
+    private readonly share = 0.01,
   ) {}
 
+  get count(): number {
+    return this.sorted.length;
+  }
+
   add(v: number, now = 0): void {
-    const i = this.n++;
-    while (this.val.length > this.head && this.val[this.val.length - 1]! <= v) {
-      this.val.pop();
-      this.idx.pop();
-      this.at.pop();
-    }
     this.val.push(v);
-    this.idx.push(i);
     this.at.push(now);
+    this.sorted.splice(lowerBound(this.sorted, v), 0, v);
     this.expire(now);
     if (this.head > 1024 && this.head * 2 > this.val.length) {
       this.val.splice(0, this.head);
-      this.idx.splice(0, this.head);
       this.at.splice(0, this.head);
       this.head = 0;
     }
   }
 
-  /** The largest sample in the window at `now`, or undefined with none. */
-  max(now = 0): number | undefined {
+  /** The quantile of the window at `now`, or undefined with no sample in it. */
+  value(now = 0): number | undefined {
     this.expire(now);
-    return this.val.length > this.head ? this.val[this.head] : undefined;
+    const n = this.sorted.length;
+    if (n === 0) return undefined;
+    return this.sorted[n - Math.max(1, Math.ceil(this.share * n))];
   }
 
   private expire(now: number): void {
-    while (this.val.length > this.head && (this.idx[this.head]! <= this.n - 1 - this.size || this.at[this.head]! < now - this.maxAge)) this.head++;
+    while (this.val.length > this.head && (this.val.length - this.head > this.size || this.at[this.head]! < now - this.maxAge)) {
+      const v = this.val[this.head++]!;
+      this.sorted.splice(lowerBound(this.sorted, v), 1);
+    }
   }
+}
+
+/** The first index of a sorted array whose value is ≥ v. */
+function lowerBound(a: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -62,6 +62,14 @@ export interface SchedulerOptions {
    */
   reserveStaleMs?: number;
   /**
+   * The reserve is this quantile of the recent errors: 1 is the largest; 0.99
+   * leaves out the top 1 % (with fewer than 100 errors, still the largest),
+   * so a few answers pushed late by requests admitted after them (deadline
+   * order lets a tighter request overtake, within the room the earlier one
+   * has) do not lock a model out for the whole window. @default 0.99
+   */
+  reserveQuantile?: number;
+  /**
    * A joining executor's background warm-up (preload) starts its next load
    * only when no request has been admitted anywhere for this long: with
    * traffic flowing, loads are made for demand, not for a guess. @default 1000
@@ -82,6 +90,7 @@ export const SCHEDULER_DEFAULTS: Readonly<SchedulerConfig> = {
   reserveWindow: 1000,
   reserveMaxAgeMs: 30_000,
   reserveStaleMs: 1000,
+  reserveQuantile: 0.99,
   preloadQuietMs: 1000,
 };
 
@@ -214,8 +223,9 @@ export class Scheduler {
     this.st.seen(now);
     this.outcomes.detectLost(now);
     this.rules.dropHopeless(this.st, now);
-    // Dispatch before planning loads: a load shares the executor's timeline,
-    // and must not push ahead of requests already admitted on resident models.
+    // Dispatch before planning loads: a load shares the executor's timeline
+    // (or holds up its thread's models), and must not push ahead of requests
+    // already admitted on resident models.
     dispatch(this.st, this.rules, now);
     this.loads.planLoads(now);
     this.loads.planPreloads(now);
@@ -239,15 +249,16 @@ export class Scheduler {
     // A background warm-up waiting for a lull resumes when the lull has lasted long enough.
     const resume = st.lastAdmitted + st.cfg.preloadQuietMs;
     for (const e of st.executors.values()) {
-      if (e.preloads.length > 0 && e.usable && e.inflight.length === 0 && resume > now) t = Math.min(t, resume);
+      if (e.preloads.length > 0 && e.usable && e.inflight.length === 0 && e.loadLine.length === 0 && resume > now) t = Math.min(t, resume);
       // With nothing queued, a set-aside executor needs no retry.
       t = Math.min(t, this.outcomes.lostWakeup(e, queued));
       // Nothing held here can enter the window before freeAt - ahead: skip the scan when that cannot win.
-      // An executor loading is filled when the load's result comes (dispatch.ts), not by a wakeup.
-      if (!queued || !e.usable || e.loadsInFlight > 0 || e.freeAt - ahead >= t) continue;
+      // An executor loading (with a load lane, the loading thread's models) is filled when the load's result
+      // comes (dispatch.ts), not by a wakeup.
+      if (!queued || !e.usable || (e.loadsInFlight > 0 && !e.hasLoadLane) || e.freeAt - ahead >= t) continue;
       for (const [key, res] of e.models) {
         const m = st.models.get(key);
-        if (m && m.queue.length > 0) t = Math.min(t, Math.max(e.freeAt, res.readyAt) - ahead);
+        if (m && m.queue.length > 0 && !e.laneBusy(res.lane)) t = Math.min(t, Math.max(e.freeAt, e.readyAt(res)) - ahead);
       }
     }
     if (t === Infinity) return undefined;
@@ -257,7 +268,7 @@ export class Scheduler {
   /** What is in flight under an action id: its type, model and executor (undefined once answered, given up on, or its worker left). */
   inflight(actionId: number): { type: InflightAction['type']; model: string; executor: string } | undefined {
     const e = this.st.actionExecutor.get(actionId);
-    const a = e?.inflight.find((x) => x.id === actionId);
+    const a = e?.allInflight().find((x) => x.id === actionId);
     return e && a ? { type: a.type, model: a.model, executor: e.spec.id } : undefined;
   }
 

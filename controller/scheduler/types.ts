@@ -25,6 +25,14 @@ export interface ExecutorSpec {
   /** Estimates are kept per executor class (e.g. "cpu/t1", "cuda"). */
   readonly cls: string;
   readonly memoryBudget: number;
+  /**
+   * Session threads of the executor. 1 (the default): loads share its one
+   * timeline with inferences. n ≥ 2: LOADs and UNLOADs run on a load lane of
+   * their own, beside the inferences, each on one of n threads; a model's
+   * inferences run on the thread that loaded it, so they wait while that
+   * thread loads another (see executor-timeline.ts).
+   */
+  readonly lanes?: number;
 }
 
 export type DropCode =
@@ -46,8 +54,8 @@ export type Decision =
       latest: number;
       expected: number;
     }
-  | { type: 'load'; actionId: number; executor: string; model: string; earliest: number; latest: number; expected: number }
-  | { type: 'unload'; actionId: number; executor: string; model: string; earliest: number; latest: number; expected: number }
+  | { type: 'load'; actionId: number; executor: string; model: string; earliest: number; latest: number; expected: number; lane: number }
+  | { type: 'unload'; actionId: number; executor: string; model: string; earliest: number; latest: number; expected: number; lane: number }
   | { type: 'drop'; request: SchedRequest; code: DropCode; reason: string };
 
 export type RejectCode =
