@@ -6,8 +6,9 @@
 // them. For each: rejections, rejections beyond the floor (requests no
 // scheduler could have served: their model resident nowhere and a cold
 // start longer than the SLO), accepted SLO attainment, late drops, and the
-// rejection rate of each of det, rec and cls. Virtual time: the figures are
-// the scheduler's, not this machine's speed.
+// rejection rate of each of det, rec and cls; each with the load lane (2
+// session threads per executor, the CPU default) and without (1). Virtual
+// time: the figures are the scheduler's, not this machine's speed.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +19,7 @@ import { compileWorkload } from '../traces/workload.js';
 import type { Figure } from './support.js';
 
 /** The trace through the simulator as `punctual simulate TRACE --model-instances 1000 --workers 3 --slo-ms 100` runs it. */
-async function run(trace: string, memoryBytes: number, rateScale: number): Promise<SimulationResult> {
+async function run(trace: string, memoryBytes: number, rateScale: number, lanes: number): Promise<SimulationResult> {
   const models = loadSimModels({ instances: 1000 });
   const workload = await compileWorkload({ trace, rateScale, seed: 1 }, models.map((m) => m.name));
   const byName = new Map(models.map((m) => [m.name, m.key]));
@@ -26,7 +27,7 @@ async function run(trace: string, memoryBytes: number, rateScale: number): Promi
     for (const a of workload.arrivals()) yield { time: a.time, model: byName.get(a.model)! };
   })();
   const used = models.filter((m) => workload.models.includes(m.name));
-  return simulate(arrivals, { models: used, workers: 3, executorsPerWorker: 1, memoryBytes, sloMs: 100, noise: 1, seed: 1, durationMs: workload.durationMs });
+  return simulate(arrivals, { models: used, workers: 3, executorsPerWorker: 1, lanes, memoryBytes, sloMs: 100, noise: 1, seed: 1, durationMs: workload.durationMs });
 }
 
 const TARGET_LOADS = [0.2, 0.4, 0.6, 0.75, 0.8];
@@ -42,34 +43,36 @@ export async function runMultiModelBench(minutes = 20): Promise<Figure[]> {
       ['memory for every model', 2 ** 36],
     ] as const) {
       // The offered load scales with the rate: one run at the published rates sets the scale for each target.
-      const probe = await run(trace, memory, 1);
+      const probe = await run(trace, memory, 1, 1);
       const unit = Number(probe.summary.config.utilisation);
       for (const target of TARGET_LOADS) {
-        const r = await run(trace, memory, target / unit);
-        const s = r.summary;
-        const load = Number(s.config.utilisation);
-        const what = `${memName}, ${(100 * load).toFixed(0)} % offered load`;
-        const pct = (n: number): number => (100 * n) / Math.max(1, s.requests);
-        const byBase = new Map<string, [number, number]>();
-        for (const [key, m] of Object.entries(s.per_model)) {
-          const b = key.split('-')[0]!;
-          const t = byBase.get(b) ?? [0, 0];
-          byBase.set(b, [t[0] + m.requests, t[1] + (m.rejected_beyond_floor ?? m.rejected)]);
+        for (const lanes of [2, 1]) {
+          const r = await run(trace, memory, target / unit, lanes);
+          const s = r.summary;
+          const load = Number(s.config.utilisation);
+          const what = `${memName}, ${lanes === 1 ? 'one lane' : 'load lane'}, ${(100 * load).toFixed(0)} % offered load`;
+          const pct = (n: number): number => (100 * n) / Math.max(1, s.requests);
+          const byBase = new Map<string, [number, number]>();
+          for (const [key, m] of Object.entries(s.per_model)) {
+            const b = key.split('-')[0]!;
+            const t = byBase.get(b) ?? [0, 0];
+            byBase.set(b, [t[0] + m.requests, t[1] + (m.rejected_beyond_floor ?? m.rejected)]);
+          }
+          const rates = [...byBase.entries()].map(([b, [n, rej]]) => [b, n > 0 ? rej / n : 0] as const);
+          const hi = Math.max(...rates.map(([, v]) => v));
+          const lo = Math.min(...rates.map(([, v]) => v));
+          figures.push(
+            { name: `multi-model, ${what}: accepted SLO attainment`, value: 100 * s.accepted_slo_attainment, unit: '%', target: load <= 0.8 ? '≥ 99.99 %' : undefined, note: `${s.late} late of ${s.accepted} accepted; ${s.requests} requests` },
+            { name: `multi-model, ${what}: rejected`, value: pct(s.rejected), unit: '% of requests', note: `floor ${s.floor} (${pct(s.floor ?? 0).toFixed(2)} %)` },
+            {
+              name: `multi-model, ${what}: rejected beyond the floor`,
+              value: pct(s.rejected_beyond_floor ?? s.rejected),
+              unit: '% of requests',
+              target: load <= 0.4 ? '≤ 0.2 %' : load <= 0.75 ? '≤ 1 %' : undefined,
+              note: rates.map(([b, v]) => `${b} ${(100 * v).toFixed(2)} %`).join(', ') + (lo > 0 ? `; max/min ${(hi / lo).toFixed(1)}×` : ''),
+            },
+          );
         }
-        const rates = [...byBase.entries()].map(([b, [n, rej]]) => [b, n > 0 ? rej / n : 0] as const);
-        const hi = Math.max(...rates.map(([, v]) => v));
-        const lo = Math.min(...rates.map(([, v]) => v));
-        figures.push(
-          { name: `multi-model, ${what}: accepted SLO attainment`, value: 100 * s.accepted_slo_attainment, unit: '%', target: load <= 0.8 ? '≥ 99.99 %' : undefined, note: `${s.late} late of ${s.accepted} accepted; ${s.requests} requests` },
-          { name: `multi-model, ${what}: rejected`, value: pct(s.rejected), unit: '% of requests', note: `floor ${s.floor} (${pct(s.floor ?? 0).toFixed(2)} %)` },
-          {
-            name: `multi-model, ${what}: rejected beyond the floor`,
-            value: pct(s.rejected_beyond_floor ?? s.rejected),
-            unit: '% of requests',
-            target: load <= 0.4 ? '≤ 0.2 %' : load <= 0.75 ? '≤ 1 %' : undefined,
-            note: rates.map(([b, v]) => `${b} ${(100 * v).toFixed(2)} %`).join(', ') + (lo > 0 ? `; max/min ${(hi / lo).toFixed(1)}×` : ''),
-          },
-        );
       }
     }
   } finally {
