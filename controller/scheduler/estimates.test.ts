@@ -129,7 +129,7 @@ describe('Estimates', () => {
     expect(e.load('a@1', 'cpu')).toBe(50);
   });
 
-  it('memory follows the largest measured footprint; zero or absent measurements are ignored', () => {
+  it('memory is the largest recent reading or the profile figure; zero or absent readings are ignored', () => {
     const e = new Estimates();
     e.seed('a@1', profile());
     e.observeLoad('a@1', 'cpu/t1', 50, 80 * MB);
@@ -141,6 +141,24 @@ describe('Estimates', () => {
     expect(e.memory('a@1')).toBe(120 * MB);
     e.setMemory('a@1', 10 * MB);
     expect(e.memory('a@1')).toBe(10 * MB);
+  });
+
+  it('a memory reading too high ages out: after five later loads, or a minute, the profile figure is back', () => {
+    let now = 0;
+    const e = new Estimates({ clock: { now: () => now } });
+    e.seed('a@1', profile());
+    e.observeLoad('a@1', 'cpu/t1', 50, 900 * MB); // blurred by other work
+    expect(e.memory('a@1')).toBe(900 * MB);
+    for (let i = 0; i < 4; i++) e.observeLoad('a@1', 'cpu/t1', 50, 90 * MB);
+    expect(e.memory('a@1')).toBe(900 * MB);
+    e.observeLoad('a@1', 'cpu/t1', 50, 90 * MB);
+    expect(e.memory('a@1')).toBe(100 * MB);
+    // With no further load (a model too large for every budget is never loaded again), time alone.
+    e.observeLoad('a@1', 'cpu/t1', 50, 900 * MB);
+    now = 59_999;
+    expect(e.memory('a@1')).toBe(900 * MB);
+    now = 60_001;
+    expect(e.memory('a@1')).toBe(100 * MB);
   });
 
   it('forget drops seeds and measurements of that model only', () => {

@@ -10,7 +10,11 @@
 // measurement starts the window afresh. An estimate inflated by a slowdown
 // (a throttled worker, a flood) would otherwise reject every request that
 // depends on it, and a model nothing runs for gets no new measurements: it
-// would stay locked out however idle the cluster became.
+// would stay locked out however idle the cluster became. Memory too: it is
+// the profile's figure or the largest of the last MEMORY_WINDOW loads'
+// readings no older than MEMORY_MAX_AGE_MS, whichever is larger, so one
+// reading blurred by other work (an RSS delta is process-wide) cannot keep a
+// model over an executor's budget, answered model_too_large, for good.
 import { systemClock, type Clock } from '../../common/clock.js';
 import { RecentSamples } from './recent-samples.js';
 import type { EstimateSource } from './types.js';
@@ -38,6 +42,10 @@ export interface EstimatesOptions {
 }
 
 /** The defaults of EstimatesOptions. */
+/** Loads whose memory readings count, and for how long (ms). */
+const MEMORY_WINDOW = 5;
+const MEMORY_MAX_AGE_MS = 60_000;
+
 export const ESTIMATES_DEFAULTS = { window: 10, percentile: 99, unknownExecMs: 100, unknownLoadMs: 1000, maxAgeMs: 1000, loadSpread: 0.1 } as const;
 
 /** One key's recent measurements and when the newest was taken. */
@@ -77,7 +85,9 @@ export class Estimates implements EstimateSource {
   /** model → class → batch → measurements. Nested maps, not joined string keys: exec() is the scheduler's hottest call. */
   private readonly execs = new Map<string, Map<string, Map<number, Window>>>();
   private readonly loads = new Map<string, Window>();
+  /** The profile's (or setMemory's) footprint, and recent loads' readings. */
   private readonly memories = new Map<string, number>();
+  private readonly memoryReadings = new Map<string, { bytes: number; at: number }[]>();
   /** model → class → batch → seeded estimate (from profiles), for classes with no measurements: p99 and p50. */
   private readonly seeds = new Map<string, Map<string, Map<number, number>>>();
   private readonly typicalSeeds = new Map<string, Map<string, Map<number, number>>>();
@@ -134,6 +144,7 @@ export class Estimates implements EstimateSource {
     this.typicalSeeds.delete(model);
     this.loadSeeds.delete(model);
     this.memories.delete(model);
+    this.memoryReadings.delete(model);
     this.execs.delete(model);
     for (const k of this.loads.keys()) if (k.startsWith(`${model}|`)) this.loads.delete(k);
   }
@@ -257,11 +268,19 @@ export class Estimates implements EstimateSource {
   }
 
   memory(model: string): number {
-    return this.memories.get(model) ?? 0;
+    let bytes = this.memories.get(model) ?? 0;
+    const readings = this.memoryReadings.get(model);
+    if (readings) {
+      const since = this.clock.now() - MEMORY_MAX_AGE_MS;
+      for (const r of readings) if (r.at >= since) bytes = Math.max(bytes, r.bytes);
+    }
+    return bytes;
   }
 
+  /** Sets a model's footprint, forgetting what loads measured. */
   setMemory(model: string, bytes: number): void {
     this.memories.set(model, bytes);
+    this.memoryReadings.delete(model);
   }
 
   observeExec(model: string, batch: number, cls: string, ms: number): void {
@@ -281,6 +300,11 @@ export class Estimates implements EstimateSource {
     let w = this.loads.get(key);
     if (!w) this.loads.set(key, (w = this.newWindow()));
     this.add(w, ms);
-    if (memory !== undefined && memory > 0) this.memories.set(model, Math.max(memory, this.memories.get(model) ?? 0));
+    if (memory !== undefined && memory > 0) {
+      let readings = this.memoryReadings.get(model);
+      if (!readings) this.memoryReadings.set(model, (readings = []));
+      readings.push({ bytes: memory, at: this.clock.now() });
+      if (readings.length > MEMORY_WINDOW) readings.shift();
+    }
   }
 }
