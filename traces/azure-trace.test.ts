@@ -38,6 +38,18 @@ describe('Azure trace reader', () => {
     expect(t.total).toBe(5);
   });
 
+  it('a file with a line longer than any trace row (no line breaks at all) is a TraceFormatError, read without holding it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'punctual-trace-'));
+    try {
+      const file = path.join(dir, 'one-line.csv');
+      fs.writeFileSync(file, 'HashOwner,HashApp,HashFunction,Trigger,1\n' + 'x'.repeat(3 * 2 ** 20));
+      await expect(readAzureTrace(file)).rejects.toThrow(TraceFormatError);
+      await expect(readAzureTrace(file)).rejects.toThrow(/line 2: longer than 1048576 bytes/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads what the generator writes, in both variants, from a file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'punctual-trace-'));
     try {

@@ -4,8 +4,10 @@
 // published copies reorder and rename them: minutes are `1`…`1440` or
 // `minute_1`…, and `Trigger` may be missing. A malformed file is rejected
 // with the line number and the column at fault.
-import fs from 'node:fs';
-import readline from 'node:readline';
+import { fileLines } from './line-reader.js';
+import { TraceFormatError } from './trace-format-error.js';
+
+export { TraceFormatError };
 
 export interface TraceFunction {
   owner: string;
@@ -36,16 +38,6 @@ export interface TraceReadOptions {
   keepIdle?: boolean;
 }
 
-/** A malformed trace file: says which line (1-based) and, where it can, which column. */
-export class TraceFormatError extends Error {
-  constructor(
-    readonly line: number,
-    message: string,
-  ) {
-    super(`line ${line}: ${message}`);
-    this.name = 'TraceFormatError';
-  }
-}
 
 const MAX_MINUTE = 1440;
 
@@ -148,10 +140,17 @@ export function parseAzureTrace(text: string, opts: TraceReadOptions = {}): Azur
   return p.result();
 }
 
-/** Reads a trace file line by line (a day of the full trace is ~150 MB: never held as one string). */
+/** A 2019 row of 1,440 counts is a few KB; anything longer than this is not one. */
+export const MAX_2019_LINE_BYTES = 1 << 20;
+
+/**
+ * Reads a trace file line by line (a day of the full trace is ~150 MB: never
+ * held as one string); a line longer than MAX_2019_LINE_BYTES (a file that is
+ * not a trace, one with no line breaks) is a TraceFormatError, not a string
+ * that grows until the process runs out of memory.
+ */
 export async function readAzureTrace(file: string, opts: TraceReadOptions = {}): Promise<AzureTrace> {
   const p = new AzureTraceParser(opts);
-  const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-  for await (const line of rl) p.line(line);
+  for await (const line of fileLines(file, { maxLineBytes: MAX_2019_LINE_BYTES })) p.line(line);
   return p.result();
 }

@@ -3,7 +3,7 @@
 // fault instead of taking the process's memory. Reports bytes read, for
 // progress bars.
 import fs from 'node:fs';
-import { TraceFormatError } from './azure-trace.js';
+import { TraceFormatError } from './trace-format-error.js';
 
 export interface LineReadOptions {
   /** A longer line is an error. */

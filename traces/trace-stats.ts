@@ -7,7 +7,7 @@
 // (per-minute counts, and inter-arrival times at minute resolution), bursts
 // and the daily swing. `punctual trace stats FILE` prints them; a 2021-format
 // (per-invocation) file is binned into minutes first.
-import { AzureTraceParser } from './azure-trace.js';
+import { AzureTraceParser, MAX_2019_LINE_BYTES } from './azure-trace.js';
 import { detectTraceFormat, readAzure2021, type InvocationTrace } from './azure-2021.js';
 import { fileLines } from './line-reader.js';
 
@@ -317,9 +317,6 @@ export function binnedCounts(trace: InvocationTrace): CountsTrace {
   }
   return { minutes, functions: trace.functions.map((f, i) => ({ app: f.app, fn: f.func, counts: counts[i]! })) };
 }
-
-/** A 2019 row of 1,440 counts is a few KB; anything longer than this is not one. */
-const MAX_2019_LINE_BYTES = 1 << 20;
 
 /** Reads a trace file of either format (streamed; idle functions kept) and computes its statistics. */
 export async function traceFileStatistics(file: string, opts: { onBytes?: (bytes: number) => void } = {}): Promise<TraceStatistics & { format: '2019' | '2021' }> {
