@@ -13,10 +13,14 @@ import type { Admission, SchedRequest } from './types.js';
 /** Admission's verdict, with the reserve in it and, when it counted on loading the model somewhere, where. */
 export type Judgement = Admission & { reserve: number; loadOn?: string };
 
-/** Where n requests would finish on one executor, and whether that counts on loading their model there now. */
+/** A judgement and, when admitted, what admitting it does to the predictions of the requests it overtakes. */
+type Verdict = Judgement & { overtake?: () => void };
+
+/** Where n requests would finish on one executor, whether that counts on loading their model there now, and the requests they would overtake there. */
 interface Placement {
   finish: number;
   loadNow: boolean;
+  overtake?: () => void;
 }
 
 export class AdmissionControl {
@@ -38,7 +42,7 @@ export class AdmissionControl {
         throw new Error('submitAll: requests must share model, arrival and deadline');
       }
     }
-    const adm = this.judge(first.model, reqs.length, first.arrival, first.deadline, now);
+    const adm = this.verdict(first.model, reqs.length, first.arrival, first.deadline, now);
     const m = this.st.models.get(first.model);
     if (m) this.st.noteDemand(m, reqs.length, now);
     if (!adm.ok) {
@@ -52,6 +56,7 @@ export class AdmissionControl {
       m.queue.insert(r);
     }
     this.st.active.add(m);
+    adm.overtake?.();
     this.st.lastAdmitted = Math.max(this.st.lastAdmitted, now);
     return { ok: true, predicted: adm.predicted, ...(adm.loadOn !== undefined ? { loadOn: adm.loadOn } : {}) };
   }
@@ -63,6 +68,11 @@ export class AdmissionControl {
    * share it.
    */
   judge(model: string, n: number, arrival: number, deadline: number, now: number): Judgement {
+    const { overtake: _, ...judgement } = this.verdict(model, n, arrival, deadline, now);
+    return judgement;
+  }
+
+  private verdict(model: string, n: number, arrival: number, deadline: number, now: number): Verdict {
     const st = this.st;
     st.seen(now);
     const m = st.models.get(model);
@@ -76,6 +86,7 @@ export class AdmissionControl {
     let usable = 0;
     let pushing = 0;
     let via: ExecutorTimeline | undefined;
+    let overtake: (() => void) | undefined;
     const memo = newPlanMemo();
     for (const e of st.executors.values()) {
       if (!e.usable) continue;
@@ -86,6 +97,7 @@ export class AdmissionControl {
       else if (p.finish < best) {
         best = p.finish;
         via = p.loadNow ? e : undefined;
+        overtake = p.overtake;
       }
     }
     if (usable === 0) {
@@ -123,7 +135,7 @@ export class AdmissionControl {
         reserve,
       };
     }
-    return { ok: true, predicted, reserve, ...(via ? { loadOn: via.spec.id } : {}) };
+    return { ok: true, predicted, reserve, ...(via ? { loadOn: via.spec.id } : {}), ...(overtake ? { overtake } : {}) };
   }
 
   /**
@@ -153,7 +165,9 @@ export class AdmissionControl {
     // use): the load waits until what is queued here has run and frees room, then the newcomers run.
     if (load && !st.canLoad(e, memory)) return { finish: plan.afterAll(m.key, own, load, !st.hasRoom(e, memory)), loadNow: false };
     const placed = plan.place(m, deadline - st.est.exec(m.key, 1, cls), own, load);
-    return placed.pushesOthers && this.policy.rejectsPastDeadline ? 'pushes' : { finish: placed.finish, loadNow: load !== undefined };
+    if (placed.pushesOthers && this.policy.rejectsPastDeadline) return 'pushes';
+    // Admitted here, the newcomers go ahead of the queued requests with more slack: their answers move by the newcomers' runs.
+    return { finish: placed.finish, loadNow: load !== undefined, overtake: () => plan.moveAfter(placed.at, own.typical) };
   }
 
   /**

@@ -12,6 +12,7 @@
 // queued work: it runs beside it, holding up only the models of its thread.
 import type { ExecutorTimeline } from './executor-timeline.js';
 import type { ModelState, SchedulerState, Work } from './state.js';
+import type { SchedRequest } from './types.js';
 
 /** Figures shared by the plans of one decision. */
 export interface PlanMemo {
@@ -35,6 +36,8 @@ export function holdersOf(st: SchedulerState, memo: PlanMemo, key: string): numb
 export class ExecutorPlan {
   /** Each queued item's slack key (deadline − one run), in walk order. */
   private readonly keys: number[] = [];
+  /** The queued request of each item, in walk order. */
+  private readonly reqs: SchedRequest[] = [];
   /** Its typical finish, and Σ spread² up to and including it (the timeline's included). */
   private readonly finish: number[] = [];
   private readonly spreadSq: number[] = [];
@@ -64,7 +67,7 @@ export class ExecutorPlan {
     const cls = e.spec.cls;
     let work = memo.work.get(cls);
     if (!work) memo.work.set(cls, (work = new Map()));
-    const items: { key: number; deadline: number; cost: number; spreadSq: number; readyAt: number; lane: number }[] = [];
+    const items: { key: number; deadline: number; cost: number; spreadSq: number; readyAt: number; lane: number; r: SchedRequest }[] = [];
     for (const m of st.active) {
       const res = e.models.get(m.key);
       if (!res) continue;
@@ -77,7 +80,7 @@ export class ExecutorPlan {
       const one = st.est.exec(m.key, 1, cls);
       for (let i = 0; i < n; i++) {
         const r = m.queue.at(i)!;
-        items.push({ key: r.deadline - one, deadline: r.deadline, cost: w.typical / share, spreadSq: w.spreadSq / share, readyAt: e.readyAt(res), lane: res.lane });
+        items.push({ key: r.deadline - one, deadline: r.deadline, cost: w.typical / share, spreadSq: w.spreadSq / share, readyAt: e.readyAt(res), lane: res.lane, r });
       }
     }
     items.sort((a, b) => a.key - b.key);
@@ -92,6 +95,7 @@ export class ExecutorPlan {
       t = begin + it.cost;
       ss += it.spreadSq;
       this.keys.push(it.key);
+      this.reqs.push(it.r);
       this.finish.push(t);
       this.spreadSq.push(ss);
       const left = it.deadline - t - Math.sqrt(ss);
@@ -111,7 +115,7 @@ export class ExecutorPlan {
    * m is not resident (undefined when it is), and whether that would
    * push admitted requests that make their deadline today past it.
    */
-  place(m: ModelState, key: number, own: Work, load: Work | undefined): { finish: number; pushesOthers: boolean } {
+  place(m: ModelState, key: number, own: Work, load: Work | undefined): { finish: number; pushesOthers: boolean; at: number } {
     // The first queued item that goes after the newcomers (ties: the earlier arrival first).
     let lo = 0;
     let hi = this.keys.length;
@@ -127,9 +131,9 @@ export class ExecutorPlan {
       const res = this.e.models.get(m.key);
       const begin = res ? Math.max(before, this.e.readyAt(res)) : before;
       const finish = begin + own.typical + Math.sqrt(this.spreadBefore(p) + own.spreadSq);
-      return { finish, pushesOthers: this.roomFrom[p]! < begin - before + own.typical + ownSpread };
+      return { finish, pushesOthers: this.roomFrom[p]! < begin - before + own.typical + ownSpread, at: p };
     }
-    if (this.e.hasLoadLane) return this.placeBesideLoad(m.key, p, own, load);
+    if (this.e.hasLoadLane) return { ...this.placeBesideLoad(m.key, p, own, load), at: p };
     // The load lands in front of the first undispatched item, and the newcomers run once it is done:
     // the items between the load and the newcomers move by the load, those behind both by the load and their runs.
     const q = this.firstUndispatched;
@@ -137,7 +141,21 @@ export class ExecutorPlan {
     const begin = this.finishBefore(k) + load.typical;
     const finish = begin + own.typical + Math.sqrt(this.spreadBefore(k) + load.spreadSq + own.spreadSq);
     const loadHigh = load.typical + Math.sqrt(load.spreadSq);
-    return { finish, pushesOthers: this.minRoom(q, k) < loadHigh || this.roomFrom[k]! < loadHigh + own.typical + ownSpread };
+    return { finish, pushesOthers: this.minRoom(q, k) < loadHigh || this.roomFrom[k]! < loadHigh + own.typical + ownSpread, at: k };
+  }
+
+  /**
+   * Newcomers placed at `at` (place()) were admitted: the queued requests
+   * after them, which now wait for their runs, have their predicted answers
+   * moved by `by`. Deadline order let the newcomers overtake them within
+   * their room; that delay is the scheduler's choice, not an error of its
+   * predictions for the reserve to learn.
+   */
+  moveAfter(at: number, by: number): void {
+    for (let i = at; i < this.reqs.length; i++) {
+      const r = this.reqs[i]!;
+      if (r.predicted !== undefined) r.predicted += by;
+    }
   }
 
   /**

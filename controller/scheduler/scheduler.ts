@@ -62,11 +62,11 @@ export interface SchedulerOptions {
    */
   reserveStaleMs?: number;
   /**
-   * The reserve is this quantile of the recent errors: 1 is the largest; 0.99
-   * leaves out the top 1 % (with fewer than 100 errors, still the largest),
+   * The reserve is this quantile of the recent errors: 1 is the largest;
+   * 0.995 leaves out the top 0.5 % (with fewer than 200 errors, still the largest),
    * so a few answers pushed late by requests admitted after them (deadline
    * order lets a tighter request overtake, within the room the earlier one
-   * has) do not lock a model out for the whole window. @default 0.99
+   * has) do not lock a model out for the whole window. @default 0.995
    */
   reserveQuantile?: number;
   /**
@@ -90,7 +90,7 @@ export const SCHEDULER_DEFAULTS: Readonly<SchedulerConfig> = {
   reserveWindow: 1000,
   reserveMaxAgeMs: 30_000,
   reserveStaleMs: 1000,
-  reserveQuantile: 0.99,
+  reserveQuantile: 0.995,
   preloadQuietMs: 1000,
 };
 
