@@ -9,7 +9,6 @@
 //
 // `npm run bench -- --only load-lanes`, or `node dist/bench/load-lanes.js
 // --rounds 10 --seconds 1 --period-ms 4 --load-every-ms 200` for other sizes.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -115,21 +114,12 @@ async function runScenario(e: Executor, answers: Answers, sc: Scenario, o: Requi
   await background;
 }
 
-function cacheWith(models: Record<string, Uint8Array>): ModelCache {
-  const cache = new ModelCache();
-  for (const [modelKey, bytes] of Object.entries(models)) {
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const outcome = cache.receive({ modelKey, offset: 0, totalSize: bytes.byteLength, chunk: bytes, last: true, sha256 });
-    if (!outcome?.ok) throw new Error(`caching ${modelKey} failed: ${outcome?.message}`);
-  }
-  return cache;
-}
 
 export async function runLoadLanesBench(options: LoadLanesOptions = {}): Promise<Figure[]> {
   const o: Required<LoadLanesOptions> = { rounds: 10, seconds: 1, periodMs: 4, loadEveryMs: 200, ...options };
   const dir = bundledModelsDir();
   const file = (name: string): Uint8Array => new Uint8Array(fs.readFileSync(path.join(dir, BUNDLED_MODELS.find((b) => b.config.name === name)!.file)));
-  const cache = cacheWith({ 'det@1': file('det'), 'cls@1': file('cls') });
+  const cache = ModelCache.holding({ 'det@1': file('det'), 'cls@1': file('cls') });
   const answers = new Answers();
   const laneWaits = new Map<number, number>([[1, 0], [2, 0]]);
   const log = (line: string): void => console.error(line);

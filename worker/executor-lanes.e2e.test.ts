@@ -2,7 +2,6 @@
 // where each action runs (every reply names the thread that made it) and what
 // a dying lane takes with it; then real onnxruntime sessions, where a det LOAD
 // on lane 1 runs while cls INFERs run on lane 0, and both succeed.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,62 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../common/clock.js';
 import type { Action__Output, ActionResult } from '../common/wire.js';
 import { bundledModelsDir } from '../profiles/bundled-models.js';
-import { Executor, type ExecutorOptions, type LaneWait } from './executor.js';
 import { ModelCache } from './model-cache.js';
-
-let nextId = 1;
-function action(a: Partial<Action__Output>): Action__Output {
-  const now = systemClock.now();
-  return { id: nextId++, type: 'INFER', executor: 0, modelKey: 'a@1', earliestMs: now, latestMs: now + 30_000, expectedMs: 1, batchSize: 1, inputs: [], lane: 0, ...a };
-}
-
-class Harness {
-  readonly waits: LaneWait[] = [];
-  readonly lines: string[] = [];
-  private readonly waiting = new Map<number, (r: ActionResult) => void>();
-  executor!: Executor;
-
-  static async start(opts: Partial<ExecutorOptions> & { lanes: number }): Promise<Harness> {
-    const h = new Harness();
-    h.executor = await Executor.start({
-      index: 0,
-      device: 'cpu',
-      threads: 1,
-      memoryBytes: 1e9,
-      clock: systemClock,
-      cache: new ModelCache(),
-      optimizer: false,
-      log: (l) => h.lines.push(l),
-      onLaneWait: (w) => h.waits.push(w),
-      onResult: (r) => h.waiting.get(Number(r.actionId))?.(r),
-      ...opts,
-    });
-    return h;
-  }
-
-  run(a: Partial<Action__Output>): Promise<ActionResult> {
-    const act = action(a);
-    const done = new Promise<ActionResult>((resolve) => this.waiting.set(act.id, resolve));
-    this.executor.submit(act, systemClock.now());
-    return done;
-  }
-
-  async ok(a: Partial<Action__Output>): Promise<ActionResult> {
-    const r = await this.run(a);
-    expect(r.status, r.message).toBe('OK');
-    return r;
-  }
-}
-
-function cacheWith(models: Record<string, Uint8Array>): ModelCache {
-  const cache = new ModelCache();
-  for (const [modelKey, bytes] of Object.entries(models)) {
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const outcome = cache.receive({ modelKey, offset: 0, totalSize: bytes.byteLength, chunk: bytes, last: true, sha256 });
-    if (!outcome?.ok) throw new Error(`caching ${modelKey} failed: ${outcome?.message}`);
-  }
-  return cache;
-}
+import { ExecutorHarness } from '../test/support/executor-harness.js';
 
 /** The thread id a stand-in thread put in an INFER's output. */
 function threadOf(r: ActionResult): number {
@@ -104,10 +49,10 @@ parentPort.postMessage({ type: 'ready' });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const bytes = new Uint8Array([1, 2, 3]);
-  const cache = (): ModelCache => cacheWith({ 'a@1': bytes, 'b@1': bytes, 'c@1': bytes, 'die@1': bytes });
+  const cache = (): ModelCache => ModelCache.holding({ 'a@1': bytes, 'b@1': bytes, 'c@1': bytes, 'die@1': bytes });
 
   it('runs each model on the thread that loaded it', async () => {
-    const h = await Harness.start({ lanes: 2, threadScript: script, cache: cache() });
+    const h = await ExecutorHarness.start({ lanes: 2, threadScript: script, cache: cache() });
     try {
       const onOne = Number((await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 1 })).memoryBytes);
       const onZero = Number((await h.ok({ type: 'LOAD', modelKey: 'b@1', lane: 0 })).memoryBytes);
@@ -129,7 +74,7 @@ parentPort.postMessage({ type: 'ready' });
   });
 
   it('a dying lane fails the action it held and is replaced; the other lane serves on', async () => {
-    const h = await Harness.start({ lanes: 2, threadScript: script, cache: cache() });
+    const h = await ExecutorHarness.start({ lanes: 2, threadScript: script, cache: cache() });
     try {
       const first = Number((await h.ok({ type: 'LOAD', modelKey: 'die@1', lane: 1 })).memoryBytes);
       const other = Number((await h.ok({ type: 'LOAD', modelKey: 'b@1', lane: 0 })).memoryBytes);
@@ -154,7 +99,7 @@ describe('Executor lanes (real onnxruntime)', () => {
   const clsInput = (): Action__Output['inputs'] => [{ name: 'x', dtype: 'float32', shape: [1, 3, 48, 192], data: Buffer.from(new Float32Array(3 * 48 * 192).fill(0.5).buffer) }];
 
   it('loads det on lane 1 while cls infers on lane 0, both succeeding', async () => {
-    const h = await Harness.start({ lanes: 2, cache: cacheWith({ 'det@1': det, 'cls@1': cls }) });
+    const h = await ExecutorHarness.start({ lanes: 2, cache: ModelCache.holding({ 'det@1': det, 'cls@1': cls }) });
     try {
       await h.ok({ type: 'LOAD', modelKey: 'cls@1', lane: 0 });
       await h.ok({ type: 'INFER', modelKey: 'cls@1', inputs: clsInput() }); // warm

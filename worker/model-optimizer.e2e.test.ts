@@ -8,23 +8,15 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../common/clock.js';
-import type { Action__Output, ActionResult } from '../common/wire.js';
 import { bundledModelsDir } from '../profiles/bundled-models.js';
-import { Executor, type LoadRecord } from './executor.js';
 import { ModelCache } from './model-cache.js';
+import { ExecutorHarness } from '../test/support/executor-harness.js';
 import { ModelOptimizer, threadBackend, type OptimizerBackend } from './model-optimizer.js';
 
 const CLS = fs.readFileSync(path.join(bundledModelsDir(), 'ch_ppocr_mobile_v2.0_cls_infer.onnx'));
 const KEY = 'cls@1';
 
-function cacheWithCls(): ModelCache {
-  const cache = new ModelCache();
-  const sha256 = createHash('sha256').update(CLS).digest('hex');
-  const outcome = cache.receive({ modelKey: KEY, offset: 0, totalSize: CLS.byteLength, chunk: CLS, last: true, sha256 });
-  if (!outcome?.ok) throw new Error(`caching cls failed: ${outcome?.message}`);
-  return cache;
-}
+const cacheWithCls = (): ModelCache => ModelCache.holding({ [KEY]: CLS });
 
 /** Fixed inputs in [0, 1). */
 function fixedInput(n: number): Buffer {
@@ -33,53 +25,15 @@ function fixedInput(n: number): Buffer {
   return Buffer.from(v.buffer);
 }
 
-let nextId = 1;
-function action(a: Partial<Action__Output>): Action__Output {
-  const now = systemClock.now();
-  return { id: nextId++, type: 'LOAD', executor: 0, modelKey: KEY, earliestMs: now, latestMs: now + 30_000, expectedMs: 1, batchSize: 1, inputs: [], lane: 0, ...a };
+/** An executor on the real thread script, LOADs of cls by default. */
+function start(cache: ModelCache, optimizer: ModelOptimizer | false, index = 0): Promise<ExecutorHarness> {
+  return ExecutorHarness.start({ index, cache, optimizer }, { type: 'LOAD', modelKey: KEY });
 }
 
-/** An executor whose results and loads a test can await. */
-class Harness {
-  readonly loads: LoadRecord[] = [];
-  readonly lines: string[] = [];
-  private readonly waiting = new Map<number, (r: ActionResult) => void>();
-  executor!: Executor;
-
-  static async start(cache: ModelCache, optimizer: ModelOptimizer | false, index = 0): Promise<Harness> {
-    const h = new Harness();
-    h.executor = await Executor.start({
-      index,
-      device: 'cpu',
-      threads: 1,
-      memoryBytes: 1e9,
-      clock: systemClock,
-      cache,
-      optimizer,
-      onLoad: (l) => h.loads.push(l),
-      onResult: (r) => h.waiting.get(Number(r.actionId))?.(r),
-      log: (l) => h.lines.push(l),
-    });
-    return h;
-  }
-
-  run(a: Partial<Action__Output>): Promise<ActionResult> {
-    const act = action(a);
-    const done = new Promise<ActionResult>((resolve) => this.waiting.set(act.id, resolve));
-    this.executor.submit(act, systemClock.now());
-    return done;
-  }
-
-  async ok(a: Partial<Action__Output>): Promise<ActionResult> {
-    const r = await this.run(a);
-    expect(r.status, r.message).toBe('OK');
-    return r;
-  }
-
-  async infer(): Promise<Buffer> {
-    const r = await this.ok({ type: 'INFER', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 48, 192], data: fixedInput(3 * 48 * 192) }] });
-    return Buffer.from(r.outputs![0]!.data as Uint8Array);
-  }
+/** One cls INFER on fixed inputs: its output bytes. */
+async function infer(h: ExecutorHarness): Promise<Buffer> {
+  const r = await h.ok({ type: 'INFER', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 48, 192], data: fixedInput(3 * 48 * 192) }] });
+  return Buffer.from(r.outputs![0]!.data as Uint8Array);
 }
 
 /** Wraps the real backend, replacing what optimize() answers when told. */
@@ -89,13 +43,13 @@ function scripted(real: OptimizerBackend, optimize?: (bytes: Uint8Array) => Prom
 
 describe('optimized loads (real onnxruntime)', () => {
   const quiet = (): void => {};
-  let raw: Harness;
+  let raw: ExecutorHarness;
   let rawOutput: Buffer;
 
   beforeAll(async () => {
-    raw = await Harness.start(cacheWithCls(), false, 9);
+    raw = await start(cacheWithCls(), false, 9);
     await raw.ok({ type: 'LOAD' });
-    rawOutput = await raw.infer();
+    rawOutput = await infer(raw);
   });
 
   afterAll(async () => {
@@ -105,7 +59,7 @@ describe('optimized loads (real onnxruntime)', () => {
   it('loads raw first, then from the optimized model, with bitwise the same outputs', async () => {
     const cache = cacheWithCls();
     const optimizer = new ModelOptimizer({ device: 'cpu', threads: 1, log: quiet, backend: threadBackend({ device: 'cpu', threads: 1, log: quiet }) });
-    const h = await Harness.start(cache, optimizer);
+    const h = await start(cache, optimizer);
     try {
       expect(raw.loads.map((l) => l.source)).toEqual(['raw']); // optimizer: false never optimizes
       await h.ok({ type: 'LOAD' });
@@ -119,7 +73,7 @@ describe('optimized loads (real onnxruntime)', () => {
       const load = await h.ok({ type: 'LOAD' });
       expect(h.loads.map((l) => l.source)).toEqual(['raw', 'optimized']);
       expect(h.loads[1]!.durationMs).toBeCloseTo(Number(load.durationMs), 6);
-      expect((await h.infer()).equals(rawOutput)).toBe(true);
+      expect((await infer(h)).equals(rawOutput)).toBe(true);
       expect(h.lines).toEqual([]);
     } finally {
       await h.executor.close();
@@ -133,7 +87,7 @@ describe('optimized loads (real onnxruntime)', () => {
     const junk = (): Promise<Uint8Array> => Promise.resolve(new Uint8Array(new SharedArrayBuffer(64)).fill(7));
     const lines: string[] = [];
     const optimizer = new ModelOptimizer({ device: 'cpu', threads: 1, log: (l) => lines.push(l), backend: scripted(real, junk) });
-    const h = await Harness.start(cache, optimizer);
+    const h = await start(cache, optimizer);
     try {
       await h.ok({ type: 'LOAD' });
       await optimizer.prepare(KEY, cache.get(KEY)!);
@@ -142,7 +96,7 @@ describe('optimized loads (real onnxruntime)', () => {
       await h.ok({ type: 'LOAD' });
       expect(h.loads.map((l) => l.source)).toEqual(['raw', 'raw']);
       expect(h.loads[1]!.fallback).toBeDefined();
-      expect((await h.infer()).equals(rawOutput)).toBe(true);
+      expect((await infer(h)).equals(rawOutput)).toBe(true);
       await h.ok({ type: 'UNLOAD' });
       await h.ok({ type: 'LOAD' });
       expect(h.loads.map((l) => l.fallback === undefined)).toEqual([true, false, true]);
@@ -160,7 +114,7 @@ describe('optimized loads (real onnxruntime)', () => {
     const broken = (): Promise<Uint8Array> => Promise.reject(new Error('no space left on device'));
     const lines: string[] = [];
     const optimizer = new ModelOptimizer({ device: 'cpu', threads: 1, log: (l) => lines.push(l), backend: scripted(real, broken) });
-    const h = await Harness.start(cache, optimizer);
+    const h = await start(cache, optimizer);
     try {
       for (let i = 0; i < 3; i++) {
         await h.ok({ type: 'LOAD' });
