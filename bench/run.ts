@@ -1,5 +1,5 @@
 // `npm run bench`: runs the benchmarks and prints the figures with the machine.
-// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,many-models,multi-model,clockwork (all but the first four take minutes; not in the default)
+// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,many-models,live-many,multi-model,clockwork (all but the first four take minutes; not in the default)
 //          --requests N --replay-seconds S --replay-loads 0.5,0.9,1.5,3 --replay-policies punctual,fifo
 //          --overload 3x20,10x60 (load × seconds cases of the V2 overload benchmark)
 //          --mem-arena (many-models: the worker with onnxruntime's memory arena and patterns on)
@@ -13,6 +13,7 @@ import { runFreezeBench } from './freeze.js';
 import { runRejoinBench } from './rejoin.js';
 import { runUploadsBench } from './uploads.js';
 import { runManyModelsBench } from './many-models.js';
+import { runLiveManyBench } from './live-many.js';
 import { runLoadTimeBench } from './load-time.js';
 import { runLoadLanesBench } from './load-lanes.js';
 import { runSessionMemoryBench } from './session-memory.js';
@@ -24,7 +25,7 @@ import { runThroughput } from './throughput.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, many-models, multi-model, clockwork', 'live,throughput,operate,simulate')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, many-models, live-many, multi-model, clockwork', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
@@ -78,6 +79,7 @@ if (only.has('freeze')) figures.push(...(await runFreezeBench({ rate: 200, freez
 if (only.has('rejoin')) figures.push(...(await runRejoinBench([5, 30], 3)));
 if (only.has('uploads')) figures.push(...(await runUploadsBench(700)));
 if (only.has('many-models')) figures.push(...(await runManyModelsBench({ memArena: opts.memArena === true })));
+if (only.has('live-many')) figures.push(...(await runLiveManyBench()));
 if (only.has('load-time')) figures.push(...(await runLoadTimeBench()));
 if (only.has('load-lanes')) figures.push(...(await runLoadLanesBench()));
 if (only.has('session-memory')) figures.push(...(await runSessionMemoryBench()));
