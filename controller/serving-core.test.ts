@@ -131,6 +131,20 @@ describe('ServingCore', () => {
     expect(text).toMatch(/^punctual_actions_lost_total\{type="infer"\} 1$/m);
   });
 
+  it('a request turned away on its first bytes still counts as demand: its model, resident nowhere, is loaded for the next ones', async () => {
+    const { clock, core, conn, sent, model } = setup();
+    cleanup = () => core.close();
+    const late = core.registry.add({ ...model, key: 'late@1', config: { ...model.config, name: 'late' } });
+    core.addWorker(conn); // warms what is registered, not late@1 (added after)
+    const before = sent.filter((a) => a.modelKey === 'late@1').length;
+    core.addModel(late);
+    expect(sent.filter((a) => a.modelKey === 'late@1')).toHaveLength(before);
+    // A cold start takes 50 + 10 ms (the unknown figures): a 30 ms SLO cannot be met.
+    const err = core.rejectEarly(late, 1, 30, clock.now());
+    expect(err?.message).toMatch(/slo_unattainable/);
+    expect(sent.filter((a) => a.modelKey === 'late@1' && a.type === 'LOAD')).toHaveLength(1);
+  });
+
   it('sets a silent worker aside: its work in flight runs on the other worker, answered once; it is taken back when it answers', async () => {
     const { clock, core, model, ok } = setup();
     cleanup = () => core.close();

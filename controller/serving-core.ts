@@ -155,8 +155,11 @@ export class ServingCore {
     const now = this.clock.now();
     const adm = this.scheduler.judge(model.key, n, arrival, arrival + sloMs, Math.max(now, arrival + this.intake.estimate(now)));
     if (adm.ok || adm.code !== 'slo_unattainable') return undefined;
+    // Still demand: a model resident nowhere is loaded for the requests that come next.
+    this.scheduler.turnedAway(model.key, n, adm.code, now);
     const err = this.rejected(model, n, adm);
     this.notify('rejectedEarly', model.key, n);
+    this.pump();
     return err;
   }
 

@@ -8,7 +8,7 @@ import type { ExecutorTimeline } from './executor-timeline.js';
 import type { SchedulingPolicy } from './policy.js';
 import { ExecutorPlan, holdersOf, newPlanMemo, type PlanMemo } from './executor-plan.js';
 import { fmt, type ModelState, type SchedulerState } from './state.js';
-import type { Admission, SchedRequest } from './types.js';
+import type { Admission, RejectCode, SchedRequest } from './types.js';
 
 /** Admission's verdict, with the reserve in it and, when it counted on loading the model somewhere, where. */
 export type Judgement = Admission & { reserve: number; loadOn?: string };
@@ -44,13 +44,12 @@ export class AdmissionControl {
     }
     const adm = this.verdict(first.model, reqs.length, first.arrival, first.deadline, now);
     const m = this.st.models.get(first.model);
-    if (m) this.st.noteDemand(m, reqs.length, now);
     if (!adm.ok) {
-      // Rejected because its model is resident nowhere: the demand is real, so the model is loaded for what comes next.
-      if (m && adm.code === 'slo_unattainable' && this.st.holders(m.key) === 0) this.st.coldDemand.set(m, now);
+      this.turnedAway(first.model, reqs.length, adm.code, now);
       return adm;
     }
     if (!m) throw new Error(`model ${first.model} admitted but not registered`);
+    this.st.noteDemand(m, reqs.length, now);
     for (const r of reqs) {
       r.predicted = adm.predicted - adm.reserve;
       m.queue.insert(r);
@@ -59,6 +58,20 @@ export class AdmissionControl {
     adm.overtake?.();
     this.st.lastAdmitted = Math.max(this.st.lastAdmitted, now);
     return { ok: true, predicted: adm.predicted, ...(adm.loadOn !== undefined ? { loadOn: adm.loadOn } : {}) };
+  }
+
+  /**
+   * n requests of `model` were turned away (by submitAll, or on their first
+   * bytes, judge()): they still count as demand, and when their model is
+   * resident nowhere and a cold start could not make their deadline, the
+   * model is loaded for the requests that come next. Without that a model
+   * whose cold start is longer than its SLO would never be loaded.
+   */
+  turnedAway(model: string, n: number, code: RejectCode, now: number): void {
+    const m = this.st.models.get(model);
+    if (!m) return;
+    this.st.noteDemand(m, n, now);
+    if (code === 'slo_unattainable' && this.st.holders(m.key) === 0) this.st.coldDemand.set(m, now);
   }
 
   /**

@@ -19,7 +19,7 @@ import { Outcomes, type CompletedInfer } from './outcomes.js';
 import { policyNamed } from './policies.js';
 import { DEFAULT_POLICY, type Policy, type SchedulingPolicy } from './policy.js';
 import { SchedulerState, type LostListener, type ModelState, type SchedulerConfig } from './state.js';
-import type { ActionOutcome, Admission, Decision, EstimateSource, ExecutorSpec, SchedRequest } from './types.js';
+import type { ActionOutcome, Admission, Decision, EstimateSource, ExecutorSpec, RejectCode, SchedRequest } from './types.js';
 
 export type { CompletedInfer } from './outcomes.js';
 export type { LostReason } from './state.js';
@@ -206,6 +206,11 @@ export class Scheduler {
   /** What admission would say of n such requests, without queuing them. */
   judge(model: string, n: number, arrival: number, deadline: number, now: number): Judgement {
     return this.admission.judge(model, n, arrival, deadline, now);
+  }
+
+  /** n requests turned away without submit (on their first bytes): their demand still counts (see AdmissionControl.turnedAway). */
+  turnedAway(model: string, n: number, code: RejectCode, now: number): void {
+    this.admission.turnedAway(model, n, code, now);
   }
 
   reserve(model: string, sloMs: number, now: number): number {
