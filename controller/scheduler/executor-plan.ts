@@ -11,7 +11,7 @@
 // With a load lane (executor-timeline.ts) a load does not go in front of the
 // queued work: it runs beside it, holding up only the models of its thread.
 import type { ExecutorTimeline } from './executor-timeline.js';
-import type { ModelState, SchedulerState, Work } from './state.js';
+import { movePredicted, type ModelState, type SchedulerState, type Work } from './state.js';
 import type { SchedRequest } from './types.js';
 
 /** Figures shared by the plans of one decision. */
@@ -78,9 +78,10 @@ export class ExecutorPlan {
       if (w === undefined) work.set(m, (w = st.work(m, n, cls)));
       const share = Math.max(1, holders) * n;
       const one = st.est.exec(m.key, 1, cls);
+      const readyAt = e.readyAt(res);
       for (let i = 0; i < n; i++) {
         const r = m.queue.at(i)!;
-        items.push({ key: r.deadline - one, deadline: r.deadline, cost: w.typical / share, spreadSq: w.spreadSq / share, readyAt: e.readyAt(res), lane: res.lane, r });
+        items.push({ key: r.deadline - one, deadline: r.deadline, cost: w.typical / share, spreadSq: w.spreadSq / share, readyAt, lane: res.lane, r });
       }
     }
     items.sort((a, b) => a.key - b.key);
@@ -152,10 +153,7 @@ export class ExecutorPlan {
    * predictions for the reserve to learn.
    */
   moveAfter(at: number, by: number): void {
-    for (let i = at; i < this.reqs.length; i++) {
-      const r = this.reqs[i]!;
-      if (r.predicted !== undefined) r.predicted += by;
-    }
+    movePredicted(this.reqs.slice(at), by);
   }
 
   /**
@@ -167,15 +165,14 @@ export class ExecutorPlan {
    */
   afterAll(model: string, own: Work, load: Work, forRoom = true): number {
     const n = this.keys.length;
-    const spread = Math.sqrt(this.spreadBefore(n) + load.spreadSq + own.spreadSq);
-    if (!this.e.hasLoadLane) return this.finishBefore(n) + load.typical + own.typical + spread;
-    const loadStart = Math.max(forRoom ? this.finishBefore(n) : this.now, this.e.loadFreeAt, this.lane(model).from);
+    if (!this.e.hasLoadLane) return this.finishBefore(n) + load.typical + own.typical + Math.sqrt(this.spreadBefore(n) + load.spreadSq + own.spreadSq);
+    const loadStart = Math.max(forRoom ? this.finishBefore(n) : this.now, this.loadStart(model));
     return loadStart + load.typical + this.st.cfg.scheduleAheadMs + own.typical + Math.sqrt(this.spreadBefore(n) + this.e.loadSpreadSq + load.spreadSq + own.spreadSq);
   }
 
   /** Whether a load taking `loadMs` (its high figure) planned now would push admitted requests past their deadlines. */
   loadPushesOthers(model: string, loadMs: number): boolean {
-    if (this.e.hasLoadLane) return this.loadHoldsUp(model, Math.max(0, this.e.loadFreeAt - this.now, this.lane(model).from - this.now) + loadMs);
+    if (this.e.hasLoadLane) return this.loadHoldsUp(model, this.loadStart(model) - this.now + loadMs);
     return this.roomFrom[this.firstUndispatched]! < loadMs;
   }
 
@@ -186,7 +183,7 @@ export class ExecutorPlan {
    * models wait for it (conservatively, for all of it).
    */
   private placeBesideLoad(model: string, p: number, own: Work, load: Work): { finish: number; pushesOthers: boolean } {
-    const loadEnd = Math.max(this.lane(model).from, this.e.loadFreeAt) + load.typical;
+    const loadEnd = this.loadStart(model) + load.typical;
     const before = this.finishBefore(p);
     // Dispatch keeps booking the executor while the load runs, so when it ends up to a schedule-ahead
     // window of other work is booked in front of the newcomers.
@@ -194,6 +191,11 @@ export class ExecutorPlan {
     const finish = begin + own.typical + Math.sqrt(this.spreadBefore(p) + this.e.loadSpreadSq + load.spreadSq + own.spreadSq);
     const pushes = this.roomFrom[p]! < begin - before + own.typical + Math.sqrt(own.spreadSq);
     return { finish, pushesOthers: pushes || this.loadHoldsUp(model, loadEnd - this.now + Math.sqrt(load.spreadSq)) };
+  }
+
+  /** When a load of `model` planned now would start (with a load lane): after the loads on the lane, once its thread is free. */
+  private loadStart(model: string): number {
+    return Math.max(this.now, this.e.loadFreeAt, this.lane(model).from);
   }
 
   /** The thread a load of `model` would use now, and from when (SchedulerState.laneFor), worked out once per plan for popular and for rare models. */

@@ -79,12 +79,6 @@ export class ExecutorTimeline {
   loadFreeAt: number;
   loadSpreadSq = 0;
   loadsInFlight = 0;
-  /**
-   * LOADs in flight per session thread. UNLOADs are not counted: a session's
-   * release takes about a millisecond, which an inference waiting for the
-   * thread can absorb.
-   */
-  private readonly laneActions: number[];
   /** Its worker is shutting down: nothing new is planned here; what is in flight finishes. */
   draining = false;
   /**
@@ -122,7 +116,6 @@ export class ExecutorTimeline {
     this.freeAt = now;
     this.loadFreeAt = now;
     this.lanes = Math.max(1, Math.floor(spec.lanes ?? 1));
-    this.laneActions = new Array<number>(this.lanes).fill(0);
   }
 
   /** Whether LOADs and UNLOADs run on a lane of their own, beside the inferences. */
@@ -135,14 +128,18 @@ export class ExecutorTimeline {
     return this.loadLine.length === 0 ? this.inflight : [...this.inflight, ...this.loadLine];
   }
 
-  /** Whether a LOAD is in flight on the thread `lane` (with a load lane): its models wait for the result. */
+  /**
+   * Whether a LOAD is in flight on the thread `lane` (with a load lane): its
+   * models wait for the result. UNLOADs do not count: a session's release
+   * takes about a millisecond, which an inference waiting for the thread can
+   * absorb.
+   */
   laneBusy(lane: number): boolean {
-    return this.hasLoadLane && (this.laneActions[lane] ?? 0) > 0;
+    return this.laneFreeAt(lane) > -Infinity;
   }
 
   /** When the thread `lane` is predicted free of loads (-Infinity when none is in flight). */
   laneFreeAt(lane: number): number {
-    if (!this.laneBusy(lane)) return -Infinity;
     let t = -Infinity;
     for (const a of this.loadLine) if (a.lane === lane && a.type === 'load') t = Math.max(t, a.predictedEnd);
     return t;
@@ -195,7 +192,6 @@ export class ExecutorTimeline {
       this.loadLine.push(a);
       this.loadSpreadSq += (expected - typical) ** 2;
       this.loadFreeAt = a.predictedEnd;
-      if (type === 'load') this.laneActions[a.lane] = (this.laneActions[a.lane] ?? 0) + 1;
       return a;
     }
     this.inflight.push(a);
@@ -222,7 +218,6 @@ export class ExecutorTimeline {
     if (!b) return undefined;
     this.loadFreeAt = load.freeAt;
     this.loadSpreadSq = load.spreadSq;
-    if (b.type === 'load') this.laneActions[b.lane] = Math.max(0, (this.laneActions[b.lane] ?? 0) - 1);
     this.completed++;
     return b;
   }

@@ -37,6 +37,11 @@ export class RequestQueue {
     return this.items[this.head + i];
   }
 
+  /** The requests in deadline order, left in the queue. */
+  *[Symbol.iterator](): IterableIterator<SchedRequest> {
+    for (let i = this.head; i < this.items.length; i++) yield this.items[i]!;
+  }
+
   shift(): SchedRequest | undefined {
     const r = this.items[this.head];
     if (r === undefined) return undefined;

@@ -187,11 +187,7 @@ export class SchedulerState {
     for (const [key, res] of e.models) {
       if (lane !== undefined && res.lane !== lane) continue;
       const m = this.models.get(key);
-      if (!m) continue;
-      for (let i = 0; i < m.queue.length; i++) {
-        const r = m.queue.at(i)!;
-        if (r.predicted !== undefined) r.predicted += by;
-      }
+      if (m) movePredicted(m.queue, by);
     }
   }
 
@@ -254,8 +250,6 @@ export class SchedulerState {
     }
     return { lane: best, from: from[best]! };
   }
-
-
 
   /** Forgets a residency and returns its memory to the executor's budget. */
   evict(e: ExecutorTimeline, key: string): void {
@@ -389,6 +383,15 @@ export class SchedulerState {
     for (const m of this.active) n += m.queue.length;
     return n;
   }
+}
+
+/**
+ * Moves the predicted answers of admitted requests by `by`: a delay the
+ * scheduler chose for them (a load, or tighter requests, placed in front),
+ * which is not a prediction error for the reserve to learn.
+ */
+export function movePredicted(requests: Iterable<SchedRequest>, by: number): void {
+  for (const r of requests) if (r.predicted !== undefined) r.predicted += by;
 }
 
 function missMessage(r: SchedRequest, now: number): string {
