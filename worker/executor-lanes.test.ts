@@ -6,66 +6,20 @@
 // exist fails. With one lane, a LOAD still holds up the INFERs behind it.
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../common/clock.js';
-import type { Action__Output, ActionResult } from '../common/wire.js';
-import { Executor, type LaneWait } from './executor.js';
-import { ModelCache } from './model-cache.js';
+import type { ActionResult } from '../common/wire.js';
+import { ExecutorHarness } from '../test/support/executor-harness.js';
 
-let nextId = 1;
-function action(a: Partial<Action__Output>): Action__Output {
-  const now = systemClock.now();
-  return { id: nextId++, type: 'INFER', executor: 0, modelKey: 'a@1', earliestMs: now, latestMs: now + 5_000, expectedMs: 1, batchSize: 1, inputs: [], lane: 0, ...a };
-}
-
-/** An emulated executor whose results (and lane waits) a test can await. */
-class Harness {
-  readonly waits: LaneWait[] = [];
-  private readonly got = new Map<number, ActionResult>();
-  private readonly waiting = new Map<number, (r: ActionResult) => void>();
-  executor!: Executor;
-
-  static async start(lanes: number | undefined, index = 0): Promise<Harness> {
-    const h = new Harness();
-    h.executor = await Executor.start({
-      index,
-      device: 'emulated',
-      threads: 1,
-      memoryBytes: 0,
-      clock: systemClock,
-      cache: new ModelCache(),
-      log: () => {},
-      ...(lanes !== undefined ? { lanes } : {}),
-      onLaneWait: (w) => h.waits.push(w),
-      onResult: (r) => {
-        const id = Number(r.actionId);
-        const w = h.waiting.get(id);
-        if (w) w(r);
-        else h.got.set(id, r);
-      },
-    });
-    return h;
-  }
-
-  /** Submits now; resolves with the result. */
-  run(a: Partial<Action__Output>): Promise<ActionResult> {
-    const act = action(a);
-    const done = new Promise<ActionResult>((resolve) => this.waiting.set(act.id, resolve));
-    this.executor.submit(act, systemClock.now());
-    return this.got.has(act.id) ? Promise.resolve(this.got.get(act.id)!) : done;
-  }
-
-  async ok(a: Partial<Action__Output>): Promise<ActionResult> {
-    const r = await this.run(a);
-    expect(r.status, r.message).toBe('OK');
-    return r;
-  }
+/** An emulated executor (5 s windows) whose results and lane waits a test can await. */
+function start(lanes: number | undefined, index = 0): Promise<ExecutorHarness> {
+  return ExecutorHarness.start({ index, device: 'emulated', memoryBytes: 0, ...(lanes !== undefined ? { lanes } : {}) }, {}, 5_000);
 }
 
 const overlap = (x: ActionResult, y: ActionResult): boolean => Number(x.startMs) < Number(y.endMs) && Number(y.startMs) < Number(x.endMs);
 
 describe('Executor lanes (emulated)', () => {
   it('announces its lanes; one by default', async () => {
-    const one = await Harness.start(undefined);
-    const two = await Harness.start(2, 3);
+    const one = await start(undefined);
+    const two = await start(2, 3);
     try {
       expect(one.executor.info()).toEqual({ index: 0, device: 'emulated', threads: 1, memoryBytes: 0, lanes: 1 });
       expect(two.executor.info().lanes).toBe(2);
@@ -75,7 +29,7 @@ describe('Executor lanes (emulated)', () => {
   });
 
   it('with two lanes, runs a LOAD while an INFER runs', async () => {
-    const h = await Harness.start(2);
+    const h = await start(2);
     try {
       await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 0 });
       const [load, infer] = await Promise.all([h.ok({ type: 'LOAD', modelKey: 'b@1', lane: 1, expectedMs: 60 }), h.ok({ type: 'INFER', modelKey: 'a@1', expectedMs: 60 })]);
@@ -91,7 +45,7 @@ describe('Executor lanes (emulated)', () => {
   });
 
   it('with one lane, a LOAD holds up the INFER behind it, as before lanes', async () => {
-    const h = await Harness.start(1);
+    const h = await start(1);
     try {
       await h.ok({ type: 'LOAD', modelKey: 'a@1' });
       const [load, infer] = await Promise.all([h.ok({ type: 'LOAD', modelKey: 'b@1', expectedMs: 40 }), h.ok({ type: 'INFER', modelKey: 'a@1', expectedMs: 10 })]);
@@ -102,7 +56,7 @@ describe('Executor lanes (emulated)', () => {
   });
 
   it('each queue refuses what cannot start in time, while the other one runs', async () => {
-    const h = await Harness.start(2);
+    const h = await start(2);
     try {
       await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 0 });
       const now = systemClock.now();
@@ -131,7 +85,7 @@ describe('Executor lanes (emulated)', () => {
   });
 
   it('runs an INFER on the lane that loaded its model, waiting (and counted) when that lane is busy', async () => {
-    const h = await Harness.start(2, 4);
+    const h = await start(2, 4);
     try {
       await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 1 });
       const [load, infer] = await Promise.all([h.ok({ type: 'LOAD', modelKey: 'b@1', lane: 1, expectedMs: 50 }), h.ok({ type: 'INFER', modelKey: 'a@1', expectedMs: 5 })]);
@@ -148,7 +102,7 @@ describe('Executor lanes (emulated)', () => {
   });
 
   it('after an UNLOAD, loads the model again on another lane', async () => {
-    const h = await Harness.start(2);
+    const h = await start(2);
     try {
       await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 1 });
       await h.ok({ type: 'UNLOAD', modelKey: 'a@1' });
@@ -163,8 +117,8 @@ describe('Executor lanes (emulated)', () => {
   });
 
   it('fails a LOAD on a lane the executor does not have, and keeps serving', async () => {
-    const two = await Harness.start(2, 1);
-    const one = await Harness.start(1, 2);
+    const two = await start(2, 1);
+    const one = await start(1, 2);
     try {
       const r = await two.run({ type: 'LOAD', modelKey: 'a@1', lane: 2 });
       expect(r.status).toBe('FAILED');
@@ -182,7 +136,7 @@ describe('Executor lanes (emulated)', () => {
   });
 
   it('after a reset, holds nothing on any lane', async () => {
-    const h = await Harness.start(2);
+    const h = await start(2);
     try {
       await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 1 });
       h.executor.reset();

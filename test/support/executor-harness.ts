@@ -8,10 +8,10 @@ import { ModelCache } from '../../worker/model-cache.js';
 
 let nextId = 1;
 
-/** An action for executor 0 whose window is open for 30 s from now; `a` overrides any field. */
-export function action(a: Partial<Action__Output>): Action__Output {
+/** An action for executor 0 whose window is open for `windowMs` from now; `a` overrides any field. */
+export function action(a: Partial<Action__Output>, windowMs = 30_000): Action__Output {
   const now = systemClock.now();
-  return { id: nextId++, type: 'INFER', executor: 0, modelKey: 'a@1', earliestMs: now, latestMs: now + 30_000, expectedMs: 1, batchSize: 1, inputs: [], lane: 0, ...a };
+  return { id: nextId++, type: 'INFER', executor: 0, modelKey: 'a@1', earliestMs: now, latestMs: now + windowMs, expectedMs: 1, batchSize: 1, inputs: [], lane: 0, ...a };
 }
 
 export class ExecutorHarness {
@@ -21,9 +21,13 @@ export class ExecutorHarness {
   private readonly waiting = new Map<number, (r: ActionResult) => void>();
   executor!: Executor;
 
-  /** Starts an executor (CPU, one thread, no optimizer, an empty cache unless told) whose every action gets `defaults` under its own fields. */
-  static async start(opts: Partial<ExecutorOptions> = {}, defaults: Partial<Action__Output> = {}): Promise<ExecutorHarness> {
-    const h = new ExecutorHarness(defaults);
+  /**
+   * Starts an executor (CPU, one thread, no optimizer, an empty cache unless
+   * told) whose every action gets `defaults` under its own fields and a
+   * window of `windowMs` from when it is run.
+   */
+  static async start(opts: Partial<ExecutorOptions> = {}, defaults: Partial<Action__Output> = {}, windowMs = 30_000): Promise<ExecutorHarness> {
+    const h = new ExecutorHarness(defaults, windowMs);
     h.executor = await Executor.start({
       index: 0,
       device: 'cpu',
@@ -41,10 +45,14 @@ export class ExecutorHarness {
     return h;
   }
 
-  private constructor(private readonly defaults: Partial<Action__Output>) {}
+  private constructor(
+    private readonly defaults: Partial<Action__Output>,
+    private readonly windowMs: number,
+  ) {}
 
+  /** Submits now; resolves with the result. */
   run(a: Partial<Action__Output>): Promise<ActionResult> {
-    const act = action({ ...this.defaults, ...a });
+    const act = action({ ...this.defaults, ...a }, this.windowMs);
     const done = new Promise<ActionResult>((resolve) => this.waiting.set(act.id, resolve));
     this.executor.submit(act, systemClock.now());
     return done;
