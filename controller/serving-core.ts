@@ -135,7 +135,7 @@ export class ServingCore {
     }
     const { requests, answers } = this.book.book(model, items, arrival, arrival + sloMs);
     const adm = this.scheduler.submitAll(requests, this.clock.now());
-    if (!adm.ok) throw this.rejected(model, requests.length, adm);
+    if (!adm.ok) throw this.rejected(model, requests.length, adm, arrival);
     this.stats.accepted += requests.length;
     this.book.admit(requests);
     this.pump();
@@ -157,17 +157,18 @@ export class ServingCore {
     if (adm.ok || adm.code !== 'slo_unattainable') return undefined;
     // Still demand: a model resident nowhere is loaded for the requests that come next.
     this.scheduler.turnedAway(model.key, n, adm.code, now);
-    const err = this.rejected(model, n, adm);
+    const err = this.rejected(model, n, adm, arrival);
     this.notify('rejectedEarly', model.key, n);
     this.pump();
     return err;
   }
 
   /** Counts n items of a model rejected by admission and returns the error to answer them with. */
-  private rejected(model: ServedModel, n: number, adm: Extract<Admission, { ok: false }>): PunctualError {
+  private rejected(model: ServedModel, n: number, adm: Extract<Admission, { ok: false }>, arrival: number): PunctualError {
     this.stats.rejected += n;
     model.counters.rejected += n;
-    for (let i = 0; i < n; i++) this.notify('rejected', model.key, adm.code);
+    const waitedMs = Math.max(0, this.clock.now() - arrival);
+    for (let i = 0; i < n; i++) this.notify('rejected', model.key, adm.code, { waitedMs });
     return new PunctualError(REJECT_STATUS[adm.code], `model ${model.config.name}: ${adm.message}`, adm.code);
   }
 
@@ -268,7 +269,8 @@ export class ServingCore {
   /** Answers the requests of a finished inference from its outputs, one slice each. */
   private answerOutputs(conn: WorkerConnection, r: ActionResult__Output, done: CompletedInfer, outcome: Extract<ActionOutcome, { status: 'ok' }>, now: number): void {
     const { action, executor } = done;
-    this.notify('executed', action.model, { executor: executor.spec.id, cls: executor.spec.cls, batch: action.requests.length, durationMs: outcome.duration });
+    const outputMs = Math.max(0, now - outcome.start - outcome.duration);
+    this.notify('executed', action.model, { executor: executor.spec.id, cls: executor.spec.cls, batch: action.requests.length, durationMs: outcome.duration, outputMs });
     let perRequest: WireTensor[][] = action.requests.map(() => []);
     if (r.outputs.length > 0) {
       try {
@@ -291,7 +293,7 @@ export class ServingCore {
       p.served.counters.ok++;
       const totalMs = now - req.arrival;
       const queueMs = Math.max(0, outcome.start - req.arrival);
-      this.notify('answered', p.served.key, { totalMs, queueMs, late });
+      this.notify('answered', p.served.key, { totalMs, queueMs, late, execMs: outcome.duration });
       p.resolve({ outputs: perRequest[i] ?? [], queueMs, execMs: outcome.duration, totalMs, batchSize: action.requests.length, worker: conn.name, executor: index });
     });
   }
@@ -304,7 +306,7 @@ export class ServingCore {
   private fail(p: BookedRequest, err: PunctualError): void {
     this.stats.dropped++;
     p.served.counters.failed++;
-    this.notify('failed', p.served.key, statusName(err.code), err.reason ?? '');
+    this.notify('failed', p.served.key, statusName(err.code), err.reason ?? '', { totalMs: Math.max(0, this.clock.now() - p.arrival) });
     p.reject(err);
   }
 
