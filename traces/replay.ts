@@ -1,26 +1,31 @@
-// Open-loop replay against a live controller: each arrival is sent at its
-// time through PunctualClient without waiting for earlier answers, with a
-// random input of the model's declared shape. The generator's own lag (how
-// late each send left against its schedule) is measured and reported, so a
-// slow generator cannot hide as a slow server. Every request ends exactly
-// once, in requests.jsonl and in the summary.
+// Open-loop replay against a live server: each arrival is sent at its time
+// through a ReplayTarget (Punctual's own protocol, or the Open Inference
+// Protocol over gRPC or HTTP: targets/) without waiting for earlier answers,
+// with a random input of the model's declared shape. The generator's own lag
+// (how late each send left against its schedule) is measured and reported,
+// and so is the transport's own queue (requests waiting for a connection), so
+// a slow generator cannot hide as a slow server. Every request ends exactly
+// once, in requests.jsonl and in the summary, with a reason when it was not
+// answered.
 import fs from 'node:fs';
 import path from 'node:path';
-import { PunctualClient } from '../client/client.js';
-import { PunctualClientError } from '../client/errors.js';
 import type { PunctualClientOptions } from '../client/options.js';
-import type { TensorInput } from '../client/tensors.js';
-import { randomInputs } from './random-input.js';
 import { prng } from './random.js';
 import { renderReportSvg } from './report-svg.js';
-import { outcomeOfStatus, pct, SummaryBuilder, type OutcomeStatus, type Summary } from './summary.js';
+import { pct, SummaryBuilder, type OutcomeStatus, type Summary } from './summary.js';
+import { PunctualTarget } from './targets/punctual-target.js';
+import { TargetFailure, type Failure, type ReplayTarget, type TargetModel } from './targets/target.js';
 import type { Workload } from './workload.js';
 
 export interface ReplayOptions {
-  controller: string;
+  /** Where to send: a ReplayTarget (targets/open-target.ts). Or `controller`, for Punctual's own protocol. */
+  target?: ReplayTarget;
+  /** A Punctual controller (host:port), spoken to with punctual.v1, when no `target` is given. */
+  controller?: string;
+  /** With `controller`: the client's options. */
   client?: PunctualClientOptions;
   workload: Workload;
-  /** SLO of every request, ms. @default each model's default SLO */
+  /** SLO of every request, ms. @default each model's default (a V2 server's: 100 ms) */
   sloMs?: number;
   /** Folder for requests.jsonl, summary.json, report.svg. */
   outDir?: string;
@@ -30,40 +35,54 @@ export interface ReplayOptions {
 }
 
 export interface ReplaySummary extends Summary {
-  generator: { lag_p50_ms: number; lag_p99_ms: number; lag_max_ms: number; late_sends_over_5ms: number };
+  generator: {
+    lag_p50_ms: number;
+    lag_p99_ms: number;
+    lag_max_ms: number;
+    late_sends_over_5ms: number;
+    /** Most requests that were waiting in the client's transport (HTTP: for a free connection) at a send; absent where the transport has no queue of its own. */
+    transport_waiting_max?: number;
+  };
   /** ok within SLO as the client saw it (round trip), ÷ requests. */
   e2e_slo_attainment: number;
+  /** Requests not answered with outputs, by outcome and reason (e.g. rejected: {slo_unattainable: 12}, late: {deadline: 3}). */
+  reasons: Record<Exclude<OutcomeStatus, 'ok'>, Record<string, number>>;
 }
 
-/** Inputs made per model and cycled: fresh random data for every request would cost the generator more than sending. */
-const INPUTS_PER_MODEL = 4;
-
-function statusOf(err: unknown): { status: OutcomeStatus; code: string; message: string } {
-  if (err instanceof PunctualClientError) {
-    const code = err.statusName;
-    return { status: outcomeOfStatus(code), code, message: err.message };
-  }
-  return { status: 'error', code: 'UNKNOWN', message: String(err) };
+/** How a failure that is not a TargetFailure (a bug in a target) is counted. */
+function failureOf(err: unknown): Failure {
+  if (err instanceof TargetFailure) return err.failure;
+  return { status: 'error', code: 'UNKNOWN', reason: 'unknown', message: err instanceof Error ? err.message : String(err) };
 }
 
 export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
-  const client = new PunctualClient(opts.controller, opts.client ?? {});
-  const infos = await client.listModels();
+  if (!opts.target && opts.controller === undefined) throw new Error('replay needs a target or a controller');
+  const target = opts.target ?? new PunctualTarget(opts.controller!, opts.client ?? {});
+  try {
+    return await replayOn(target, opts);
+  } finally {
+    // A target passed in belongs to the caller.
+    if (!opts.target) await target.close();
+  }
+}
+
+async function replayOn(target: ReplayTarget, opts: ReplayOptions): Promise<ReplaySummary> {
   const rand = prng(7);
-  const inputs = new Map<string, Record<string, TensorInput>[]>();
+  const models = new Map<string, TargetModel>();
   const slos = new Map<string, number>();
   for (const name of opts.workload.models) {
-    const info = infos.filter((m) => m.name === name).sort((a, b) => b.version - a.version)[0];
-    if (!info) throw new Error(`model ${name} is not registered at ${opts.controller}`);
-    inputs.set(name, Array.from({ length: INPUTS_PER_MODEL }, () => randomInputs(info.inputs, rand)));
-    slos.set(name, opts.sloMs ?? (info.defaultSloMs > 0 ? info.defaultSloMs : 100));
+    const m = await target.prepare(name, rand);
+    models.set(name, m);
+    slos.set(name, opts.sloMs ?? m.defaultSloMs);
   }
   const grace = opts.graceMs ?? 10_000;
   const builder = new SummaryBuilder();
   const lags: number[] = [];
+  const reasons: ReplaySummary['reasons'] = { rejected: {}, late: {}, error: {} };
   let e2eWithin = 0;
-  const out = opts.outDir ? fs.createWriteStream(path.join(opts.outDir, 'requests.jsonl')) : undefined;
+  let waitingMax = 0;
   if (opts.outDir) fs.mkdirSync(opts.outDir, { recursive: true });
+  const out = opts.outDir ? fs.createWriteStream(path.join(opts.outDir, 'requests.jsonl')) : undefined;
   const pending = new Set<Promise<void>>();
   let sent = 0;
   let ended = 0;
@@ -72,21 +91,23 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
 
   const send = (id: number, model: string, at: number, lag: number): void => {
     const slo = slos.get(model)!;
-    const pool = inputs.get(model)!;
-    const p = client
-      .infer(model, pool[id % pool.length]!, { sloMs: slo, deadlineMs: slo + grace })
+    const p = models
+      .get(model)!
+      .infer(id, slo, slo + grace)
       .then(
         (r) => {
-          const within = r.timings.totalMs <= slo;
+          const within = (r.serverMs ?? r.latencyMs) <= slo;
           if (r.latencyMs <= slo) e2eWithin++;
           builder.add(model, at, 'ok', r.latencyMs, within);
-          return { status: 'ok', latency_ms: r.latencyMs, within_slo: within, queue_ms: r.timings.queueMs, exec_ms: r.timings.execMs, server_ms: r.timings.totalMs, batch: r.batchSize, worker: r.worker };
+          return { status: 'ok', latency_ms: r.latencyMs, within_slo: within, ...r.detail };
         },
         (err: unknown) => {
-          const s = statusOf(err);
+          const f = failureOf(err);
           const latency = performance.now() - t0 - at - lag;
-          builder.add(model, at, s.status, latency, false);
-          return { status: s.status, code: s.code, latency_ms: latency, message: s.message };
+          builder.add(model, at, f.status, latency, false);
+          const byReason = reasons[f.status];
+          byReason[f.reason] = (byReason[f.reason] ?? 0) + 1;
+          return { status: f.status, code: f.code, reason: f.reason, latency_ms: latency, message: f.message };
         },
       )
       .then((rec) => {
@@ -104,20 +125,20 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
       if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
       const lag = Math.max(0, performance.now() - t0 - a.time);
       lags.push(lag);
+      if (target.waiting) waitingMax = Math.max(waitingMax, target.waiting());
       sent++;
       send(id++, a.model, a.time, lag);
     }
     await Promise.all([...pending]);
   } finally {
     clearInterval(progress);
-    client.close();
   }
   const elapsed = performance.now() - t0;
   opts.onProgress?.(elapsed, sent, ended);
   if (out) await new Promise<void>((resolve) => out.end(resolve));
   const base = builder.build(opts.workload.durationMs, {
     mode: 'replay',
-    controller: opts.controller,
+    ...target.config,
     slo_ms: opts.sloMs ?? 'model default',
     ...opts.workload.config,
   });
@@ -125,11 +146,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
   const summary: ReplaySummary = {
     ...base,
     e2e_slo_attainment: base.requests > 0 ? e2eWithin / base.requests : 0,
+    reasons,
     generator: {
       lag_p50_ms: pct(sorted, 50),
       lag_p99_ms: pct(sorted, 99),
       lag_max_ms: sorted.length > 0 ? sorted[sorted.length - 1]! : 0,
       late_sends_over_5ms: lags.filter((l) => l > 5).length,
+      ...(target.waiting ? { transport_waiting_max: waitingMax } : {}),
     },
   };
   if (opts.outDir) writeOutputs(opts.outDir, summary, builder, [...slos.values()]);

@@ -70,7 +70,7 @@ export function renderReportSvg(builder: SummaryBuilder, summary: Summary, slos:
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">`);
   parts.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   const cfg = summary.config;
-  const what = String(cfg.workload ?? cfg.trace ?? '') + (cfg.policy ? `, policy ${String(cfg.policy)}` : '');
+  const what = String(cfg.workload ?? cfg.trace ?? '') + (cfg.policy ? `, policy ${String(cfg.policy)}` : '') + (cfg.protocol === 'v2' ? ` · V2 against ${String(cfg.target)}` : '');
   parts.push(`<text x="${LEFT}" y="24" font-size="16" font-weight="bold">${esc(`Punctual ${String(cfg.mode ?? '')}: ${what}`)}</text>`);
   // Two short lines: one long line ran off the right edge.
   const headline =
