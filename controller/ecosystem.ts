@@ -13,6 +13,7 @@ import { startMetricsServer, type MetricsServer, type MetricsServerOptions } fro
 import type { Estimates, PredictionError } from './scheduler/estimates.js';
 import { checkedDecoding } from './checked-decoding.js';
 import { ControllerMetrics } from './metrics.js';
+import { ModelStatistics } from './model-statistics.js';
 import type { ServingCore } from './serving-core.js';
 import { OIP_ROLES, oipService } from './services/oip-service.js';
 import { serveService, type ServerCallDeps } from './services/server-call.js';
@@ -39,13 +40,16 @@ export interface DrainResult {
 export class Ecosystem {
   readonly health = new HealthStatus(HEALTH_SERVICES);
   readonly metrics: ControllerMetrics;
+  /** Triton's statistics per model version (ModelStatistics; the REST stats route may read it too). */
+  readonly statistics: ModelStatistics;
   private metricsServer: MetricsServer | undefined;
   private readonly refreshTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: EcosystemOptions) {
     const { core, estimates, log } = opts;
     this.metrics = new ControllerMetrics(core);
-    core.observers.push(this.metrics, { workersChanged: () => this.refresh() });
+    this.statistics = new ModelStatistics({ isLive: (key) => core.registry.get(key) !== undefined });
+    core.observers.push(this.metrics, this.statistics, { workersChanged: () => this.refresh() });
     const ratio = opts.predictionMissRatio ?? 2;
     const previous = estimates.onPrediction;
     estimates.onPrediction = (e: PredictionError) => {
@@ -79,7 +83,7 @@ export class Ecosystem {
     const { core, clock, log } = this.opts;
     const oipDef = oip.inference.GRPCInferenceService.service;
     // A request that does not decode is INVALID_ARGUMENT, not grpc-js's INTERNAL (see checked-decoding.ts; the adapter answers it).
-    server.addService(checkedDecoding(oipDef), serveService(oipDef, oipService({ core, clock, log, ready: () => this.ready() }), OIP_ROLES, calls));
+    server.addService(checkedDecoding(oipDef), serveService(oipDef, oipService({ core, clock, log, ready: () => this.ready(), statistics: this.statistics }), OIP_ROLES, calls));
     server.addService(health.grpc.health.v1.Health.service, this.health.handlers());
   }
 

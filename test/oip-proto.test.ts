@@ -44,6 +44,25 @@ const OIP: Record<string, Record<string, number>> = {
   RepositoryModelLoadResponse: {},
   RepositoryModelUnloadRequest: { repository_name: 1, model_name: 2, parameters: 3 },
   RepositoryModelUnloadResponse: {},
+  // Triton's streaming, model configuration and statistics extensions.
+  ModelStreamInferResponse: { error_message: 1, infer_response: 2 },
+  ModelConfigRequest: { name: 1, version: 2 },
+  ModelConfigResponse: { config: 1 },
+  ModelStatisticsRequest: { name: 1, version: 2 },
+  StatisticDuration: { count: 1, ns: 2 },
+  InferStatistics: { success: 1, fail: 2, queue: 3, compute_input: 4, compute_infer: 5, compute_output: 6, cache_hit: 7, cache_miss: 8 },
+  InferBatchStatistics: { batch_size: 1, compute_input: 2, compute_infer: 3, compute_output: 4 },
+  ModelStatistics: { name: 1, version: 2, last_inference: 3, inference_count: 4, execution_count: 5, inference_stats: 6, batch_stats: 7 },
+  ModelStatisticsResponse: { model_stats: 1 },
+  // model_config.proto, the part Punctual answers with.
+  ModelConfig: { name: 1, platform: 2, backend: 17, version_policy: 3, max_batch_size: 4, input: 5, output: 6, dynamic_batching: 11, instance_group: 7, default_model_filename: 8 },
+  ModelInput: { name: 1, data_type: 2, format: 3, dims: 4 },
+  ModelOutput: { name: 1, data_type: 2, dims: 3 },
+  ModelInstanceGroup: { name: 1, kind: 4, count: 2, gpus: 3 },
+  ModelVersionPolicy: { latest: 1, all: 2, specific: 3 },
+  'ModelVersionPolicy.Latest': { num_versions: 1 },
+  'ModelVersionPolicy.Specific': { versions: 1 },
+  ModelDynamicBatching: { preferred_batch_size: 1, max_queue_delay_microseconds: 2, preserve_ordering: 3, priority_levels: 4, default_priority_level: 5 },
 };
 
 const HEALTH: Record<string, Record<string, number>> = {
@@ -88,11 +107,12 @@ describe('inference/grpc_service.proto matches the Open Inference Protocol', () 
   it('declares the service with the spec RPCs and their types', () => {
     const def = loadDefinition(OIP_PROTO_FILE, true);
     const svc = def['inference.GRPCInferenceService'] as unknown as Record<string, { path: string; requestStream: boolean; responseStream: boolean }>;
-    const rpcs = ['ServerLive', 'ServerReady', 'ModelReady', 'ServerMetadata', 'ModelMetadata', 'ModelInfer', 'RepositoryIndex', 'RepositoryModelLoad', 'RepositoryModelUnload'];
+    const rpcs = ['ServerLive', 'ServerReady', 'ModelReady', 'ServerMetadata', 'ModelMetadata', 'ModelInfer', 'ModelStreamInfer', 'ModelConfig', 'ModelStatistics', 'RepositoryIndex', 'RepositoryModelLoad', 'RepositoryModelUnload'];
     expect(Object.keys(svc).sort()).toEqual([...rpcs].sort());
     for (const r of rpcs) {
       expect(svc[r]!.path).toBe(`/inference.GRPCInferenceService/${r}`);
-      expect(svc[r]!.requestStream || svc[r]!.responseStream).toBe(false);
+      // ModelStreamInfer is bidirectional; every other one unary.
+      expect([svc[r]!.requestStream, svc[r]!.responseStream]).toEqual(r === 'ModelStreamInfer' ? [true, true] : [false, false]);
     }
   });
 

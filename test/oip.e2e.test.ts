@@ -62,9 +62,10 @@ describe('Open Inference Protocol, metrics and health against a real controller 
     expect(await call((cb) => client.ServerReady({}, cb))).toEqual({ ready: true });
     expect(await call((cb) => client.ModelReady({ name: 'cls' }, cb))).toEqual({ ready: true });
     expect(await call((cb) => client.ModelReady({ name: 'cls', version: '1' }, cb))).toEqual({ ready: true });
-    await expect(call((cb) => client.ModelReady({ name: 'nope' }, cb))).rejects.toMatchObject({ code: 5 }); // NOT_FOUND
+    // An unknown model is not ready, as Triton answers (not NOT_FOUND).
+    expect(await call((cb) => client.ModelReady({ name: 'nope' }, cb))).toEqual({ ready: false });
     const meta = await call((cb) => client.ServerMetadata({}, cb));
-    expect(meta).toEqual({ name: 'punctual', version: '0.1.0', extensions: ['model_repository'] });
+    expect(meta).toEqual({ name: 'punctual', version: '0.1.0', extensions: ['model_repository', 'model_configuration', 'statistics'] });
   });
 
   it('describes a model with V2 datatypes and -1 for the batch axis', async () => {
@@ -93,7 +94,7 @@ describe('Open Inference Protocol, metrics and health against a real controller 
     expect(probs[0]! + probs[1]!).toBeCloseTo(1, 4); // a softmax
   });
 
-  it('infers with typed contents, answers typed, and agrees with the raw answer for the same input', async () => {
+  it('infers with typed contents, answers raw as Triton does, and agrees with the raw answer for the same input', async () => {
     const input = randomFloat32([...ITEM]);
     const typed = await infer(client, {
       modelName: 'cls',
@@ -105,8 +106,10 @@ describe('Open Inference Protocol, metrics and health against a real controller 
       rawInputContents: [Buffer.from(input.buffer)],
     });
     okItems += 2;
-    expect(typed.rawOutputContents).toEqual([]);
-    const values = typed.outputs[0]!.contents!.fp32Contents;
+    // tritonclient reads raw_output_contents (never fp32_contents), so typed requests are answered raw too.
+    expect(typed.outputs[0]!.contents).toBeNull();
+    expect(typed.rawOutputContents).toHaveLength(1);
+    const values = floats(typed.rawOutputContents[0]!);
     expect(values).toHaveLength(2);
     const rawValues = floats(raw.rawOutputContents[0]!);
     expect(values[0]).toBeCloseTo(rawValues[0]!, 5);

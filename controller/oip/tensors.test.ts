@@ -31,8 +31,15 @@ describe('readV2Items', () => {
     expect(items[1]![0]!.shape).toEqual([3, 4]);
     expect(items[1]![0]!.data.buffer).toBe(bytes.buffer);
     expect([...items[1]![0]!.data]).toEqual([...bytes.subarray(ITEM_BYTES)]);
-    // One item without a batch axis is accepted as it is.
-    expect(readV2Items('m', SPECS, 8, [raw([3, 4], ITEM_BYTES)])).toHaveLength(1);
+  });
+
+  it('requires the batch axis, as Triton does for a model with max_batch_size > 0: the item shape alone is refused, naming the shape expected', () => {
+    expect(error(() => readV2Items('m', SPECS, 8, [raw([3, 4], ITEM_BYTES)]))).toBe(
+      "3:model m: input x has shape [3, 4], without the batch axis; expected [n, 3, 4] with n from 1 to 8 (the batch axis first, as ModelConfig's max_batch_size 8 says)",
+    );
+    // A shape that is neither is refused as before.
+    expect(error(() => readV2Items('m', SPECS, 8, [raw([12], ITEM_BYTES)]))).toBe('3:model m: input x has shape [12], expected [n, 3, 4] with n from 1 to 8');
+    expect(readV2Items('m', SPECS, 8, [raw([1, 3, 4], ITEM_BYTES)])).toHaveLength(1);
   });
 
   it('typed contents become little-endian bytes when their count matches the shape', () => {

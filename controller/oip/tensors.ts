@@ -144,7 +144,9 @@ export interface V2Input {
  * input agrees, 1 ≤ n ≤ max batch) and the byte or element count the shape
  * implies — so a 28-byte request declaring a batch of 3e7 is refused as
  * it is, never sized. Items are views into the request's bytes (no copy for
- * raw contents). A tensor without a batch axis is one item.
+ * raw contents). The batch axis is required, as Triton requires it of a
+ * model whose max_batch_size is over 0 (every Punctual model's is): an input
+ * of the item's shape alone is refused, naming the shape expected.
  */
 export function readV2Items(model: string, specs: readonly TensorSpec[], maxBatch: number, inputs: readonly V2Input[]): WireTensor[][] {
   const names = someOf(specs.map((s) => s.name));
@@ -157,12 +159,15 @@ export function readV2Items(model: string, specs: readonly TensorSpec[], maxBatc
     const dtype = punctualDtype(t.datatype);
     if (dtype !== spec.dtype) throw invalidArgument(`model ${model}: input ${spec.name} has datatype ${v2Datatype(dtype)}, expected ${v2Datatype(spec.dtype)}`);
     checkShape(model, t.name, t.shape);
-    const batched = t.shape.length === spec.shape.length + 1;
-    const item = batched ? t.shape.slice(1) : t.shape;
-    if (item.length !== spec.shape.length || item.some((d, i) => d !== spec.shape[i])) {
-      throw invalidArgument(`model ${model}: input ${spec.name} has shape ${dims(t.shape)}, expected [n, ${spec.shape.join(', ')}] with n from 1 to ${maxBatch}`);
+    const expected = `expected [n, ${spec.shape.join(', ')}] with n from 1 to ${maxBatch}`;
+    const item = t.shape.slice(1);
+    if (t.shape.length === spec.shape.length && t.shape.every((d, i) => d === spec.shape[i])) {
+      throw invalidArgument(`model ${model}: input ${spec.name} has shape ${dims(t.shape)}, without the batch axis; ${expected} (the batch axis first, as ModelConfig's max_batch_size ${maxBatch} says)`);
     }
-    const batch = batched ? t.shape[0]! : 1;
+    if (item.length !== spec.shape.length || item.some((d, i) => d !== spec.shape[i])) {
+      throw invalidArgument(`model ${model}: input ${spec.name} has shape ${dims(t.shape)}, ${expected}`);
+    }
+    const batch = t.shape[0]!;
     if (n !== undefined && batch !== n) throw invalidArgument(`inputs disagree on the batch axis: ${n} and ${batch} (${spec.name})`);
     n = batch;
     return { t, spec, dtype };
