@@ -109,6 +109,15 @@ describe('earlyAdmission', () => {
     expect(core.stats.rejected).toBe(0);
   });
 
+  it('leaves to the handler what the handler refuses itself: no batch axis, a priority level (INVALID_ARGUMENT there, not RESOURCE_EXHAUSTED here)', async () => {
+    const serialize = ecosystemProtos().oip.inference.GRPCInferenceService.service.ModelInfer.requestSerialize;
+    const noAxis: ModelInferRequest = { modelName: 'm', inputs: [{ name: 'x', datatype: 'FP32', shape: [2] }], rawInputContents: [Buffer.alloc(8)], parameters: { timeout: { int64Param: 1000 } } };
+    const priority: ModelInferRequest = { ...noAxis, inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2] }], parameters: { timeout: { int64Param: 1000 }, priority: { uint64Param: 1 } } };
+    expect((await send(serialize(noAxis)))?.details).toBe('handled');
+    expect((await send(serialize(priority)))?.details).toBe('handled');
+    expect(core.stats.rejected).toBe(0);
+  });
+
   it('survives a client that resets its stream before sending any data, and one that sends none at all', async () => {
     const session = http2.connect(`http://${address}`);
     const reset = session.request({ ':method': 'POST', ':path': METHOD, 'content-type': 'application/grpc', te: 'trailers' }, { endStream: false });

@@ -76,7 +76,8 @@ export function earlyAdmission(deps: EarlyAdmissionDeps): StreamGate {
   const sloOf = (protocol: 'v1' | 'v2', p: PeekedRequest, headers: http2.IncomingHttpHeaders, model: ServedModel, arrival: number): number | undefined => {
     const deadline = grpcTimeoutMs(headers['grpc-timeout']);
     let own: number | undefined;
-    if (protocol === 'v2' && p.timeoutUs !== undefined) own = p.timeoutUs / 1000;
+    // V2 timeout 0 is "no timeout" (as Triton): the deadline, else the model's default, as the handler does.
+    if (protocol === 'v2' && p.timeoutUs !== undefined && p.timeoutUs !== 0) own = p.timeoutUs / 1000;
     if (protocol === 'v1') {
       const h = headers[SLO_HEADER];
       if (typeof h === 'string') own = Number(h);
@@ -95,7 +96,11 @@ export function earlyAdmission(deps: EarlyAdmissionDeps): StreamGate {
     if (!model) return undefined;
     let n = 1;
     const spec = model.config.inputs[0];
-    if (protocol === 'v2' && p.firstShape && spec && p.firstShape.length === spec.shape.length + 1) n = p.firstShape[0]!;
+    if (protocol === 'v2' && p.firstShape && spec) {
+      // Without its batch axis the handler refuses it (INVALID_ARGUMENT): not admission's to answer.
+      if (p.firstShape.length !== spec.shape.length + 1) return undefined;
+      n = p.firstShape[0]!;
+    }
     if (!(Number.isSafeInteger(n) && n >= 1 && n <= model.config.maxBatch)) return undefined;
     const slo = sloOf(protocol, p, headers, model, arrival);
     if (slo === undefined) return undefined;

@@ -27,13 +27,19 @@ describe('peekRequest', () => {
       modelName: 'det',
       modelVersion: '2',
       id: 'abc',
-      parameters: { timeout: { int64Param: 40_000 }, priority: { int64Param: 3 } },
+      parameters: { timeout: { int64Param: 40_000 }, priority: { int64Param: 0 }, sequence_id: { int64Param: 9 } },
       inputs: [{ name: 'x', datatype: 'FP32', shape: [8, 3, 224, 224] }],
       rawInputContents: [Buffer.concat(Array.from({ length: 8 }, () => DET_BYTES))],
     });
     const head = whole.subarray(0, 200);
     expect(peekRequest('v2', head)).toEqual({ type: 'request', model: 'det', version: '2', timeoutUs: 40_000, firstShape: [8, 3, 224, 224] });
     expect(peekRequest('v2', whole)).toEqual(peekRequest('v2', head));
+  });
+
+  it('leaves a V2 request with a priority level other than 0 to its handler, which refuses it (INVALID_ARGUMENT, not admission’s verdict)', () => {
+    const b = (priority: number) => v2({ modelName: 'cls', parameters: { priority: { uint64Param: priority } }, inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 192] }], rawInputContents: [Buffer.alloc(10)] });
+    expect(peekRequest('v2', b(2))).toEqual({ type: 'unknown' });
+    expect(peekRequest('v2', b(0))).toEqual({ type: 'request', model: 'cls', version: '', firstShape: [1, 3, 48, 192] });
   });
 
   it('reads a V2 request without parameters or version', () => {

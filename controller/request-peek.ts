@@ -118,8 +118,8 @@ function readTensorShape(buf: Uint8Array, start: number, end: number): number[] 
   return shape;
 }
 
-/** The int64 `timeout` of a V2 parameters map entry (key = 1, value = 2: InferParameter, int64_param = 2). */
-function readTimeoutEntry(buf: Uint8Array, start: number, end: number): number | undefined {
+/** A V2 parameters map entry's key and integer value (key = 1, value = 2: InferParameter, int64_param = 2 or uint64_param = 5; undefined for another kind). */
+function readParamEntry(buf: Uint8Array, start: number, end: number): { key: string; value: number | undefined } {
   if (end > buf.length) throw new Truncated();
   const r = new Reader(buf, start, end);
   let key = '';
@@ -140,7 +140,7 @@ function readTimeoutEntry(buf: Uint8Array, start: number, end: number): number |
       }
     } else r.skip(wire);
   }
-  return key === 'timeout' ? value : undefined;
+  return { key, value };
 }
 
 /**
@@ -166,8 +166,10 @@ export function peekRequest(protocol: 'v1' | 'v2', bytes: Uint8Array, want = 16 
       else if (field === 2 && protocol === 'v1' && wire === 0) version = String(r.varint());
       else if (field === 4 && protocol === 'v2' && wire === 2) {
         const entry = r.lengthDelimited();
-        const t = readTimeoutEntry(bytes, entry.start, entry.end);
-        if (t !== undefined) timeoutUs = t;
+        const p = readParamEntry(bytes, entry.start, entry.end);
+        if (p.key === 'timeout' && p.value !== undefined) timeoutUs = p.value;
+        // A priority level other than the default is refused by the handler (INVALID_ARGUMENT), not by admission.
+        if (p.key === 'priority' && p.value !== 0) return { type: 'unknown' };
       } else if ((protocol === 'v2' && field === 5) || (protocol === 'v1' && field === 3)) {
         if (wire !== 2 || model === undefined) return { type: 'unknown' };
         const len = r.varint();
