@@ -163,10 +163,13 @@ describe('ModelStreamInfer stream handling', () => {
     await h.answer('a'); // written, but the buffer is full: no more reading
     await tick();
     expect([...h.pending.keys()]).toEqual(['a', 'b']);
+    await h.answer('b'); // still full: one drain listener for both
+    expect(h.call.listenerCount('drain')).toBe(1);
     h.call.roomy = true;
     h.call.emit('drain');
     await tick();
     expect([...h.pending.keys()]).toEqual(['a', 'b', 'c']);
+    expect(h.call.listenerCount('drain')).toBe(0);
   });
 
   it('on half-close, the answers still pending are written, then the stream ends', async () => {

@@ -94,7 +94,8 @@ export function serveInferStream(call: InferStream, deps: InferStreamDeps): void
   };
   const send = (res: ModelStreamInferResponse): void => {
     inFlight--;
-    if (!closed && !call.write(res)) {
+    if (!closed && !call.write(res) && !draining) {
+      // One listener however many answers are written meanwhile.
       draining = true;
       call.once('drain', () => {
         draining = false;
