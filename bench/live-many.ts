@@ -126,7 +126,7 @@ export async function runLiveManyBench(o: LiveManyOptions = {}): Promise<Figure[
   const figures: Figure[] = [];
   const load0 = os.loadavg();
   const repo = await tempRepo([]);
-  const controller = spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0', '--repo', repo.dir]);
+  const controller = spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0', '--http-port', '-1', '--repo', repo.dir]);
   let worker: ChildProcess | undefined;
   let client: PunctualClient | undefined;
   let admin: PunctualAdmin | undefined;

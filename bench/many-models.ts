@@ -94,7 +94,7 @@ const p50p99 = (ms: number[]): string => `median ${percentile(ms, 50).toFixed(0)
 const mib = (b: number): string => `${(b / MIB).toFixed(0)} MiB`;
 
 async function startController(repo: string, port = 0): Promise<{ child: ChildProcess; address: string; metricsPort: number }> {
-  const child = spawnCli(['controller', '--port', String(port), '--host', '127.0.0.1', '--metrics-port', '0', '--repo', repo]);
+  const child = spawnCli(['controller', '--port', String(port), '--host', '127.0.0.1', '--metrics-port', '0', '--http-port', '-1', '--repo', repo]);
   const { port: bound, metricsPort } = await waitForListeningPort(child, { timeoutMs: 300_000 });
   return { child, address: `127.0.0.1:${bound}`, metricsPort };
 }

@@ -13,7 +13,7 @@ import { spawnCli, spawnWorker, stopAll, tempRepo, type Figure } from './support
 const POLL_MS = 20;
 
 function startController(repo: string, port: number): ChildProcess {
-  return spawnCli(['controller', '--port', String(port), '--host', '127.0.0.1', '--metrics-port', '-1', '--repo', repo]);
+  return spawnCli(['controller', '--port', String(port), '--host', '127.0.0.1', '--metrics-port', '-1', '--http-port', '-1', '--repo', repo]);
 }
 
 function killed(child: ChildProcess): Promise<void> {

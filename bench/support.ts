@@ -39,7 +39,7 @@ export function spawnCli(args: string[]): ChildProcess {
 
 /** Starts `punctual controller` on a free port and resolves with its address. */
 export async function spawnController(repo: string): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--repo', repo]);
+  const child = spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--http-port', '-1', '--repo', repo]);
   const { port } = await waitForListeningPort(child);
   return { child, address: `127.0.0.1:${port}` };
 }

@@ -40,11 +40,11 @@ export function waitForEvent(child: ChildProcess, event: string, opts: WaitOptio
   });
 }
 
-/** The port of a controller's {"event":"listening","port":N} line. */
-export async function waitForListeningPort(child: ChildProcess, opts: WaitOptions = {}): Promise<{ port: number; metricsPort: number }> {
+/** The ports of a controller's {"event":"listening","port":N,...} line (0 for one it does not give, or turned off). */
+export async function waitForListeningPort(child: ChildProcess, opts: WaitOptions = {}): Promise<{ port: number; metricsPort: number; httpPort: number }> {
   const msg = await waitForEvent(child, 'listening', opts);
   if (typeof msg.port !== 'number') throw new Error('the "listening" event carries no port');
-  return { port: msg.port, metricsPort: typeof msg.metricsPort === 'number' ? msg.metricsPort : 0 };
+  return { port: msg.port, metricsPort: typeof msg.metricsPort === 'number' ? msg.metricsPort : 0, httpPort: typeof msg.httpPort === 'number' ? msg.httpPort : 0 };
 }
 
 /** SIGTERM, then SIGKILL after `killAfterMs`; resolves when the child has exited. */

@@ -30,7 +30,7 @@ export interface LocalClusterOptions {
 
 export async function startLocalCluster(opts: LocalClusterOptions): Promise<LocalCluster> {
   const env = { ...process.env, PUNCTUAL_LOG_LEVEL: process.env.PUNCTUAL_LOG_LEVEL ?? 'warn' };
-  const controller = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN_JS, 'controller', '--port', '0', '--host', '127.0.0.1', '--repo', opts.repo, '--policy', opts.policy, '--metrics-port', '0'], {
+  const controller = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN_JS, 'controller', '--port', '0', '--host', '127.0.0.1', '--repo', opts.repo, '--policy', opts.policy, '--metrics-port', '0', '--http-port', '-1'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env,
   });

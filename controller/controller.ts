@@ -1,6 +1,7 @@
 // The controller process: reads the model repository (profiling models on
 // first sight), then serves punctual.v1.Inference and Admin to clients and
-// WorkerControl to workers, all on one port.
+// WorkerControl to workers, all on one port; the Open Inference Protocol
+// over HTTP (and the routes others mount there) on its own (controller/http/).
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../common/log.js';
@@ -14,6 +15,8 @@ import { checkedDecoding } from './checked-decoding.js';
 import { earlyAdmission } from './early-admission.js';
 import { Authorizer } from './auth.js';
 import { Ecosystem, type DrainResult } from './ecosystem.js';
+import { startHttpServer, type HttpPlugin, type HttpServer } from './http/http-server.js';
+import { v2Routes } from './http/v2-routes.js';
 import { Estimates } from './scheduler/estimates.js';
 import { checkListenSafety } from './listen-guard.js';
 import { checkSignature, outputsOf } from './model-check.js';
@@ -59,6 +62,8 @@ export interface ControllerHandle {
   estimates: Estimates;
   /** The /metrics port (the real one when 0 was asked); undefined when off. */
   metricsPort: number | undefined;
+  /** The HTTP port (V2 REST; the real one when 0 was asked); undefined when off. */
+  httpPort: number | undefined;
   /** Stops accepting new requests (UNAVAILABLE) and waits for accepted ones, at most `timeoutMs` (default: the `drainTimeoutMs` option). */
   drain(timeoutMs?: number): Promise<DrainResult>;
   close(): Promise<void>;
@@ -97,6 +102,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
   // Before anything touches the repository: refuse to be taken over from the network.
   const insecure = checkListenSafety(host, opts, opts.insecure);
   if (insecure) log.warn({ event: 'insecure_listen', host }, insecure);
+  if (opts.httpPort >= 0 && opts.httpHost !== host) {
+    // The HTTP port carries inference and the repository extension: the same rule as the gRPC listener.
+    const insecureHttp = checkListenSafety(opts.httpHost, opts, opts.insecure);
+    if (insecureHttp) log.warn({ event: 'insecure_listen', host: opts.httpHost }, `HTTP: ${insecureHttp}`);
+  }
+  const httpTls = readTlsPair(opts.tlsCertFile, opts.tlsKeyFile, '--tls-cert and --tls-key');
   const metricsListenOptions = metricsListen(opts);
   const estimates = new Estimates({ clock, maxAgeMs: opts.estimateMaxAgeMs });
   const registry = new ModelRegistry();
@@ -179,6 +190,21 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
   log.info({ event: 'listening', host, port }, `controller listening on ${hostPort(host, port)}`);
   const metricsPort = await ecosystem.startMetrics(metricsListenOptions);
+
+  // The HTTP port's routes, each a fastify plugin (controller/http/http-server.ts).
+  const httpPlugins: HttpPlugin[] = [v2Routes({ core, clock, log, auth, ready: () => ecosystem.ready(), maxBodyBytes: opts.maxMessageBytes, statistics: ecosystem.statistics })];
+  let http: HttpServer | undefined;
+  if (opts.httpPort >= 0) {
+    try {
+      http = await startHttpServer({ port: opts.httpPort, host: opts.httpHost, bodyLimit: opts.maxMessageBytes, plugins: httpPlugins, log, ...(httpTls ? { tls: httpTls } : {}) });
+    } catch (err) {
+      await ecosystem.close();
+      core.close();
+      server.forceShutdown();
+      throw err;
+    }
+    log.info({ event: 'http_listening', host: http.host, port: http.port, tls: httpTls !== undefined }, `V2 REST on ${http.url}`);
+  }
   ecosystem.refresh();
 
   return {
@@ -186,8 +212,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
     core,
     estimates,
     metricsPort,
+    httpPort: http?.port,
     drain: (timeoutMs = opts.drainTimeoutMs) => ecosystem.drain(timeoutMs),
     close: async () => {
+      await http?.close();
       await ecosystem.close();
       core.close();
       for (const w of core.workers.values()) w.stream.end();

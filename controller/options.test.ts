@@ -9,7 +9,12 @@ import { SCHEDULER_DEFAULTS } from './scheduler/scheduler.js';
 describe('compileControllerOptions', () => {
   it('fills every default from CONTROLLER_DEFAULTS, the clock with the system clock', () => {
     const c = compileControllerOptions({ repoDir: '/repo' });
-    expect(c).toEqual({ repoDir: '/repo', clock: systemClock, ...CONTROLLER_DEFAULTS });
+    expect(c).toEqual({ repoDir: '/repo', clock: systemClock, ...CONTROLLER_DEFAULTS, httpHost: CONTROLLER_DEFAULTS.host });
+  });
+
+  it('listens for HTTP where gRPC listens unless told otherwise', () => {
+    expect(compileControllerOptions({ repoDir: '/r', host: '127.0.0.1' }).httpHost).toBe('127.0.0.1');
+    expect(compileControllerOptions({ repoDir: '/r', host: '127.0.0.1', httpHost: '::1' }).httpHost).toBe('::1');
   });
 
   it("takes the scheduler's own defaults for the options the scheduler reads", () => {
@@ -38,6 +43,8 @@ describe('compileControllerOptions', () => {
       warmOnJoin: false,
       metricsPort: 0,
       metricsHost: '::1',
+      httpPort: 0,
+      httpHost: '127.0.0.2',
       maxModelBytes: 4096,
       maxConcurrentUploads: 1,
       uploadIdleTimeoutMs: 20,
@@ -59,6 +66,8 @@ describe('compileControllerOptions', () => {
     ['port', { port: 70_000 }, /port must be a port from 0 to 65535, got 70000/],
     ['port', { port: 1.5 }, /port must be a port/],
     ['metricsPort', { metricsPort: -2 }, /metricsPort must be a port from 0 to 65535, or -1 \(off\), got -2/],
+    ['httpPort', { httpPort: -2 }, /httpPort must be a port from 0 to 65535, or -1 \(off\), got -2/],
+    ['httpHost', { httpHost: '' }, /httpHost must be an address/],
     ['scheduleAheadMs', { scheduleAheadMs: 0 }, /scheduleAheadMs must be a positive number, got 0/],
     ['profileIterations', { profileIterations: -1 }, /profileIterations must be a positive number/],
     ['pingIntervalMs', { pingIntervalMs: Number.NaN }, /pingIntervalMs must be a positive number, got NaN/],

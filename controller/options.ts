@@ -64,6 +64,16 @@ export interface ControllerOptions extends TokenOptions {
   /** HTTPS for /metrics: PEM certificate chain and private key files. @default the listener's TLS files when it has them, else plain HTTP */
   metricsTlsCertFile?: string;
   metricsTlsKeyFile?: string;
+  /**
+   * V2 REST/JSON (the Open Inference Protocol over HTTP, controller/http/)
+   * port; 0 picks a free one, -1 turns it off (the CLI's default is
+   * CLI_DEFAULTS.httpPort, Triton's 8000). It carries inference and the
+   * repository extension, so it takes the same tokens and TLS files as the
+   * gRPC listener. @default -1
+   */
+  httpPort?: number;
+  /** Address the HTTP port listens on; not loopback needs `adminToken` or `insecure`, as `host`. @default `host` */
+  httpHost?: string;
   /** Largest model file Admin.RegisterModel accepts, bytes. @default 1 GiB */
   maxModelBytes?: number;
   /** Model uploads (Admin.RegisterModel) received at once; one more is refused with RESOURCE_EXHAUSTED. @default 2 */
@@ -98,13 +108,14 @@ export const CONTROLLER_DEFAULTS = {
   warmOnJoin: true,
   metricsPort: -1,
   metricsHost: '127.0.0.1',
+  httpPort: -1,
   maxModelBytes: 2 ** 30,
   maxConcurrentUploads: 2,
   uploadIdleTimeoutMs: 30_000,
   swapWarmTimeoutMs: 30_000,
   swapDrainTimeoutMs: 60_000,
   drainTimeoutMs: 10_000,
-} as const satisfies Required<Omit<ControllerOptions, keyof TokenOptions | 'repoDir' | 'clock' | 'logLevel' | 'logger' | 'metricsToken' | 'metricsTlsCertFile' | 'metricsTlsKeyFile' | 'tlsCertFile' | 'tlsKeyFile'>>;
+} as const satisfies Required<Omit<ControllerOptions, keyof TokenOptions | 'repoDir' | 'clock' | 'logLevel' | 'logger' | 'httpHost' | 'metricsToken' | 'metricsTlsCertFile' | 'metricsTlsKeyFile' | 'tlsCertFile' | 'tlsKeyFile'>>;
 
 /**
  * Where the CLI's defaults differ from the library's: a controller started
@@ -114,6 +125,8 @@ export const CONTROLLER_DEFAULTS = {
 export const CLI_DEFAULTS = {
   /** `--metrics-port` of `punctual controller` and `punctual up`. */
   metricsPort: 9464,
+  /** `--http-port` of `punctual controller` and `punctual up` (V2 REST, Triton's port). */
+  httpPort: 8000,
   /** `--host` of `punctual up`. */
   upHost: '127.0.0.1',
 } as const;
@@ -121,7 +134,7 @@ export const CLI_DEFAULTS = {
 type Defaulted = keyof typeof CONTROLLER_DEFAULTS;
 
 /** ControllerOptions with every default filled in and every value checked: what startController passes down. */
-export type CompiledControllerOptions = Readonly<Omit<ControllerOptions, Defaulted | 'clock'> & Required<Pick<ControllerOptions, Defaulted | 'clock'>>>;
+export type CompiledControllerOptions = Readonly<Omit<ControllerOptions, Defaulted | 'clock' | 'httpHost'> & Required<Pick<ControllerOptions, Defaulted | 'clock' | 'httpHost'>>>;
 
 /** A controller option out of its range: thrown by compileControllerOptions before anything starts. */
 export class ControllerOptionsError extends Error {
@@ -168,6 +181,8 @@ export function compileControllerOptions(opts: ControllerOptions): CompiledContr
     warmOnJoin: opts.warmOnJoin ?? d.warmOnJoin,
     metricsPort: opts.metricsPort ?? d.metricsPort,
     metricsHost: opts.metricsHost ?? d.metricsHost,
+    httpPort: opts.httpPort ?? d.httpPort,
+    httpHost: opts.httpHost ?? opts.host ?? d.host,
     maxModelBytes: opts.maxModelBytes ?? d.maxModelBytes,
     maxConcurrentUploads: opts.maxConcurrentUploads ?? d.maxConcurrentUploads,
     uploadIdleTimeoutMs: opts.uploadIdleTimeoutMs ?? d.uploadIdleTimeoutMs,
@@ -179,6 +194,8 @@ export function compileControllerOptions(opts: ControllerOptions): CompiledContr
   check(typeof c.host === 'string' && c.host !== '', 'host', 'an address', c.host);
   check(isPort(c.port), 'port', 'a port from 0 to 65535', c.port);
   check(c.metricsPort === -1 || isPort(c.metricsPort), 'metricsPort', 'a port from 0 to 65535, or -1 (off)', c.metricsPort);
+  check(c.httpPort === -1 || isPort(c.httpPort), 'httpPort', 'a port from 0 to 65535, or -1 (off)', c.httpPort);
+  check(typeof c.httpHost === 'string' && c.httpHost !== '', 'httpHost', 'an address', c.httpHost);
   for (const k of ['scheduleAheadMs', 'profileIterations', 'pingIntervalMs', 'livenessMs', 'lostAfterMs', 'estimateMaxAgeMs', 'uploadIdleTimeoutMs', 'swapWarmTimeoutMs', 'swapDrainTimeoutMs', 'drainTimeoutMs'] as const) {
     check(isPositive(c[k]), k, 'a positive number', c[k]);
   }

@@ -40,7 +40,7 @@ interface Ready {
 
 /** Starts `punctual up --json …` and resolves with its "ready" line. */
 function startUp(args: string[], env: Record<string, string> = {}): { child: ChildProcess; ready: Promise<Ready>; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--metrics-port', '0', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv(env) });
+  const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--metrics-port', '0', '--http-port', '0', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv(env) });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const ready = new Promise<Ready>((resolve, reject) => {
@@ -73,7 +73,7 @@ describe('punctual up', () => {
 
   it('builds the default repository, serves real models, answers status and infer, and stops on Ctrl-C', async () => {
     const repo = path.join(root, 'repo');
-    up = spawn(process.execPath, [CLI, 'up', '--port', '0', '--repo', repo, '--json'], {
+    up = spawn(process.execPath, [CLI, 'up', '--port', '0', '--http-port', '-1', '--repo', repo, '--json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, PUNCTUAL_LOG_LEVEL: 'warn' },
     });

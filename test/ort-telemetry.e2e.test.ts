@@ -120,7 +120,7 @@ describe('onnxruntime telemetry', () => {
       children.push(child);
       return child;
     };
-    const controller = spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '-1', '--profile-iterations', '2', '--repo', repo]);
+    const controller = spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '-1', '--http-port', '-1', '--profile-iterations', '2', '--repo', repo]);
     let controllerLog = '';
     controller.stderr!.on('data', (d: Buffer) => (controllerLog += d.toString()));
     const { port } = await waitForListeningPort(controller, { timeoutMs: 60_000, detail: () => controllerLog });

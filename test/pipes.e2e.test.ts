@@ -102,7 +102,7 @@ afterAll(() => {
 
 describe('with its output pipes closed', () => {
   it('punctual up keeps serving and restarting its worker, then drains on SIGTERM and exits 0, and so does its worker', async () => {
-    const up = spawnCli(['up', '--port', '0', '--metrics-port', '0', '--repo', repo, '--json']);
+    const up = spawnCli(['up', '--port', '0', '--metrics-port', '0', '--http-port', '-1', '--repo', repo, '--json']);
     const ready = await waitForEvent(up, 'ready', { timeoutMs: 60_000 });
     expect(ready.workers).toBe(1);
     const address = String(ready.controller);
@@ -131,7 +131,7 @@ describe('with its output pipes closed', () => {
   });
 
   it('a plain controller and a plain worker drain on SIGTERM and exit 0', async () => {
-    const controller = spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '-1', '--repo', repo]);
+    const controller = spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '-1', '--http-port', '-1', '--repo', repo]);
     const { port } = await waitForListeningPort(controller, { timeoutMs: 60_000 });
     const address = `127.0.0.1:${port}`;
     const worker = spawnCli(['worker', '--controller', address, '--metrics-port', '-1', '--health-port', '-1']);

@@ -43,7 +43,7 @@ describe('protected mode', () => {
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
   const controller = (args: string[]) => {
-    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, CLI, 'controller', '--port', '0', '--metrics-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
+    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, CLI, 'controller', '--port', '0', '--metrics-port', '0', '--http-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     return { child, stderr: () => stderr };
@@ -81,7 +81,7 @@ describe('protected mode', () => {
   it('starts on 0.0.0.0 with an admin token (from the environment too)', async () => {
     const repo = path.join(root, 'token');
     fs.mkdirSync(repo);
-    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, CLI, 'controller', '--port', '0', '--metrics-port', '0', '--host', '0.0.0.0', '--repo', repo], {
+    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, CLI, 'controller', '--port', '0', '--metrics-port', '0', '--http-port', '0', '--host', '0.0.0.0', '--repo', repo], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...cleanEnv(), PUNCTUAL_ADMIN_TOKEN: ADMIN },
     });

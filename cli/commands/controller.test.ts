@@ -49,9 +49,10 @@ describe('the CLI reads its defaults from controller/options.ts', () => {
     expect(text).toMatch(new RegExp(`--port <port> controller port .*?\\(default: ${D.port}\\)`));
     expect(text).toMatch(new RegExp(`--host <host> address the controller listens on \\(default: "${CLI_DEFAULTS.upHost}"\\)`));
     expect(text).toMatch(new RegExp(`--metrics-port <port> .*?\\(default: ${CLI_DEFAULTS.metricsPort}\\)`));
+    expect(text).toMatch(new RegExp(`--http-port <port> .*?\\(default: ${CLI_DEFAULTS.httpPort}\\)`));
   });
 
-  it('a controller started with no flags gets the library defaults, and the CLI metrics port', async () => {
+  it('a controller started with no flags gets the library defaults, and the CLI metrics and HTTP ports', async () => {
     started.length = 0;
     const r = await runCliCaptured(['controller', '--repo', '/nonexistent-repo']);
     expect(r.code).not.toBe(0);
@@ -59,6 +60,6 @@ describe('the CLI reads its defaults from controller/options.ts', () => {
     const { repoDir, clock, ...rest } = compileControllerOptions(started[0]!);
     expect(repoDir).toBe('/nonexistent-repo');
     expect(clock).toBeDefined();
-    expect(rest).toEqual({ ...D, metricsPort: CLI_DEFAULTS.metricsPort });
+    expect(rest).toEqual({ ...D, metricsPort: CLI_DEFAULTS.metricsPort, httpPort: CLI_DEFAULTS.httpPort, httpHost: D.host });
   });
 });

@@ -1,5 +1,6 @@
 // `punctual controller`: runs the controller in this process until SIGINT or
-// SIGTERM. Prints {"event":"listening","port":N} on stdout when ready (tests
+// SIGTERM. Prints {"event":"listening","port":N,"metricsPort":M,"httpPort":H}
+// (null for a port turned off) on stdout when ready (tests
 // and scripts parse it) and a line for people on stderr. Refuses to listen on
 // a non-loopback --host without an admin token unless --insecure (exit 2).
 import path from 'node:path';
@@ -33,7 +34,7 @@ export interface SecurityFlags extends MetricsFlags {
   metricsHost: string;
 }
 
-interface ControllerFlags extends SecurityFlags {
+interface ControllerFlags extends SecurityFlags, HttpFlags {
   port: number;
   host: string;
   repo: string;
@@ -111,6 +112,26 @@ function parseMetricsPort(v: string): number {
   return v === '-1' ? -1 : parsePort(v);
 }
 
+/** The flags addHttpFlags adds (shared with `up`). */
+export interface HttpFlags {
+  httpPort: number;
+  httpHost?: string;
+}
+
+/** --http-port and --http-host (V2 REST, controller/http/), shared with `up`. */
+export function addHttpFlags(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--http-port <port>', 'V2 REST (Open Inference Protocol over HTTP) and dashboard port (0 picks a free one, -1 turns it off)').argParser(parseMetricsPort).default(CLI_DEFAULTS.httpPort),
+    )
+    .option('--http-host <host>', 'address the HTTP port listens on (default: --host; not loopback needs --admin-token or --insecure, as --host)');
+}
+
+/** The ControllerOptions the HTTP flags map onto. */
+export function httpOptions(f: HttpFlags): { httpPort: number; httpHost?: string } {
+  return { httpPort: f.httpPort, ...(f.httpHost ? { httpHost: f.httpHost } : {}) };
+}
+
 function positiveNumber(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v);
@@ -149,7 +170,7 @@ export function registerController(program: Command, ctx: CliContext): void {
         .argParser(fraction('--max-reserve-share'))
         .default(D.maxReserveShare),
     );
-  addSecurityFlags(cmd, ctx.io.env)
+  addSecurityFlags(addHttpFlags(cmd), ctx.io.env)
     .action(async (flags: ControllerFlags, c: Command) => {
       const { startController } = await import('../../controller/controller.js');
       const repoDir = path.resolve(flags.repo);
@@ -164,8 +185,9 @@ export function registerController(program: Command, ctx: CliContext): void {
         policy: flags.policy,
         maxReserveShare: flags.maxReserveShare,
         ...securityOptions(flags),
+        ...httpOptions(flags),
       }).catch((err: unknown) => refuseInsecure(c, err));
-      ctx.io.stdout.write(JSON.stringify({ event: 'listening', port: handle.port, metricsPort: handle.metricsPort ?? null }) + '\n');
+      ctx.io.stdout.write(JSON.stringify({ event: 'listening', port: handle.port, metricsPort: handle.metricsPort ?? null, httpPort: handle.httpPort ?? null }) + '\n');
       ctx.io.stderr.write(`punctual controller listening on ${flags.host}:${handle.port} (repository ${repoDir}); Ctrl-C stops it\n`);
       const sig = await untilStopped(ctx.io.stderr);
       ctx.io.stderr.write(`${sig}: draining the controller (at most ${flags.drainTimeout} s), then closing\n`);

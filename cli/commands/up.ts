@@ -20,13 +20,13 @@ import { progressBar } from '../progress.js';
 import { untilStopped } from '../shutdown.js';
 import { WorkerSupervisor } from '../supervisor.js';
 import { addWorkerFlags, describeWorker, type WorkerFlags } from './worker.js';
-import { addSecurityFlags, policyOption, refuseInsecure, securityOptions, type SecurityFlags } from './controller.js';
+import { addHttpFlags, addSecurityFlags, httpOptions, policyOption, refuseInsecure, securityOptions, type HttpFlags, type SecurityFlags } from './controller.js';
 import { checkListenSafety } from '../../controller/listen-guard.js';
 import { hostPort } from '../../common/listen-address.js';
 import type { Policy } from '../../controller/scheduler/policy.js';
 import { CLI_DEFAULTS, CONTROLLER_DEFAULTS } from '../../controller/options.js';
 
-interface UpFlags extends WorkerFlags, SecurityFlags {
+interface UpFlags extends WorkerFlags, SecurityFlags, HttpFlags {
   port: number;
   host: string;
   workers: number;
@@ -90,11 +90,12 @@ function modelLine(m: ModelInfo): string {
   return `${m.name} v${m.version}  ${inputs}  max batch ${m.maxBatch}, default SLO ${formatMs(m.defaultSloMs)}`;
 }
 
-function readyText(address: string, repoDir: string, flags: UpFlags, models: readonly ModelInfo[]): string {
+function readyText(address: string, repoDir: string, flags: UpFlags, models: readonly ModelInfo[], restUrl: string | undefined): string {
   const example = models.find((m) => m.name === 'det')?.name ?? models[0]?.name ?? 'MODEL';
   const lines = [
     'Punctual is up.',
     `  controller  ${address}  (repository ${repoDir})`,
+    ...(restUrl ? [`  REST (V2)   ${restUrl}/v2  (dashboard ${restUrl}/dashboard/)`] : []),
     `  workers     ${flags.workers} × (${describeWorker(flags)})`,
     `  models      ${models.length === 0 ? 'none registered' : modelLine(models[0]!)}`,
     ...models.slice(1).map((m) => `              ${modelLine(m)}`),
@@ -160,6 +161,7 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext, cmd: Comman
   // Before building anything; startController checks it again, as for every entry point.
   try {
     checkListenSafety(flags.host, securityOptions(flags), flags.insecure);
+    if (flags.httpPort >= 0 && flags.httpHost) checkListenSafety(flags.httpHost, securityOptions(flags), flags.insecure);
   } catch (err) {
     refuseInsecure(cmd, err);
   }
@@ -182,12 +184,13 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext, cmd: Comman
     repoDir,
     policy: flags.policy,
     ...securityOptions(flags),
+    ...httpOptions(flags),
     ...(localWorkerToken ? { localWorkerToken } : {}),
   }).catch((err: unknown) => refuseInsecure(cmd, err));
   const workerToken = flags.workerToken ?? localWorkerToken ?? '';
   const dialHost = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
   const address = hostPort(dialHost, controller.port);
-  if (g.json) stdout.write(JSON.stringify({ event: 'listening', port: controller.port }) + '\n');
+  if (g.json) stdout.write(JSON.stringify({ event: 'listening', port: controller.port, httpPort: controller.httpPort ?? null }) + '\n');
   else stderr.write(`Controller listening on ${address}; starting ${flags.workers} worker(s) …\n`);
 
   const supervisor = new WorkerSupervisor({
@@ -247,7 +250,10 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext, cmd: Comman
       const summary = { event: 'ready', controller: address, workers: waited.workers ?? 0, models: models.map((m) => ({ name: m.name, version: m.version })) };
       stdout.write(JSON.stringify(summary) + '\n');
     } else {
-      stdout.write(readyText(address, repoDir, flags, models));
+      const httpHost = flags.httpHost ?? flags.host;
+      const restHost = httpHost === '0.0.0.0' || httpHost === '::' ? '127.0.0.1' : httpHost;
+      const restUrl = controller.httpPort === undefined ? undefined : `${flags.tlsCert ? 'https' : 'http'}://${hostPort(restHost, controller.httpPort)}`;
+      stdout.write(readyText(address, repoDir, flags, models, restUrl));
     }
     const sig = await signal;
     stderr.write(`${sig}: stopping the workers and the controller …\n`);
@@ -268,5 +274,5 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .addOption(new Option('--metrics-port <port>', "the controller's Prometheus /metrics port (0 picks a free one)").argParser(parsePort).default(CLI_DEFAULTS.metricsPort))
     .addOption(new Option('--connect-timeout <s>', 'seconds to wait for the workers to connect').argParser(integerIn(1, 3600)).default(120))
     .addOption(policyOption());
-  addSecurityFlags(addWorkerFlags(cmd), ctx.io.env).action(async (flags: UpFlags, c: Command) => up(flags, globalsOf(c), ctx, c));
+  addSecurityFlags(addHttpFlags(addWorkerFlags(cmd)), ctx.io.env).action(async (flags: UpFlags, c: Command) => up(flags, globalsOf(c), ctx, c));
 }

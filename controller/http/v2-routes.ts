@@ -1,0 +1,482 @@
+// The Open Inference Protocol over HTTP/REST (KServe V2, as Triton serves
+// it on 8000): health, server and model metadata, inference with JSON
+// tensors and the binary-data extension, and Triton's repository extension —
+// the same answers as inference.GRPCInferenceService (services/oip-service.ts)
+// from the same core, with the same checks (oip/tensors.ts readV2Items), the
+// same tokens (its roles, OIP_ROLES) and the same admission.
+//
+//  SLO: parameter "timeout" (µs, as Triton; 0 means none), capped by the
+//  request header Punctual-Timeout-Ms (ms the client will wait, as
+//  grpc-timeout is for gRPC), else the header alone, else the model's
+//  default — counted from the moment the request's headers arrived, before
+//  its body was read (the onRequest hook).
+//  Admission's rejections are 429 with {"error", "reason"}, the reason in a
+//  Punctual-Reason header too, and Retry-After; 503 only while draining or
+//  with no worker (load balancers eject a backend that answers 503).
+//  Errors map from the PunctualError's gRPC status (httpStatus below).
+//  Binary-data extension: the body's first Inference-Header-Content-Length
+//  bytes are the JSON; then each input with parameters.binary_data_size, in
+//  order, exactly filling the rest. Outputs are binary when asked
+//  (outputs[i].parameters.binary_data, or the request's binary_data_output),
+//  answered application/octet-stream with Inference-Header-Content-Length.
+import { Metadata } from '@grpc/grpc-js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../../common/clock.js';
+import { elementCount, type DType } from '../../common/dtype.js';
+import { capMessage, quoted, someOf } from '../../common/bounded-text.js';
+import { invalidArgument, notFound, PunctualError, Status, unavailable } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import { MAX_SLO_MS, MODEL_VERSION_RANGE, modelKey, parseModelVersion } from '../../common/model-config.js';
+import { checkShape, type WireTensor } from '../../common/tensor.js';
+import type { InferParameter__Output } from '../../protos/generated/inference/InferParameter.js';
+import { sloFromArrival } from '../arrival.js';
+import type { Authorizer, Role } from '../auth.js';
+import type { ModelStatistics } from '../model-statistics.js';
+import type { ServedModel } from '../model-registry.js';
+import { tritonStatistics } from '../oip/triton-statistics.js';
+import { joinItems, punctualDtype, readV2Items, v2Datatype, type V2Input } from '../oip/tensors.js';
+import type { ServingCore } from '../serving-core.js';
+import { checkPriorityParam, OIP_ROLES, SERVER_NAME, SERVER_VERSION, timeoutParamMs } from '../services/oip-service.js';
+import type { HttpPlugin } from './http-server.js';
+import { bytesToJson, flattenData, jsonToBytes } from './json-tensors.js';
+
+/** The request header with the client's deadline: milliseconds it will wait, from sending. */
+export const TIMEOUT_HEADER = 'punctual-timeout-ms';
+/** The binary-data extension's header: bytes of JSON at the start of the body. */
+export const HEADER_LENGTH = 'inference-header-content-length';
+/** What this API really serves, as Triton names its extensions (GET /v2). */
+export const HTTP_EXTENSIONS = ['binary_tensor_data', 'model_repository', 'statistics'];
+/** Longest a repository load waits for the load it planned, ms. */
+const LOAD_WAIT_MS = 10_000;
+/** Longest request id echoed back, characters. */
+const MAX_ID_CHARS = 1024;
+/** Retry-After of a model no executor can hold: until a larger worker joins, s. */
+const TOO_LARGE_RETRY_S = 60;
+
+export interface V2RoutesDeps {
+  core: ServingCore;
+  clock: Clock;
+  log: Logger;
+  auth: Authorizer;
+  /** Server readiness: a worker connected, a model servable, not draining (Ecosystem.ready). */
+  ready: () => boolean;
+  /** Largest body read, bytes (the controller's maxMessageBytes). */
+  maxBodyBytes: number;
+  /** Triton's statistics per model version, for GET /v2/models/{m}/stats; absent: the route is 404. */
+  statistics?: ModelStatistics;
+}
+
+/** The HTTP status a PunctualError's gRPC status is answered with. */
+export function httpStatus(code: Status): number {
+  switch (code) {
+    case Status.INVALID_ARGUMENT:
+    case Status.OUT_OF_RANGE:
+    case Status.FAILED_PRECONDITION:
+      return 400;
+    case Status.UNAUTHENTICATED:
+      return 401;
+    case Status.PERMISSION_DENIED:
+      return 403;
+    case Status.NOT_FOUND:
+      return 404;
+    case Status.ALREADY_EXISTS:
+    case Status.ABORTED:
+      return 409;
+    // On this port only admission answers RESOURCE_EXHAUSTED (slo_unattainable, model_too_large).
+    case Status.RESOURCE_EXHAUSTED:
+      return 429;
+    case Status.UNIMPLEMENTED:
+      return 501;
+    case Status.UNAVAILABLE:
+      return 503;
+    case Status.DEADLINE_EXCEEDED:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+/** Seconds a client turned away by admission should wait (Retry-After, at least 1). */
+export function retryAfterSeconds(err: PunctualError, model: ServedModel | undefined): number {
+  if (err.reason === 'model_too_large') return TOO_LARGE_RETRY_S;
+  // What stood in its way is admitted work, which finishes by its deadlines: about one SLO.
+  return Math.max(1, Math.ceil((model?.config.defaultSloMs ?? 1000) / 1000));
+}
+
+/** The request's arrival (headers), stamped by the onRequest hook. */
+const arrivals = new WeakMap<FastifyRequest, number>();
+
+/** A JSON object (not an array, not null), else INVALID_ARGUMENT naming `what`. */
+function objectOf(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidArgument(`${what} must be a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+const own = (o: Record<string, unknown>, k: string): unknown => (Object.hasOwn(o, k) ? o[k] : undefined);
+
+/** V2 JSON parameters as the gRPC handler's parameter records (so both read them with the same functions). */
+export function jsonParameters(v: unknown, what: string): Record<string, InferParameter__Output> {
+  if (v === undefined) return {};
+  const o = objectOf(v, what);
+  const out: Record<string, InferParameter__Output> = {};
+  for (const [k, p] of Object.entries(o)) {
+    if (typeof p === 'boolean') out[k] = { parameterChoice: 'boolParam', boolParam: p };
+    else if (typeof p === 'string') out[k] = { parameterChoice: 'stringParam', stringParam: p };
+    else if (typeof p === 'number' && Number.isInteger(p)) out[k] = { parameterChoice: 'int64Param', int64Param: p };
+    else if (typeof p === 'number') out[k] = { parameterChoice: 'doubleParam', doubleParam: p };
+    else throw invalidArgument(`${what}: parameter ${quoted(k)} must be a boolean, a number or a string`);
+  }
+  return out;
+}
+
+/** A model version from a route ("" when the route has none: the newest). */
+function versionOf(v: string | undefined): number {
+  if (v === undefined || v === '') return 0;
+  const n = parseModelVersion(v);
+  if (n === undefined) throw invalidArgument(`model version must be ${MODEL_VERSION_RANGE}, got ${quoted(v)}`);
+  return n;
+}
+
+/** The client's deadline header in ms, or undefined without one. */
+function timeoutHeaderMs(v: string | string[] | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const s = Array.isArray(v) ? v[0] ?? '' : v;
+  const ms = /^\s*\d+(\.\d+)?\s*$/.test(s) ? Number(s) : NaN;
+  if (!(ms > 0) || ms > MAX_SLO_MS) throw invalidArgument(`header Punctual-Timeout-Ms must be a number of milliseconds from 0 to one hour (${MAX_SLO_MS}), got ${quoted(s)}`);
+  return ms;
+}
+
+/** The body split by the binary-data extension: its JSON, and the bytes after it. */
+function splitBody(body: Buffer, headerLength: string | string[] | undefined): { json: unknown; binary: Buffer } {
+  let n = body.byteLength;
+  if (headerLength !== undefined) {
+    const s = Array.isArray(headerLength) ? headerLength[0] ?? '' : headerLength;
+    n = /^\s*\d+\s*$/.test(s) ? Number(s) : NaN;
+    if (!(n <= body.byteLength)) throw invalidArgument(`Inference-Header-Content-Length ${quoted(s)} must be a byte count within the body's ${body.byteLength} bytes`);
+  }
+  if (n === 0) throw invalidArgument('the request has no JSON (an empty body, or Inference-Header-Content-Length 0)');
+  let json: unknown;
+  try {
+    json = JSON.parse(body.subarray(0, n).toString('utf8'));
+  } catch (err) {
+    throw invalidArgument(`the request's JSON does not parse: ${err instanceof Error ? capMessage(err.message, 200) : 'malformed'}`);
+  }
+  return { json, binary: body.subarray(n) };
+}
+
+/** A request's inputs as V2Inputs: their data from JSON, or their bytes from the binary part in order. */
+function readInputs(model: ServedModel, list: unknown, binary: Buffer): V2Input[] {
+  const name = model.config.name;
+  if (!Array.isArray(list)) throw invalidArgument('"inputs" must be an array of tensors');
+  if (list.length > model.config.inputs.length) throw invalidArgument(`model ${name} takes ${model.config.inputs.length} input(s) (${someOf(model.config.inputs.map((s) => s.name))}); the request has ${list.length}`);
+  let at = 0;
+  const inputs = list.map((v: unknown, i): V2Input => {
+    const t = objectOf(v, `inputs[${i}]`);
+    const tname = own(t, 'name');
+    const datatype = own(t, 'datatype');
+    const shape = own(t, 'shape');
+    if (typeof tname !== 'string') throw invalidArgument(`inputs[${i}] needs a "name"`);
+    const what = `model ${name}: input ${quoted(tname)}`;
+    if (typeof datatype !== 'string') throw invalidArgument(`${what} needs a "datatype"`);
+    if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number')) throw invalidArgument(`${what} needs a "shape", an array of integers`);
+    checkShape(name, tname, shape as number[]);
+    const dtype = punctualDtype(datatype);
+    const params = own(t, 'parameters') === undefined ? {} : objectOf(own(t, 'parameters'), `${what}: "parameters"`);
+    const size = own(params, 'binary_data_size');
+    const base = { name: tname, datatype, shape: shape as number[] };
+    if (size !== undefined) {
+      if (!Number.isSafeInteger(size) || (size as number) < 0) throw invalidArgument(`${what}: binary_data_size must be a byte count, got ${capMessage(JSON.stringify(size), 40)}`);
+      if (own(t, 'data') !== undefined) throw invalidArgument(`${what} has both "data" and binary_data_size; send one`);
+      const n = size as number;
+      if (at + n > binary.byteLength) throw invalidArgument(`${what}: binary_data_size ${n} runs past the body: ${binary.byteLength - at} binary bytes are left after the JSON (Inference-Header-Content-Length) and the inputs before it`);
+      const raw = new Uint8Array(binary.buffer, binary.byteOffset + at, n);
+      at += n;
+      return { ...base, raw };
+    }
+    // Name or datatype wrong for the model: readV2Items names the problem before any data is read.
+    const spec = model.config.inputs.find((s) => s.name === tname);
+    if (!spec || spec.dtype !== dtype) return { ...base, raw: new Uint8Array(0) };
+    const want = elementCount(shape as number[]);
+    const data = own(t, 'data');
+    if (data === undefined) throw invalidArgument(`${what} has neither "data" nor parameters.binary_data_size`);
+    return { ...base, raw: jsonToBytes(what, dtype, flattenData(what, data, want, shape as number[])) };
+  });
+  if (at !== binary.byteLength) {
+    throw invalidArgument(`the body has ${binary.byteLength} binary bytes after its JSON, the inputs' binary_data_size add up to ${at}`);
+  }
+  return inputs;
+}
+
+/** One output asked for: its name and whether it is answered in binary. */
+interface WantedOutput {
+  name: string;
+  binary: boolean;
+}
+
+/** The outputs asked for (empty: all of them, in binary when binaryAll). */
+function readOutputs(model: ServedModel, list: unknown, binaryAll: boolean): WantedOutput[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw invalidArgument('"outputs" must be an array of {"name": …}');
+  const known = model.config.outputs.map((o) => o.name);
+  return list.map((v: unknown, i) => {
+    const o = objectOf(v, `outputs[${i}]`);
+    const name = own(o, 'name');
+    if (typeof name !== 'string') throw invalidArgument(`outputs[${i}] needs a "name"`);
+    if (known.length > 0 && !known.includes(name)) throw invalidArgument(`model ${model.config.name}: unknown output ${quoted(name)}; outputs: ${someOf(known)}`);
+    const params = own(o, 'parameters') === undefined ? {} : objectOf(own(o, 'parameters'), `outputs[${i}].parameters`);
+    if (own(params, 'classification') !== undefined) {
+      throw new PunctualError(Status.UNIMPLEMENTED, `outputs[${i}]: the classification extension is not supported; ask for the output itself`);
+    }
+    const b = own(params, 'binary_data');
+    if (b !== undefined && typeof b !== 'boolean') throw invalidArgument(`outputs[${i}].parameters.binary_data must be true or false`);
+    return { name, binary: b ?? binaryAll };
+  });
+}
+
+/** A checked infer request, ready for admission. */
+interface CheckedInfer {
+  model: ServedModel;
+  id: string | undefined;
+  slo: number;
+  items: WireTensor[][];
+  wanted: WantedOutput[];
+  binaryAll: boolean;
+}
+
+/** The answer's body and headers: JSON alone, or a JSON header followed by binary outputs. */
+function encodeAnswer(c: CheckedInfer, outputs: WireTensor[]): { body: Buffer | string; headers: Record<string, string> } {
+  const chosen = c.wanted.length === 0 ? outputs.map((t) => ({ t, binary: c.binaryAll })) : c.wanted.map((w) => ({ t: outputs.find((o) => o.name === w.name), binary: w.binary }));
+  const parts: string[] = [];
+  const blobs: Uint8Array[] = [];
+  for (const { t, binary } of chosen) {
+    if (!t) continue;
+    const head = `"name":${JSON.stringify(t.name)},"datatype":${JSON.stringify(v2Datatype(t.dtype))},"shape":${JSON.stringify(t.shape)}`;
+    if (binary) {
+      blobs.push(t.data);
+      parts.push(`{${head},"parameters":{"binary_data_size":${t.data.byteLength}}}`);
+    } else {
+      parts.push(`{${head},"data":${bytesToJson(t.dtype as DType, t.data)}}`);
+    }
+  }
+  const json = `{"model_name":${JSON.stringify(c.model.config.name)},"model_version":${JSON.stringify(String(c.model.config.version))}${c.id !== undefined ? `,"id":${JSON.stringify(c.id)}` : ''},"outputs":[${parts.join(',')}]}`;
+  if (blobs.length === 0) return { body: json, headers: { 'content-type': 'application/json' } };
+  const head = Buffer.from(json, 'utf8');
+  return {
+    body: Buffer.concat([head, ...blobs]),
+    headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(head.byteLength) },
+  };
+}
+
+/** The V2 REST routes, as a plugin for the controller's HTTP server. */
+export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
+  const { core, clock, log, auth } = deps;
+  const resolve = (name: string, version: string | undefined): ServedModel => core.registry.resolve(name, versionOf(version));
+
+  /** Undefined when the request may go on, else its refusal (auth.ts, with OIP's roles). */
+  const refusal = (req: FastifyRequest, role: Role): PunctualError | undefined => {
+    const md = new Metadata();
+    const a = req.headers.authorization;
+    if (typeof a === 'string') md.set('authorization', a);
+    return auth.check(md, role);
+  };
+
+  /** Answers a failure: its HTTP status, {"error", "reason"}, and for admission's rejections Retry-After. */
+  const fail = (reply: FastifyReply, err: unknown, route: string, model?: ServedModel): FastifyReply => {
+    if (!(err instanceof PunctualError)) {
+      core.unexpected(`http ${route}`, err);
+      return reply.code(500).send({ error: 'internal error (see controller log)' });
+    }
+    const status = httpStatus(err.code);
+    if (err.reason) reply.header('punctual-reason', err.reason);
+    if (status === 429) reply.header('retry-after', String(retryAfterSeconds(err, model)));
+    if (status === 401) reply.header('www-authenticate', 'Bearer realm="punctual"');
+    return reply.code(status).send({ error: capMessage(err.message), ...(err.reason ? { reason: err.reason } : {}) });
+  };
+
+  type Params = { m?: string; v?: string };
+  type Handler = (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => unknown;
+  /** A route through auth and error mapping; `method` names its gRPC twin (its role). */
+  const route = (method: keyof typeof OIP_ROLES, handler: Handler): Handler => {
+    const role = OIP_ROLES[method];
+    return async (req, reply) => {
+      const refused = refusal(req, role);
+      if (refused) return fail(reply, refused, method);
+      try {
+        return await handler(req, reply);
+      } catch (err) {
+        return fail(reply, err, method);
+      }
+    };
+  };
+
+  const modelReady = (m: string, v: string | undefined): boolean => {
+    const version = versionOf(v);
+    const known = version === 0 ? core.registry.all().some((x) => x.config.name === m) : core.registry.get(modelKey(m, version)) !== undefined;
+    return known && deps.ready();
+  };
+
+  const metadata = (m: string, v: string | undefined) => {
+    const model = resolve(m, v);
+    const batched = model.config.maxBatch > 0;
+    const meta = (specs: ServedModel['config']['inputs']) => specs.map((s) => ({ name: s.name, datatype: v2Datatype(s.dtype), shape: batched ? [-1, ...s.shape] : s.shape }));
+    return {
+      name: model.config.name,
+      versions: core.registry
+        .all()
+        .filter((x) => x.config.name === model.config.name)
+        .map((x) => String(x.config.version)),
+      platform: 'onnxruntime_onnx',
+      inputs: meta(model.config.inputs),
+      outputs: meta(model.config.outputs),
+    };
+  };
+
+  /** Everything checked before admission: the body, the model, parameters, inputs, outputs, the SLO. */
+  const checkInfer = (req: FastifyRequest<{ Params: Params }>, arrival: number): CheckedInfer => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const { json, binary } = splitBody(body, req.headers[HEADER_LENGTH]);
+    const r = objectOf(json, 'the request');
+    const model = resolve(req.params.m ?? '', req.params.v);
+    const rawId = own(r, 'id');
+    if (rawId !== undefined && typeof rawId !== 'string') throw invalidArgument('"id" must be a string');
+    if (rawId !== undefined && rawId.length > MAX_ID_CHARS) throw invalidArgument(`request id is ${rawId.length} characters; at most ${MAX_ID_CHARS} are echoed back`);
+    const params = jsonParameters(own(r, 'parameters'), '"parameters"');
+    checkPriorityParam(params);
+    const binaryOut = params.binary_data_output;
+    if (binaryOut !== undefined && binaryOut.parameterChoice !== 'boolParam') throw invalidArgument('parameter "binary_data_output" must be true or false');
+    const binaryAll = binaryOut?.boolParam === true;
+    const ownSlo = timeoutParamMs(params);
+    const headerMs = timeoutHeaderMs(req.headers[TIMEOUT_HEADER]);
+    // The header's budget as an absolute deadline from the arrival, as grpc-js computes grpc-timeout's.
+    const deadline = headerMs === undefined ? Infinity : Date.now() - (clock.now() - arrival) + headerMs;
+    const slo = sloFromArrival(ownSlo, deadline, model.config.defaultSloMs, arrival, clock);
+    const inputs = readInputs(model, own(r, 'inputs'), binary);
+    const items = readV2Items(model.config.name, model.config.inputs, model.config.maxBatch, inputs);
+    const wanted = readOutputs(model, own(r, 'outputs'), binaryAll);
+    return { model, id: rawId, slo, items, wanted, binaryAll };
+  };
+
+  const waitLoaded = async (key: string): Promise<void> => {
+    const settled = await core.until(() => {
+      const r = core.view.residency(key);
+      return r.loaded.length > 0 || !r.loading;
+    }, LOAD_WAIT_MS);
+    if (!settled) throw new PunctualError(Status.DEADLINE_EXCEEDED, `model ${key} is still loading after ${LOAD_WAIT_MS} ms`);
+  };
+
+  /** A repository request's body: absent, empty, or a JSON object. */
+  const bodyObject = (req: FastifyRequest): Record<string, unknown> => {
+    const b = Buffer.isBuffer(req.body) ? req.body : undefined;
+    if (!b || b.byteLength === 0) return {};
+    return objectOf(splitBody(b, undefined).json, 'the request');
+  };
+
+  return (app: FastifyInstance) => {
+    // Every body arrives as bytes, whatever its content type (tritonclient sends binary
+    // requests without one); this context's routes parse it themselves.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => done(null, body));
+    app.addHook('onRequest', (req, _reply, done) => {
+      arrivals.set(req, clock.now());
+      done();
+    });
+
+    app.get('/v2/health/live', route('ServerLive', (_req, reply) => reply.code(200).send()));
+    app.get('/v2/health/ready', route('ServerReady', (_req, reply) => reply.code(deps.ready() ? 200 : 400).send()));
+    const ready: Handler = (req, reply) => reply.code(modelReady(req.params.m ?? '', req.params.v) ? 200 : 400).send();
+    app.get('/v2/models/:m/ready', route('ModelReady', ready));
+    app.get('/v2/models/:m/versions/:v/ready', route('ModelReady', ready));
+    app.get('/v2', route('ServerMetadata', () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: deps.statistics ? HTTP_EXTENSIONS : HTTP_EXTENSIONS.filter((e) => e !== 'statistics') })));
+    const meta: Handler = (req) => metadata(req.params.m ?? '', req.params.v);
+    app.get('/v2/models/:m', route('ModelMetadata', meta));
+    app.get('/v2/models/:m/versions/:v', route('ModelMetadata', meta));
+
+    const infer: Handler = async (req, reply) => {
+      const arrival = arrivals.get(req) ?? clock.now();
+      core.noteIntake(arrival);
+      let model: ServedModel | undefined;
+      try {
+        const checked = core.beforeAdmission(() => checkInfer(req, arrival));
+        model = checked.model;
+        const answers = await Promise.all(core.submitAll(checked.model, checked.items, checked.slo, arrival));
+        const outputs = joinItems(answers.map((a) => a.outputs.map((t) => ({ name: t.name ?? '', dtype: t.dtype ?? '', shape: (t.shape ?? []).map(Number), data: t.data as Uint8Array }))));
+        const { body, headers } = encodeAnswer(checked, outputs);
+        return reply.code(200).headers(headers).send(body);
+      } catch (err) {
+        return fail(reply, err, 'ModelInfer', model);
+      }
+    };
+    app.post('/v2/models/:m/infer', route('ModelInfer', infer));
+    app.post('/v2/models/:m/versions/:v/infer', route('ModelInfer', infer));
+
+    if (deps.statistics) {
+      const statistics = deps.statistics;
+      const stats: Handler = (req) => {
+        const name = req.params.m;
+        const version = versionOf(req.params.v);
+        let models = core.registry.all();
+        if (name !== undefined) {
+          models = models.filter((m) => m.config.name === name && (version === 0 || m.config.version === version));
+          if (models.length === 0) throw notFound(version === 0 ? `model ${quoted(name)} is not registered` : `model ${quoted(name)} has no version ${version} registered`);
+        }
+        return { model_stats: models.map((m) => statsJson(tritonStatistics(statistics.snapshot(m.key)))) };
+      };
+      app.get('/v2/models/stats', route('ModelStatistics', stats));
+      app.get('/v2/models/:m/stats', route('ModelStatistics', stats));
+      app.get('/v2/models/:m/versions/:v/stats', route('ModelStatistics', stats));
+    }
+
+    app.post(
+      '/v2/repository/index',
+      route('RepositoryIndex', (req) => {
+        const b = bodyObject(req);
+        const readyOnly = own(b, 'ready');
+        if (readyOnly !== undefined && typeof readyOnly !== 'boolean') throw invalidArgument('"ready" must be true or false');
+        const ready = deps.ready();
+        const models = core.registry.all().map((m) => {
+          const r = core.view.residency(m.key);
+          const where = r.loaded.length > 0 ? `loaded on ${r.loaded.join(', ')}` : r.loading ? 'loading' : 'not resident; loads on demand';
+          return { name: m.config.name, version: String(m.config.version), state: ready ? 'READY' : 'UNAVAILABLE', reason: ready ? where : 'no worker connected' };
+        });
+        return readyOnly === true ? models.filter((m) => m.state === 'READY') : models;
+      }),
+    );
+    app.post(
+      '/v2/repository/models/:m/load',
+      route('RepositoryModelLoad', async (req, reply) => {
+        const b = bodyObject(req);
+        const p = own(b, 'parameters');
+        if (p !== undefined && Object.keys(objectOf(p, '"parameters"')).length > 0) {
+          throw new PunctualError(Status.UNIMPLEMENTED, 'load parameters (config, file:…) are not supported: register models with punctual.v1.Admin');
+        }
+        const m = resolve(req.params.m ?? '', undefined);
+        if (core.view.executorCount === 0) throw unavailable('no worker connected: nothing to load the model on');
+        core.load(m.key);
+        await waitLoaded(m.key);
+        log.info({ event: 'oip_load', model: m.key, loadedOn: core.view.residency(m.key).loaded, protocol: 'http' }, `repository load of ${m.key}`);
+        return reply.code(200).send();
+      }),
+    );
+    app.post(
+      '/v2/repository/models/:m/unload',
+      route('RepositoryModelUnload', (req, reply) => {
+        bodyObject(req);
+        const m = resolve(req.params.m ?? '', undefined);
+        const n = core.unloadIdle(m.key);
+        log.info({ event: 'oip_unload', model: m.key, executors: n, protocol: 'http' }, `repository unload of ${m.key} from ${n} executor(s)`);
+        return reply.code(200).send();
+      }),
+    );
+  };
+}
+
+/** Triton's statistics (the gRPC message's camelCase) in its HTTP JSON's snake_case, 64-bit counts as numbers. */
+function statsJson(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(statsJson);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), k === 'name' || k === 'version' ? x : statsJson(x)]));
+  }
+  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+  return v;
+}
+
