@@ -34,6 +34,8 @@ export interface HttpServerOptions {
   headersTimeoutMs?: number;
   /** An idle keep-alive connection is closed after this, ms (longer than the usual 60 s of load balancers). @default 65000 */
   keepAliveTimeoutMs?: number;
+  /** How often Node checks the request and headers timeouts, ms (Node's own default is 30 s). @default 1000 */
+  timeoutCheckMs?: number;
   /** Mounted in order. */
   plugins: readonly HttpPlugin[];
   log: Logger;
@@ -59,16 +61,21 @@ function errorStatus(err: FastifyError): number {
 
 /** The fastify app with the plugins mounted, not listening (tests inject into it). */
 export async function buildHttpApp(opts: Omit<HttpServerOptions, 'port' | 'host'>): Promise<FastifyInstance> {
+  const requestTimeout = opts.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     logger: false,
     bodyLimit: opts.bodyLimit,
-    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    requestTimeout,
     keepAliveTimeout: opts.keepAliveTimeoutMs ?? 65_000,
     // Model names may be long (at most 256 characters, model-config.ts), and so may their routes' parameters.
     routerOptions: { maxParamLength: 512 },
-    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
+    // Node checks the timeouts every connectionsCheckingInterval; its 30 s would let a slow body outlive requestTimeout by that much.
+    ...(opts.tls
+      ? { https: { cert: opts.tls.cert, key: opts.tls.key, connectionsCheckingInterval: opts.timeoutCheckMs ?? 1000 } }
+      : { http: { connectionsCheckingInterval: opts.timeoutCheckMs ?? 1000 } }),
   });
-  app.server.headersTimeout = opts.headersTimeoutMs ?? 10_000;
+  // Node wants the headers' timeout within the whole request's.
+  app.server.headersTimeout = Math.min(opts.headersTimeoutMs ?? 10_000, requestTimeout);
   const { log } = opts;
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const status = errorStatus(err);
