@@ -5,7 +5,7 @@
 // plaintext client and a TLS client without the CA are refused (UNAVAILABLE).
 // Metrics: the controller's /metrics use its certificate by default; a
 // worker given --metrics-tls-cert/--metrics-tls-key serves HTTPS too; plain
-// HTTP to either fails.
+// HTTP to either fails. V2 REST on the HTTP port uses the listener's certificate.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,6 +83,17 @@ describe('TLS', () => {
       await expect(httpGet(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow(/socket hang up|ECONNRESET/);
       await expect(httpGet(`https://127.0.0.1:${port}/metrics`)).rejects.toThrow(/certificate/);
     }
+  });
+
+  it('serves V2 REST over HTTPS with the same certificate (--tls-cert), and not over plain HTTP', async () => {
+    const ca = fs.readFileSync(caFile);
+    const url = `https://127.0.0.1:${cluster.httpPort}`;
+    expect((await httpGet(`${url}/v2/health/ready`, { ca })).status).toBe(200);
+    const meta = await httpGet(`${url}/v2/models/cls`, { ca });
+    expect(meta.status).toBe(200);
+    expect(JSON.parse(meta.body)).toMatchObject({ name: 'cls', inputs: [{ name: 'x', datatype: 'FP32' }] });
+    await expect(httpGet(`http://127.0.0.1:${cluster.httpPort}/v2/health/ready`)).rejects.toThrow(/socket hang up|ECONNRESET/);
+    await expect(httpGet(`${url}/v2/health/ready`)).rejects.toThrow(/certificate/);
   });
 
   it('lets the CLI reach it with PUNCTUAL_TLS_CA, and fails without it', async () => {
