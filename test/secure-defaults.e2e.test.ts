@@ -65,6 +65,15 @@ describe('protected mode', () => {
     expect(fs.existsSync(repo)).toBe(false);
   });
 
+  it('refuses an HTTP port on 0.0.0.0 (--http-host) without an admin token, though the gRPC listener is on loopback', async () => {
+    const repo = path.join(root, 'refused-http');
+    const { child, stderr } = controller(['--host', '127.0.0.1', '--http-host', '0.0.0.0', '--repo', repo]);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(stderr()).toContain('refusing to listen on 0.0.0.0 without an admin token');
+    expect(fs.existsSync(repo)).toBe(false);
+  });
+
   it('starts on 0.0.0.0 when told --insecure, and warns', async () => {
     const repo = path.join(root, 'insecure');
     fs.mkdirSync(repo);
