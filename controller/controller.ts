@@ -15,6 +15,7 @@ import { checkedDecoding } from './checked-decoding.js';
 import { earlyAdmission } from './early-admission.js';
 import { Authorizer } from './auth.js';
 import { Ecosystem, type DrainResult } from './ecosystem.js';
+import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { startHttpServer, type HttpPlugin, type HttpServer } from './http/http-server.js';
 import { v2Routes } from './http/v2-routes.js';
 import { Estimates } from './scheduler/estimates.js';
@@ -192,7 +193,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const metricsPort = await ecosystem.startMetrics(metricsListenOptions);
 
   // The HTTP port's routes, each a fastify plugin (controller/http/http-server.ts).
-  const httpPlugins: HttpPlugin[] = [v2Routes({ core, clock, log, auth, ready: () => ecosystem.ready(), maxBodyBytes: opts.maxMessageBytes, statistics: ecosystem.statistics })];
+  const httpPlugins: HttpPlugin[] = [v2Routes({ core, clock, log, auth, ready: () => ecosystem.ready(), maxBodyBytes: opts.maxMessageBytes, statistics: ecosystem.statistics }), dashboardRoutes({ core, estimates, auth, startedAt })];
   let http: HttpServer | undefined;
   if (opts.httpPort >= 0) {
     try {

@@ -71,31 +71,30 @@ export function dashboardAccess(auth: Authorizer, authorization: string | undefi
 }
 
 /**
- * The dashboard's routes, to register on the controller's HTTP server. Also
- * starts counting what the dashboard shows (a ServingObserver on the core),
- * from the moment it is called.
+ * The dashboard's routes, to register on the controller's HTTP server. When
+ * mounted, it starts counting what the dashboard shows (a ServingObserver on
+ * the core) and reads the page's files.
  */
 export function dashboardRoutes(deps: DashboardDeps): (app: FastifyInstance) => Promise<void> {
   const { core, estimates, auth, startedAt } = deps;
-  const stats = new DashboardStats({ now: () => core.now() });
-  core.observers.push(stats);
-  const dir = pageDir();
-  const files = new Map(Object.entries(FILES).map(([name, type]) => [name, { type, body: fs.readFileSync(path.join(dir, name)) }]));
   const reuseMs = deps.reuseMs ?? 200;
-  let last: { at: number; snapshot: DashboardSnapshot } | undefined;
-
-  const snapshot = (): DashboardSnapshot => {
-    const now = core.now();
-    if (!last || now - last.at >= reuseMs || now < last.at) last = { at: now, snapshot: buildDashboardSnapshot(core, estimates, stats, startedAt, deps.snapshot) };
-    return last.snapshot;
-  };
-
-  const serveFile = (name: string) => async (_req: FastifyRequest, reply: FastifyReply) => {
-    const f = files.get(name)!;
-    return reply.headers(SECURITY_HEADERS).type(f.type).send(f.body);
-  };
-
+  // Nothing is read or counted until the plugin is mounted: a controller with its HTTP port off pays nothing.
   return async (app: FastifyInstance): Promise<void> => {
+    const stats = new DashboardStats({ now: () => core.now() });
+    core.observers.push(stats);
+    const dir = pageDir();
+    const files = new Map(Object.entries(FILES).map(([name, type]) => [name, { type, body: fs.readFileSync(path.join(dir, name)) }]));
+    let last: { at: number; snapshot: DashboardSnapshot } | undefined;
+    const snapshot = (): DashboardSnapshot => {
+      const now = core.now();
+      if (!last || now - last.at >= reuseMs || now < last.at) last = { at: now, snapshot: buildDashboardSnapshot(core, estimates, stats, startedAt, deps.snapshot) };
+      return last.snapshot;
+    };
+    const serveFile = (name: string) => async (_req: FastifyRequest, reply: FastifyReply) => {
+      const f = files.get(name)!;
+      return reply.headers(SECURITY_HEADERS).type(f.type).send(f.body);
+    };
+
     // Relative redirects, so the page works behind a proxy that mounts the port under a path.
     app.get('/', async (_req, reply) => reply.redirect('dashboard/', 302));
     app.get('/dashboard', async (_req, reply) => reply.redirect('dashboard/', 302));
