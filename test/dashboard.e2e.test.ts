@@ -77,9 +77,9 @@ describe('the dashboard in Chromium', () => {
       det: await cellNumber(page, 'tr[data-model="det@1"] [data-field="total-ok"]'),
       rejected: await cellNumber(page, 'tr[data-model="cls@1"] [data-field="total-rejected"]'),
     };
-    const polls = Number(await page.evaluate(() => document.body.dataset.polls));
+    const polls = Number(await page.locator('body').getAttribute('data-polls'));
     // A reload would lose this.
-    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    await page.evaluate('window.sameDocument = true');
 
     // Load: 60 cls and 15 det answered within a generous SLO, 5 cls asked for the impossible.
     const x = { cls: randomFloat32([...SHAPES.cls]), det: randomFloat32([...SHAPES.det]) };
@@ -92,14 +92,13 @@ describe('the dashboard in Chromium', () => {
     expect(rejected.every((r) => r.status === 'rejected')).toBe(true);
 
     // The page catches up on its own.
-    await page.waitForFunction(
-      ({ cls, det, rej }) => {
-        const n = (sel: string): number => Number((document.querySelector(sel)?.textContent ?? '').replace(/[^0-9.]/g, ''));
-        return n('tr[data-model="cls@1"] [data-field="total-ok"]') >= cls && n('tr[data-model="det@1"] [data-field="total-ok"]') >= det && n('tr[data-model="cls@1"] [data-field="total-rejected"]') >= rej;
-      },
-      { cls: before.cls + 60, det: before.det + 15, rej: before.rejected + 5 },
-      { timeout: 10_000 },
-    );
+    const shown = async (): Promise<number[]> => [
+      await cellNumber(page, 'tr[data-model="cls@1"] [data-field="total-ok"]'),
+      await cellNumber(page, 'tr[data-model="det@1"] [data-field="total-ok"]'),
+      await cellNumber(page, 'tr[data-model="cls@1"] [data-field="total-rejected"]'),
+    ];
+    const want = [before.cls + 60, before.det + 15, before.rejected + 5];
+    await expect.poll(async () => (await shown()).every((n, i) => n >= want[i]!), { timeout: 10_000, interval: 200 }).toBe(true);
     const cls = page.locator('tr[data-model="cls@1"]');
     expect(await cls.locator('[data-field="attainment"]').textContent()).toMatch(/^\d+(\.\d+)? %$/);
     expect(await cellNumber(page, 'tr[data-model="cls@1"] [data-field="goodput"]')).toBeGreaterThan(0);
@@ -109,8 +108,8 @@ describe('the dashboard in Chromium', () => {
     expect(await cellNumber(page, '#cards [data-field="total-ok"]')).toBeGreaterThanOrEqual(75);
     expect(await cellNumber(page, '[data-executor="w1/0"] [data-field="utilisation"]')).toBeGreaterThan(0);
 
-    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
-    expect(Number(await page.evaluate(() => document.body.dataset.polls))).toBeGreaterThan(polls);
+    expect(await page.evaluate('window.sameDocument')).toBe(true);
+    expect(Number(await page.locator('body').getAttribute('data-polls'))).toBeGreaterThan(polls);
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -122,7 +121,7 @@ describe('the dashboard in Chromium', () => {
     await worker.waitFor({ timeout: 10_000 });
     expect(await worker.textContent()).toBe(HOSTILE);
     expect(await page.locator('img, main script').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -146,7 +145,7 @@ describe('the dashboard in Chromium', () => {
     expect(await page.locator('#models tbody tr').first().getAttribute('data-model')).toBe(`${HOSTILE}@1`);
     expect(await page.locator('#models tbody tr').first().locator('[data-field="rejected"]').textContent()).toBe(`3 ${HOSTILE}`);
     expect(await page.locator('img, main script').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(problems).toEqual([]);
     await page.close();
   });
