@@ -1,7 +1,8 @@
 // `punctual replay --protocol v2` against Punctual's own V2 endpoint (real
 // controller and worker processes, onnxruntime running det), through the CLI
 // in-process: over gRPC (inference.GRPCInferenceService on the controller's
-// port) the summary counts every request, and what it counts — answered,
+// port) and over HTTP (V2 REST on its --http-port, binary-data extension and
+// JSON) the summary counts every request, and what it counts — answered,
 // rejected and why — is what the controller's own metrics saw. `compare
 // --targets` puts two runs side by side and draws compare.svg.
 import fs from 'node:fs';
@@ -89,6 +90,44 @@ describe('replay --protocol v2 against Punctual’s own V2 endpoints', () => {
     expect(fs.readFileSync(path.join(out, 'report.svg'), 'utf8')).toContain(`V2 against grpc://${c.address}`);
   });
 
+  it('over HTTP with the binary-data extension: the same, rejections as 429 with their reason', async () => {
+    expect(c.httpPort).toBeGreaterThan(0);
+    const url = `http://127.0.0.1:${c.httpPort}`;
+    const before = await serverCounts();
+    const out = tmp();
+    const r = await cli(['--json', 'replay', '--target', url, '--workload', 'constant', '--rate', '150', '--duration', '3', '--models', 'det', '--slo-ms', '100', '--out', out]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const s = JSON.parse(r.stdout) as ReplaySummary;
+    expect(s.config).toMatchObject({ protocol: 'v2', transport: 'http', encoding: 'binary', target: url });
+    const lines = fs.readFileSync(path.join(out, 'requests.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+    expect(lines.length).toBe(s.requests);
+    expect(s.requests).toBeGreaterThan(300);
+    expect(s.ok).toBeGreaterThan(0);
+    expect(s.rejected).toBeGreaterThan(0);
+    expect(s.errors).toBe(0);
+    const after = await serverCounts();
+    const seen = minus(after.byStatus, before.byStatus);
+    expect(Object.values(seen).reduce((a, b) => a + b, 0)).toBe(s.requests);
+    expect(seen.OK ?? 0).toBe(s.ok);
+    expect(seen.RESOURCE_EXHAUSTED ?? 0).toBe(s.rejected);
+    expect(s.reasons.rejected).toEqual(minus(after.rejections, before.rejections));
+    expect(lines.filter((l) => l.status === 'rejected').every((l) => l.code === 'HTTP_429' && l.reason === 'slo_unattainable')).toBe(true);
+    expect(s.generator.transport_waiting_max).toBeGreaterThanOrEqual(0);
+  });
+
+  it('over HTTP with JSON tensors, counted the same', async () => {
+    const before = await serverCounts();
+    const r = await cli(['--json', 'replay', '--target', `http://127.0.0.1:${c.httpPort}`, '--encoding', 'json', '--workload', 'constant', '--rate', '10', '--duration', '2', '--models', 'det', '--slo-ms', '1000']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const s = JSON.parse(r.stdout) as ReplaySummary;
+    const seen = minus((await serverCounts()).byStatus, before.byStatus);
+    expect(s.requests).toBeGreaterThan(5);
+    expect(s.errors).toBe(0);
+    expect(Object.values(seen).reduce((a, b) => a + b, 0)).toBe(s.requests);
+    expect(seen.OK ?? 0).toBe(s.ok);
+    expect(s.ok).toBeGreaterThan(0);
+  });
+
   it('a model the controller lacks is a clear NOT_FOUND, an unreachable target UNAVAILABLE', async () => {
     const a = await cli(['--json', 'replay', '--target', `grpc://${c.address}`, '--workload', 'constant', '--duration', '1', '--models', 'nope']);
     expect(a.code).toBe(1);
@@ -96,11 +135,21 @@ describe('replay --protocol v2 against Punctual’s own V2 endpoints', () => {
     const b = await cli(['--json', 'replay', '--target', 'grpc://127.0.0.1:1', '--workload', 'constant', '--duration', '1', '--models', 'det']);
     expect(b.code).toBe(1);
     expect(JSON.parse(b.stdout)).toMatchObject({ status: 'UNAVAILABLE', message: expect.stringContaining('cannot reach a V2 gRPC server at grpc://127.0.0.1:1') });
+    const h = await cli(['--json', 'replay', '--target', `http://127.0.0.1:${c.httpPort}`, '--workload', 'constant', '--duration', '1', '--models', 'nope']);
+    expect(h.code).toBe(1);
+    expect(JSON.parse(h.stdout)).toMatchObject({ status: 'NOT_FOUND', message: expect.stringContaining(`model nope: the V2 server at http://127.0.0.1:${c.httpPort} has no such model`) });
+    // The HTTP client at the gRPC port and back: a clear error, not a crash.
+    const w = await cli(['--json', 'replay', '--target', `http://${c.address}`, '--workload', 'constant', '--duration', '1', '--models', 'det']);
+    expect(w.code).toBe(1);
+    expect(JSON.parse(w.stdout)).toMatchObject({ status: 'UNAVAILABLE', message: expect.stringContaining("is this the server's HTTP port") });
+    const g = await cli(['--json', 'replay', '--target', `grpc://127.0.0.1:${c.httpPort}`, '--workload', 'constant', '--duration', '1', '--models', 'det']);
+    expect(g.code).toBe(1);
+    expect(JSON.parse(g.stdout)).toMatchObject({ status: 'UNAVAILABLE', message: expect.stringContaining("is this the server's gRPC port") });
   });
 
   it('compare --targets: the same workload against two V2 endpoints, side by side', async () => {
     const out = tmp();
-    const r = await cli(['--json', 'compare', '--workload', 'constant', '--rate', '40', '--duration', '1', '--models', 'det', '--slo-ms', '200', '--targets', `a=grpc://${c.address},b=${c.address}`, '--out', out]);
+    const r = await cli(['--json', 'compare', '--workload', 'constant', '--rate', '40', '--duration', '1', '--models', 'det', '--slo-ms', '200', '--targets', `a=grpc://${c.address},b=http://127.0.0.1:${c.httpPort}`, '--out', out]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const both = JSON.parse(r.stdout) as Record<string, ReplaySummary>;
     expect(Object.keys(both)).toEqual(['a', 'b']);

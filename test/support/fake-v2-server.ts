@@ -27,6 +27,8 @@ export interface SeenInfer {
   /** HTTP: binary-data extension or JSON; gRPC: raw. */
   encoding: 'binary' | 'json' | 'raw';
   binaryOutput?: boolean;
+  /** HTTP: the Punctual-Timeout-Ms header (the client's deadline, ms). */
+  deadlineHeaderMs?: number;
 }
 
 /** What the fake answers to the n-th infer (0-based): outputs, or a failure. */
@@ -98,6 +100,7 @@ export async function startFakeV2Http(models: FakeModel[]): Promise<FakeV2Http> 
           ...(head.parameters?.timeout !== undefined ? { timeoutUs: head.parameters.timeout } : {}),
           ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
           ...(head.parameters?.binary_data_output !== undefined ? { binaryOutput: head.parameters.binary_data_output } : {}),
+          ...(typeof req.headers['punctual-timeout-ms'] === 'string' ? { deadlineHeaderMs: Number(req.headers['punctual-timeout-ms']) } : {}),
         };
         for (const t of head.inputs) {
           const want = count(t.shape) * (BYTES[t.datatype] ?? 0);

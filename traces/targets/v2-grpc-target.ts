@@ -85,7 +85,7 @@ export class V2GrpcTarget implements ReplayTarget {
           const d = details(err);
           const message =
             err.code === grpc.status.UNAVAILABLE
-              ? `cannot reach a V2 gRPC server at ${this.url}: ${d}`
+              ? `cannot reach a V2 gRPC server at ${this.url}: ${d}${/protocol error/i.test(d) ? ' (something answered that does not speak HTTP/2: is this the server\'s gRPC port, not its HTTP one?)' : ''}`
               : err.code === grpc.status.UNIMPLEMENTED
                 ? `${what}: the server at ${this.url} does not serve inference.GRPCInferenceService (${d}); is it a V2 server, and is this its gRPC port?`
                 : `${what} at ${this.url}: ${d}`;

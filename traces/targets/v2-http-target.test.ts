@@ -75,6 +75,7 @@ describe('V2 over HTTP', () => {
       expect(r.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [1, 3, 4, 4], bytes: 192 }]);
       expect(r.timeoutUs).toBe(80_000);
       expect(r.authorization).toBe('Bearer sekret');
+      expect(r.deadlineHeaderMs).toBe(2080); // the SLO plus the grace: how long the client waits
     }
     expect(s.config).toMatchObject({ protocol: 'v2', transport: 'http', encoding: 'binary', target: fake.url.replace(/\/$/, '') });
     expect(s.generator.transport_waiting_max).toBeGreaterThanOrEqual(0);
@@ -119,6 +120,7 @@ describe('V2 over HTTP', () => {
     const s = await run(3, { sloAs: 'deadline' }, 50);
     expect(s).toMatchObject({ requests: 3, ok: 0, late: 2, errors: 1 });
     expect(s.reasons.late).toEqual({ deadline: 1, client_deadline: 1 });
+    expect(fake.seen.every((r) => r.deadlineHeaderMs === 50 && r.timeoutUs === undefined)).toBe(true);
     expect(s.reasons.error).toEqual({ internal: 1 });
   });
 

@@ -25,6 +25,8 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const MAX_ERROR_BYTES = 64 * 1024;
 
 const HEADER_LENGTH = 'inference-header-content-length';
+/** The client's deadline, ms from sending (Punctual's REST reads it as gRPC's grpc-timeout). */
+const TIMEOUT_HEADER = 'punctual-timeout-ms';
 
 /** Reads a body up to `limit` bytes; undefined when it is longer (the rest is dropped). */
 async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<Buffer | undefined> {
@@ -145,7 +147,8 @@ export class V2HttpTarget implements ReplayTarget {
       });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      throw new PunctualClientError(Status.UNAVAILABLE, `cannot reach a V2 HTTP server at ${this.url}: ${message}`, undefined, undefined, { cause: err });
+      const hint = /protocol/i.test(message) ? ' (something answered that does not speak HTTP/1.1: is this the server\'s HTTP port, not its gRPC one?)' : '';
+      throw new PunctualClientError(Status.UNAVAILABLE, `cannot reach a V2 HTTP server at ${this.url}: ${message}${hint}`, undefined, undefined, { cause: err });
     }
     const data = await readBounded(res.body, MAX_RESPONSE_BYTES);
     if (res.statusCode !== 200) {
@@ -240,7 +243,9 @@ export class V2HttpTarget implements ReplayTarget {
     let res: Dispatcher.ResponseData;
     let data: Buffer | undefined;
     try {
-      res = await this.pool.request({ method: 'POST', path, headers: { ...this.auth, ...body.headers }, body: body.data, signal: AbortSignal.timeout(deadlineMs) });
+      // Punctual-Timeout-Ms: how long this client waits, as grpc-timeout says over gRPC (Punctual caps the SLO by it; others ignore it).
+      const headers = { ...this.auth, ...body.headers, [TIMEOUT_HEADER]: String(Math.max(1, Math.round(deadlineMs))) };
+      res = await this.pool.request({ method: 'POST', path, headers, body: body.data, signal: AbortSignal.timeout(deadlineMs) });
       data = await readBounded(res.body, res.statusCode === 200 ? MAX_RESPONSE_BYTES : MAX_ERROR_BYTES);
     } catch (err) {
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err instanceof undiciErrors.RequestAbortedError);
