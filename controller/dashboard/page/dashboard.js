@@ -176,8 +176,8 @@
             { values: m.series.late, cls: 'line-late', skipIfZero: true },
             { values: m.series.rejected, cls: 'line-rejected', skipIfZero: true },
           ],
-          120,
-          28,
+          160,
+          32,
         ),
       ),
     );
