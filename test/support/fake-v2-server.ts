@@ -6,6 +6,7 @@
 // checks every input's size against its shape (a wrong size is a 400 /
 // INVALID_ARGUMENT, so a test sees it), and answers as the test says.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ecosystemProtos } from '../../common/ecosystem-protos.js';
@@ -56,14 +57,20 @@ export interface FakeV2Http {
   close(): Promise<void>;
 }
 
-export async function startFakeV2Http(models: FakeModel[]): Promise<FakeV2Http> {
+/** A certificate and key (PEM) for a TLS fake. */
+export interface FakeTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export async function startFakeV2Http(models: FakeModel[], tls?: FakeTls): Promise<FakeV2Http> {
   const fake: FakeV2Http = { url: '', seen: [], answer: () => ({ type: 'ok' }), index: true, close: () => Promise.resolve() };
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(text);
   };
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -133,9 +140,10 @@ export async function startFakeV2Http(models: FakeModel[]): Promise<FakeV2Http> 
         return send(res, 200, { model_name: m.name, outputs: [{ name: 'y', datatype: 'FP32', shape: [1, 2], data: [...Y] }] });
       })();
     });
-  });
+  };
+  const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fake.close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();
@@ -158,7 +166,7 @@ export interface FakeV2Grpc {
   close(): Promise<void>;
 }
 
-export async function startFakeV2Grpc(models: FakeModel[]): Promise<FakeV2Grpc> {
+export async function startFakeV2Grpc(models: FakeModel[], tls?: FakeTls): Promise<FakeV2Grpc> {
   const fake: FakeV2Grpc = { address: '', seen: [], answer: () => ({ type: 'ok' }), index: true, close: () => Promise.resolve() };
   const server = new grpc.Server(SERVER_OPTIONS);
   const service = ecosystemProtos().oip.inference.GRPCInferenceService.service;
@@ -212,7 +220,7 @@ export async function startFakeV2Grpc(models: FakeModel[]): Promise<FakeV2Grpc> 
     })();
   };
   server.addService(service, impl);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }]) : grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   fake.address = `127.0.0.1:${port}`;
   fake.close = () =>
     new Promise<void>((resolve) => {
