@@ -193,9 +193,12 @@ function readInputs(model: ServedModel, list: unknown, binary: Buffer): V2Input[
       at += n;
       return { ...base, raw };
     }
-    // Name or datatype wrong for the model: readV2Items names the problem before any data is read.
+    // Name, datatype or shape wrong for the model: readV2Items names the problem before any data
+    // is read, so nothing is converted beyond what a legitimate request (max batch items) holds.
     const spec = model.config.inputs.find((s) => s.name === tname);
-    if (!spec || spec.dtype !== dtype) return { ...base, raw: new Uint8Array(0) };
+    const dims = shape as number[];
+    const fits = spec !== undefined && spec.dtype === dtype && dims.length === spec.shape.length + 1 && dims[0]! >= 1 && dims[0]! <= model.config.maxBatch && spec.shape.every((d, k) => d === dims[k + 1]);
+    if (!fits) return { ...base, raw: new Uint8Array(0) };
     const want = elementCount(shape as number[]);
     const data = own(t, 'data');
     if (data === undefined) throw invalidArgument(`${what} has neither "data" nor parameters.binary_data_size`);
