@@ -10,7 +10,8 @@ import { replay } from '../traces/replay.js';
 import { compileWorkload } from '../traces/workload.js';
 import { tempRepo, type Figure } from './support.js';
 
-async function measureCapacity(address: string, seconds: number): Promise<number> {
+/** det requests per second one cluster serves, closed loop with 2 in flight. */
+export async function measureCapacity(address: string, seconds: number): Promise<number> {
   const client = new PunctualClient(address);
   const info = (await client.listModels()).find((m) => m.name === 'det')!;
   const input = randomInputs(info.inputs);

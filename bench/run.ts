@@ -9,6 +9,7 @@ import { runGrpcFloor } from './grpc-floor.js';
 import { runOperate } from './operate.js';
 import { runReplayBench } from './replay.js';
 import { runReplayGeneratorBench } from './replay-generator.js';
+import { runReplayProtocolsBench } from './replay-protocols.js';
 import { runRestOverheadBench } from './rest-overhead.js';
 import { runOverloadBench, type OverloadCase } from './overload.js';
 import { runFreezeBench } from './freeze.js';
@@ -88,6 +89,7 @@ if (only.has('session-memory')) figures.push(...(await runSessionMemoryBench()))
 if (only.has('multi-model')) figures.push(...(await runMultiModelBench()));
 if (only.has('clockwork')) figures.push(...runClockworkBench());
 if (only.has('replay-generator')) figures.push(...(await runReplayGeneratorBench()));
+if (only.has('replay-protocols')) figures.push(...(await runReplayProtocolsBench()));
 if (only.has('rest')) figures.push(...(await runRestOverheadBench()));
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
 else console.log(`machine: ${machine()}\n${describeFigures(figures)}`);

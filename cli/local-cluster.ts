@@ -12,6 +12,8 @@ const MAIN_JS = fileURLToPath(new URL('./main.js', import.meta.url));
 
 export interface LocalCluster {
   address: string;
+  /** The controller's HTTP port (V2 REST), 0 when it has none (the default). */
+  httpPort: number;
   /** The worker processes, in start order (benchmarks freeze or kill them). */
   workers: ChildProcess[];
   close(): Promise<void>;
@@ -26,11 +28,13 @@ export interface LocalClusterOptions {
   lanes?: number;
   /** Memory budget of each executor, bytes (a worker's --memory is shared by its executors). @default 1 GiB */
   memoryBytes?: number;
+  /** The controller's --http-port (0: a free one). @default -1, none */
+  httpPort?: number;
 }
 
 export async function startLocalCluster(opts: LocalClusterOptions): Promise<LocalCluster> {
   const env = { ...process.env, PUNCTUAL_LOG_LEVEL: process.env.PUNCTUAL_LOG_LEVEL ?? 'warn' };
-  const controller = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN_JS, 'controller', '--port', '0', '--host', '127.0.0.1', '--repo', opts.repo, '--policy', opts.policy, '--metrics-port', '0', '--http-port', '-1'], {
+  const controller = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN_JS, 'controller', '--port', '0', '--host', '127.0.0.1', '--repo', opts.repo, '--policy', opts.policy, '--metrics-port', '0', '--http-port', String(opts.httpPort ?? -1)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env,
   });
@@ -40,7 +44,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     await stopChild(controller);
   };
   try {
-    const { port } = await waitForListeningPort(controller);
+    const { port, httpPort } = await waitForListeningPort(controller);
     const address = `127.0.0.1:${port}`;
     const want = opts.workers ?? 1;
     for (let i = 0; i < want; i++) {
@@ -64,7 +68,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     } finally {
       client.close();
     }
-    return { address, workers: children.slice(1), close };
+    return { address, httpPort, workers: children.slice(1), close };
   } catch (err) {
     await close();
     throw err;
