@@ -73,23 +73,30 @@ describe('punctual up', () => {
 
   it('builds the default repository, serves real models, answers status and infer, and stops on Ctrl-C', async () => {
     const repo = path.join(root, 'repo');
-    up = spawn(process.execPath, [CLI, 'up', '--port', '0', '--http-port', '-1', '--repo', repo, '--json'], {
+    up = spawn(process.execPath, [CLI, 'up', '--port', '0', '--http-port', '0', '--repo', repo, '--json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, PUNCTUAL_LOG_LEVEL: 'warn' },
     });
     const child = up;
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    let httpPort: number | undefined;
     const ready = await new Promise<{ controller: string; workers: number; models: { name: string }[] }>((resolve, reject) => {
       const rl = readline.createInterface({ input: child.stdout! });
       rl.on('line', (line) => {
-        const msg = JSON.parse(line) as { event?: string; controller?: string; workers?: number; models?: { name: string }[] };
+        const msg = JSON.parse(line) as { event?: string; controller?: string; workers?: number; models?: { name: string }[]; httpPort?: number };
+        if (msg.event === 'listening') httpPort = msg.httpPort;
         if (msg.event === 'ready') resolve(msg as { controller: string; workers: number; models: { name: string }[] });
       });
       child.on('exit', (code) => reject(new Error(`up exited with ${code}: ${stderr}`)));
     });
     expect(ready.workers).toBe(1);
     expect(ready.models.map((m) => m.name).sort()).toEqual(['cls', 'det', 'rec']);
+    // V2 REST on the port its listening line gave.
+    expect(httpPort).toBeGreaterThan(0);
+    const meta = await fetch(`http://127.0.0.1:${httpPort}/v2/models/det`);
+    expect(meta.status).toBe(200);
+    expect(await meta.json()).toMatchObject({ name: 'det', inputs: [{ name: 'x', datatype: 'FP32' }] });
     expect(fs.existsSync(path.join(repo, 'det', '1', 'model.onnx'))).toBe(true);
     expect(fs.existsSync(path.join(repo, 'det', '1', 'config.json'))).toBe(true);
 
