@@ -164,3 +164,38 @@ describe('replay --protocol v2 against Punctual’s own V2 endpoints', () => {
     expect(fs.existsSync(path.join(out, 'b', 'requests.jsonl'))).toBe(true);
   });
 });
+
+describe('replay --protocol v2 with tokens', () => {
+  const ADMIN = 'admin-token-for-replay-v2';
+  const INFER = 'infer-token-for-replay-v2';
+  let t: TestCluster;
+  beforeAll(async () => {
+    t = await TestCluster.withDefaultRepo(['det']);
+    t.token = ADMIN; // the worker joins with it, the test client uses it
+    await t.startController(['--admin-token', ADMIN, '--infer-token', INFER]);
+    t.startWorker();
+    await t.waitForWorkers(1);
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('the infer token as bearer: answered over gRPC and HTTP; none: a clear UNAUTHENTICATED before the run', async () => {
+    for (const target of [`grpc://${t.address}`, `http://127.0.0.1:${t.httpPort}`]) {
+      const ok = await cli(['--json', '--token', INFER, 'replay', '--target', target, '--workload', 'constant', '--rate', '10', '--duration', '1', '--models', 'det', '--slo-ms', '5000']);
+      expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+      const s = JSON.parse(ok.stdout) as ReplaySummary;
+      expect(s.requests).toBeGreaterThan(0);
+      expect(s.ok).toBe(s.requests);
+      const none = await cli(['--json', 'replay', '--target', target, '--workload', 'constant', '--duration', '1', '--models', 'det']);
+      expect(none.code).toBe(1);
+      expect(JSON.parse(none.stdout)).toMatchObject({ status: 'UNAUTHENTICATED', message: expect.stringContaining(target) });
+    }
+  });
+
+  it('without --models, an infer token cannot list the repository: the message says to name them', async () => {
+    const r = await cli(['--json', '--token', INFER, 'replay', '--target', `grpc://${t.address}`, '--workload', 'constant', '--duration', '1']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'PERMISSION_DENIED', message: expect.stringMatching(/does not list its models.*name them with --models/) });
+  });
+});
