@@ -4,7 +4,9 @@
 // with JSON tensors and with the binary-data extension, each answer matching
 // the gRPC V2 answer for the same input; a timeout that cannot be made is 429
 // with Retry-After and counted as a rejection in /metrics, as gRPC's
-// RESOURCE_EXHAUSTED is; a malformed body is a 400 counted as not admitted.
+// RESOURCE_EXHAUSTED is; a malformed body is a 400 counted as not admitted;
+// a body announced past the limit is a 413 before it is read.
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GRPCInferenceServiceClient } from '../protos/generated/inference/GRPCInferenceService.js';
 import type { ModelInferResponse__Output } from '../protos/generated/inference/ModelInferResponse.js';
@@ -24,6 +26,9 @@ interface JsonAnswer {
   model_version: string;
   outputs: JsonOutput[];
 }
+
+/** An SLO no request here should miss on a busy machine (the first ones wait for det's load), µs. */
+const ROOMY_US = 10_000_000;
 
 const floats = (b: Uint8Array): Float32Array => new Float32Array(new Uint8Array(b).buffer);
 
@@ -76,7 +81,7 @@ describe('V2 REST against a real controller and worker', () => {
       const x = randomFloat32([1, ...item]);
       const shape = [1, ...item];
       const grpc = await call<ModelInferResponse__Output>((cb) =>
-        grpcClient.ModelInfer({ modelName: model, inputs: [{ name: 'x', datatype: 'FP32', shape }], rawInputContents: [Buffer.from(x.buffer)] }, cb),
+        grpcClient.ModelInfer({ modelName: model, inputs: [{ name: 'x', datatype: 'FP32', shape }], rawInputContents: [Buffer.from(x.buffer)], parameters: { timeout: { int64Param: ROOMY_US } } }, cb),
       );
       expect(grpc.outputs.length).toBeGreaterThan(0);
 
@@ -84,7 +89,7 @@ describe('V2 REST against a real controller and worker', () => {
       const jr = await fetch(`${base}/v2/models/${model}/infer`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ id: 'j', inputs: [{ name: 'x', datatype: 'FP32', shape, data: Array.from(x) }] }),
+        body: JSON.stringify({ id: 'j', inputs: [{ name: 'x', datatype: 'FP32', shape, data: Array.from(x) }], parameters: { timeout: ROOMY_US } }),
       });
       expect(jr.status).toBe(200);
       const j = (await jr.json()) as JsonAnswer & { id: string };
@@ -93,7 +98,7 @@ describe('V2 REST against a real controller and worker', () => {
       grpc.outputs.forEach((o, k) => expectClose(j.outputs[k]!.data!, floats(grpc.rawOutputContents[k]!), `${model} JSON ${o.name}`));
 
       // The binary-data extension both ways.
-      const head = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape, parameters: { binary_data_size: x.byteLength } }], parameters: { binary_data_output: true } }));
+      const head = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape, parameters: { binary_data_size: x.byteLength } }], parameters: { binary_data_output: true, timeout: ROOMY_US } }));
       const br = await fetch(`${base}/v2/models/${model}/infer`, {
         method: 'POST',
         headers: { 'inference-header-content-length': String(head.byteLength), 'content-type': 'application/octet-stream' },
@@ -116,7 +121,7 @@ describe('V2 REST against a real controller and worker', () => {
 
   it('cls: a batch of 2 as nested JSON is answered as [2, ...]', async () => {
     const x = [randomFloat32([...SHAPES.cls]), randomFloat32([...SHAPES.cls])];
-    const r = await fetch(`${base}/v2/models/cls/infer`, { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2, ...SHAPES.cls], data: x.map((a) => Array.from(a)) }] }) });
+    const r = await fetch(`${base}/v2/models/cls/infer`, { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2, ...SHAPES.cls], data: x.map((a) => Array.from(a)) }], parameters: { timeout: ROOMY_US } }) });
     expect(r.status).toBe(200);
     const j = (await r.json()) as JsonAnswer;
     expect(j.outputs[0]!.shape[0]).toBe(2);
@@ -140,6 +145,22 @@ describe('V2 REST against a real controller and worker', () => {
     expect(delta('punctual_admission_rejections_total', { model: 'cls', reason: 'slo_unattainable' })).toBe(1);
     expect(delta('punctual_requests_not_admitted_total', { status: 'INVALID_ARGUMENT' })).toBe(1);
     // And it keeps serving.
+    expect((await fetch(`${base}/v2/health/ready`)).status).toBe(200);
+  });
+
+  it('a body announced past --max-message-bytes is 413 before it is read; the process keeps serving', async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${base}/v2/models/det/infer`, { method: 'POST', headers: { 'content-length': String(1024 * 2 ** 20), 'content-type': 'application/octet-stream' } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      // A few bytes of the gigabyte announced; the answer must not wait for the rest.
+      req.write(Buffer.alloc(1024));
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: expect.any(String) });
     expect((await fetch(`${base}/v2/health/ready`)).status).toBe(200);
   });
 });
