@@ -5,6 +5,8 @@
 // and malformed answers.
 import fs from 'node:fs';
 import os from 'node:os';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PunctualClientError } from '../../client/errors.js';
@@ -135,6 +137,35 @@ describe('V2 over HTTP', () => {
     const s = await run(4);
     expect(s).toMatchObject({ requests: 4, ok: 0, errors: 4 });
     expect(s.reasons.error).toEqual({ malformed_response: 4 });
+  });
+
+  it('a server that sends headers and then stalls, or closes mid-body, cannot wedge a run', async () => {
+    let n = 0;
+    const hostile = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'GET') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ name: 'det', inputs: MODELS[0]!.inputs, outputs: [] }));
+          return;
+        }
+        const i = n++;
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'inference-header-content-length': '10' });
+        res.write('{"outp');
+        if (i % 2 === 1) res.destroy(); // closes mid-body; the even ones stall for good
+      });
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    const t = target({ sloAs: 'deadline' }, `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`);
+    try {
+      const s = await replay({ target: t, workload: workload(4, 5), sloMs: 100 });
+      expect(s).toMatchObject({ requests: 4, ok: 0, late: 2, errors: 2 });
+      expect(s.reasons).toEqual({ rejected: {}, late: { client_deadline: 2 }, error: { connection: 2 } });
+    } finally {
+      await t.close();
+      hostile.closeAllConnections();
+      hostile.close();
+    }
   });
 
   it('checkInferBody: the binary header and the outputs must add up', () => {
