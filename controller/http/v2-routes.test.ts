@@ -322,6 +322,7 @@ describe('V2 REST: bad requests are clear 4xx and counted as not admitted; the s
   const cases: [string, InjectOptions, number, RegExp][] = [
     ['malformed JSON', { payload: '{"inputs": [', headers: { 'content-type': 'application/json' } }, 400, /does not parse/],
     ['an empty body', { payload: '' }, 400, /no JSON/],
+    ['a compressed body', { payload: Buffer.from([0x1f, 0x8b, 8, 0]), headers: { 'content-encoding': 'gzip' } }, 400, /Content-Encoding "gzip" is not supported/],
     ['JSON that is not an object', { payload: '[1,2]', headers: { 'content-type': 'application/json' } }, 400, /must be a JSON object/],
     ['inputs not an array', { payload: { inputs: 'x' } }, 400, /"inputs" must be an array/],
     ['no inputs', { payload: { inputs: [] } }, 400, /no inputs/],

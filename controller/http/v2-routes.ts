@@ -336,6 +336,10 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
 
   /** Everything checked before admission: the body, the model, parameters, inputs, outputs, the SLO. */
   const checkInfer = (req: FastifyRequest<{ Params: Params }>, arrival: number): CheckedInfer => {
+    const coding = req.headers['content-encoding'];
+    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
+      throw invalidArgument(`Content-Encoding ${quoted(coding, 32)} is not supported: send the body uncompressed`);
+    }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const { json, binary } = splitBody(body, req.headers[HEADER_LENGTH]);
     const r = objectOf(json, 'the request');
