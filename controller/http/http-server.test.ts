@@ -58,6 +58,13 @@ describe('startHttpServer', () => {
     expect(JSON.parse(missing.body)).toEqual({ error: expect.stringMatching(/no route GET \/nothing/) });
   });
 
+  it('a port in use is an error naming it and the flag that moves it', async () => {
+    server = await startHttpServer({ port: 0, host: '127.0.0.1', bodyLimit: 1024, plugins: [], log });
+    await expect(startHttpServer({ port: server.port, host: '127.0.0.1', bodyLimit: 1024, plugins: [], log })).rejects.toThrow(
+      new RegExp(`the HTTP port 127.0.0.1:${server.port} \\(V2 REST\\) is in use: choose another with --http-port`),
+    );
+  });
+
   it('speaks HTTPS with a certificate, trusted by its CA, and not plain HTTP', async () => {
     const { cert, key } = selfSignedCertificate(['localhost', '127.0.0.1']);
     const hello: HttpPlugin = (app) => {

@@ -14,6 +14,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { capMessage } from '../../common/bounded-text.js';
+import { hostPort } from '../../common/listen-address.js';
 import type { TlsPair } from '../../common/metrics-server.js';
 import type { Logger } from '../../common/log.js';
 
@@ -93,7 +94,17 @@ export async function buildHttpApp(opts: Omit<HttpServerOptions, 'port' | 'host'
 /** Starts the HTTP server with `plugins` mounted and listens. */
 export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const app = await buildHttpApp(opts);
-  await app.listen({ port: opts.port, host: opts.host });
+  try {
+    await app.listen({ port: opts.port, host: opts.host });
+  } catch (err) {
+    await app.close();
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      const why = code === 'EADDRINUSE' ? 'is in use' : 'may not be bound by this user';
+      throw new Error(`the HTTP port ${hostPort(opts.host, opts.port)} (V2 REST) ${why}: choose another with --http-port (0 picks a free one), or turn it off with --http-port -1`, { cause: err });
+    }
+    throw err;
+  }
   const addr = app.server.address() as AddressInfo;
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
