@@ -14,6 +14,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { capMessage } from '../../common/bounded-text.js';
+import { PunctualError, Status } from '../../common/errors.js';
 import { hostPort } from '../../common/listen-address.js';
 import type { TlsPair } from '../../common/metrics-server.js';
 import type { Logger } from '../../common/log.js';
@@ -101,7 +102,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     const code = (err as { code?: unknown }).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
       const why = code === 'EADDRINUSE' ? 'is in use' : 'may not be bound by this user';
-      throw new Error(`the HTTP port ${hostPort(opts.host, opts.port)} (V2 REST) ${why}: choose another with --http-port (0 picks a free one), or turn it off with --http-port -1`, { cause: err });
+      throw new PunctualError(Status.FAILED_PRECONDITION, `the HTTP port ${hostPort(opts.host, opts.port)} (V2 REST) ${why}: choose another with --http-port (0 picks a free one), or turn it off with --http-port -1`, 'http_port_unavailable');
     }
     throw err;
   }
