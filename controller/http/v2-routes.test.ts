@@ -308,6 +308,15 @@ describe('V2 REST: the SLO and admission', () => {
     expect(json(r2)).toMatchObject({ reason: 'no_executor' });
   });
 
+  it('a parameter named __proto__ is read as any other: an object is refused, a number ignored', async () => {
+    const s = await setup();
+    const r = await s.call({ method: 'POST', url: '/v2/models/cls/infer', payload: `{"inputs":[${JSON.stringify(input)}],"parameters":{"__proto__":{"timeout":{"parameterChoice":"int64Param","int64Param":1}}}}`, headers: { 'content-type': 'application/json' } });
+    expect(r.statusCode).toBe(400);
+    expect(json(r)).toMatchObject({ error: expect.stringMatching(/parameter "__proto__" must be a boolean, a number or a string/) });
+    const r2 = await s.call({ method: 'POST', url: '/v2/models/cls/infer', payload: `{"inputs":[${JSON.stringify(input)}],"parameters":{"__proto__":5}}`, headers: { 'content-type': 'application/json' } });
+    expect(r2.statusCode).toBe(200);
+  });
+
   it('priority 0 is accepted, another level is 400 naming why', async () => {
     const s = await setup();
     expect((await s.call({ method: 'POST', url: '/v2/models/cls/infer', payload: { inputs: [input], parameters: { priority: 0 } } })).statusCode).toBe(200);

@@ -118,7 +118,8 @@ const own = (o: Record<string, unknown>, k: string): unknown => (Object.hasOwn(o
 export function jsonParameters(v: unknown, what: string): Record<string, InferParameter__Output> {
   if (v === undefined) return {};
   const o = objectOf(v, what);
-  const out: Record<string, InferParameter__Output> = {};
+  // No prototype: a parameter named "__proto__" is a parameter like any other.
+  const out = Object.create(null) as Record<string, InferParameter__Output>;
   for (const [k, p] of Object.entries(o)) {
     if (typeof p === 'boolean') out[k] = { parameterChoice: 'boolParam', boolParam: p };
     else if (typeof p === 'string') out[k] = { parameterChoice: 'stringParam', stringParam: p };
