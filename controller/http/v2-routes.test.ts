@@ -157,7 +157,7 @@ describe('V2 REST: health and metadata', () => {
     const bad = await s.call({ method: 'GET', url: '/v2/models/cls/versions/x/ready' });
     expect(bad.statusCode).toBe(400);
     expect(json(bad)).toMatchObject({ error: expect.stringMatching(/model version must be/) });
-    expect(json(await s.call({ method: 'GET', url: '/v2' }))).toEqual({ name: 'punctual', version: expect.any(String), extensions: ['binary_tensor_data', 'model_repository', 'statistics'] });
+    expect(json(await s.call({ method: 'GET', url: '/v2' }))).toEqual({ name: 'punctual', version: expect.any(String), extensions: ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics'] });
     const meta = await s.call({ method: 'GET', url: '/v2/models/cls' });
     expect(meta.statusCode).toBe(200);
     expect(json(meta)).toEqual({
@@ -442,6 +442,29 @@ describe('V2 REST: the repository extension and statistics', () => {
     expect(s.core.view.residency('cls@2').loaded.length).toBeGreaterThan(0);
     expect((await s.call({ method: 'POST', url: '/v2/repository/models/nope/load' })).statusCode).toBe(404);
     expect((await s.call({ method: 'POST', url: '/v2/repository/models/cls/load', payload: { parameters: { config: '{}' } } })).statusCode).toBe(501);
+  });
+
+  it("config: Triton's model configuration as its HTTP JSON (what perf_analyzer reads)", async () => {
+    const s = await setup();
+    const r = await s.call({ method: 'GET', url: '/v2/models/cls/config' });
+    expect(r.statusCode).toBe(200);
+    expect(json(r)).toEqual({
+      name: 'cls',
+      platform: 'onnxruntime_onnx',
+      backend: 'onnxruntime',
+      version_policy: { all: {} },
+      max_batch_size: 4,
+      input: [{ name: 'x', data_type: 'TYPE_FP32', format: 'FORMAT_NONE', dims: [3] }],
+      output: [
+        { name: 'y', data_type: 'TYPE_FP32', dims: [2] },
+        { name: 'n', data_type: 'TYPE_INT64', dims: [1] },
+      ],
+      dynamic_batching: { preferred_batch_size: [1, 2, 4], max_queue_delay_microseconds: 0 },
+      instance_group: [{ name: 'cls_0', kind: 'KIND_CPU', count: 1, gpus: [] }],
+      default_model_filename: 'model.onnx',
+    });
+    expect((await s.call({ method: 'GET', url: '/v2/models/cls/versions/1/config' })).statusCode).toBe(200);
+    expect((await s.call({ method: 'GET', url: '/v2/models/nope/config' })).statusCode).toBe(404);
   });
 
   it("stats: Triton's statistics in snake_case, counting an answered request", async () => {

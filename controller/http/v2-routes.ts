@@ -19,6 +19,8 @@
 //  order, exactly filling the rest. Outputs are binary when asked
 //  (outputs[i].parameters.binary_data, or the request's binary_data_output),
 //  answered application/octet-stream with Inference-Header-Content-Length.
+//  Triton's HTTP JSON of its extensions (model configuration, statistics):
+//  the gRPC message with proto field names and 64-bit integers as numbers.
 import { Metadata } from '@grpc/grpc-js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../common/clock.js';
@@ -33,6 +35,7 @@ import { sloFromArrival } from '../arrival.js';
 import type { Authorizer, Role } from '../auth.js';
 import type { ModelStatistics } from '../model-statistics.js';
 import type { ServedModel } from '../model-registry.js';
+import { tritonModelConfig } from '../oip/triton-config.js';
 import { tritonStatistics } from '../oip/triton-statistics.js';
 import { joinItems, punctualDtype, readV2Items, v2Datatype, type V2Input } from '../oip/tensors.js';
 import type { ServingCore } from '../serving-core.js';
@@ -45,7 +48,7 @@ export const TIMEOUT_HEADER = 'punctual-timeout-ms';
 /** The binary-data extension's header: bytes of JSON at the start of the body. */
 export const HEADER_LENGTH = 'inference-header-content-length';
 /** What this API really serves, as Triton names its extensions (GET /v2). */
-export const HTTP_EXTENSIONS = ['binary_tensor_data', 'model_repository', 'statistics'];
+export const HTTP_EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics'];
 /** Longest a repository load waits for the load it planned, ms. */
 const LOAD_WAIT_MS = 10_000;
 /** Longest request id echoed back, characters. */
@@ -398,6 +401,14 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
     const meta: Handler = (req) => metadata(req.params.m ?? '', req.params.v);
     app.get('/v2/models/:m', route('ModelMetadata', meta));
     app.get('/v2/models/:m/versions/:v', route('ModelMetadata', meta));
+    // Triton's model configuration extension: what perf_analyzer -i http reads first (oip/triton-config.ts).
+    const config: Handler = (req) => {
+      const m = resolve(req.params.m ?? '', req.params.v);
+      const executors = [...core.workers.values()].filter((w) => !w.draining).flatMap((w) => w.executors);
+      return tritonJson(tritonModelConfig(m, executors));
+    };
+    app.get('/v2/models/:m/config', route('ModelConfig', config));
+    app.get('/v2/models/:m/versions/:v/config', route('ModelConfig', config));
 
     const infer: Handler = async (req, reply) => {
       const arrival = arrivals.get(req) ?? clock.now();
@@ -427,7 +438,7 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
           models = models.filter((m) => m.config.name === name && (version === 0 || m.config.version === version));
           if (models.length === 0) throw notFound(version === 0 ? `model ${quoted(name)} is not registered` : `model ${quoted(name)} has no version ${version} registered`);
         }
-        return { model_stats: models.map((m) => statsJson(tritonStatistics(statistics.snapshot(m.key)))) };
+        return { model_stats: models.map((m) => tritonJson(tritonStatistics(statistics.snapshot(m.key)))) };
       };
       app.get('/v2/models/stats', route('ModelStatistics', stats));
       app.get('/v2/models/:m/stats', route('ModelStatistics', stats));
@@ -478,11 +489,11 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
   };
 }
 
-/** Triton's statistics (the gRPC message's camelCase) in its HTTP JSON's snake_case, 64-bit counts as numbers. */
-function statsJson(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(statsJson);
+/** A Triton gRPC message (proto-loader's camelCase) as Triton's HTTP JSON: proto field names (snake_case), 64-bit integers as numbers. */
+export function tritonJson(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(tritonJson);
   if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), k === 'name' || k === 'version' ? x : statsJson(x)]));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), k === 'name' || k === 'version' ? x : tritonJson(x)]));
   }
   if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
   return v;
