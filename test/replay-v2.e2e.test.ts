@@ -5,12 +5,13 @@
 // JSON) the summary counts every request, and what it counts — answered,
 // rejected and why — is what the controller's own metrics saw. `compare
 // --targets` puts two runs side by side and draws compare.svg.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplaySummary } from '../traces/replay.js';
-import { randomFloat32, TestCluster } from './support/cluster.js';
+import { CLI, randomFloat32, TestCluster } from './support/cluster.js';
 import { sample, scrape } from './support/oip-client.js';
 import { runCliCaptured as cli } from './support/run-cli.js';
 
@@ -162,6 +163,30 @@ describe('replay --protocol v2 against Punctual’s own V2 endpoints', () => {
     expect(svg.match(/<svg\b/g)?.length).toBe(3); // the frame and two reports
     expect(svg).toContain('>a</text>');
     expect(fs.existsSync(path.join(out, 'b', 'requests.jsonl'))).toBe(true);
+  });
+});
+
+describe('compare --targets with a local cluster', () => {
+  it('local-http starts a Punctual cluster of its own and replays to its V2 REST, beside a running one', async () => {
+    // A repository for the local cluster (never started as a TestCluster itself).
+    const repoOnly = await TestCluster.withDefaultRepo(['det']);
+    try {
+      // As a process of the compiled CLI: the local cluster's processes are started from dist/ beside it.
+      const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [CLI, '--json', 'compare', '--workload', 'constant', '--rate', '20', '--duration', '1', '--models', 'det', '--slo-ms', '1000', '--repo', repoOnly.repo, '--targets', `local-http,running=grpc://${c.address}`], { timeout: 90_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      const both = JSON.parse(r.stdout) as Record<string, ReplaySummary>;
+      expect(Object.keys(both)).toEqual(['local-http', 'running']);
+      expect(both['local-http']!.config).toMatchObject({ transport: 'http', target: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
+      expect(both['local-http']!.requests).toBe(both.running!.requests);
+      expect(both['local-http']!.ok).toBeGreaterThan(0);
+      expect(both['local-http']!.errors).toBe(0);
+    } finally {
+      await repoOnly.stop();
+    }
   });
 });
 

@@ -33,7 +33,7 @@ export function registerCompare(program: Command, ctx: CliContext): void {
     .addOption(new Option('--controllers <punctual,fifo>', 'two running controllers, the first with --policy punctual, the second with --policy fifo').argParser((v) => v.split(',')))
     .option('--sim-vs-live', 'instead: the workload simulated and live on a local cluster of the same shape (--workers, --executors, --lanes, --policy), side by side')
     .addOption(new Option('--policy <policy>', 'with --sim-vs-live: the policy of both').choices([...POLICIES]).default(DEFAULT_POLICY))
-    .option('--targets <name=url,...>', 'instead: replay against these servers over the Open Inference Protocol (V2), e.g. punctual=grpc://127.0.0.1:7000,triton=grpc://gpu1:8001; "local" starts a local Punctual cluster (from --repo)')
+    .option('--targets <name=url,...>', 'instead: replay against these servers over the Open Inference Protocol (V2), e.g. punctual=grpc://127.0.0.1:7000,triton=grpc://gpu1:8001; "local" (V2 gRPC) or "local-http" (V2 REST) starts a local Punctual cluster (from --repo) for it')
     .action(async (trace: string | undefined, flags: CompareFlags, cmd: Command) => {
       const g = globalsOf(cmd);
       const show = interactive(ctx.io.stderr, g);
@@ -65,11 +65,11 @@ export function registerCompare(program: Command, ctx: CliContext): void {
 }
 
 /** A local cluster of the flags' shape under `policy`, from --repo (the default repository, built on first use). */
-async function localCluster(flags: CompareFlags, policy: Policy): Promise<Awaited<ReturnType<typeof startLocalCluster>>> {
+async function localCluster(flags: CompareFlags, policy: Policy, httpPort = -1): Promise<Awaited<ReturnType<typeof startLocalCluster>>> {
   const repo = path.resolve(flags.repo ?? path.join('.punctual', 'repo'));
   const { ensureDefaultRepository } = await import('../../controller/default-repository.js');
   await ensureDefaultRepository(repo);
-  return startLocalCluster({ repo, policy, workers: flags.workers, executors: flags.executors, lanes: flags.lanes, memoryBytes: flags.memory });
+  return startLocalCluster({ repo, policy, workers: flags.workers, executors: flags.executors, lanes: flags.lanes, memoryBytes: flags.memory, httpPort });
 }
 
 async function liveRun(trace: string | undefined, flags: CompareFlags, policy: Policy, show: boolean, g: ReturnType<typeof globalsOf>): Promise<Summary> {
@@ -94,9 +94,12 @@ async function againstTargets(trace: string | undefined, flags: CompareFlags, sh
   const results: { title: string; summary: ReplaySummary }[] = [];
   let models = flags.models && flags.models.length > 0 ? flags.models : undefined;
   for (const { name, target } of named) {
-    const cluster = target === 'local' ? await localCluster(flags, DEFAULT_POLICY) : undefined;
+    const local = target === 'local' || target === 'local-http';
+    const cluster = local ? await localCluster(flags, DEFAULT_POLICY, target === 'local-http' ? 0 : -1) : undefined;
     try {
-      const spec: TargetSpec = cluster ? targetOf({ protocol: 'v2' }, g, cluster.address) : targetOf({ target, protocol: 'v2' }, g);
+      // A local cluster is plaintext whatever --tls-ca says.
+      const url = cluster ? (target === 'local-http' ? `http://127.0.0.1:${cluster.httpPort}` : `grpc://${cluster.address}`) : target;
+      const spec: TargetSpec = targetOf({ target: url, protocol: 'v2' }, g);
       if (!models) {
         const t = openTarget(spec, { ...(g.token ? { token: g.token } : {}), ...(g.tlsCa ? { ca: fs.readFileSync(g.tlsCa) } : {}) });
         try {
