@@ -262,6 +262,25 @@ describe('V2 over HTTP', () => {
     expect(h.stdout).toMatch(/requests waited for a connection/);
   });
 
+  it('replays a trace file as it replays a synthetic workload', async () => {
+    fake.answer = () => ({ type: 'ok' });
+    fake.seen.length = 0;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'punctual-v2-trace-'));
+    dirs.push(dir);
+    const trace = path.join(dir, 'trace.csv');
+    const g = await runCliCaptured(['trace', 'generate', '--functions', '4', '--minutes', '2', '--total-per-minute', '40', '--seed', '3', '--out', trace]);
+    expect(g.code, g.stderr).toBe(0);
+    const r = await runCliCaptured(['--json', 'replay', trace, '--minute-seconds', '0.5', '--target', fake.url, '--models', 'det,two']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const s = JSON.parse(r.stdout) as ReplaySummary;
+    expect(s.requests).toBe(fake.seen.length);
+    expect(s.requests).toBeGreaterThan(20);
+    expect(s.ok).toBe(s.requests);
+    expect(s.models).toEqual(['det', 'two']); // the trace's functions map onto both
+    expect(new Set(fake.seen.map((x) => x.model))).toEqual(new Set(['det', 'two']));
+    expect(s.config).toMatchObject({ trace, minute_seconds: 0.5, protocol: 'v2' });
+  });
+
   it('the CLI refuses contradictory flags and names an unknown model clearly', async () => {
     const a = await runCliCaptured(['replay', '--target', fake.url, '--protocol', 'punctual', '--workload', 'constant']);
     expect(a.code).toBe(2);
