@@ -72,8 +72,6 @@ export class ExecutorTimeline {
   /** LOADs and UNLOADs in flight on the load lane, in order (empty with one lane). */
   readonly loadLine: InflightAction[] = [];
   memoryUsed = 0;
-  /** The most memoryUsed has been when its worker's memory was read (memory-outside.ts). */
-  memoryUsedPeak = 0;
   /** Memory its worker's process holds beyond the bookings, this executor's share (memory-outside.ts); counted as used. */
   memoryOutside = 0;
   /** The worker's recent readings of that memory (every executor of a worker gets the same). */

@@ -78,20 +78,6 @@ describe('Scheduler: memory outside the bookings', () => {
     runUntilIdle(s, t, ds);
   });
 
-  it("an eviction does not read as memory outside the bookings: RSS keeps the pages, and they are counted against the most booked", () => {
-    const { s } = setup({}, [executor('w1/0', 250)]);
-    let t = warm(s, 'a@1', 0);
-    t = warm(s, 'b@1', t + 10) + 10;
-    const e = s.executors.get('w1/0')!;
-    s.workerMemory('w1', 200 * MB + beyond(20), t); // two models booked, 20 MB beyond them
-    expect(e.memoryOutside).toBe(20 * MB);
-    s.unloadIdle('a@1', t);
-    expect(e.memoryUsed).toBe(100 * MB);
-    // The process's RSS stays where it was after the unload.
-    s.workerMemory('w1', 200 * MB + beyond(20), t + OUTSIDE_WINDOW_MS + 1);
-    expect(e.memoryOutside).toBe(20 * MB); // not 120 MB
-  });
-
   it('without such readings (a worker that does not send them) nothing changes', () => {
     const { s } = setup({}, [executor('w1/0', 250)]);
     let t = warm(s, 'a@1', 0);

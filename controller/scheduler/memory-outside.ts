@@ -12,18 +12,9 @@
 // So the worker reports the one figure that is right, its process's RSS
 // (with its RSS before any load and the model bytes it keeps in RAM, which
 // are accounted for elsewhere) with every pong, and what that holds beyond
-// the most its executors have had booked is counted against their budgets,
-// split by budget: loads then evict to make room for it, and the worker's
-// RSS stays nearer its declared budget plus its baseline and cached bytes.
-// The most booked, not what is booked now: RSS hardly falls when a session
-// is released (glibc keeps the pages, and the next sessions reuse them), so
-// against the current bookings every eviction would read as more memory
-// outside them, which would evict more (bench/live-many.ts: 766 loads in 10
-// minutes, against 246 simulated, the executor holding 72 models of 379).
-// The allocator cannot be told to give pages back cheaply: a fixed mmap
-// threshold (MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_) made RSS follow
-// the sessions (12 det/rec sessions 340 → 250 MiB) but every run ~8× slower
-// (det 6 → 50–60 ms at batch 1: each run's buffers page-faulted anew). The figure is the
+// the executors' bookings is counted against their budgets, split by budget:
+// loads then evict to make room for it, and the worker's RSS stays near its
+// declared budget plus its baseline and cached bytes. The figure is the
 // smallest of the last OUTSIDE_WINDOW_MS of readings, less an allowance
 // for what a process running onnxruntime takes once whatever it holds
 // (OUTSIDE_ALLOWANCE_BYTES: its threads' first sessions, the optimizer's

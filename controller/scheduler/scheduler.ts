@@ -179,8 +179,8 @@ export class Scheduler {
   /**
    * A worker's process memory, from a pong: `processBytes` is its RSS less
    * its RSS before any load and the model bytes it caches. What that holds
-   * beyond the most its executors have had booked and an allowance counts
-   * against their budgets, split by budget (memory-outside.ts).
+   * beyond its executors' bookings and an allowance counts against their
+   * budgets, split by budget (memory-outside.ts).
    */
   workerMemory(workerId: string, processBytes: number, now: number): void {
     let booked = 0;
@@ -189,8 +189,7 @@ export class Scheduler {
     for (const e of this.st.executors.values()) {
       if (e.spec.workerId !== workerId) continue;
       mine.push(e);
-      e.memoryUsedPeak = Math.max(e.memoryUsedPeak, e.memoryUsed);
-      booked += e.memoryUsedPeak;
+      booked += e.memoryUsed;
       budget += e.spec.memoryBudget;
     }
     if (budget <= 0) return;
