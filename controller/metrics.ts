@@ -125,16 +125,6 @@ export class ControllerMetrics implements ServingObserver {
       },
     });
     new Gauge({
-      name: 'punctual_executor_memory_unbooked_bytes',
-      help: "Memory the executor's worker process holds beyond the bookings (its RSS less its baseline, cached model bytes and every booking), this executor's share, counted against its budget",
-      labelNames: ['executor', 'executor_class'],
-      registers,
-      collect() {
-        this.reset();
-        for (const e of sched.executors()) this.set({ executor: e.spec.id, executor_class: e.spec.cls }, e.memoryOutside);
-      },
-    });
-    new Gauge({
       name: 'punctual_executor_memory_budget_bytes',
       help: 'Memory budget of each executor',
       labelNames: ['executor', 'executor_class'],

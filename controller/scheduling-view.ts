@@ -7,7 +7,7 @@ import type { Policy } from './scheduler/policy.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 
 /** An executor as the controller's views read it. */
-export type ExecutorView = Readonly<Pick<ExecutorTimeline, 'spec' | 'models' | 'memoryUsed' | 'memoryOutside' | 'completed' | 'freeAt' | 'loads' | 'unloads' | 'suspended' | 'usable'>> & {
+export type ExecutorView = Readonly<Pick<ExecutorTimeline, 'spec' | 'models' | 'memoryUsed' | 'completed' | 'freeAt' | 'loads' | 'unloads' | 'suspended' | 'usable'>> & {
   holds(model: string): boolean;
 };
 

@@ -10,7 +10,6 @@ import { ManualClock } from '../common/clock.js';
 import { createLogger } from '../common/log.js';
 import type { ActionResult__Output, ControllerMessage } from '../common/wire.js';
 import { Estimates } from './scheduler/estimates.js';
-import { OUTSIDE_ALLOWANCE_BYTES } from './scheduler/memory-outside.js';
 import { ControllerMetrics } from './metrics.js';
 import { ModelRegistry } from './model-registry.js';
 import { ServingCore } from './serving-core.js';
@@ -144,23 +143,6 @@ describe('ServingCore', () => {
     const err = core.rejectEarly(late, 1, 30, clock.now());
     expect(err?.message).toMatch(/slo_unattainable/);
     expect(sent.filter((a) => a.modelKey === 'late@1' && a.type === 'LOAD')).toHaveLength(1);
-  });
-
-  it("counts the memory a worker's process holds beyond its executors' bookings (from its pongs) against their budget, and shows it", async () => {
-    const { clock, core, conn, metrics } = setup();
-    cleanup = () => core.close();
-    core.addWorker(conn);
-    const e = core.view.executor('w1/0')!;
-    const booked = e.memoryUsed;
-    // RSS 500 MB: 100 MB before any load, 50 MB of cached model bytes, the bookings and the allowance; the rest is outside them.
-    core.workerMemory(conn, { rssBytes: 500e6, baselineBytes: 100e6, cachedBytes: 50e6 });
-    const outside = 350e6 - booked - OUTSIDE_ALLOWANCE_BYTES;
-    expect(e.memoryOutside).toBe(outside);
-    expect(await metrics.registry.metrics()).toContain(`punctual_executor_memory_unbooked_bytes{executor="w1/0",executor_class="cpu/t1"} ${outside}`);
-    // A worker that does not measure its memory sends 0: nothing changes.
-    clock.advance(5000);
-    core.workerMemory(conn, { rssBytes: 0, baselineBytes: 0, cachedBytes: 0 });
-    expect(e.memoryOutside).toBe(outside);
   });
 
   it('sets a silent worker aside: its work in flight runs on the other worker, answered once; it is taken back when it answers', async () => {

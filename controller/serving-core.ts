@@ -369,18 +369,6 @@ export class ServingCore {
     if (this.members.resume(conn)) this.pump();
   }
 
-  /**
-   * A worker's process memory, from a pong (worker.proto Pong): what its RSS
-   * holds beyond its baseline, its cached model bytes, its executors'
-   * bookings and an allowance counts against their budgets
-   * (scheduler/memory-outside.ts). A
-   * worker that does not measure it sends 0, and nothing is counted.
-   */
-  workerMemory(conn: WorkerConnection, m: { rssBytes: number; baselineBytes: number; cachedBytes: number }): void {
-    if (!(m.rssBytes > 0) || !this.members.workers.has(conn.id)) return;
-    this.scheduler.workerMemory(conn.id, m.rssBytes - m.baselineBytes - m.cachedBytes, this.clock.now());
-  }
-
   /** A worker left (stream ended or broke): its work is re-planned or failed. */
   removeWorker(conn: WorkerConnection): void {
     if (this.members.remove(conn)) this.pump();

@@ -148,8 +148,6 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   });
   let executors: Executor[] = [];
   let welcomed = false;
-  /** The RSS once the executor threads have started, before any model is loaded (set below). */
-  let baselineBytes = 0;
 
   const onMessage = (m: ControllerMessage__Output): void => {
     const now = clock.now();
@@ -158,9 +156,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       connection.welcomed();
       observability.setConnected(true);
     } else if (m.ping) {
-      // With the process's memory: the controller counts what the RSS holds beyond its bookings (worker.proto Pong).
-      const memory = { rssBytes: process.memoryUsage.rss(), baselineBytes, cachedBytes: cache.bytes() };
-      connection.send({ pong: { pingId: m.ping.id, controllerMs: m.ping.controllerMs, workerMs: clock.now(), ...memory } });
+      connection.send({ pong: { pingId: m.ping.id, controllerMs: m.ping.controllerMs, workerMs: clock.now() } });
     } else if (m.modelBytes) {
       processActivity(); // the cache's memory grows: not a load's to count
       const b = m.modelBytes;
@@ -239,7 +235,6 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     await Promise.all(executors.map((e) => e.close()));
     throw failure.reason;
   }
-  baselineBytes = process.memoryUsage.rss();
   connection.open();
   const ports = await observability.start({
     metricsPort: options.metricsPort ?? -1,

@@ -17,7 +17,6 @@
 // so while a lane's thread loads another model, the models it holds wait:
 // readyAt() says until when, and dispatch books nothing for them until the
 // load's result comes (laneBusy). With one lane everything is on one line.
-import { MAX_OUTSIDE_SHARE, WindowMin } from './memory-outside.js';
 import { RecentSamples } from './recent-samples.js';
 import type { ExecutorSpec, SchedRequest } from './types.js';
 
@@ -72,10 +71,6 @@ export class ExecutorTimeline {
   /** LOADs and UNLOADs in flight on the load lane, in order (empty with one lane). */
   readonly loadLine: InflightAction[] = [];
   memoryUsed = 0;
-  /** Memory its worker's process holds beyond the bookings, this executor's share (memory-outside.ts); counted as used. */
-  memoryOutside = 0;
-  /** The worker's recent readings of that memory (every executor of a worker gets the same). */
-  readonly outsideReadings = new WindowMin();
   /** Typical end of the last in-flight action on the first line; never before the last re-anchor. */
   freeAt: number;
   /** Σ (expected − typical)² over the actions in flight on the first line. */
@@ -241,18 +236,7 @@ export class ExecutorTimeline {
   }
 
   freeMemory(): number {
-    return this.spec.memoryBudget - this.memoryUsed - this.memoryOutside;
-  }
-
-  /**
-   * A reading of the memory this executor's worker holds beyond its
-   * executors' bookings, already split to this executor's share: it counts
-   * as used, at its smallest over the recent readings and at most
-   * MAX_OUTSIDE_SHARE of the budget (memory-outside.ts).
-   */
-  noteOutside(share: number, now: number): void {
-    this.outsideReadings.add(now, share);
-    this.memoryOutside = Math.min(MAX_OUTSIDE_SHARE * this.spec.memoryBudget, Math.max(0, this.outsideReadings.value(now)));
+    return this.spec.memoryBudget - this.memoryUsed;
   }
 }
 

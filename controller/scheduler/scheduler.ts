@@ -14,7 +14,6 @@
 import { AdmissionControl, type Judgement } from './admission.js';
 import { dispatch } from './dispatch.js';
 import { ExecutorTimeline, type InflightAction } from './executor-timeline.js';
-import { OUTSIDE_ALLOWANCE_BYTES } from './memory-outside.js';
 import { LoadPlanner } from './load-planning.js';
 import { Outcomes, type CompletedInfer } from './outcomes.js';
 import { policyNamed } from './policies.js';
@@ -174,27 +173,6 @@ export class Scheduler {
    */
   drainWorker(workerId: string): void {
     for (const e of this.st.executors.values()) if (e.spec.workerId === workerId) e.draining = true;
-  }
-
-  /**
-   * A worker's process memory, from a pong: `processBytes` is its RSS less
-   * its RSS before any load and the model bytes it caches. What that holds
-   * beyond its executors' bookings and an allowance counts against their
-   * budgets, split by budget (memory-outside.ts).
-   */
-  workerMemory(workerId: string, processBytes: number, now: number): void {
-    let booked = 0;
-    let budget = 0;
-    const mine: ExecutorTimeline[] = [];
-    for (const e of this.st.executors.values()) {
-      if (e.spec.workerId !== workerId) continue;
-      mine.push(e);
-      booked += e.memoryUsed;
-      budget += e.spec.memoryBudget;
-    }
-    if (budget <= 0) return;
-    const outside = processBytes - booked - OUTSIDE_ALLOWANCE_BYTES;
-    for (const e of mine) e.noteOutside((outside * e.spec.memoryBudget) / budget, now);
   }
 
   /** A worker stopped answering: see Outcomes.suspendWorker. */

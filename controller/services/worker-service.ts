@@ -73,7 +73,6 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
           core.onResult(conn, msg.result);
         } else if (msg.pong) {
           conn.onPong(msg.pong.controllerMs, msg.pong.workerMs);
-          core.workerMemory(conn, msg.pong);
         } else if (msg.bytesAck) {
           conn.onBytesAck(msg.bytesAck.modelKey, msg.bytesAck.ok, msg.bytesAck.message, msg.bytesAck.contentUnknown);
         } else if (msg.draining) {
