@@ -124,7 +124,7 @@ async function againstTargets(trace: string | undefined, flags: CompareFlags, sh
     return;
   }
   ctx.io.stdout.write(renderTable(results));
-  for (const r of results) ctx.io.stdout.write(`${r.title}: ${renderReplayNotes(r.summary)}`);
+  for (const r of results) ctx.io.stdout.write(`${r.title}:\n${renderReplayNotes(r.summary).replace(/^(?=.)/gm, '  ')}`);
   if (flags.out) ctx.io.stdout.write(`wrote ${flags.out}/compare.svg and, per target, ${flags.out}/NAME/requests.jsonl, summary.json, report.svg\n`);
 }
 
