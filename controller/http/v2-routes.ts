@@ -28,13 +28,14 @@ import { elementCount, type DType } from '../../common/dtype.js';
 import { capMessage, quoted, someOf } from '../../common/bounded-text.js';
 import { invalidArgument, notFound, PunctualError, Status, unavailable } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import { MAX_SLO_MS, MODEL_VERSION_RANGE, modelKey, parseModelVersion } from '../../common/model-config.js';
+import { MAX_SLO_MS, MODEL_VERSION_RANGE, parseModelVersion } from '../../common/model-config.js';
 import { checkShape, type WireTensor } from '../../common/tensor.js';
 import type { InferParameter__Output } from '../../protos/generated/inference/InferParameter.js';
 import { sloFromArrival } from '../arrival.js';
 import type { Authorizer, Role } from '../auth.js';
 import type { ModelStatistics } from '../model-statistics.js';
 import type { ServedModel } from '../model-registry.js';
+import { isRegistered, v2ModelMetadata } from '../oip/metadata.js';
 import { tritonModelConfig } from '../oip/triton-config.js';
 import { tritonStatistics } from '../oip/triton-statistics.js';
 import { joinItems, punctualDtype, readV2Items, v2Datatype, type V2Input } from '../oip/tensors.js';
@@ -318,25 +319,10 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
 
   const modelReady = (m: string, v: string | undefined): boolean => {
     const version = versionOf(v);
-    const known = version === 0 ? core.registry.all().some((x) => x.config.name === m) : core.registry.get(modelKey(m, version)) !== undefined;
-    return known && deps.ready();
+    return isRegistered(core.registry, m, version) && deps.ready();
   };
 
-  const metadata = (m: string, v: string | undefined) => {
-    const model = resolve(m, v);
-    const batched = model.config.maxBatch > 0;
-    const meta = (specs: ServedModel['config']['inputs']) => specs.map((s) => ({ name: s.name, datatype: v2Datatype(s.dtype), shape: batched ? [-1, ...s.shape] : s.shape }));
-    return {
-      name: model.config.name,
-      versions: core.registry
-        .all()
-        .filter((x) => x.config.name === model.config.name)
-        .map((x) => String(x.config.version)),
-      platform: 'onnxruntime_onnx',
-      inputs: meta(model.config.inputs),
-      outputs: meta(model.config.outputs),
-    };
-  };
+  const metadata = (m: string, v: string | undefined) => v2ModelMetadata(core.registry, resolve(m, v));
 
   /** Everything checked before admission: the body, the model, parameters, inputs, outputs, the SLO. */
   const checkInfer = (req: FastifyRequest<{ Params: Params }>, arrival: number): CheckedInfer => {

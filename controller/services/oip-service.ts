@@ -27,7 +27,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
 import { invalidArgument, notFound, PunctualError, Status, unavailable } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import { MAX_SLO_MS, MODEL_VERSION_RANGE, modelKey, parseModelVersion } from '../../common/model-config.js';
+import { MAX_SLO_MS, MODEL_VERSION_RANGE, parseModelVersion } from '../../common/model-config.js';
 import type { WireTensor } from '../../common/tensor.js';
 import { quoted, someOf } from '../../common/bounded-text.js';
 import type { GRPCInferenceServiceHandlers } from '../../protos/generated/inference/GRPCInferenceService.js';
@@ -41,6 +41,7 @@ import type { RepositoryIndexResponse } from '../../protos/generated/inference/R
 import type { ModelStatistics } from '../model-statistics.js';
 import type { ServedModel } from '../model-registry.js';
 import type { ServingCore } from '../serving-core.js';
+import { isRegistered, v2ModelMetadata } from '../oip/metadata.js';
 import { tritonModelConfig } from '../oip/triton-config.js';
 import { tritonStatistics } from '../oip/triton-statistics.js';
 import { joinItems, readV2Items, v2Datatype, type V2Input } from '../oip/tensors.js';
@@ -109,10 +110,6 @@ export function checkPriorityParam(parameters: Record<string, InferParameter__Ou
   throw invalidArgument(
     `parameter "priority" ${String(p)} is not supported: Punctual orders requests by their deadlines, not by priority levels (ModelConfig shows priority_levels 0); give the request a tighter "timeout" to have it served sooner, or send priority 0`,
   );
-}
-
-function tensorMeta(specs: ServedModel['config']['inputs'], batched: boolean): ModelMetadataResponse['inputs'] {
-  return specs.map((s) => ({ name: s.name, datatype: v2Datatype(s.dtype), shape: batched ? [-1, ...s.shape] : s.shape }));
 }
 
 /** Longest request id echoed back, characters. */
@@ -235,24 +232,10 @@ export function oipService(deps: OipDeps): ServiceImpl<GRPCInferenceServiceHandl
       // version) that is not registered is not ready, as Triton answers; a
       // malformed version is still INVALID_ARGUMENT.
       const version = parseVersion(req.version);
-      const known = version === 0 ? core.registry.all().some((m) => m.config.name === req.name) : core.registry.get(modelKey(req.name, version)) !== undefined;
-      return { ready: known && deps.ready() };
+      return { ready: isRegistered(core.registry, req.name, version) && deps.ready() };
     },
     ServerMetadata: () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS }),
-    ModelMetadata: (req) => {
-      const m = resolve(req.name, req.version);
-      const batched = m.config.maxBatch > 0;
-      return {
-        name: m.config.name,
-        versions: core.registry
-          .all()
-          .filter((x) => x.config.name === m.config.name)
-          .map((x) => String(x.config.version)),
-        platform: 'onnxruntime_onnx',
-        inputs: tensorMeta(m.config.inputs, batched),
-        outputs: tensorMeta(m.config.outputs, batched),
-      };
-    },
+    ModelMetadata: (req): ModelMetadataResponse => v2ModelMetadata(core.registry, resolve(req.name, req.version)),
     ModelInfer: infer,
     ModelStreamInfer: streamInfer,
     ModelConfig: (req) => {
