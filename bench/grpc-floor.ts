@@ -9,24 +9,42 @@ import * as grpc from '@grpc/grpc-js';
 import { percentile, type Figure } from './support.js';
 
 const identity = (b: Buffer): Buffer => b;
-const service: grpc.ServiceDefinition = {
-  Echo: {
-    path: '/punctual.bench.Floor/Echo',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
+const method = (name: string, stream: boolean) => ({
+  path: `/punctual.bench.Floor/${name}`,
+  requestStream: stream,
+  responseStream: stream,
+  requestSerialize: identity,
+  requestDeserialize: identity,
+  responseSerialize: identity,
+  responseDeserialize: identity,
+});
+/** Raw bytes both ways: Echo (unary) and Stream (bidi, one reply per message, in order: the worker stream's shape). */
+export const floorService: grpc.ServiceDefinition = { Echo: method('Echo', false), Stream: method('Stream', true) };
+/** Options of the floor's client: no message size limit, 16 MiB flow-control window (det's 602 KB in one window). */
+export const FLOOR_CLIENT_OPTIONS: grpc.ClientOptions = {
+  'grpc.max_receive_message_length': -1,
+  'grpc-node.flow_control_window': 16 * 1024 * 1024,
 };
+
+/**
+ * Adds the floor's service to `server`: each request is answered with
+ * reply(its length), Stream's messages one by one in order.
+ */
+export function addFloorService(server: grpc.Server, reply: (requestBytes: number) => Buffer): void {
+  server.addService(floorService, {
+    Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, reply(call.request.length)),
+    Stream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+      call.on('data', (b: Buffer) => call.write(reply(b.length)));
+      call.on('end', () => call.end());
+      call.on('error', () => undefined);
+    },
+  });
+}
 
 async function serve(responseBytes: number): Promise<void> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': -1 });
   const reply = Buffer.alloc(responseBytes, 1);
-  server.addService(service, {
-    Echo: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, reply),
-  });
+  addFloorService(server, () => reply);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
@@ -37,11 +55,8 @@ export async function runGrpcFloor(requestBytes: number, responseBytes: number, 
   const child = fork(fileURLToPath(import.meta.url), ['serve', String(responseBytes)]);
   try {
     const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(Number(m))));
-    const Client = grpc.makeGenericClientConstructor(service, 'Floor');
-    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-      'grpc.max_receive_message_length': -1,
-      'grpc-node.flow_control_window': 16 * 1024 * 1024,
-    });
+    const Client = grpc.makeGenericClientConstructor(floorService, 'Floor');
+    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), FLOOR_CLIENT_OPTIONS);
     const payload = Buffer.alloc(requestBytes, 1);
     const echo = () =>
       new Promise<void>((resolve, reject) =>
