@@ -26,7 +26,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../common/clock.js';
 import { elementCount, type DType } from '../../common/dtype.js';
 import { capMessage, quoted, someOf } from '../../common/bounded-text.js';
-import { invalidArgument, notFound, PunctualError, Status, unavailable } from '../../common/errors.js';
+import { invalidArgument, notFound, PunctualError, Status } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { MAX_SLO_MS, MODEL_VERSION_RANGE, parseModelVersion } from '../../common/model-config.js';
 import { checkShape, type WireTensor } from '../../common/tensor.js';
@@ -36,11 +36,13 @@ import type { Authorizer, Role } from '../auth.js';
 import type { ModelStatistics } from '../model-statistics.js';
 import type { ServedModel } from '../model-registry.js';
 import { isRegistered, v2ModelMetadata } from '../oip/metadata.js';
+import { refuseLoadParameters, repositoryIndex, repositoryLoad, repositoryUnload, servingExecutors } from '../oip/repository.js';
 import { tritonModelConfig } from '../oip/triton-config.js';
 import { tritonStatistics } from '../oip/triton-statistics.js';
 import { joinItems, punctualDtype, readV2Items, v2Datatype, type V2Input } from '../oip/tensors.js';
 import type { ServingCore } from '../serving-core.js';
 import { checkPriorityParam, OIP_ROLES, SERVER_NAME, SERVER_VERSION, timeoutParamMs } from '../services/oip-service.js';
+import { httpStatus, retryAfterSeconds } from './http-status.js';
 import type { HttpPlugin } from './http-server.js';
 import { bytesToJson, flattenData, jsonToBytes } from './json-tensors.js';
 
@@ -50,12 +52,8 @@ export const TIMEOUT_HEADER = 'punctual-timeout-ms';
 export const HEADER_LENGTH = 'inference-header-content-length';
 /** What this API really serves, as Triton names its extensions (GET /v2). */
 export const HTTP_EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics'];
-/** Longest a repository load waits for the load it planned, ms. */
-const LOAD_WAIT_MS = 10_000;
 /** Longest request id echoed back, characters. */
 const MAX_ID_CHARS = 1024;
-/** Retry-After of a model no executor can hold: until a larger worker joins, s. */
-const TOO_LARGE_RETRY_S = 60;
 
 export interface V2RoutesDeps {
   core: ServingCore;
@@ -68,43 +66,6 @@ export interface V2RoutesDeps {
   maxBodyBytes: number;
   /** Triton's statistics per model version, for GET /v2/models/{m}/stats; absent: the route is 404. */
   statistics?: ModelStatistics;
-}
-
-/** The HTTP status a PunctualError's gRPC status is answered with. */
-export function httpStatus(code: Status): number {
-  switch (code) {
-    case Status.INVALID_ARGUMENT:
-    case Status.OUT_OF_RANGE:
-    case Status.FAILED_PRECONDITION:
-      return 400;
-    case Status.UNAUTHENTICATED:
-      return 401;
-    case Status.PERMISSION_DENIED:
-      return 403;
-    case Status.NOT_FOUND:
-      return 404;
-    case Status.ALREADY_EXISTS:
-    case Status.ABORTED:
-      return 409;
-    // On this port only admission answers RESOURCE_EXHAUSTED (slo_unattainable, model_too_large).
-    case Status.RESOURCE_EXHAUSTED:
-      return 429;
-    case Status.UNIMPLEMENTED:
-      return 501;
-    case Status.UNAVAILABLE:
-      return 503;
-    case Status.DEADLINE_EXCEEDED:
-      return 504;
-    default:
-      return 500;
-  }
-}
-
-/** Seconds a client turned away by admission should wait (Retry-After, at least 1). */
-export function retryAfterSeconds(err: PunctualError, model: ServedModel | undefined): number {
-  if (err.reason === 'model_too_large') return TOO_LARGE_RETRY_S;
-  // What stood in its way is admitted work, which finishes by its deadlines: about one SLO.
-  return Math.max(1, Math.ceil((model?.config.defaultSloMs ?? 1000) / 1000));
 }
 
 /** The request's arrival (headers), stamped by the onRequest hook. */
@@ -353,13 +314,6 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
     return { model, id: rawId, slo, items, wanted, binaryAll };
   };
 
-  const waitLoaded = async (key: string): Promise<void> => {
-    const settled = await core.until(() => {
-      const r = core.view.residency(key);
-      return r.loaded.length > 0 || !r.loading;
-    }, LOAD_WAIT_MS);
-    if (!settled) throw new PunctualError(Status.DEADLINE_EXCEEDED, `model ${key} is still loading after ${LOAD_WAIT_MS} ms`);
-  };
 
   /** A repository request's body: absent, empty, or a JSON object. */
   const bodyObject = (req: FastifyRequest): Record<string, unknown> => {
@@ -390,8 +344,7 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
     // Triton's model configuration extension: what perf_analyzer -i http reads first (oip/triton-config.ts).
     const config: Handler = (req) => {
       const m = resolve(req.params.m ?? '', req.params.v);
-      const executors = [...core.workers.values()].filter((w) => !w.draining).flatMap((w) => w.executors);
-      return tritonJson(tritonModelConfig(m, executors));
+      return tritonJson(tritonModelConfig(m, servingExecutors(core)));
     };
     app.get('/v2/models/:m/config', route('ModelConfig', config));
     app.get('/v2/models/:m/versions/:v/config', route('ModelConfig', config));
@@ -437,13 +390,7 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
         const b = bodyObject(req);
         const readyOnly = own(b, 'ready');
         if (readyOnly !== undefined && typeof readyOnly !== 'boolean') throw invalidArgument('"ready" must be true or false');
-        const ready = deps.ready();
-        const models = core.registry.all().map((m) => {
-          const r = core.view.residency(m.key);
-          const where = r.loaded.length > 0 ? `loaded on ${r.loaded.join(', ')}` : r.loading ? 'loading' : 'not resident; loads on demand';
-          return { name: m.config.name, version: String(m.config.version), state: ready ? 'READY' : 'UNAVAILABLE', reason: ready ? where : 'no worker connected' };
-        });
-        return readyOnly === true ? models.filter((m) => m.state === 'READY') : models;
+        return repositoryIndex(core, deps.ready(), readyOnly === true);
       }),
     );
     app.post(
@@ -451,14 +398,8 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
       route('RepositoryModelLoad', async (req, reply) => {
         const b = bodyObject(req);
         const p = own(b, 'parameters');
-        if (p !== undefined && Object.keys(objectOf(p, '"parameters"')).length > 0) {
-          throw new PunctualError(Status.UNIMPLEMENTED, 'load parameters (config, file:…) are not supported: register models with punctual.v1.Admin');
-        }
-        const m = resolve(req.params.m ?? '', undefined);
-        if (core.view.executorCount === 0) throw unavailable('no worker connected: nothing to load the model on');
-        core.load(m.key);
-        await waitLoaded(m.key);
-        log.info({ event: 'oip_load', model: m.key, loadedOn: core.view.residency(m.key).loaded, protocol: 'http' }, `repository load of ${m.key}`);
+        if (p !== undefined && Object.keys(objectOf(p, '"parameters"')).length > 0) refuseLoadParameters();
+        await repositoryLoad(core, resolve(req.params.m ?? '', undefined), log, 'http');
         return reply.code(200).send();
       }),
     );
@@ -466,9 +407,7 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
       '/v2/repository/models/:m/unload',
       route('RepositoryModelUnload', (req, reply) => {
         bodyObject(req);
-        const m = resolve(req.params.m ?? '', undefined);
-        const n = core.unloadIdle(m.key);
-        log.info({ event: 'oip_unload', model: m.key, executors: n, protocol: 'http' }, `repository unload of ${m.key} from ${n} executor(s)`);
+        repositoryUnload(core, resolve(req.params.m ?? '', undefined), log, 'http');
         return reply.code(200).send();
       }),
     );

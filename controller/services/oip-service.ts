@@ -25,7 +25,7 @@
 //  ModelStreamInfer: services/oip-stream.ts.
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
-import { invalidArgument, notFound, PunctualError, Status, unavailable } from '../../common/errors.js';
+import { invalidArgument, notFound } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { MAX_SLO_MS, MODEL_VERSION_RANGE, parseModelVersion } from '../../common/model-config.js';
 import type { WireTensor } from '../../common/tensor.js';
@@ -42,6 +42,7 @@ import type { ModelStatistics } from '../model-statistics.js';
 import type { ServedModel } from '../model-registry.js';
 import type { ServingCore } from '../serving-core.js';
 import { isRegistered, v2ModelMetadata } from '../oip/metadata.js';
+import { refuseLoadParameters, repositoryIndex, repositoryLoad, repositoryUnload, servingExecutors } from '../oip/repository.js';
 import { tritonModelConfig } from '../oip/triton-config.js';
 import { tritonStatistics } from '../oip/triton-statistics.js';
 import { joinItems, readV2Items, v2Datatype, type V2Input } from '../oip/tensors.js';
@@ -53,8 +54,6 @@ export const SERVER_NAME = 'punctual';
 export const SERVER_VERSION = '0.1.0';
 /** Triton's extension names for what this service really serves (ServerMetadata). */
 export const EXTENSIONS = ['model_repository', 'model_configuration', 'statistics'];
-/** Longest a RepositoryModelLoad waits for the load it planned, ms. */
-const LOAD_WAIT_MS = 10_000;
 
 export interface OipDeps {
   core: ServingCore;
@@ -215,13 +214,6 @@ export function oipService(deps: OipDeps): ServiceImpl<GRPCInferenceServiceHandl
     });
   };
 
-  const waitLoaded = async (key: string): Promise<void> => {
-    const settled = await core.until(() => {
-      const r = core.view.residency(key);
-      return r.loaded.length > 0 || !r.loading;
-    }, LOAD_WAIT_MS);
-    if (!settled) throw new PunctualError(Status.DEADLINE_EXCEEDED, `model ${key} is still loading after ${LOAD_WAIT_MS} ms`);
-  };
 
   return {
     ServerLive: () => ({ live: true }),
@@ -240,8 +232,7 @@ export function oipService(deps: OipDeps): ServiceImpl<GRPCInferenceServiceHandl
     ModelStreamInfer: streamInfer,
     ModelConfig: (req) => {
       const m = resolve(req.name, req.version);
-      const executors = [...core.workers.values()].filter((w) => !w.draining).flatMap((w) => w.executors);
-      return { config: tritonModelConfig(m, executors) };
+      return { config: tritonModelConfig(m, servingExecutors(core)) };
     },
     ModelStatistics: (req): ModelStatisticsResponse => {
       const version = parseVersion(req.version);
@@ -256,30 +247,14 @@ export function oipService(deps: OipDeps): ServiceImpl<GRPCInferenceServiceHandl
       }
       return { modelStats: models.map((m) => tritonStatistics(deps.statistics.snapshot(m.key))) };
     },
-    RepositoryIndex: (req): RepositoryIndexResponse => {
-      const ready = deps.ready();
-      const models = core.registry.all().map((m) => {
-        const r = core.view.residency(m.key);
-        const where = r.loaded.length > 0 ? `loaded on ${r.loaded.join(', ')}` : r.loading ? 'loading' : 'not resident; loads on demand';
-        return { name: m.config.name, version: String(m.config.version), state: ready ? 'READY' : 'UNAVAILABLE', reason: ready ? where : 'no worker connected' };
-      });
-      return { models: req.ready ? models.filter((m) => m.state === 'READY') : models };
-    },
+    RepositoryIndex: (req): RepositoryIndexResponse => ({ models: repositoryIndex(core, deps.ready(), req.ready) }),
     RepositoryModelLoad: async (req) => {
-      if (Object.keys(req.parameters).length > 0) {
-        throw new PunctualError(Status.UNIMPLEMENTED, 'load parameters (config, file:…) are not supported: register models with punctual.v1.Admin');
-      }
-      const m = resolve(req.modelName, '');
-      if (core.view.executorCount === 0) throw unavailable('no worker connected: nothing to load the model on');
-      core.load(m.key);
-      await waitLoaded(m.key);
-      log.info({ event: 'oip_load', model: m.key, loadedOn: core.view.residency(m.key).loaded }, `repository load of ${m.key}`);
+      if (Object.keys(req.parameters).length > 0) refuseLoadParameters();
+      await repositoryLoad(core, resolve(req.modelName, ''), log);
       return {};
     },
     RepositoryModelUnload: (req) => {
-      const m = resolve(req.modelName, '');
-      const n = core.unloadIdle(m.key);
-      log.info({ event: 'oip_unload', model: m.key, executors: n }, `repository unload of ${m.key} from ${n} executor(s)`);
+      repositoryUnload(core, resolve(req.modelName, ''), log);
       return {};
     },
   };
