@@ -16,7 +16,7 @@
 // Each carries det's payloads (602,112 B in, 200,704 B out) and a 64-byte
 // one, one request at a time (closed loop) and 64 in flight (64 closed loops
 // sharing one connection: req/s and the latency each request saw). The
-// servers run in a child process (this file forked with a role argument);
+// servers run in a child process (bench/transport-servers.ts);
 // every reply's length is checked. Ratios are to the raw TCP figure of the
 // same payload and mode, measured in the same run.
 import { fork } from 'node:child_process';
@@ -25,142 +25,17 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { create, createFileRegistry, type DescService } from '@bufbuild/protobuf';
-import { BytesValueSchema, file_google_protobuf_wrappers, FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
-import { createClient, type ConnectRouter } from '@connectrpc/connect';
-import { connectNodeAdapter, createGrpcTransport } from '@connectrpc/connect-node';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
 import { FrameDecoder, frameHeader } from '../common/length-frames.js';
 import { BUNDLED_MODELS, bundledModelsDir } from '../profiles/bundled-models.js';
 import { createSession, runSession } from '../worker/ort-session.js';
-import { addFloorService, FLOOR_CLIENT_OPTIONS, floorService } from './grpc-floor.js';
+import { FLOOR_CLIENT_OPTIONS, floorService } from './grpc-floor.js';
+import { connectService, DET_IN, DET_OUT, H2_OPTIONS, MAX_FRAME, SERVE_ROLE, SMALL, type Ports } from './transport-servers.js';
 import { fmt, percentile, type Figure } from './support.js';
 
-export const DET_IN = 602_112; // 1 × 3 × 224 × 224 float32
-export const DET_OUT = 200_704; // 1 × 1 × 224 × 224 float32
-const SMALL = 64;
-/** HTTP/2 stream window and the frame limit: det's payloads fit in one window. */
-const WINDOW = 16 * 1024 * 1024;
-const MAX_FRAME = 16 * 1024 * 1024;
-const ROLE = 'transports-serve';
 /** A case that has not finished by then fails the run rather than hanging it. */
 const CASE_TIMEOUT_MS = 120_000;
-
-const detReply = Buffer.alloc(DET_OUT, 1);
-const smallReply = Buffer.alloc(SMALL, 2);
-/** What every server answers: det's output for det's input, 64 bytes for anything else. */
-const replyFor = (requestBytes: number): Buffer => (requestBytes === DET_IN ? detReply : smallReply);
-
-/** The Connect service, built at run time from a descriptor (no code generation): Echo and Stream of BytesValue. */
-function connectService(): DescService {
-  const bytes = '.google.protobuf.BytesValue';
-  const file = create(FileDescriptorProtoSchema, {
-    name: 'punctual/bench/floor.proto',
-    package: 'punctual.bench',
-    dependency: ['google/protobuf/wrappers.proto'],
-    syntax: 'proto3',
-    service: [
-      {
-        name: 'Floor',
-        method: [
-          { name: 'Echo', inputType: bytes, outputType: bytes },
-          { name: 'Stream', inputType: bytes, outputType: bytes, clientStreaming: true, serverStreaming: true },
-        ],
-      },
-    ],
-  });
-  const registry = createFileRegistry(file, (name) => (name === 'google/protobuf/wrappers.proto' ? file_google_protobuf_wrappers : undefined));
-  const svc = registry.getService('punctual.bench.Floor');
-  if (!svc) throw new Error('bench/transports: the Connect service descriptor did not resolve');
-  return svc;
-}
-
-interface Ports {
-  tcp: number;
-  h2: number;
-  grpc: number;
-  connect: number;
-}
-
-const listen = (server: net.Server | http2.Http2Server) =>
-  new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
-  });
-
-/**
- * HTTP/2 settings of both ends: a 16 MiB stream window and 256 MB of session
- * memory. With Node's default 10 MB, 64 det requests in flight (38 MB) are
- * refused with ENHANCE_YOUR_CALM; a 16 MiB connection window
- * (setLocalWindowSize) on top of these stalled that case for good on Node 20,
- * so the connection window is left to nghttp2's automatic updates.
- */
-const H2_OPTIONS = { maxSessionMemory: 256, settings: { initialWindowSize: WINDOW } };
-
-function h2Server(handler?: Parameters<typeof http2.createServer>[1]): http2.Http2Server {
-  return handler ? http2.createServer(H2_OPTIONS, handler) : http2.createServer(H2_OPTIONS);
-}
-
-/** The child: every server on a free loopback port; the ports go to the parent. */
-async function serve(): Promise<void> {
-  const tcp = net.createServer((sock) => {
-    sock.setNoDelay(true);
-    const decoder = new FrameDecoder(MAX_FRAME);
-    sock.on('error', () => undefined);
-    sock.on('data', (chunk: Buffer) => {
-      let frames: Buffer[];
-      try {
-        frames = decoder.push(chunk);
-      } catch {
-        sock.destroy();
-        return;
-      }
-      for (const f of frames) {
-        const r = replyFor(f.length);
-        sock.cork();
-        sock.write(frameHeader(r.length));
-        sock.write(r);
-        sock.uncork();
-      }
-    });
-  });
-  const h2 = h2Server();
-  h2.on('stream', (stream) => {
-    let n = 0;
-    stream.on('data', (c: Buffer) => (n += c.length));
-    stream.on('end', () => {
-      stream.respond({ ':status': 200 });
-      stream.end(replyFor(n));
-    });
-    stream.on('error', () => undefined);
-  });
-  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': -1 });
-  addFloorService(grpcServer, replyFor);
-  const svc = connectService();
-  const connect = h2Server(
-    connectNodeAdapter({
-      grpc: true,
-      grpcWeb: false,
-      connect: false,
-      readMaxBytes: MAX_FRAME,
-      routes: (router: ConnectRouter) =>
-        router.service(svc, {
-          echo: (req: { value: Uint8Array }) => create(BytesValueSchema, { value: replyFor(req.value.length) }),
-          stream: async function* (reqs: AsyncIterable<{ value: Uint8Array }>) {
-            for await (const r of reqs) yield create(BytesValueSchema, { value: replyFor(r.value.length) });
-          },
-        } as never),
-    }),
-  );
-  const ports: Ports = {
-    tcp: await listen(tcp),
-    h2: await listen(h2),
-    grpc: await new Promise<number>((resolve, reject) =>
-      grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-    ),
-    connect: await listen(connect),
-  };
-  process.send?.(ports);
-}
 
 /** One request: resolves with the reply's length. */
 type Call = (payload: Buffer) => Promise<number>;
@@ -415,7 +290,7 @@ export async function runTransportsBench(counts = { det: { one: 500, many: 1280 
     { name: 'onnxruntime-node alone: det batch 1, 1 thread, p50', value: ortP50, unit: 'ms', note: `${ort.times.length} runs in-process` },
     { name: 'onnxruntime-node alone: det batch 1, 1 thread, p99', value: percentile(ort.times, 99), unit: 'ms' },
   );
-  const child = fork(fileURLToPath(import.meta.url), [ROLE], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./transport-servers.js', import.meta.url)), [SERVE_ROLE], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const ports = await new Promise<Ports>((resolve, reject) => {
       child.once('message', (m) => resolve(m as Ports));
@@ -468,4 +343,3 @@ export async function runTransportsBench(counts = { det: { one: 500, many: 1280 
   return figures;
 }
 
-if (process.argv[2] === ROLE) void serve();
