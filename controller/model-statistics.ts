@@ -64,18 +64,8 @@ export interface ModelStatisticsOptions {
   isLive?: (key: string) => boolean;
 }
 
-interface Entry {
-  lastInference: number;
-  inferenceCount: number;
-  executionCount: number;
-  success: StatDuration;
-  fail: StatDuration;
-  queue: StatDuration;
-  computeInput: StatDuration;
-  computeInfer: StatDuration;
-  computeOutput: StatDuration;
-  batches: Map<number, BatchStatistics>;
-}
+/** What is kept per model version: a snapshot's figures, with its batch sizes by size. */
+type Entry = Omit<ModelStatsSnapshot, 'name' | 'version' | 'batches'> & { batches: Map<number, BatchStatistics> };
 
 const zero = (): StatDuration => ({ count: 0, ns: 0 });
 const nsOf = (ms: number): number => (ms > 0 && Number.isFinite(ms) ? Math.round(ms * 1e6) : 0);
