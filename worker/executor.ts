@@ -60,6 +60,8 @@ export interface ExecutorOptions {
   lanes?: number;
   /** Called when an action starts while its thread is still busy with another (it waits behind it). */
   onLaneWait?: (wait: LaneWait) => void;
+  /** Called when one of its threads dies (after the actions it held failed; a new thread is starting). */
+  onThreadDied?: (why: string) => void;
 }
 
 /** An action that started while the thread holding its model was still busy. */
@@ -140,10 +142,10 @@ export class Executor {
     this.laneChains = Array.from({ length: this.lanes.count }, () => Promise.resolve());
     this.logger = opts.logger ?? createLogger('worker');
     if (opts.device !== 'emulated') {
-      const { index, device, threads, memArena, log, threadScript } = opts;
+      const { index, device, threads, memArena, log, threadScript, onThreadDied } = opts;
       for (let lane = 0; lane < this.lanes.count; lane++) {
         const label = this.lanes.count > 1 ? `executor thread ${index} (lane ${lane})` : undefined;
-        this.threads.push(new ThreadClient({ index, device, threads, memArena, log, script: threadScript, ...(label ? { label } : {}) }));
+        this.threads.push(new ThreadClient({ index, device, threads, memArena, log, script: threadScript, ...(label ? { label } : {}), ...(onThreadDied ? { onDied: onThreadDied } : {}) }));
       }
     }
     if (opts.optimizer !== undefined) {

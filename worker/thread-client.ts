@@ -17,6 +17,8 @@ export interface ThreadClientOptions extends ThreadConfig {
   /** How messages name the thread. @default `executor thread ${index}` */
   label?: string;
   log: (line: string) => void;
+  /** Called when a thread that was ready dies (not when closed), after its requests failed and before its replacement starts. */
+  onDied?: (why: string) => void;
 }
 
 /**
@@ -148,6 +150,7 @@ export class ThreadClient {
         }
         if (this.closed) return;
         this.opts.log(`${label} died (${why}); starting a new one`);
+        this.opts.onDied?.(`${label} died (${why})`);
         // Replace it now so the next action does not pay the start-up; a thread
         // that cannot even start is retried on the next request instead.
         this.start().catch((e: unknown) => this.opts.log(e instanceof Error ? e.message : String(e)));
