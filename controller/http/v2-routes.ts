@@ -16,7 +16,9 @@
 //  Errors map from the PunctualError's gRPC status (httpStatus below).
 //  Binary-data extension: the body's first Inference-Header-Content-Length
 //  bytes are the JSON; then each input with parameters.binary_data_size, in
-//  order, exactly filling the rest. Outputs are binary when asked
+//  order, exactly filling the rest. A request that its JSON header already
+//  shows admission rejecting is answered 429 before the tensor bytes are
+//  read (early-rejection.ts; the same checks, answer and counting). Outputs are binary when asked
 //  (outputs[i].parameters.binary_data, or the request's binary_data_output),
 //  answered application/octet-stream with Inference-Header-Content-Length.
 //  Triton's HTTP JSON of its extensions (model configuration, statistics):
@@ -42,6 +44,7 @@ import { tritonStatistics } from '../oip/triton-statistics.js';
 import { joinItems, punctualDtype, readV2Items, v2Datatype, type V2Input } from '../oip/tensors.js';
 import type { ServingCore } from '../serving-core.js';
 import { checkPriorityParam, OIP_ROLES, SERVER_NAME, SERVER_VERSION, timeoutParamMs } from '../services/oip-service.js';
+import { earlyRejection, type RestPeek } from './early-rejection.js';
 import { httpStatus, retryAfterSeconds } from './http-status.js';
 import type { HttpPlugin } from './http-server.js';
 import { bytesToJson, flattenData, jsonToBytes } from './json-tensors.js';
@@ -110,6 +113,29 @@ function timeoutHeaderMs(v: string | string[] | undefined): number | undefined {
   const ms = /^\s*\d+(\.\d+)?\s*$/.test(s) ? Number(s) : NaN;
   if (!(ms > 0) || ms > MAX_SLO_MS) throw invalidArgument(`header Punctual-Timeout-Ms must be a number of milliseconds from 0 to one hour (${MAX_SLO_MS}), got ${quoted(s)}`);
   return ms;
+}
+
+/** Only an identity Content-Encoding is read. */
+function checkEncoding(req: FastifyRequest): void {
+  const coding = req.headers['content-encoding'];
+  if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
+    throw invalidArgument(`Content-Encoding ${quoted(coding, 32)} is not supported: send the body uncompressed`);
+  }
+}
+
+/**
+ * Bytes that stand for a binary part not yet read, when its JSON header is
+ * checked before the body (the checks look at lengths only). One zero-filled
+ * buffer, grown to the largest asked for and never written, so a flood of
+ * early rejections allocates nothing; at most STAND_IN_MAX bytes (undefined
+ * past that: the request is then checked once its body is in).
+ */
+let standInBytes = Buffer.alloc(0);
+const STAND_IN_MAX = 256 * 1024 * 1024;
+function standIn(n: number): Buffer | undefined {
+  if (n > STAND_IN_MAX) return undefined;
+  if (standInBytes.byteLength < n) standInBytes = Buffer.alloc(Math.min(STAND_IN_MAX, Math.max(n, 2 * standInBytes.byteLength)));
+  return standInBytes.subarray(0, n);
 }
 
 /** The body split by the binary-data extension: its JSON, and the bytes after it. */
@@ -287,12 +313,14 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
 
   /** Everything checked before admission: the body, the model, parameters, inputs, outputs, the SLO. */
   const checkInfer = (req: FastifyRequest<{ Params: Params }>, arrival: number): CheckedInfer => {
-    const coding = req.headers['content-encoding'];
-    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
-      throw invalidArgument(`Content-Encoding ${quoted(coding, 32)} is not supported: send the body uncompressed`);
-    }
+    checkEncoding(req);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const { json, binary } = splitBody(body, req.headers[HEADER_LENGTH]);
+    return checkRequest(req, arrival, json, binary);
+  };
+
+  /** The checks of a request's JSON (parsed) and its binary part, after the body's framing. */
+  const checkRequest = (req: FastifyRequest<{ Params: Params }>, arrival: number, json: unknown, binary: Buffer): CheckedInfer => {
     const r = objectOf(json, 'the request');
     const model = resolve(req.params.m ?? '', req.params.v);
     const rawId = own(r, 'id');
@@ -314,6 +342,33 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
     return { model, id: rawId, slo, items, wanted, binaryAll };
   };
 
+
+  /**
+   * Before the body (early-rejection.ts): the binary-data extension's JSON
+   * header through the same checks as checkInfer, with a stand-in of the
+   * binary part's length (checked by length only, never read), then
+   * admission's early verdict. Answers 429 and returns true only when the
+   * normal path would answer the same: any check that throws, or admission
+   * that would take the request, leaves it to the normal path.
+   */
+  const rejectBeforeBody = (req: FastifyRequest, reply: FastifyReply, peek: RestPeek): boolean => {
+    if (core.draining || refusal(req, OIP_ROLES.ModelInfer)) return false;
+    const arrival = arrivals.get(req);
+    if (arrival === undefined) return false;
+    let checked: CheckedInfer;
+    try {
+      checkEncoding(req);
+      const binary = standIn(peek.binaryBytes);
+      if (!binary) return false;
+      checked = checkRequest(req as FastifyRequest<{ Params: Params }>, arrival, JSON.parse(peek.header.toString('utf8')), binary);
+    } catch {
+      return false;
+    }
+    const err = core.rejectEarly(checked.model, checked.items.length, checked.slo, arrival);
+    if (!err) return false;
+    fail(reply, err, 'ModelInfer', checked.model);
+    return true;
+  };
 
   /** A repository request's body: absent, empty, or a JSON object. */
   const bodyObject = (req: FastifyRequest): Record<string, unknown> => {
@@ -364,8 +419,9 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
         return fail(reply, err, 'ModelInfer', model);
       }
     };
-    app.post('/v2/models/:m/infer', route('ModelInfer', infer));
-    app.post('/v2/models/:m/versions/:v/infer', route('ModelInfer', infer));
+    const preParsing = earlyRejection(rejectBeforeBody, { bodyLimit: deps.maxBodyBytes });
+    app.post<{ Params: Params }>('/v2/models/:m/infer', { preParsing }, route('ModelInfer', infer));
+    app.post<{ Params: Params }>('/v2/models/:m/versions/:v/infer', { preParsing }, route('ModelInfer', infer));
 
     if (deps.statistics) {
       const statistics = deps.statistics;
