@@ -1,6 +1,7 @@
 // A model's declared interface and serving settings: the config.json that
 // sits beside each model.onnx in the model repository.
 import { isDType, type DType } from './dtype.js';
+import { isThreadCount, MAX_MODEL_THREADS } from './model-threads.js';
 
 export interface TensorSpec {
   name: string;
@@ -21,6 +22,11 @@ export interface ModelConfig {
   batchSizes: number[];
   /** SLO for requests that carry none and have no gRPC deadline. */
   defaultSloMs: number;
+  /**
+   * Intra-op threads of the model's sessions, capped by each executor's
+   * (common/model-threads.ts). @default its profile's bestThreads, else the executor's
+   */
+  threads?: number;
 }
 
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -111,7 +117,11 @@ export function parseModelConfig(raw: unknown, where: string, name: string, vers
   }
   const slo = o.defaultSloMs ?? o.default_slo_ms ?? 100;
   if (typeof slo !== 'number' || !(slo > 0) || slo > MAX_SLO_MS) fail(where, `defaultSloMs must be a number from 0 to ${MAX_SLO_MS}`);
-  return { name, version, inputs, outputs, maxBatch, batchSizes, defaultSloMs: slo };
+  const threads = o.threads;
+  if (threads !== undefined && (typeof threads !== 'number' || !isThreadCount(threads))) {
+    fail(where, `threads must be an integer from 1 to ${MAX_MODEL_THREADS} (or left out: the profile's best thread count)`);
+  }
+  return { name, version, inputs, outputs, maxBatch, batchSizes, defaultSloMs: slo, ...(threads !== undefined ? { threads } : {}) };
 }
 
 /** The JSON written to config.json. */
@@ -126,6 +136,7 @@ export function serializeModelConfig(c: ModelConfig): string {
         maxBatch: c.maxBatch,
         batchSizes: c.batchSizes,
         defaultSloMs: c.defaultSloMs,
+        ...(c.threads !== undefined ? { threads: c.threads } : {}),
       },
       null,
       2,

@@ -19,6 +19,7 @@ import { executorId, type Decision } from '../controller/scheduler/types.js';
 import { DROP_STATUS, REJECT_STATUS } from '../controller/reasons.js';
 import { statusName } from '../common/errors.js';
 import type { ClassProfile } from '../common/profile.js';
+import { sessionClass } from '../common/model-threads.js';
 import { EmulatedExecutor } from './emulated-executor.js';
 import { EventHeap } from './event-heap.js';
 import { gaussian, prng, type Rand } from './random.js';
@@ -91,7 +92,8 @@ export function simulate(arrivals: Iterable<Arrival>, opts: SimulationOptions): 
     byKey.set(m.key, m);
     estimates.seed(m.key, m.profile);
     sched.addModel(m.key, m.batchSizes);
-    const p = m.profile.classes[cls] ?? Object.values(m.profile.classes)[0];
+    // A model with its own thread count (bestThreads) runs as its session's class, as on a worker.
+    const p = m.profile.classes[sessionClass(cls, estimates.threads(m.key))] ?? m.profile.classes[cls] ?? Object.values(m.profile.classes)[0];
     if (!p) throw new Error(`model ${m.key}: its profile has no executor class`);
     classOf.set(m.key, p);
   }

@@ -268,3 +268,104 @@ describe('recovery after a slowdown, with the scheduler', () => {
     expect(ask(1100)).toMatchObject({ ok: true });
   });
 });
+
+describe('Estimates: per-model threads', () => {
+  const batch = (b: number, p99Ms: number) => ({ batch: b, iterations: 10, meanMs: p99Ms - 1, p50Ms: p99Ms - 1, p99Ms, maxMs: p99Ms + 1 });
+  /** Measured at 1 and 2 threads (`punctual profile --max-threads 2`). */
+  function threaded(bestThreads?: number): ModelProfile {
+    return {
+      ...profile(),
+      classes: {
+        'cpu/t1': { cls: 'cpu/t1', threads: 1, batches: [batch(1, 12), batch(4, 40)], loadMs: 50 },
+        'cpu/t2': { cls: 'cpu/t2', threads: 2, batches: [batch(1, 7), batch(4, 22)], loadMs: 60 },
+      },
+      threadTrials: [
+        { threads: 1, p50Ms: 11, p99Ms: 12 },
+        { threads: 2, p50Ms: 6, p99Ms: 7 },
+      ],
+      ...(bestThreads !== undefined ? { bestThreads } : {}),
+    };
+  }
+
+  it("reads a model's figures under its session's class: bestThreads capped by the executor's", () => {
+    const e = new Estimates();
+    e.seed('one@1', threaded(1));
+    e.seed('two@1', threaded(2));
+    e.seed('none@1', threaded());
+    // On a 2-thread executor: bestThreads 1 runs (and is estimated) as cpu/t1, 2 as cpu/t2.
+    expect(e.exec('one@1', 1, 'cpu/t2')).toBe(12);
+    expect(e.exec('one@1', 4, 'cpu/t2')).toBe(40);
+    expect(e.typical('one@1', 1, 'cpu/t2')).toBe(11);
+    expect(e.load('one@1', 'cpu/t2')).toBeCloseTo(55);
+    expect(e.exec('two@1', 1, 'cpu/t2')).toBe(7);
+    expect(e.typicalLoad('two@1', 'cpu/t2')).toBe(60);
+    // On a 1-thread executor the cap wins: two@1 gets one thread there.
+    expect(e.exec('two@1', 1, 'cpu/t1')).toBe(12);
+    // No bestThreads: the executor's own class, as before.
+    expect(e.exec('none@1', 1, 'cpu/t2')).toBe(7);
+    expect(e.exec('none@1', 1, 'cpu/t1')).toBe(12);
+    expect(e.threads('one@1')).toBe(1);
+    expect(e.threads('none@1')).toBeUndefined();
+    expect(e.classOf('one@1', 'cpu/t2')).toBe('cpu/t1');
+    expect(e.classOf('none@1', 'cpu/t2')).toBe('cpu/t2');
+    expect(e.classOf('one@1', 'cuda')).toBe('cuda');
+  });
+
+  it('keeps measurements under the session class, so a 1-thread session never skews the 2-thread figures', () => {
+    const clock = new ManualClock();
+    const e = new Estimates({ clock });
+    e.seed('one@1', threaded(1));
+    e.seed('none@1', threaded());
+    for (let i = 0; i < 10; i++) e.observeExec('one@1', 1, 'cpu/t2', 30);
+    expect(e.exec('one@1', 1, 'cpu/t2')).toBe(30);
+    expect(e.exec('one@1', 1, 'cpu/t1')).toBe(30); // the same session class
+    expect(e.exec('none@1', 1, 'cpu/t2')).toBe(7);
+    const seen: PredictionError[] = [];
+    e.onPrediction = (p) => seen.push(p);
+    e.observeExec('one@1', 1, 'cpu/t2', 31);
+    expect(seen).toEqual([{ model: 'one@1', batch: 1, cls: 'cpu/t1', predicted: 30, measured: 31 }]);
+  });
+
+  it("follows an explicit count over bestThreads, and a new profile's bestThreads", () => {
+    const e = new Estimates();
+    e.seed('m@1', threaded(1));
+    expect(e.exec('m@1', 1, 'cpu/t2')).toBe(12);
+    e.setThreads('m@1', 2);
+    expect(e.exec('m@1', 1, 'cpu/t2')).toBe(7);
+    e.setThreads('m@1', undefined);
+    expect(e.exec('m@1', 1, 'cpu/t2')).toBe(12);
+    e.seed('m@1', threaded(2));
+    expect(e.exec('m@1', 1, 'cpu/t2')).toBe(7);
+    e.forget('m@1');
+    expect(e.threads('m@1')).toBeUndefined();
+  });
+
+  it('without a profile at the session count: the nearest class with fewer threads, else more threads scaled; said once', () => {
+    const e = new Estimates();
+    const said: unknown[] = [];
+    e.onFallback = (f) => said.push(f);
+    const onlyT1 = { ...profile(), classes: { 'cpu/t1': threaded().classes['cpu/t1']! } };
+    e.seed('up@1', onlyT1);
+    e.setThreads('up@1', 2);
+    // Two threads wanted, only one measured: cpu/t1's figures stand in (a 2-thread run is rarely slower).
+    expect(e.exec('up@1', 1, 'cpu/t2')).toBe(12);
+    expect(e.exec('up@1', 4, 'cpu/t2')).toBe(40);
+    expect(e.exec('up@1', 1, 'cpu/t2')).toBe(12);
+    expect(said).toEqual([{ model: 'up@1', cls: 'cpu/t2', from: 'cpu/t1', scale: 1 }]);
+
+    const onlyT2 = { ...profile(), classes: { 'cpu/t2': threaded().classes['cpu/t2']! }, bestThreads: 1 };
+    e.seed('down@1', onlyT2);
+    // One thread wanted, only two measured: twice cpu/t2's figures (no run parallelises better than perfectly).
+    expect(e.exec('down@1', 1, 'cpu/t2')).toBe(14);
+    expect(e.exec('down@1', 4, 'cpu/t4')).toBe(44);
+    expect(e.typicalLoad('down@1', 'cpu/t2')).toBe(60);
+    expect(said).toHaveLength(2);
+    expect(said[1]).toEqual({ model: 'down@1', cls: 'cpu/t1', from: 'cpu/t2', scale: 2 });
+    // Its own measurements take over.
+    for (let i = 0; i < 10; i++) e.observeExec('down@1', 1, 'cpu/t2', 9);
+    expect(e.exec('down@1', 1, 'cpu/t2')).toBe(9);
+    // A new profile with that class replaces the stand-in.
+    e.seed('down@1', threaded(1));
+    expect(e.exec('down@1', 4, 'cpu/t2')).toBe(40);
+  });
+});

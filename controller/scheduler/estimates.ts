@@ -15,10 +15,23 @@
 // readings no older than MEMORY_MAX_AGE_MS, whichever is larger, so one
 // reading blurred by other work (an RSS delta is process-wide) cannot keep a
 // model over an executor's budget, answered model_too_large, for good.
+//
+// A model with its own intra-op thread count (its config's `threads`, else
+// its profile's bestThreads: common/model-threads.ts) runs on an executor as a
+// session of min(wanted, the executor's threads) threads, so every figure the
+// scheduler asks for on an executor class (cpu/t2) is read, and every
+// measurement kept, under the class of that session (cpu/t1). Where the
+// profile has no class at that thread count, the nearest one stands in
+// (onFallback says so, once): one with fewer threads as it is (a session with
+// more threads is rarely slower), else one with more threads scaled up by
+// their ratio (a run cannot parallelise better than perfectly), until the
+// session's own measurements arrive. Models that want no thread count are
+// read under the executor's class, as before.
 import { systemClock, type Clock } from '../../common/clock.js';
 import { RecentSamples } from './recent-samples.js';
 import type { EstimateSource } from './types.js';
 import type { ModelProfile } from '../../common/profile.js';
+import { classThreads, isThreadCount, sessionClass } from '../../common/model-threads.js';
 
 export interface EstimatesOptions {
   /** Measurements kept per key. @default 10 */
@@ -77,6 +90,17 @@ export interface PredictionError {
   measured: number;
 }
 
+/** A model's session class with no profile of its own: which class its estimates start from. */
+export interface ClassFallback {
+  model: string;
+  /** The session's class, e.g. "cpu/t2". */
+  cls: string;
+  /** The profile's class that stands in; undefined when it has none on that device (another class's figures, as for any class). */
+  from?: string;
+  /** What `from`'s run times are multiplied by. */
+  scale: number;
+}
+
 export class Estimates implements EstimateSource {
   private readonly size: number;
   private readonly pct: number;
@@ -103,6 +127,15 @@ export class Estimates implements EstimateSource {
   private readonly clock: Clock;
   /** Called with every measured execution and what was predicted for it. */
   onPrediction?: (e: PredictionError) => void;
+  /** Called once per model and session class that its profile has no figures for. */
+  onFallback?: (f: ClassFallback) => void;
+  /** model → intra-op threads set explicitly (setThreads), and its profile's bestThreads. */
+  private readonly explicitThreads = new Map<string, number>();
+  private readonly profileThreads = new Map<string, number>();
+  /** model → executor class → its session's class there; only for models that want a thread count. */
+  private readonly sessionClasses = new Map<string, Map<string, string>>();
+  /** model → session classes seeded from another class (dropped when the model is seeded again). */
+  private readonly derived = new Map<string, Set<string>>();
 
   constructor(opts: EstimatesOptions = {}) {
     const d = ESTIMATES_DEFAULTS;
@@ -115,9 +148,14 @@ export class Estimates implements EstimateSource {
     this.clock = opts.clock ?? systemClock;
   }
 
-  /** Seeds a model's estimates from its stored profile. */
+  /** Seeds a model's estimates from its stored profile (its bestThreads included). */
   seed(model: string, profile: ModelProfile): void {
     this.memo.delete(model);
+    this.sessionClasses.delete(model);
+    this.dropDerived(model);
+    const best = profile.bestThreads;
+    if (best !== undefined && isThreadCount(best)) this.profileThreads.set(model, best);
+    else this.profileThreads.delete(model);
     let byClass = this.seeds.get(model);
     if (!byClass) this.seeds.set(model, (byClass = new Map()));
     let typicalByClass = this.typicalSeeds.get(model);
@@ -138,8 +176,90 @@ export class Estimates implements EstimateSource {
     this.memories.set(model, profile.memoryBytes);
   }
 
+  /**
+   * The intra-op threads a model's config asks for, over its profile's
+   * bestThreads; undefined: the profile's (or, without one, the executor's).
+   */
+  setThreads(model: string, threads: number | undefined): void {
+    if (threads === this.explicitThreads.get(model)) return;
+    if (threads !== undefined && isThreadCount(threads)) this.explicitThreads.set(model, threads);
+    else this.explicitThreads.delete(model);
+    this.memo.delete(model);
+    this.sessionClasses.delete(model);
+  }
+
+  /** The intra-op threads the model's sessions ask for (capped by each executor's); undefined: the executor's own. */
+  threads(model: string): number | undefined {
+    return this.explicitThreads.get(model) ?? this.profileThreads.get(model);
+  }
+
+  /** The class a model's session has on an executor of class `cls`, under which its figures are kept. */
+  classOf(model: string, cls: string): string {
+    if (this.sessionClasses.size === 0 && this.explicitThreads.size === 0 && this.profileThreads.size === 0) return cls;
+    let byCls = this.sessionClasses.get(model);
+    const known = byCls?.get(cls);
+    if (known !== undefined) return known;
+    const wanted = this.threads(model);
+    if (wanted === undefined) return cls;
+    const own = sessionClass(cls, wanted);
+    this.seedFromNearest(model, own);
+    if (!byCls) this.sessionClasses.set(model, (byCls = new Map()));
+    byCls.set(cls, own);
+    return own;
+  }
+
+  /**
+   * A session class the model's profile has no figures for gets seeds from
+   * the nearest class of its device: fewer threads as they are, else more
+   * threads scaled by their ratio (see the header).
+   */
+  private seedFromNearest(model: string, cls: string): void {
+    const byClass = this.seeds.get(model);
+    const threads = classThreads(cls);
+    if (!byClass || byClass.has(cls) || threads === undefined) return;
+    const device = cls.slice(0, cls.lastIndexOf('/'));
+    let below: [string, number] | undefined;
+    let above: [string, number] | undefined;
+    for (const c of byClass.keys()) {
+      const t = classThreads(c);
+      if (t === undefined || c.slice(0, c.lastIndexOf('/')) !== device) continue;
+      if (t < threads && (!below || t > below[1])) below = [c, t];
+      if (t > threads && (!above || t < above[1])) above = [c, t];
+    }
+    const from = below ?? above;
+    if (!from) {
+      this.onFallback?.({ model, cls, scale: 1 });
+      return;
+    }
+    const scale = below ? 1 : from[1] / threads;
+    const scaled = (m: Map<number, number> | undefined) => new Map([...(m ?? [])].map(([b, ms]) => [b, ms * scale]));
+    byClass.set(cls, scaled(byClass.get(from[0])));
+    this.typicalSeeds.get(model)?.set(cls, scaled(this.typicalSeeds.get(model)?.get(from[0])));
+    const load = this.loadSeeds.get(model)?.get(from[0]);
+    if (load !== undefined) this.loadSeeds.get(model)?.set(cls, load);
+    let derived = this.derived.get(model);
+    if (!derived) this.derived.set(model, (derived = new Set()));
+    derived.add(cls);
+    this.onFallback?.({ model, cls, from: from[0], scale });
+  }
+
+  private dropDerived(model: string): void {
+    const derived = this.derived.get(model);
+    if (!derived) return;
+    for (const cls of derived) {
+      this.seeds.get(model)?.delete(cls);
+      this.typicalSeeds.get(model)?.delete(cls);
+      this.loadSeeds.get(model)?.delete(cls);
+    }
+    this.derived.delete(model);
+  }
+
   forget(model: string): void {
     this.memo.delete(model);
+    this.explicitThreads.delete(model);
+    this.profileThreads.delete(model);
+    this.sessionClasses.delete(model);
+    this.derived.delete(model);
     this.seeds.delete(model);
     this.typicalSeeds.delete(model);
     this.loadSeeds.delete(model);
@@ -151,12 +271,12 @@ export class Estimates implements EstimateSource {
 
   /** A high percentile of one run's time: what a single run is planned with. */
   exec(model: string, batch: number, cls: string): number {
-    return this.figures(model, batch, cls).high;
+    return this.figures(model, batch, this.classOf(model, cls)).high;
   }
 
   /** The mean of one run's time: what a sequence of runs adds up to, on average. Never above exec(). */
   typical(model: string, batch: number, cls: string): number {
-    return this.figures(model, batch, cls).typical;
+    return this.figures(model, batch, this.classOf(model, cls)).typical;
   }
 
   private figures(model: string, batch: number, cls: string): Figures {
@@ -240,7 +360,8 @@ export class Estimates implements EstimateSource {
     w.lastAt = Math.max(w.lastAt, now);
   }
 
-  load(model: string, cls: string): number {
+  load(model: string, executorCls: string): number {
+    const cls = this.classOf(model, executorCls);
     const w = this.loadWindow(model, cls);
     if (w && w.count > 1) return Math.max(w.percentile(this.pct), w.mean() * (1 + this.loadSpread));
     return (w ? w.mean() : this.seededLoad(model, cls)) * (1 + this.loadSpread);
@@ -251,7 +372,8 @@ export class Estimates implements EstimateSource {
    * else its profile's one measurement. load() is this plus at least
    * loadSpread of it, so a cold start is predicted with a margin too.
    */
-  typicalLoad(model: string, cls: string): number {
+  typicalLoad(model: string, executorCls: string): number {
+    const cls = this.classOf(model, executorCls);
     return this.loadWindow(model, cls)?.mean() ?? this.seededLoad(model, cls);
   }
 
@@ -283,8 +405,9 @@ export class Estimates implements EstimateSource {
     this.memoryReadings.delete(model);
   }
 
-  observeExec(model: string, batch: number, cls: string, ms: number): void {
-    if (this.onPrediction) this.onPrediction({ model, batch, cls, predicted: this.exec(model, batch, cls), measured: ms });
+  observeExec(model: string, batch: number, executorCls: string, ms: number): void {
+    const cls = this.classOf(model, executorCls);
+    if (this.onPrediction) this.onPrediction({ model, batch, cls, predicted: this.figures(model, batch, cls).high, measured: ms });
     let byClass = this.execs.get(model);
     if (!byClass) this.execs.set(model, (byClass = new Map()));
     let byBatch = byClass.get(cls);
@@ -295,7 +418,8 @@ export class Estimates implements EstimateSource {
     this.memo.get(model)?.delete(cls);
   }
 
-  observeLoad(model: string, cls: string, ms: number, memory?: number): void {
+  observeLoad(model: string, executorCls: string, ms: number, memory?: number): void {
+    const cls = this.classOf(model, executorCls);
     const key = `${model}|${cls}`;
     let w = this.loads.get(key);
     if (!w) this.loads.set(key, (w = this.newWindow()));

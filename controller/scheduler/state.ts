@@ -4,6 +4,7 @@
 // infer, a load or an unload on an executor; evict; requeue; drop). Admission,
 // dispatch, load planning and outcomes (the other files here) read and book
 // through this, so a booking is always made the same way.
+import { classThreads, sessionThreads } from '../../common/model-threads.js';
 import { ExecutorTimeline, type InflightAction } from './executor-timeline.js';
 import { SlidingQuantile } from './recent-samples.js';
 import { RequestQueue } from './request-queue.js';
@@ -173,7 +174,16 @@ export class SchedulerState {
     e.memoryUsed += memory;
     e.models.set(key, { state: 'loading', readyAt: a.predictedEnd, lastUsed: now, memory, inflightInfers: 0, lane });
     this.actionExecutor.set(id, e);
-    this.pending.push({ type: 'load', actionId: id, executor: e.spec.id, model: key, earliest, latest: a.predictedStart + this.cfg.loadWindowMs, expected, lane });
+    const threads = this.sessionThreads(key, e);
+    this.pending.push({ type: 'load', actionId: id, executor: e.spec.id, model: key, earliest, latest: a.predictedStart + this.cfg.loadWindowMs, expected, lane, ...(threads !== undefined ? { threads } : {}) });
+  }
+
+  /** The threads of the model's session on e, when the model asks for a count and e's class names its own; else undefined (e's own). */
+  private sessionThreads(key: string, e: ExecutorTimeline): number | undefined {
+    const wanted = this.est.threads?.(key);
+    if (wanted === undefined) return undefined;
+    const budget = classThreads(e.spec.cls);
+    return budget === undefined ? undefined : sessionThreads(wanted, budget);
   }
 
   /**

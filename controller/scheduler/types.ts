@@ -54,7 +54,18 @@ export type Decision =
       latest: number;
       expected: number;
     }
-  | { type: 'load'; actionId: number; executor: string; model: string; earliest: number; latest: number; expected: number; lane: number }
+  | {
+      type: 'load';
+      actionId: number;
+      executor: string;
+      model: string;
+      earliest: number;
+      latest: number;
+      expected: number;
+      lane: number;
+      /** Intra-op threads of the session (the model's own, capped by the executor's); absent: the executor's. */
+      threads?: number;
+    }
   | { type: 'unload'; actionId: number; executor: string; model: string; earliest: number; latest: number; expected: number; lane: number }
   | { type: 'drop'; request: SchedRequest; code: DropCode; reason: string };
 
@@ -95,4 +106,10 @@ export interface EstimateSource {
   /** A measured execution, for learning. */
   observeExec(model: string, batch: number, cls: string, ms: number): void;
   observeLoad(model: string, cls: string, ms: number, memory?: number): void;
+  /**
+   * The intra-op threads the model's sessions ask for, capped by each
+   * executor's (common/model-threads.ts); the figures above are then those of
+   * that session's class. @default none: the executor's own
+   */
+  threads?(model: string): number | undefined;
 }
