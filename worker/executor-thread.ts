@@ -39,9 +39,11 @@ interface LoadOutcome {
   /** Absent when the model was loaded already. */
   source?: 'optimized' | 'raw';
   fallback?: string;
+  /** Intra-op threads the session was created with (absent when it was loaded already). */
+  threads?: number;
 }
 
-async function load(modelKey: string, bytes: Uint8Array, optimized: Uint8Array | undefined): Promise<LoadOutcome> {
+async function load(modelKey: string, bytes: Uint8Array, optimized: Uint8Array | undefined, threads = config.threads): Promise<LoadOutcome> {
   const already = sessions.get(modelKey);
   if (already) return { memoryBytes: already.memoryBytes, durationMs: 0 };
   // onnxruntime-node rejects a view over a SharedArrayBuffer (it wants an
@@ -51,7 +53,7 @@ async function load(modelKey: string, bytes: Uint8Array, optimized: Uint8Array |
   const alone = activity.watch(); // RSS is process-wide (load-memory.ts)
   const rssBefore = process.memoryUsage.rss();
   const t0 = performance.now();
-  const opts = { device: config.device, threads: config.threads, ...(config.memArena ? { tuning: { memArena: true, memPattern: true } } : {}) };
+  const opts = { device: config.device, threads, ...(config.memArena ? { tuning: { memArena: true, memPattern: true } } : {}) };
   let session: InferenceSession | undefined;
   let fallback: string | undefined;
   if (optimized) {
@@ -74,7 +76,7 @@ async function load(modelKey: string, bytes: Uint8Array, optimized: Uint8Array |
   const growth = process.memoryUsage.rss() - rssBefore;
   const memoryBytes = memory.report({ bytes: source === 'optimized' ? own : bytes, growth: alone() ? growth : undefined, optimized: source === 'optimized' });
   sessions.set(modelKey, { session, memoryBytes });
-  return { memoryBytes, durationMs, source, ...(fallback !== undefined ? { fallback } : {}) };
+  return { memoryBytes, durationMs, source, threads, ...(fallback !== undefined ? { fallback } : {}) };
 }
 
 async function unload(modelKey: string): Promise<{ memoryBytes: number; durationMs: number }> {
@@ -115,7 +117,7 @@ async function handle(req: ThreadRequest): Promise<ThreadReply> {
   try {
     switch (req.type) {
       case 'load':
-        return { id: req.id, ok: true, ...(await load(req.modelKey, req.bytes, req.optimized)) };
+        return { id: req.id, ok: true, ...(await load(req.modelKey, req.bytes, req.optimized, req.threads)) };
       case 'unload':
         return { id: req.id, ok: true, ...(await unload(req.modelKey)) };
       case 'infer':

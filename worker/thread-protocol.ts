@@ -28,9 +28,9 @@ export type ThreadRequest =
    * shares, not copies. `optimized`, when there is one, is the same model as
    * optimized for this thread's device and thread count (also shared): the
    * session is created from it with optimizations off, or from `bytes` if that
-   * fails.
+   * fails. `threads`: the session's intra-op threads. @default the thread's (ThreadConfig.threads)
    */
-  | { id: number; type: 'load'; modelKey: string; bytes: Uint8Array; optimized?: Uint8Array }
+  | { id: number; type: 'load'; modelKey: string; bytes: Uint8Array; optimized?: Uint8Array; threads?: number }
   | { id: number; type: 'unload'; modelKey: string }
   /** Input buffers are transferred to the thread. */
   | { id: number; type: 'infer'; modelKey: string; inputs: WireTensor[] }
@@ -55,6 +55,8 @@ export type ThreadReply =
       source?: 'optimized' | 'raw';
       /** load: why the optimized bytes it was given failed (the session came from the raw ones). */
       fallback?: string;
+      /** load: the intra-op threads the session was created with (onnxruntime's intraOpNumThreads). */
+      threads?: number;
       /** digest: hex SHA-256. */
       sha256?: string;
       /** optimize: the optimized model, viewing a SharedArrayBuffer. */

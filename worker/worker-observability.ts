@@ -43,7 +43,8 @@ export class WorkerObservability {
   private readonly wait: Histogram<'type'>;
   private readonly busy: Counter<'executor'>;
   private readonly laneWaits: Counter<'executor' | 'type'>;
-  private readonly sent = new Map<number, { type: string; executor: number }>();
+  private readonly sessionThreads: Gauge<'executor' | 'model'>;
+  private readonly sent = new Map<number, { type: string; executor: number; model: string }>();
   private connected = false;
   private draining = false;
   private metricsServer: MetricsServer | undefined;
@@ -60,6 +61,12 @@ export class WorkerObservability {
       name: 'punctual_worker_lane_waits_total',
       help: 'Actions that started while the session thread holding their model was still busy with another (on an executor with several lanes: an INFER behind a LOAD or UNLOAD; the controller avoids them)',
       labelNames: ['executor', 'type'],
+      registers,
+    });
+    this.sessionThreads = new Gauge({
+      name: 'punctual_worker_session_threads',
+      help: 'Intra-op threads of each loaded session, as the executor thread created it: the model\'s own count (its config\'s or its profile\'s best), capped by the executor\'s --threads',
+      labelNames: ['executor', 'model'],
       registers,
     });
     const connected = (): number => (this.connected ? 1 : 0);
@@ -115,13 +122,16 @@ export class WorkerObservability {
   setConnected(connected: boolean): void {
     if (connected !== this.connected) this.opts.log.info({ event: connected ? 'controller_connected' : 'controller_lost' }, connected ? 'connected to the controller' : 'lost the controller');
     this.connected = connected;
-    // A lost stream ends every action the controller was waiting for.
-    if (!connected) this.sent.clear();
+    // A lost stream ends every action the controller was waiting for, and the executors release every session.
+    if (!connected) {
+      this.sent.clear();
+      this.sessionThreads.reset();
+    }
     this.refresh();
   }
 
   actionReceived(a: Action__Output): void {
-    this.sent.set(a.id, { type: a.type, executor: a.executor });
+    this.sent.set(a.id, { type: a.type, executor: a.executor, model: a.modelKey });
   }
 
   actionDone(r: ActionResult): void {
@@ -139,6 +149,12 @@ export class WorkerObservability {
     this.duration.observe({ type }, duration);
     this.wait.observe({ type }, Math.max(0, Number(r.startMs ?? 0) - Number(r.receivedMs ?? 0)) / 1000);
     if (a) this.busy.inc({ executor: String(a.executor) }, duration);
+    if (a?.type === 'UNLOAD') this.sessionThreads.remove({ executor: String(a.executor), model: a.model });
+  }
+
+  /** An executor created a session (worker/executor.ts LoadRecord). */
+  sessionLoaded(executor: number, model: string, threads: number): void {
+    this.sessionThreads.set({ executor: String(executor), model }, threads);
   }
 
   /** An action started on executor `executor` while its session thread was still busy: it waits behind that work. */
