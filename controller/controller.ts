@@ -7,6 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../common/log.js';
 import { serializeModelConfig } from '../common/model-config.js';
 import { createServer, hasStreamGate, protos } from '../common/protos.js';
+import { localStreamPair, refusedClientStream, type LocalClientStream } from '../common/local-stream.js';
+import type { ControllerMessage, WorkerMessage } from '../common/wire.js';
 import { profileModel } from '../profiles/profiler.js';
 import { hostPort } from '../common/listen-address.js';
 import { readTlsPair, type MetricsServerOptions } from '../common/metrics-server.js';
@@ -65,6 +67,13 @@ export interface ControllerHandle {
   metricsPort: number | undefined;
   /** The HTTP port (V2 REST; the real one when 0 was asked); undefined when off. */
   httpPort: number | undefined;
+  /**
+   * Opens a worker stream inside this process, for a worker started here
+   * (`punctual up`'s local path): the same messages, the same handling and the
+   * same failure handling as a worker that dials, without a socket or a
+   * token. Once the controller is closing, the stream fails with UNAVAILABLE.
+   */
+  connectLocalWorker(): LocalClientStream<WorkerMessage>;
   /** Stops accepting new requests (UNAVAILABLE) and waits for accepted ones, at most `timeoutMs` (default: the `drainTimeoutMs` option). */
   drain(timeoutMs?: number): Promise<DrainResult>;
   close(): Promise<void>;
@@ -208,14 +217,27 @@ export async function startController(options: ControllerOptions): Promise<Contr
   }
   ecosystem.refresh();
 
+  // The worker stream's own serializers, so a local worker's messages read exactly as a remote one's.
+  const connect = workerDef.Connect as grpc.MethodDefinition<WorkerMessage, ControllerMessage>;
+  let closing = false;
   return {
     port,
     core,
     estimates,
     metricsPort,
     httpPort: http?.port,
+    connectLocalWorker: () => {
+      if (closing) return refusedClientStream<WorkerMessage>('the controller in this process has stopped');
+      const { client, server } = localStreamPair(
+        { serialize: connect.requestSerialize, deserialize: connect.requestDeserialize },
+        { serialize: connect.responseSerialize, deserialize: connect.responseDeserialize },
+      );
+      workerHandlers.Connect(server);
+      return client;
+    },
     drain: (timeoutMs = opts.drainTimeoutMs) => ecosystem.drain(timeoutMs),
     close: async () => {
+      closing = true;
       await http?.close();
       await ecosystem.close();
       core.close();

@@ -10,12 +10,24 @@
 // A worker from before by_content refuses that without content_unknown; the
 // connection then sends every model's bytes as before.
 import fsp from 'node:fs/promises';
-import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../common/clock.js';
 import type { ControllerMessage, WorkerMessage__Output, ExecutorInfo__Output } from '../common/wire.js';
 import type { ModelFile } from '../profiles/profiler.js';
 
-export type WorkerStream = grpc.ServerDuplexStream<WorkerMessage__Output, ControllerMessage>;
+/**
+ * The part of a worker's stream the controller uses: grpc-js's
+ * ServerDuplexStream for a worker that dials, common/local-stream.ts's
+ * LocalServerStream for one in this process (`punctual up`).
+ */
+export interface WorkerStream {
+  /** False: wait for 'drain' before writing more. */
+  write(msg: ControllerMessage): boolean;
+  end(): void;
+  on(event: 'data', listener: (msg: WorkerMessage__Output) => void): unknown;
+  on(event: 'end' | 'close' | 'drain', listener: () => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
+}
 
 interface ClockSample {
   rtt: number;

@@ -102,7 +102,7 @@ afterAll(() => {
 
 describe('with its output pipes closed', () => {
   it('punctual up keeps serving and restarting its worker, then drains on SIGTERM and exits 0, and so does its worker', async () => {
-    const up = spawnCli(['up', '--port', '0', '--metrics-port', '0', '--http-port', '-1', '--repo', repo, '--json']);
+    const up = spawnCli(['up', '--worker-processes', '--port', '0', '--metrics-port', '0', '--http-port', '-1', '--repo', repo, '--json']);
     const ready = await waitForEvent(up, 'ready', { timeoutMs: 60_000 });
     expect(ready.workers).toBe(1);
     const address = String(ready.controller);

@@ -82,6 +82,8 @@ export class ControllerConnection {
   private redialTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private closed = false;
+  /** Gives up the current stream as lost (set per dial). */
+  private loseCurrent: ((reason: string) => void) | undefined;
 
   constructor(private readonly opts: ControllerConnectionOptions) {}
 
@@ -95,6 +97,14 @@ export class ControllerConnection {
     if (!this.stream) return false;
     this.stream.write(m);
     return true;
+  }
+
+  /**
+   * Leaves the controller and joins again, as a new worker: the current
+   * stream is ended as if lost (onLost, then a redial with backoff).
+   */
+  rejoin(reason: string): void {
+    this.loseCurrent?.(reason);
   }
 
   /** The controller welcomed this stream: the next loss starts the backoff afresh. */
@@ -135,6 +145,7 @@ export class ControllerConnection {
     const onLost = (reason: string): void => {
       if (lost) return;
       lost = true;
+      if (this.loseCurrent === onLost) this.loseCurrent = undefined;
       if (this.stream === stream) this.stream = undefined;
       stream.removeAllListeners('data');
       stream.end();
@@ -145,6 +156,7 @@ export class ControllerConnection {
       this.opts.onLost(reason);
       this.scheduleRedial(reason);
     };
+    this.loseCurrent = onLost;
     stream.on('data', (m: ControllerMessage__Output) => this.opts.onMessage(m));
     stream.on('error', (err: grpc.ServiceError) => onLost(err.details || err.message));
     stream.on('end', () => onLost('the controller ended the stream'));

@@ -12,7 +12,7 @@ import { parseDevice, type Device } from '../common/device.js';
 import { createLogger, type Logger } from '../common/log.js';
 import type { TlsPair } from '../common/metrics-server.js';
 import type { ControllerMessage__Output } from '../common/wire.js';
-import { ControllerConnection } from './controller-connection.js';
+import { ControllerConnection, type ControlClientFactory } from './controller-connection.js';
 import { Executor } from './executor.js';
 import { ModelCache } from './model-cache.js';
 import { processActivity } from './thread-client.js';
@@ -81,6 +81,22 @@ export interface WorkerOptions {
   token?: string;
   /** TLS to the controller: the CA certificate (PEM) that signed its certificate. @default plaintext */
   tlsCa?: Buffer;
+  /**
+   * How the worker reaches its controller. `punctual up` passes one that opens
+   * the stream inside its own process (ControllerHandle.connectLocalWorker):
+   * no socket between the controller and the executors. @default a grpc-js channel to `controller`
+   */
+  dial?: ControlClientFactory;
+  /**
+   * An executor thread that dies makes the worker leave the controller and
+   * join again as a new one, as a worker process that died and restarted:
+   * the controller re-plans what was in flight there and forgets what it held.
+   * Off, the thread is replaced in place and the controller learns from the
+   * actions that failed. @default false (`punctual up`'s in-process workers: true)
+   */
+  rejoinWhenThreadDies?: boolean;
+  /** The executor thread script (tests substitute one). @default the compiled executor-thread.js */
+  threadScript?: URL;
 }
 
 export interface WorkerHandle {
@@ -189,6 +205,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     reconnect: opts.reconnect,
     ...(options.token ? { token: options.token } : {}),
     ...(options.tlsCa ? { credentials: grpc.credentials.createSsl(options.tlsCa) } : {}),
+    ...(options.dial ? { createClient: options.dial } : {}),
     log,
     onMessage,
     hello: () => ({
@@ -225,6 +242,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           connection.send({ result });
         },
         onLaneWait: (wait) => observability.laneWait(wait.executor, wait.type),
+        ...(options.threadScript ? { threadScript: options.threadScript } : {}),
+        ...(options.rejoinWhenThreadDies
+          ? {
+              onThreadDied: (why: string) => {
+                log(`${why}: leaving the controller and joining again as a new worker`);
+                connection.rejoin(why);
+              },
+            }
+          : {}),
       }),
     ),
   );

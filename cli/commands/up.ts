@@ -1,10 +1,16 @@
 // `punctual up`: a whole cluster on this machine in one command. Builds the
 // default model repository on first run, starts the controller in this
-// process and N workers as child processes (this same CLI, `worker`), waits
-// until they are connected, and says how to use it. Ctrl-C / SIGTERM stops
-// the workers, then the controller, and exits 0. Its workers carry a token
-// of their own (the worker token, else a random one made here), so they
-// always join and nobody else joins without a token.
+// process and N workers, waits until they are connected, and says how to use
+// it. Ctrl-C / SIGTERM stops the workers, then the controller, and exits 0.
+//
+// The workers run in this process too (cli/in-process-workers.ts), their
+// streams to the controller in-process, so tensors reach the executor threads
+// without a second socket round trip. --worker-processes starts them as child
+// processes instead (this same CLI, `worker`, kept alive by the supervisor):
+// a crash in native code then takes down one worker, not the controller, at
+// the price of that hop. Child workers carry a token of their own (the
+// worker token, else a random one made here), so they always join and nobody
+// else joins without a token.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -19,11 +25,14 @@ import { formatMs, formatShape } from '../format.js';
 import { progressBar } from '../progress.js';
 import { untilStopped } from '../shutdown.js';
 import { WorkerSupervisor } from '../supervisor.js';
+import { InProcessWorkers } from '../in-process-workers.js';
 import { addWorkerFlags, describeWorker, type WorkerFlags } from './worker.js';
 import { addHttpFlags, addSecurityFlags, httpOptions, policyOption, refuseInsecure, securityOptions, type HttpFlags, type SecurityFlags } from './controller.js';
 import { checkListenSafety } from '../../controller/listen-guard.js';
 import { hostPort } from '../../common/listen-address.js';
 import type { Policy } from '../../controller/scheduler/policy.js';
+import type { ControllerHandle } from '../../controller/controller.js';
+import type { WorkerOptions } from '../../worker/worker.js';
 import { CLI_DEFAULTS, CONTROLLER_DEFAULTS } from '../../controller/options.js';
 
 interface UpFlags extends WorkerFlags, SecurityFlags, HttpFlags {
@@ -34,6 +43,15 @@ interface UpFlags extends WorkerFlags, SecurityFlags, HttpFlags {
   connectTimeout: number;
   metricsPort: number;
   policy: Policy;
+  workerProcesses?: boolean;
+}
+
+/** What `up` needs of its workers, in this process or in child processes. */
+interface LocalWorkers {
+  start(): unknown;
+  /** Workers that will not be (re)started. */
+  gaveUp(): number;
+  stop(): Promise<void>;
 }
 
 /** The compiled CLI entry, which the workers run. */
@@ -53,7 +71,7 @@ async function waitForWorkers(
   client: PunctualClient,
   want: number,
   timeoutMs: number,
-  supervisor: WorkerSupervisor,
+  supervisor: LocalWorkers,
   interrupted: () => boolean,
   onProgress: (connected: number) => void,
 ): Promise<{ result: WaitResult; workers?: number; models?: ModelInfo[]; problem?: string }> {
@@ -156,6 +174,27 @@ function workerEnv(flags: UpFlags, g: GlobalOptions, token: string): NodeJS.Proc
   return env;
 }
 
+/** Worker `index` in this process: the flags a child worker would get, its stream to the controller in-process. */
+function inProcessWorker(controller: ControllerHandle, address: string, flags: UpFlags, index: number): WorkerOptions {
+  const tls = metricsTlsFiles(flags);
+  return {
+    controller: `${address} (in this process)`,
+    dial: () => ({ Connect: () => controller.connectLocalWorker(), close: () => undefined }),
+    rejoinWhenThreadDies: true,
+    executors: flags.executors,
+    threads: flags.threads,
+    ...(flags.lanes !== undefined ? { lanes: flags.lanes } : {}),
+    memoryBytes: flags.memory,
+    device: flags.device,
+    name: `local-${index + 1}`,
+    metricsPort: 0,
+    healthPort: 0,
+    listenHost: flags.metricsHost,
+    ...(flags.metricsToken ? { metricsToken: flags.metricsToken } : {}),
+    ...(tls ? { metricsTls: { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) } } : {}),
+  };
+}
+
 async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext, cmd: Command): Promise<void> {
   const { stdout, stderr } = ctx.io;
   // Before building anything; startController checks it again, as for every entry point.
@@ -193,19 +232,22 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext, cmd: Comman
   if (g.json) stdout.write(JSON.stringify({ event: 'listening', port: controller.port, httpPort: controller.httpPort ?? null }) + '\n');
   else stderr.write(`Controller listening on ${address}; starting ${flags.workers} worker(s) …\n`);
 
-  const supervisor = new WorkerSupervisor({
-    count: flags.workers,
-    // Own process group: a terminal's Ctrl-C reaches only `up`, which stops the
-    // workers itself. The IPC channel tells a worker when `up` is gone.
-    // The worker's token travels in its environment, not on its command line.
-    spawn: (i) =>
-      spawn(process.execPath, [...SERVER_NODE_FLAGS, ...workerArgs(address, flags, i)], {
-        stdio: ['ignore', 2, 'inherit', 'ipc'],
-        detached: true,
-        env: workerEnv(flags, g, workerToken),
-      }),
-    log: (line) => stderr.write(`${line}\n`),
-  });
+  const log = (line: string): void => void stderr.write(`${line}\n`);
+  const supervisor: LocalWorkers = flags.workerProcesses
+    ? new WorkerSupervisor({
+        count: flags.workers,
+        // Own process group: a terminal's Ctrl-C reaches only `up`, which stops the
+        // workers itself. The IPC channel tells a worker when `up` is gone.
+        // The worker's token travels in its environment, not on its command line.
+        spawn: (i) =>
+          spawn(process.execPath, [...SERVER_NODE_FLAGS, ...workerArgs(address, flags, i)], {
+            stdio: ['ignore', 2, 'inherit', 'ipc'],
+            detached: true,
+            env: workerEnv(flags, g, workerToken),
+          }),
+        log,
+      })
+    : new InProcessWorkers({ count: flags.workers, options: (i) => inProcessWorker(controller, address, flags, i), log });
   // Reads the models (ListModels): the admin or the infer token is accepted when set.
   const readToken = flags.adminToken ?? flags.inferToken;
   const client = new PunctualClient(address, { ...clientOptions(g), ...(readToken ? { token: readToken } : {}) });
@@ -239,7 +281,9 @@ async function up(flags: UpFlags, g: GlobalOptions, ctx: CliContext, cmd: Comman
           ? waited.problem
             ? `the models could not be read within ${flags.connectTimeout} s: ${waited.problem}`
             : `the workers did not all connect within ${flags.connectTimeout} s`
-          : 'every worker rejected its arguments';
+          : flags.workerProcesses
+            ? 'every worker rejected its arguments'
+            : 'no worker could start';
       stderr.write(`error: ${why} (see the worker messages above); stopping.\n`);
       if (g.json) stdout.write(JSON.stringify({ status: 'UNAVAILABLE', message: why }) + '\n');
       ctx.exitCode = 1;
@@ -273,6 +317,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--repo <dir>', 'model repository', path.join('.punctual', 'repo'))
     .addOption(new Option('--metrics-port <port>', "the controller's Prometheus /metrics port (0 picks a free one)").argParser(parsePort).default(CLI_DEFAULTS.metricsPort))
     .addOption(new Option('--connect-timeout <s>', 'seconds to wait for the workers to connect').argParser(integerIn(1, 3600)).default(120))
+    .option('--worker-processes', "run each worker as a child process (isolated from the controller) instead of in this process; tensors then cross a second gRPC hop")
     .addOption(policyOption());
   addSecurityFlags(addHttpFlags(addWorkerFlags(cmd)), ctx.io.env).action(async (flags: UpFlags, c: Command) => up(flags, globalsOf(c), ctx, c));
 }

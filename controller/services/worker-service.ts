@@ -3,13 +3,12 @@
 // scheduler; pings measure its clock offset and keep its liveness deadline
 // (a worker heard from by nothing for longer is set aside until it answers
 // again); results flow back to the core.
-import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
-import type { ControllerMessage, WorkerControlHandlers, WorkerMessage__Output } from '../../common/wire.js';
+import type { WorkerControlHandlers, WorkerMessage__Output } from '../../common/wire.js';
 import type { ServingCore } from '../serving-core.js';
 import { Liveness } from '../liveness.js';
-import { WorkerConnection } from '../worker-connection.js';
+import { WorkerConnection, type WorkerStream } from '../worker-connection.js';
 import type { ServiceImpl, ServiceRoles } from './server-call.js';
 
 export interface WorkerServiceOptions {
@@ -22,10 +21,15 @@ export interface WorkerServiceOptions {
 /** The worker stream takes the worker token, the admin token, or `up`'s own workers' token. */
 export const WORKER_ROLES: ServiceRoles<WorkerControlHandlers> = { Connect: 'worker' };
 
-export function workerService(core: ServingCore, clock: Clock, log: Logger, opts: WorkerServiceOptions): ServiceImpl<WorkerControlHandlers> {
+/** The worker stream's handler: grpc-js calls it for a worker that dials, the controller for one in its own process. */
+export interface WorkerServiceImpl extends ServiceImpl<WorkerControlHandlers> {
+  Connect: (stream: WorkerStream) => void;
+}
+
+export function workerService(core: ServingCore, clock: Clock, log: Logger, opts: WorkerServiceOptions): WorkerServiceImpl {
   let nextWorker = 1;
   return {
-    Connect: (stream: grpc.ServerDuplexStream<WorkerMessage__Output, ControllerMessage>) => {
+    Connect: (stream: WorkerStream) => {
       let conn: WorkerConnection | undefined;
       let pinger: NodeJS.Timeout | undefined;
       let liveness: Liveness | undefined;

@@ -12,7 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { SERVER_NODE_FLAGS } from '../../common/node-flags.js';
 import { ensureDefaultRepository } from '../../controller/default-repository.js';
 import { PunctualClient } from '../../client/index.js';
-import { stopChild, waitForListeningPort } from '../../cli/child-process.js';
+import { stopChild, waitForEvent, waitForListeningPort } from '../../cli/child-process.js';
 import { assertBuilt } from '../../common/thread-script.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -91,6 +91,20 @@ export class TestCluster {
       ...(this.token ? { token: this.token } : {}),
       ...(this.tlsCa ? { credentials: grpc.credentials.createSsl(fs.readFileSync(this.tlsCa)) } : {}),
     });
+  }
+
+  /**
+   * `punctual up` instead of a controller and workers: it starts its own
+   * (in its process by default; `--worker-processes` for child processes),
+   * and resolves once they have joined.
+   */
+  async startUp(extra: string[] = []): Promise<void> {
+    const child = this.spawnCli(['up', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0', '--http-port', '0', '--repo', this.repo, '--json', ...extra]);
+    this.controller = child;
+    const ready = await waitForEvent(child, 'ready', { timeoutMs: 120_000, detail: () => this.logs.join('') });
+    this.address = String(ready.controller);
+    this.client?.close();
+    this.client = new PunctualClient(this.address);
   }
 
   startWorker(spec: WorkerSpec = {}): ChildProcess {

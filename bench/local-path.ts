@@ -1,0 +1,116 @@
+// Issue 13 point 2, the local path: det one request at a time through
+// `punctual up` with its worker in the controller's process (the default)
+// and with `--worker-processes` (a worker process behind a second gRPC hop),
+// side by side with onnxruntime-node alone on the same input, in one run.
+// Blocks of each alternate over several rounds so that the machine's drift
+// falls on all three alike. A tiny model (16 floats) shows what the path
+// itself costs when no tensor has to move.
+//
+// Targets (issue 13): det end-to-end p50 <= 1.10 x onnxruntime alone, p99 <= 1.5 x;
+// tiny model overhead (end-to-end - exec) p50 <= 0.3 ms.
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { waitForEvent } from '../cli/child-process.js';
+import { PunctualClient } from '../client/index.js';
+import { BUNDLED_MODELS, bundledModelsDir } from '../profiles/bundled-models.js';
+import { buildAddModel } from '../test/support/onnx-builder.js';
+import { createSession, runSession } from '../worker/ort-session.js';
+import { fmt, percentile, spawnCli, stopAll, tempRepo, type Figure } from './support.js';
+
+const DET_SHAPE = [3, 224, 224];
+
+/** The same det input everywhere, deterministic. */
+function detInput(): Float32Array {
+  const data = new Float32Array(DET_SHAPE.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) data[i] = ((i * 2654435761) % 1000) / 1000;
+  return data;
+}
+
+interface Path {
+  name: string;
+  child: ChildProcess;
+  client: PunctualClient;
+  e2e: number[];
+  exec: number[];
+  server: number[];
+  tiny: number[];
+}
+
+async function startUp(name: string, repo: string, extra: string[]): Promise<Path> {
+  const child = spawnCli(['up', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0', '--http-port', '-1', '--repo', repo, '--json', ...extra]);
+  const ready = await waitForEvent(child, 'ready', { timeoutMs: 180_000 });
+  return { name, child, client: new PunctualClient(String(ready.controller)), e2e: [], exec: [], server: [], tiny: [] };
+}
+
+export async function runLocalPathBench(requests = 600, rounds = 6): Promise<Figure[]> {
+  const repo = await tempRepo(['det']);
+  const tinyDir = path.join(repo.dir, 'tiny', '1');
+  fs.mkdirSync(tinyDir, { recursive: true });
+  fs.writeFileSync(path.join(tinyDir, 'model.onnx'), buildAddModel({ dims: ['N', 16] }));
+  fs.writeFileSync(path.join(tinyDir, 'config.json'), JSON.stringify({ inputs: [{ name: 'x', dtype: 'float32', shape: [16] }], maxBatch: 8, defaultSloMs: 100 }));
+  const det = BUNDLED_MODELS.find((m) => m.config.name === 'det')!;
+  const session = await createSession(path.join(bundledModelsDir(), det.file), { device: 'cpu', threads: 1 });
+  const x = detInput();
+  const ortInput = [{ name: 'x', dtype: 'float32' as const, shape: [1, ...DET_SHAPE], data: new Uint8Array(x.buffer) }];
+  const tinyX = new Float32Array(16).map((_, i) => i / 16);
+  const ort: number[] = [];
+  const paths: Path[] = [];
+  try {
+    // One after the other: the first profiles the tiny model into the repository, the second reads it.
+    process.stderr.write('local-path: starting `punctual up` (in-process worker) and `punctual up --worker-processes`\n');
+    paths.push(await startUp('up, worker in its process (default)', repo.dir, []));
+    paths.push(await startUp('up --worker-processes', repo.dir, ['--worker-processes']));
+    for (const p of paths) {
+      for (let i = 0; i < 30; i++) await p.client.infer('det', { x }, { sloMs: 5000 });
+      for (let i = 0; i < 30; i++) await p.client.infer('tiny', { x: tinyX }, { sloMs: 5000 });
+    }
+    for (let i = 0; i < 20; i++) await runSession(session, ortInput);
+    const per = Math.ceil(requests / rounds);
+    for (let round = 0; round < rounds; round++) {
+      process.stderr.write(`local-path: round ${round + 1}/${rounds}\n`);
+      for (let i = 0; i < per; i++) {
+        const t = performance.now();
+        await runSession(session, ortInput);
+        ort.push(performance.now() - t);
+      }
+      for (const p of paths) {
+        for (let i = 0; i < per; i++) {
+          const r = await p.client.infer('det', { x }, { sloMs: 1000 });
+          p.e2e.push(r.latencyMs);
+          p.exec.push(r.timings.execMs);
+          p.server.push(r.timings.totalMs - r.timings.execMs);
+        }
+        for (let i = 0; i < per; i++) {
+          const r = await p.client.infer('tiny', { x: tinyX }, { sloMs: 1000 });
+          p.tiny.push(r.latencyMs - r.timings.execMs);
+        }
+      }
+    }
+  } finally {
+    for (const p of paths) p.client.close();
+    await stopAll(paths.map((p) => p.child));
+    await session.release();
+    repo.cleanup();
+  }
+  const ortP50 = percentile(ort, 50);
+  const ortP99 = percentile(ort, 99);
+  const figures: Figure[] = [
+    { name: 'onnxruntime-node alone: det batch 1, 1 thread, p50', value: ortP50, unit: 'ms', note: `${ort.length} runs in this process, interleaved with the requests` },
+    { name: 'onnxruntime-node alone: det batch 1, 1 thread, p99', value: ortP99, unit: 'ms' },
+  ];
+  for (const p of paths) {
+    const p50 = percentile(p.e2e, 50);
+    const p99 = percentile(p.e2e, 99);
+    figures.push(
+      { name: `${p.name}: det end-to-end p50`, value: p50, unit: 'ms', target: `<= 1.10 x ort (${fmt(1.1 * ortP50)})`, note: `x${fmt(p50 / ortP50, 2)} of onnxruntime alone` },
+      { name: `${p.name}: det end-to-end p99`, value: p99, unit: 'ms', target: `<= 1.5 x ort (${fmt(1.5 * ortP99)})`, note: `x${fmt(p99 / ortP99, 2)} of onnxruntime alone` },
+      { name: `${p.name}: det exec on the worker p50`, value: percentile(p.exec, 50), unit: 'ms', note: 'what the executor thread measured' },
+      { name: `${p.name}: det server-side overhead (controller total - exec) p50 / p99`, value: percentile(p.server, 50), unit: 'ms', note: `p99 ${fmt(percentile(p.server, 99))} ms` },
+      { name: `${p.name}: det overhead (end-to-end - exec) p50`, value: percentile(p.e2e.map((v, i) => v - p.exec[i]!), 50), unit: 'ms' },
+      { name: `${p.name}: tiny model overhead (end-to-end - exec) p50`, value: percentile(p.tiny, 50), unit: 'ms', target: '<= 0.3' },
+      { name: `${p.name}: tiny model overhead (end-to-end - exec) p99`, value: percentile(p.tiny, 99), unit: 'ms' },
+    );
+  }
+  return figures;
+}
