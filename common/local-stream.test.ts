@@ -1,19 +1,21 @@
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { protos } from './protos.js';
+import { inProcessCarry, protos } from './protos.js';
 import type { ControllerMessage, WorkerMessage } from './wire.js';
-import { localStreamPair, refusedClientStream, type Codec } from './local-stream.js';
+import { localStreamPair, refusedClientStream, type Carry } from './local-stream.js';
 
-/** The worker stream's own serializers, as the controller passes them. */
-function workerCodecs(): { up: Codec<WorkerMessage, unknown>; down: Codec<ControllerMessage, unknown> } {
-  const m = protos().worker.punctual.v1.WorkerControl.service.Connect as grpc.MethodDefinition<WorkerMessage, ControllerMessage>;
-  return { up: { serialize: m.requestSerialize, deserialize: m.requestDeserialize }, down: { serialize: m.responseSerialize, deserialize: m.responseDeserialize } };
+/** The worker stream's carriers, as the controller passes them. */
+function workerCarriers(): { up: Carry<WorkerMessage>; down: Carry<ControllerMessage> } {
+  return { up: inProcessCarry('worker', 'punctual.v1.WorkerMessage') as Carry<WorkerMessage>, down: inProcessCarry('worker', 'punctual.v1.ControllerMessage') as Carry<ControllerMessage> };
 }
+
+/** The worker stream's own serializers: what a message reads as off the wire. */
+const wire = protos().worker.punctual.v1.WorkerControl.service.Connect as grpc.MethodDefinition<WorkerMessage, ControllerMessage>;
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function pair() {
-  const { up, down } = workerCodecs();
+  const { up, down } = workerCarriers();
   const { client, server } = localStreamPair(up, down);
   const seen: string[] = [];
   const atServer: unknown[] = [];
@@ -81,6 +83,38 @@ describe('localStreamPair', () => {
     expect(seen).toContain('server close');
     expect(seen.some((l) => l.startsWith('server error'))).toBe(true);
     expect(server.write({ welcome: { workerId: 'w1' } })).toBe(false);
+  });
+});
+
+describe('inProcessCarry', () => {
+  const { up, down } = workerCarriers();
+  const tensor = { name: 'x', dtype: 'float32', shape: [1, 3, 2, 2], data: Buffer.from(new Float32Array(12).map((_, i) => i).buffer) };
+  const workerMessages: WorkerMessage[] = [
+    { hello: { name: 'w', workerMs: 12.5, executors: [{ index: 0, device: 'cpu', threads: 2, memoryBytes: 2 ** 31 }], cachedModels: ['a@1'] } },
+    { result: { actionId: 3, status: 'FAILED', message: 'no', receivedMs: 1, endMs: 2 } },
+    { result: { actionId: 4, status: 'OK', startMs: 1, endMs: 9.25, durationMs: 8.25, memoryBytes: 1e9, outputs: [tensor] } },
+    { pong: { pingId: 1, controllerMs: 2, workerMs: 3 } },
+    { bytesAck: { modelKey: 'a@1', ok: false, message: 'bad', contentUnknown: true } },
+    { draining: {} },
+    {},
+  ];
+  const controllerMessages: ControllerMessage[] = [
+    { welcome: { workerId: 'w1', controllerMs: 5 } },
+    { action: { id: 2, type: 'LOAD', executor: 1, modelKey: 'a@1', earliestMs: 1, latestMs: 2, lane: 1 } },
+    { action: { id: 3, type: 'INFER', executor: 0, modelKey: 'a@1', earliestMs: 1, latestMs: 2, expectedMs: 0.5, batchSize: 2, inputs: [tensor, tensor] } },
+    { modelBytes: { modelKey: 'a@1', offset: 0, totalSize: 4, chunk: Buffer.from([1, 2, 3, 4]), last: true, sha256: 'ab' } },
+    { forgetModel: { modelKey: 'a@1' } },
+    { ping: { id: 9, controllerMs: 1.5 } },
+  ];
+
+  it('reads every kind of message exactly as it reads off the wire', () => {
+    for (const m of workerMessages) expect(up(m), JSON.stringify(Object.keys(m))).toEqual(wire.requestDeserialize(wire.requestSerialize(m)));
+    for (const m of controllerMessages) expect(down(m), JSON.stringify(Object.keys(m))).toEqual(wire.responseDeserialize(wire.responseSerialize(m)));
+  });
+
+  it('hands bytes fields on without copying them', () => {
+    const carried = down(controllerMessages[2]!) as { action: { inputs: { data: Buffer }[] } };
+    expect(carried.action.inputs[0]!.data).toBe(tensor.data);
   });
 });
 

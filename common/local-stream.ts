@@ -6,23 +6,22 @@
 // without a second hop), so an action's tensors reach the executor thread
 // without crossing a socket, HTTP/2 framing and a second event loop.
 //
-// Messages still go through each direction's protobuf serializer and
-// deserializer, the same functions grpc-js calls: what one end reads is
-// exactly what it would read off the wire (defaults filled in, enums as
-// strings, int64 as numbers), so neither end has a second code path. The cost
-// is one copy of the bytes per message (the deserialized tensor is a view into
-// the serialized buffer); the socket, the HTTP/2 frames, flow control and the
-// other process's event loop are what is saved.
+// Each message is carried by a function of its direction that reads it as
+// the receiver would read it off the wire (common/protos.ts inProcessCarry:
+// defaults filled in, enums as names, int64 as numbers, the oneof's case), so
+// neither end has a second code path; its bytes fields are not copied. That
+// and the socket, the HTTP/2 frames, flow control and the other process's
+// event loop are what is saved: serializing and deserializing a det action
+// (602 KB in) and its result (200 KB out) took 0.43 ms of the controller's
+// thread per request, carrying them ~0.01 ms.
 //
 // Delivery is asynchronous and in order: a write is carried on a microtask,
 // never inside the writer's own call, as a socket would be.
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 
-export interface Codec<In, Out> {
-  serialize(m: In): Buffer;
-  deserialize(b: Buffer): Out;
-}
+/** A message from one end, as the other reads it. */
+export type Carry<In> = (m: In) => unknown;
 
 type Event = { kind: 'data'; message: unknown } | { kind: 'end' } | { kind: 'abort'; code: grpc.status; details: string };
 
@@ -58,7 +57,7 @@ abstract class LocalEnd<Write> extends EventEmitter {
   /** Both directions are over (ended both ways or aborted). */
   protected finished = false;
 
-  constructor(private readonly carry: (m: Write) => unknown) {
+  constructor(private readonly carry: Carry<Write>) {
     super();
   }
 
@@ -159,13 +158,10 @@ export class LocalServerStream<Write> extends LocalEnd<Write> {
   }
 }
 
-/**
- * A connected pair: what the client writes is serialized with `up` and read by
- * the server deserialized, and the reverse with `down`.
- */
-export function localStreamPair<Up, UpOut, Down, DownOut>(up: Codec<Up, UpOut>, down: Codec<Down, DownOut>): { client: LocalClientStream<Up>; server: LocalServerStream<Down> } {
-  const client = new LocalClientStream<Up>((m) => up.deserialize(up.serialize(m)));
-  const server = new LocalServerStream<Down>((m) => down.deserialize(down.serialize(m)));
+/** A connected pair: what the client writes the server reads as `up` carries it, and the reverse with `down`. */
+export function localStreamPair<Up, Down>(up: Carry<Up>, down: Carry<Down>): { client: LocalClientStream<Up>; server: LocalServerStream<Down> } {
+  const client = new LocalClientStream<Up>(up);
+  const server = new LocalServerStream<Down>(down);
   client.link(server as LocalEnd<unknown>);
   server.link(client as LocalEnd<unknown>);
   return { client, server };

@@ -11,6 +11,7 @@ import type http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
 import type { INamespace } from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
 import type { ProtoGrpcType as InferenceProto } from '../protos/generated/inference.js';
 import type { ProtoGrpcType as AdminProto } from '../protos/generated/admin.js';
 import type { ProtoGrpcType as WorkerProto } from '../protos/generated/worker.js';
@@ -84,6 +85,38 @@ class Protos {
 }
 
 let cache: Protos | undefined;
+
+/** A message passed between two ends in one process, as its receiver would read it off the wire. */
+export type Carry = (message: object) => object;
+
+/**
+ * How a message of `type` (e.g. 'punctual.v1.WorkerMessage') in `file` crosses
+ * an in-process stream (common/local-stream.ts): normalized as its
+ * deserializer would give it (defaults, enums as names, int64 as numbers,
+ * the oneof's case) without encoding it, so its bytes fields are the sender's
+ * buffers, not copies. Receivers treat received bytes as read-only, as they
+ * must a view into a gRPC message.
+ */
+export function inProcessCarry(file: PunctualProtoName, type: string): Carry {
+  descriptors ??= JSON.parse(fs.readFileSync(descriptorsFile(), 'utf8')) as Record<PunctualProtoName, INamespace>;
+  const t = carryRoot(file).lookupType(type);
+  return (m) => {
+    if (Array.isArray(m)) throw new Error(`Failed to serialize message: expected object with ${t.name} structure, got array instead`);
+    return t.toObject(t.fromObject(m), LOADER_OPTIONS);
+  };
+}
+
+const carryRoots = new Map<PunctualProtoName, protobuf.Root>();
+
+function carryRoot(file: PunctualProtoName): protobuf.Root {
+  let root = carryRoots.get(file);
+  if (!root) {
+    root = protobuf.Root.fromJSON(descriptors![file]);
+    root.resolveAll();
+    carryRoots.set(file, root);
+  }
+  return root;
+}
 
 export function protos(): { readonly inference: InferenceProto; readonly admin: AdminProto; readonly worker: WorkerProto } {
   return (cache ??= new Protos());

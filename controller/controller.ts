@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../common/log.js';
 import { serializeModelConfig } from '../common/model-config.js';
-import { createServer, hasStreamGate, protos } from '../common/protos.js';
-import { localStreamPair, refusedClientStream, type LocalClientStream } from '../common/local-stream.js';
+import { createServer, hasStreamGate, inProcessCarry, protos } from '../common/protos.js';
+import { localStreamPair, refusedClientStream, type Carry, type LocalClientStream } from '../common/local-stream.js';
 import type { ControllerMessage, WorkerMessage } from '../common/wire.js';
 import { profileModel } from '../profiles/profiler.js';
 import { hostPort } from '../common/listen-address.js';
@@ -217,8 +217,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
   }
   ecosystem.refresh();
 
-  // The worker stream's own serializers, so a local worker's messages read exactly as a remote one's.
-  const connect = workerDef.Connect as grpc.MethodDefinition<WorkerMessage, ControllerMessage>;
+  // Carried as the worker stream's deserializers read them, so a local worker's messages read as a remote one's.
+  const up = inProcessCarry('worker', 'punctual.v1.WorkerMessage') as Carry<WorkerMessage>;
+  const down = inProcessCarry('worker', 'punctual.v1.ControllerMessage') as Carry<ControllerMessage>;
   let closing = false;
   return {
     port,
@@ -228,10 +229,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     httpPort: http?.port,
     connectLocalWorker: () => {
       if (closing) return refusedClientStream<WorkerMessage>('the controller in this process has stopped');
-      const { client, server } = localStreamPair(
-        { serialize: connect.requestSerialize, deserialize: connect.requestDeserialize },
-        { serialize: connect.responseSerialize, deserialize: connect.responseDeserialize },
-      );
+      const { client, server } = localStreamPair(up, down);
       workerHandlers.Connect(server);
       return client;
     },
