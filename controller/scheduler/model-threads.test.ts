@@ -74,7 +74,7 @@ describe('Scheduler: per-model threads', () => {
     expect(s.submit(req('one@1', 0, 1000), 0).ok).toBe(true);
     const [load] = loads(s.tick(0));
     clock.t = 45;
-    s.complete(load!.actionId, { ...ok(0, 45), memory: 10 * MB }, 45);
+    s.complete(load!.actionId, { status: 'ok', start: 0, end: 45, duration: 45, memory: 10 * MB }, 45);
     const [infer] = infers(s.tick(45));
     expect(infer).toMatchObject({ model: 'one@1', expected: 20 });
     clock.t = 75;
