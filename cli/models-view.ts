@@ -65,7 +65,9 @@ export function renderDescribe(d: DescribeModelResponse__Output, color = false):
     out.push(`  requests    ok ${m.requestsOk}, rejected ${m.requestsRejected}, failed ${m.requestsFailed}, queued ${m.queued}`);
     out.push(`  estimates   ${estimatesLine(m)} (mean–p99 of recent runs)`);
     if (m.admissionReserveMs > 0) out.push(`  reserve     ${formatMs(m.admissionReserveMs)}: admission adds it (at most 30 % of the SLO), as recent answers came up to that much later than predicted`);
-    if (v.profile?.bestThreads) out.push(`  threads     ${v.profile.bestThreads} intra-op thread(s) gave the lowest p99`);
+    const best = v.profile?.bestThreads ? `; ${v.profile.bestThreads} gave the lowest p99` : '';
+    if (m.threads) out.push(`  threads     sessions at ${m.threads} intra-op thread(s), at most each worker's --threads${best}`);
+    else if (best) out.push(`  threads     ${v.profile!.bestThreads} intra-op thread(s) gave the lowest p99`);
     out.push('  profile');
     out.push(renderProfile(v.profile).replace(/^/gm, '  '));
   }

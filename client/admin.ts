@@ -33,6 +33,8 @@ export interface RegisterOptions {
   defaultSloMs?: number;
   /** Register N independent instances name-0 … name-(N-1), at most 4,000; they share one profile and one file. @default 1 */
   copies?: number;
+  /** Intra-op threads of its sessions, capped by each executor's. @default the profile's bestThreads once measured, else each executor's own */
+  threads?: number;
   /** Called as chunks are handed to the transport. */
   onProgress?: (sentBytes: number, totalBytes: number) => void;
 }
@@ -123,6 +125,7 @@ export class PunctualAdmin {
           maxBatch: o.maxBatch ?? 0,
           batchSizes: o.batchSizes ?? [],
           defaultSloMs: o.defaultSloMs ?? 0,
+          threads: o.threads ?? 0,
           size: bytes.byteLength,
           sha256: digest,
           copies: o.copies ?? 1,

@@ -58,10 +58,13 @@ export class ActionDispatcher {
         return;
       }
       case 'load':
-      case 'unload':
-        conn.send({ action: { id: d.actionId, type: d.type === 'load' ? 'LOAD' : 'UNLOAD', executor: index, modelKey: d.model, lane: d.lane, ...window } });
-        this.log.debug({ event: d.type, model: d.model, executor: d.executor, expectedMs: d.expected }, `${d.type} planned`);
+      case 'unload': {
+        // A LOAD names its session's intra-op threads when the model asks for a count (common/model-threads.ts).
+        const threads = d.type === 'load' && d.threads !== undefined ? { threads: d.threads } : {};
+        conn.send({ action: { id: d.actionId, type: d.type === 'load' ? 'LOAD' : 'UNLOAD', executor: index, modelKey: d.model, lane: d.lane, ...threads, ...window } });
+        this.log.debug({ event: d.type, model: d.model, executor: d.executor, expectedMs: d.expected, ...threads }, `${d.type} planned`);
         return;
+      }
     }
   }
 }

@@ -5,6 +5,7 @@
 // token that ended the previous page), a brief form without the estimates
 // tables, and a summary of every model that comes with each status page.
 import { invalidArgument } from '../common/errors.js';
+import { wantedThreads } from '../common/model-threads.js';
 import type { ClusterStatusResponse, ListModelsResponse, ModelInfo } from '../common/wire.js';
 import type { ModelSummary } from '../protos/generated/punctual/v1/ModelSummary.js';
 import type { Estimates } from './scheduler/estimates.js';
@@ -33,10 +34,11 @@ export interface ModelInfoOptions {
 }
 
 export function buildModelInfo(m: ServedModel, core: ServingCore, estimates: Estimates, o: ModelInfoOptions = {}): ModelInfo {
-  const classes = new Set<string>(Object.keys(m.profile?.classes ?? {}));
+  // The classes its sessions run as (a model with its own thread count runs as cpu/tN on any executor of more threads).
+  const classes = new Set<string>(Object.keys(m.profile?.classes ?? {}).map((c) => estimates.classOf(m.key, c)));
   const loadedOn: string[] = [];
   for (const e of core.view.executors()) {
-    classes.add(e.spec.cls);
+    classes.add(estimates.classOf(m.key, e.spec.cls));
     if (e.holds(m.key)) loadedOn.push(e.spec.id);
   }
   const firstClass = [...classes][0] ?? 'cpu/t1';
@@ -48,6 +50,7 @@ export function buildModelInfo(m: ServedModel, core: ServingCore, estimates: Est
     maxBatch: m.config.maxBatch,
     batchSizes: m.config.batchSizes,
     defaultSloMs: m.config.defaultSloMs,
+    threads: wantedThreads(m.config, m.profile) ?? 0,
     sizeBytes: m.size,
     memoryBytes: estimates.memory(m.key),
     loadMs: estimates.load(m.key, firstClass),

@@ -238,6 +238,7 @@ export class ModelAdmin {
       maxBatch,
       ...(meta.batchSizes.length > 0 ? { batchSizes: meta.batchSizes } : {}),
       defaultSloMs: meta.defaultSloMs || 100,
+      ...(meta.threads ? { threads: meta.threads } : {}),
     };
     const { name, version } = parseModelKey(firstKey);
     let base: ModelConfig;

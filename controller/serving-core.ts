@@ -59,6 +59,7 @@ export class ServingCore {
   private readonly driver: SchedulerDriver;
   private readonly wake = new WakeTimer(() => this.pump());
   private readonly waiters = new Waiters();
+  private readonly estimates: Estimates;
   private readonly clock: Clock;
   private readonly log: Logger;
   /** Lost actions come in runs on a sick executor: one line per executor per interval. */
@@ -81,6 +82,17 @@ export class ServingCore {
     this.lostLog = new RateLimitedLog(opts.log, opts.clock);
     this.requestLog = new RateLimitedLog(opts.log, opts.clock);
     this.registry = opts.registry;
+    this.estimates = opts.estimates;
+    // A model's session class with no profile of its own (its thread count was never measured): said once.
+    const fellBack = opts.estimates.onFallback;
+    opts.estimates.onFallback = (f) => {
+      fellBack?.(f);
+      const from = f.from ? `${f.from}'s${f.scale !== 1 ? ` × ${f.scale.toFixed(2)}` : ''}` : "another class's";
+      this.log.warn(
+        { event: 'estimate_class_fallback', model: f.model, cls: f.cls, from: f.from, scale: f.scale },
+        `${f.model}: no profile at ${f.cls} (its sessions' thread count); estimates start from ${from} figures until its runs are measured (punctual profile measures each thread count)`,
+      );
+    };
     this.scheduler = new Scheduler({
       estimates: opts.estimates,
       scheduleAheadMs: opts.scheduleAheadMs,
@@ -314,6 +326,8 @@ export class ServingCore {
 
   /** A registered model version becomes schedulable (its bytes are on the workers). */
   addModel(m: Pick<ServedModel, 'key' | 'config'>): void {
+    // Its config's thread count, if any, over its profile's bestThreads (seeded before this).
+    this.estimates.setThreads(m.key, m.config.threads);
     this.scheduler.addModel(m.key, m.config.batchSizes);
   }
 

@@ -159,6 +159,7 @@ describe('status view', () => {
         maxBatch: 8,
         batchSizes: [1, 2, 4, 8],
         defaultSloMs: 100,
+        threads: 0,
         sizeBytes: 0,
         memoryBytes: 0,
         loadMs: 0,

@@ -16,6 +16,7 @@ function info(name: string): ModelInfo {
     maxBatch: 16,
     batchSizes: [1, 16],
     defaultSloMs: 50,
+    threads: 0,
     sizeBytes: 578966,
     memoryBytes: 578966,
     loadMs: 20,

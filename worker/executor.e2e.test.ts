@@ -53,6 +53,7 @@ function action(a: Partial<Action__Output>): Action__Output {
     batchSize: 1,
     inputs: [],
     lane: 0,
+    threads: 0,
     ...a,
   };
 }

@@ -13,6 +13,12 @@
 // longer holds up the inferences of the models on another. Each model's work
 // goes to the thread holding its session (worker/session-lanes.ts); an action
 // whose thread is still busy waits there, and is counted (onLaneWait).
+//
+// A LOAD may name its session's intra-op threads (Action.threads: the
+// model's own count, capped by the controller at this executor's; more is
+// refused): its session is created so, from a model optimized for that
+// count when the optimizer for it has one (one optimizer per thread count in
+// use, shared in the process).
 import type { Clock } from '../common/clock.js';
 import type { Device } from '../common/device.js';
 import { createLogger, type Logger } from '../common/log.js';
@@ -29,7 +35,7 @@ import { fromProtoTensor, toProtoTensor, transferList } from './wire-tensors.js'
 export interface ExecutorOptions {
   index: number;
   device: Device;
-  /** Intra-op threads per session. */
+  /** Intra-op threads per session: the default, and the most a LOAD may ask for (Action.threads). */
   threads: number;
   /** onnxruntime's CPU memory arena and memory patterns for its sessions (WorkerOptions.memArena). @default false */
   memArena?: boolean;
@@ -43,7 +49,9 @@ export interface ExecutorOptions {
   /** The thread script (tests substitute one). @default executorThreadScript() */
   threadScript?: URL;
   /**
-   * Where LOADs find optimized models; false: always the raw bytes.
+   * Where LOADs at `threads` find optimized models; false: always the raw
+   * bytes. A LOAD at another thread count uses the shared optimizer for that
+   * count under the default, none when this is given.
    * @default on 'cpu', the optimizer this process shares for the device and
    * thread count (leaseSharedOptimizer); none elsewhere (not measured on CUDA)
    */
@@ -77,6 +85,8 @@ export interface LoadRecord {
   modelKey: string;
   /** What the session was created from. */
   source: 'optimized' | 'raw';
+  /** Intra-op threads the session was created with. */
+  threads: number;
   durationMs: number;
   /** Why the optimized model failed to load (the raw bytes were loaded instead). */
   fallback?: string;
@@ -93,6 +103,8 @@ interface Job {
   expectedMs: number;
   /** LOAD: the lane asked for (checked on arrival). */
   lane: number;
+  /** LOAD: the session's intra-op threads (checked on arrival); the executor's unless the action names fewer. */
+  threads: number;
   inputs: WireTensor[];
   receivedMs: number;
   /** The connection this action came on; results of an older one are dropped. */
@@ -120,6 +132,8 @@ export class Executor {
   private readonly laneChains: Promise<unknown>[];
   private readonly optimizer: ModelOptimizer | undefined;
   private readonly lease: OptimizerLease | undefined;
+  /** Shared optimizers for LOADs at thread counts other than the executor's (default optimizer only), leased on first use. */
+  private readonly otherLeases = new Map<number, OptimizerLease>();
   private readonly logger: Logger;
   /** Emulated device: loaded models and the memory each reported. */
   private readonly emulatedLoaded = new Map<string, number>();
@@ -194,6 +208,13 @@ export class Executor {
       this.emit({ actionId: action.id, status: 'FAILED', message: `LOAD of ${action.modelKey} on executor ${this.index}: ${badLane}`, receivedMs, endMs: this.opts.clock.now() });
       return;
     }
+    // 0 (or absent, from a controller before per-model threads): the executor's own.
+    const threads = (type === 'LOAD' ? action.threads : 0) || this.opts.threads;
+    if (!Number.isSafeInteger(threads) || threads < 1 || threads > this.opts.threads) {
+      const message = `LOAD of ${action.modelKey} on executor ${this.index} asks for ${threads} intra-op threads; this executor's sessions may have 1 to ${this.opts.threads} (the worker's --threads)`;
+      this.emit({ actionId: action.id, status: 'FAILED', message, receivedMs, endMs: this.opts.clock.now() });
+      return;
+    }
     // Inputs are copied out of the gRPC message now, so that starting the
     // action later only has to transfer them. The emulated device ignores them.
     const wantsInputs = type === 'INFER' && this.threads.length > 0;
@@ -205,6 +226,7 @@ export class Executor {
       latestMs: action.latestMs,
       expectedMs: action.expectedMs,
       lane,
+      threads,
       inputs: wantsInputs ? action.inputs.map(fromProtoTensor) : [],
       receivedMs,
       epoch: this.epoch,
@@ -243,6 +265,20 @@ export class Executor {
     for (const wake of this.sleepers) wake();
     await Promise.all(this.threads.map((t) => t.close()));
     await this.lease?.release();
+    await Promise.all([...this.otherLeases.values()].map((l) => l.release()));
+    this.otherLeases.clear();
+  }
+
+  /** Where a LOAD at `threads` finds optimized models (see ExecutorOptions.optimizer). */
+  private optimizerFor(threads: number): ModelOptimizer | undefined {
+    if (threads === this.opts.threads) return this.optimizer;
+    if (this.opts.optimizer !== undefined || this.opts.device !== 'cpu' || this.closed) return undefined;
+    let lease = this.otherLeases.get(threads);
+    if (!lease) {
+      lease = leaseSharedOptimizer({ device: this.opts.device, threads, log: this.opts.log, logger: this.logger });
+      this.otherLeases.set(threads, lease);
+    }
+    return lease.optimizer;
   }
 
   private runnerOf(type: ActionKind): ActionRunner<Job> {
@@ -301,9 +337,10 @@ export class Executor {
       case 'LOAD': {
         const bytes = this.opts.cache.get(job.modelKey);
         if (!bytes) return failed(`model bytes for ${job.modelKey} not cached on this worker`);
-        const optimized = this.optimizer?.optimized(bytes);
-        reply = await thread.request({ type: 'load', modelKey: job.modelKey, bytes, ...(optimized ? { optimized } : {}) });
-        if (reply.ok) this.loaded(job.modelKey, bytes, reply);
+        const optimizer = this.optimizerFor(job.threads);
+        const optimized = optimizer?.optimized(bytes);
+        reply = await thread.request({ type: 'load', modelKey: job.modelKey, bytes, threads: job.threads, ...(optimized ? { optimized } : {}) });
+        if (reply.ok) this.loaded(job, bytes, reply, optimizer);
         break;
       }
       case 'UNLOAD':
@@ -321,13 +358,15 @@ export class Executor {
   }
 
   /** After a LOAD on the thread: records it, drops optimized bytes that failed, asks for them after a raw load. */
-  private loaded(modelKey: string, bytes: Uint8Array, reply: Extract<ThreadReply, { ok: true }>): void {
+  private loaded(job: Job, bytes: Uint8Array, reply: Extract<ThreadReply, { ok: true }>, optimizer: ModelOptimizer | undefined): void {
+    const { modelKey } = job;
     const { source, fallback, durationMs } = reply;
     if (source === undefined) return; // it was loaded already: no session was created
-    if (fallback !== undefined) this.optimizer?.rejected(modelKey, bytes, fallback);
-    else if (source === 'raw') void this.optimizer?.prepare(modelKey, bytes);
-    const record: LoadRecord = { executor: this.index, modelKey, source, durationMs, ...(fallback !== undefined ? { fallback } : {}) };
-    this.logger.debug({ event: 'model_load', ...record }, `executor ${this.index} loaded ${modelKey} from the ${source} model in ${durationMs.toFixed(1)} ms`);
+    if (fallback !== undefined) optimizer?.rejected(modelKey, bytes, fallback);
+    else if (source === 'raw') void optimizer?.prepare(modelKey, bytes);
+    const threads = reply.threads ?? job.threads;
+    const record: LoadRecord = { executor: this.index, modelKey, source, threads, durationMs, ...(fallback !== undefined ? { fallback } : {}) };
+    this.logger.debug({ event: 'model_load', ...record }, `executor ${this.index} loaded ${modelKey} from the ${source} model (${threads} intra-op threads) in ${durationMs.toFixed(1)} ms`);
     this.opts.onLoad?.(record);
   }
 

@@ -242,6 +242,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           connection.send({ result });
         },
         onLaneWait: (wait) => observability.laneWait(wait.executor, wait.type),
+        onLoad: (load) => observability.sessionLoaded(load.executor, load.modelKey, load.threads),
         ...(options.threadScript ? { threadScript: options.threadScript } : {}),
         ...(options.rejoinWhenThreadDies
           ? {

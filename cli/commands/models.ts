@@ -7,6 +7,7 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PunctualAdmin } from '../../client/admin.js';
 import { MAX_COPIES } from '../../controller/model-registry.js';
+import { MAX_MODEL_THREADS } from '../../common/model-threads.js';
 import type { InputDeclaration } from '../../common/wire.js';
 import { integerIn, parseMs } from '../args.js';
 import { clientOptions, globalsOf, interactive, type CliContext, type GlobalOptions } from '../context.js';
@@ -36,6 +37,7 @@ interface RegisterFlags {
   name: string;
   version?: number;
   maxBatch?: number;
+  threads?: number;
   batchSizes?: number[];
   sloMs?: number;
   inputShape?: InputDeclaration[];
@@ -68,6 +70,7 @@ export function registerModels(program: Command, ctx: CliContext): void {
     .addOption(new Option('--max-batch <b>', 'largest batch the scheduler may form (default 1)').argParser(integerIn(1, 1024)))
     .addOption(new Option('--batch-sizes <list>', 'batch sizes to profile and use, e.g. 1,2,4,8').argParser(parseIntList))
     .addOption(new Option('--slo-ms <ms>', 'default SLO for requests that carry none (default 100)').argParser(parseMs))
+    .addOption(new Option('--threads <n>', "intra-op threads of its sessions, capped by each worker's --threads (default: the count `punctual profile` finds best, else the worker's)").argParser(integerIn(1, MAX_MODEL_THREADS)))
     .addOption(new Option('--input-shape <shape>', "per-item input shape without the batch axis, e.g. 3,48,192 (or x:3,48,192); needed when the model's dims are dynamic").argParser(parseInputShape))
     .addOption(
       new Option('--copies <n>', `register n independent instances NAME-0 … NAME-(n-1), sharing one profile and one file (at most ${MAX_COPIES})`)
@@ -88,6 +91,7 @@ export function registerModels(program: Command, ctx: CliContext): void {
             ...(flags.maxBatch !== undefined ? { maxBatch: flags.maxBatch } : {}),
             ...(flags.batchSizes ? { batchSizes: flags.batchSizes } : {}),
             ...(flags.sloMs !== undefined ? { defaultSloMs: flags.sloMs } : {}),
+            ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
             ...(flags.inputShape ? { inputs: flags.inputShape } : {}),
             copies: flags.copies,
             onProgress: (sent) => bar.update(sent),

@@ -38,7 +38,7 @@ function portOrOff(v: string): number {
 export function addWorkerFlags(cmd: Command): Command {
   return cmd
     .addOption(new Option('--executors <n>', 'executors (one inference at a time each)').argParser(integerIn(1, 256)).default(1))
-    .addOption(new Option('--threads <n>', 'intra-op threads per executor').argParser(integerIn(1, 1024)).default(1))
+    .addOption(new Option('--threads <n>', "intra-op threads per session: the default, and the most a model's own count (its profile's bestThreads, its config's threads) gets").argParser(integerIn(1, 1024)).default(1))
     .addOption(new Option('--lanes <n>', 'session threads per executor (2 or more: loads run beside inferences; default 2 on cpu and emulated, 1 on cuda)').argParser(integerIn(1, 8)))
     .addOption(
       new Option('--memory <size>', 'memory for loaded models, whole worker (e.g. 512MiB, 2GiB, bytes)')

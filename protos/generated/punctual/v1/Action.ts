@@ -15,6 +15,7 @@ export interface Action {
   'batchSize'?: (number);
   'inputs'?: (_punctual_v1_Tensor)[];
   'lane'?: (number);
+  'threads'?: (number);
 }
 
 export interface Action__Output {
@@ -28,4 +29,5 @@ export interface Action__Output {
   'batchSize': (number);
   'inputs': (_punctual_v1_Tensor__Output)[];
   'lane': (number);
+  'threads': (number);
 }

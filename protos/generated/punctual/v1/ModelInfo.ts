@@ -22,6 +22,7 @@ export interface ModelInfo {
   'requestsFailed'?: (number | string | Long);
   'queued'?: (number | string | Long);
   'admissionReserveMs'?: (number | string);
+  'threads'?: (number);
 }
 
 export interface ModelInfo__Output {
@@ -42,4 +43,5 @@ export interface ModelInfo__Output {
   'requestsFailed': (number);
   'queued': (number);
   'admissionReserveMs': (number);
+  'threads': (number);
 }

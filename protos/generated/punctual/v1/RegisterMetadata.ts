@@ -13,6 +13,7 @@ export interface RegisterMetadata {
   'size'?: (number | string | Long);
   'sha256'?: (string);
   'copies'?: (number);
+  'threads'?: (number);
 }
 
 export interface RegisterMetadata__Output {
@@ -25,4 +26,5 @@ export interface RegisterMetadata__Output {
   'size': (number);
   'sha256': (string);
   'copies': (number);
+  'threads': (number);
 }
