@@ -1,6 +1,8 @@
 // Wire message types, generated from protos/ (npm run protos).
 export type { Action, Action__Output } from '../protos/generated/punctual/v1/Action.js';
 export type { ActionResult, ActionResult__Output } from '../protos/generated/punctual/v1/ActionResult.js';
+export type { EmulatedModel, EmulatedModel__Output } from '../protos/generated/punctual/v1/EmulatedModel.js';
+export type { EmulatedBatch, EmulatedBatch__Output } from '../protos/generated/punctual/v1/EmulatedBatch.js';
 export type { BatchEstimate, BatchEstimate__Output } from '../protos/generated/punctual/v1/BatchEstimate.js';
 export type { ClusterStatusRequest, ClusterStatusRequest__Output } from '../protos/generated/punctual/v1/ClusterStatusRequest.js';
 export type { ClusterStatusResponse, ClusterStatusResponse__Output } from '../protos/generated/punctual/v1/ClusterStatusResponse.js';

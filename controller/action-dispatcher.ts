@@ -3,9 +3,12 @@
 // worker's clock. The executor a decision names is looked up in the routes
 // (filled when a worker's executors join, emptied when it leaves); an
 // executor whose worker is gone fails the action at once, and the scheduler
-// re-plans it.
+// re-plans it. A LOAD to an emulated executor carries the model's profile
+// figures (emulated-profile.ts): what that device's runs of it take.
 import type { Logger } from '../common/log.js';
+import type { ModelProfile } from '../common/profile.js';
 import { concatBatch } from '../common/tensor.js';
+import { emulatedLoad } from './emulated-profile.js';
 import { booked } from './request-book.js';
 import type { Decision } from './scheduler/types.js';
 import type { WorkerConnection } from './worker-connection.js';
@@ -30,6 +33,8 @@ export class ActionDispatcher {
     private readonly unsendable: (actionId: number) => void,
     /** An UNLOAD about to be sent (eviction or explicit). */
     private readonly unloading: (model: string, executor: string) => void,
+    /** A model's stored profile, for LOADs to emulated executors. @default none: they take their expected time */
+    private readonly profileOf: (model: string) => ModelProfile | undefined = () => undefined,
   ) {}
 
   send(d: ActionDecision): void {
@@ -61,7 +66,8 @@ export class ActionDispatcher {
       case 'unload': {
         // A LOAD names its session's intra-op threads when the model asks for a count (common/model-threads.ts).
         const threads = d.type === 'load' && d.threads !== undefined ? { threads: d.threads } : {};
-        conn.send({ action: { id: d.actionId, type: d.type === 'load' ? 'LOAD' : 'UNLOAD', executor: index, modelKey: d.model, lane: d.lane, ...threads, ...window } });
+        const emulated = d.type === 'load' ? emulatedLoad(conn.executors, index, this.profileOf(d.model)) : {};
+        conn.send({ action: { id: d.actionId, type: d.type === 'load' ? 'LOAD' : 'UNLOAD', executor: index, modelKey: d.model, lane: d.lane, ...threads, ...emulated, ...window } });
         this.log.debug({ event: d.type, model: d.model, executor: d.executor, expectedMs: d.expected, ...threads }, `${d.type} planned`);
         return;
       }

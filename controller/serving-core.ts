@@ -111,6 +111,7 @@ export class ServingCore {
       opts.log,
       (actionId) => this.scheduler.complete(actionId, { status: 'failed', message: 'worker gone' }, this.clock.now()),
       (model, executor) => this.notify('unloaded', model, executor),
+      (model) => this.registry.get(model)?.profile,
     );
     this.members = new WorkerMembership({
       scheduler: this.scheduler,

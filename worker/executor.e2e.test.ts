@@ -54,6 +54,7 @@ function action(a: Partial<Action__Output>): Action__Output {
     inputs: [],
     lane: 0,
     threads: 0,
+    emulated: null,
     ...a,
   };
 }

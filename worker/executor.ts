@@ -1,11 +1,12 @@
 // One executor, main-thread side: queues its actions (ActionRunner looks at
 // its ActionQueue on arrivals, finishes and its one timer, and decides), runs
 // one action at a time on its executor thread (or, on the emulated device, as
-// a plain timer of the expected duration) and turns the outcome into an
-// ActionResult with worker-clock timings. A LOAD creates its session from the
-// model optimized for this executor's class when the optimizer has it ready
-// (worker/model-optimizer.ts), else from the raw bytes, after which it asks
-// for that optimization, in the optimizer's thread, for the next load.
+// a plain timer of the duration the model's profile gives, emulated-runs.ts)
+// and turns the outcome into an ActionResult with worker-clock timings. A
+// LOAD creates its session from the model optimized for this executor's class
+// when the optimizer has it ready (worker/model-optimizer.ts), else from the
+// raw bytes, after which it asks for that optimization, in the optimizer's
+// thread, for the next load.
 //
 // With lanes >= 2 (ExecutorInfo.lanes) it has that many session threads and
 // two ActionRunners, one for INFERs and one for LOADs and UNLOADs, each one
@@ -25,6 +26,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import type { WireTensor } from '../common/tensor.js';
 import type { Action__Output, ActionResult, ExecutorInfo } from '../common/wire.js';
 import { ActionRunner } from './action-runner.js';
+import { EmulatedRuns } from './emulated-runs.js';
 import type { ModelCache } from './model-cache.js';
 import { leaseSharedOptimizer, type ModelOptimizer, type OptimizerLease } from './model-optimizer.js';
 import { SessionLanes } from './session-lanes.js';
@@ -106,6 +108,10 @@ interface Job {
   /** LOAD: the session's intra-op threads (checked on arrival); the executor's unless the action names fewer. */
   threads: number;
   inputs: WireTensor[];
+  /** INFER: its batch size. */
+  batch: number;
+  /** LOAD on the emulated device: the model's figures there (Action.emulated), if it came with usable ones. */
+  emulated: EmulatedRuns | undefined;
   receivedMs: number;
   /** The connection this action came on; results of an older one are dropped. */
   epoch: number;
@@ -137,6 +143,8 @@ export class Executor {
   private readonly logger: Logger;
   /** Emulated device: loaded models and the memory each reported. */
   private readonly emulatedLoaded = new Map<string, number>();
+  /** Emulated device: how long each loaded model's runs take (worker/emulated-runs.ts); a model without: expected_ms. */
+  private readonly emulatedRuns = new Map<string, EmulatedRuns>();
   private epoch = 0;
   private closed = false;
   /** Emulated work in progress: calling one ends its wait now (on close). */
@@ -228,6 +236,8 @@ export class Executor {
       lane,
       threads,
       inputs: wantsInputs ? action.inputs.map(fromProtoTensor) : [],
+      batch: action.batchSize,
+      emulated: type === 'LOAD' && this.opts.device === 'emulated' ? EmulatedRuns.of(action.emulated) : undefined,
       receivedMs,
       epoch: this.epoch,
     });
@@ -244,6 +254,7 @@ export class Executor {
     this.execRunner.clear();
     this.loadRunner.clear();
     this.emulatedLoaded.clear();
+    this.emulatedRuns.clear();
     this.lanes.clear();
     for (const thread of this.threads) {
       thread.request({ type: 'release-all' }).then(
@@ -377,37 +388,57 @@ export class Executor {
     return run;
   }
 
-  /** The emulated device: the work takes the controller's expected time, on a timer. */
+  /** The emulated device: the work takes what the model's profile says (emulatedMs), on a timer. */
   private async emulate(job: Job): Promise<Outcome> {
     if (job.type === 'INFER' && !this.emulatedLoaded.has(job.modelKey)) {
       return failed(`model ${job.modelKey} is not loaded on executor ${this.index}`);
     }
     const t0 = performance.now();
-    await this.sleep(job.expectedMs);
+    await this.sleep(this.emulatedMs(job));
     const durationMs = performance.now() - t0;
     if (job.epoch !== this.epoch) return failed('the connection was lost while this action ran'); // nobody hears it
     let memoryBytes = 0;
     if (job.type === 'LOAD') {
       memoryBytes = this.emulatedLoaded.get(job.modelKey) ?? this.opts.cache.get(job.modelKey)?.byteLength ?? 0;
       this.emulatedLoaded.set(job.modelKey, memoryBytes);
+      if (job.emulated) this.emulatedRuns.set(job.modelKey, job.emulated);
+      else this.emulatedRuns.delete(job.modelKey);
     } else if (job.type === 'UNLOAD') {
       memoryBytes = this.emulatedLoaded.get(job.modelKey) ?? 0;
       this.emulatedLoaded.delete(job.modelKey);
+      this.emulatedRuns.delete(job.modelKey);
     }
     return { ok: true, message: '', durationMs, memoryBytes, outputs: [] };
   }
 
-  /** Waits at least `ms` (timers may fire up to a millisecond early), or until close. */
+  /** How long an emulated action takes: its model's profile figures (a LOAD: its own), else the controller's expected time. */
+  private emulatedMs(job: Job): number {
+    const runs = job.type === 'LOAD' ? job.emulated : job.type === 'INFER' ? this.emulatedRuns.get(job.modelKey) : undefined;
+    const ms = job.type === 'LOAD' ? runs?.load(Math.random) : runs?.run(job.batch, Math.random);
+    return ms ?? job.expectedMs;
+  }
+
+  /**
+   * Waits at least `ms`, or until close: whole milliseconds on timers (they
+   * fire ~0.1 ms late, and may fire early: then it waits again), the last
+   * fraction of one in event-loop turns (setImmediate), which keep serving
+   * I/O. A timer for the fraction would round every run up by most of a
+   * millisecond (a 1.03 ms cls run took 2.1), more than a tiny model's run.
+   */
   private async sleep(ms: number): Promise<void> {
     const until = performance.now() + Math.max(0, ms);
     for (let left = ms; left > 0 && !this.closed; left = until - performance.now()) {
+      if (left < 1) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           clearTimeout(timer);
           this.sleepers.delete(wake);
           resolve();
         };
-        const timer = setTimeout(wake, Math.ceil(left));
+        const timer = setTimeout(wake, Math.floor(left));
         this.sleepers.add(wake);
       });
     }

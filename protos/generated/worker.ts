@@ -5,6 +5,8 @@ import type { Action as _punctual_v1_Action, Action__Output as _punctual_v1_Acti
 import type { ActionResult as _punctual_v1_ActionResult, ActionResult__Output as _punctual_v1_ActionResult__Output } from './punctual/v1/ActionResult.js';
 import type { ControllerMessage as _punctual_v1_ControllerMessage, ControllerMessage__Output as _punctual_v1_ControllerMessage__Output } from './punctual/v1/ControllerMessage.js';
 import type { Draining as _punctual_v1_Draining, Draining__Output as _punctual_v1_Draining__Output } from './punctual/v1/Draining.js';
+import type { EmulatedBatch as _punctual_v1_EmulatedBatch, EmulatedBatch__Output as _punctual_v1_EmulatedBatch__Output } from './punctual/v1/EmulatedBatch.js';
+import type { EmulatedModel as _punctual_v1_EmulatedModel, EmulatedModel__Output as _punctual_v1_EmulatedModel__Output } from './punctual/v1/EmulatedModel.js';
 import type { ExecutorInfo as _punctual_v1_ExecutorInfo, ExecutorInfo__Output as _punctual_v1_ExecutorInfo__Output } from './punctual/v1/ExecutorInfo.js';
 import type { ForgetModel as _punctual_v1_ForgetModel, ForgetModel__Output as _punctual_v1_ForgetModel__Output } from './punctual/v1/ForgetModel.js';
 import type { Hello as _punctual_v1_Hello, Hello__Output as _punctual_v1_Hello__Output } from './punctual/v1/Hello.js';
@@ -30,6 +32,8 @@ export interface ProtoGrpcType {
       ActionType: EnumTypeDefinition
       ControllerMessage: MessageTypeDefinition<_punctual_v1_ControllerMessage, _punctual_v1_ControllerMessage__Output>
       Draining: MessageTypeDefinition<_punctual_v1_Draining, _punctual_v1_Draining__Output>
+      EmulatedBatch: MessageTypeDefinition<_punctual_v1_EmulatedBatch, _punctual_v1_EmulatedBatch__Output>
+      EmulatedModel: MessageTypeDefinition<_punctual_v1_EmulatedModel, _punctual_v1_EmulatedModel__Output>
       ExecutorInfo: MessageTypeDefinition<_punctual_v1_ExecutorInfo, _punctual_v1_ExecutorInfo__Output>
       ForgetModel: MessageTypeDefinition<_punctual_v1_ForgetModel, _punctual_v1_ForgetModel__Output>
       Hello: MessageTypeDefinition<_punctual_v1_Hello, _punctual_v1_Hello__Output>

@@ -2,6 +2,7 @@
 
 import type { ActionType as _punctual_v1_ActionType, ActionType__Output as _punctual_v1_ActionType__Output } from '../../punctual/v1/ActionType.js';
 import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from '../../punctual/v1/Tensor.js';
+import type { EmulatedModel as _punctual_v1_EmulatedModel, EmulatedModel__Output as _punctual_v1_EmulatedModel__Output } from '../../punctual/v1/EmulatedModel.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Action {
@@ -16,6 +17,7 @@ export interface Action {
   'inputs'?: (_punctual_v1_Tensor)[];
   'lane'?: (number);
   'threads'?: (number);
+  'emulated'?: (_punctual_v1_EmulatedModel | null);
 }
 
 export interface Action__Output {
@@ -30,4 +32,5 @@ export interface Action__Output {
   'inputs': (_punctual_v1_Tensor__Output)[];
   'lane': (number);
   'threads': (number);
+  'emulated': (_punctual_v1_EmulatedModel__Output | null);
 }
