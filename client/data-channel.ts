@@ -88,7 +88,9 @@ class Connection {
         reject(clientError(Status.DEADLINE_EXCEEDED, `no answer from the worker at ${this.address} within ${timeoutMs} ms`, 'data_plane_timeout'));
       }, timeoutMs);
       this.pending.set(ticket, { resolve, reject, timer });
+      this.socket.cork();
       for (const b of frame) this.socket.write(b);
+      this.socket.uncork();
     });
   }
 

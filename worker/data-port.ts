@@ -115,7 +115,10 @@ export class DataPort {
 
   private write(conn: Conn, message: DataMessage, bytes: readonly Uint8Array[]): boolean {
     if (conn.socket.destroyed) return false;
+    // One write of the frame's pieces: the header and the tensors' bytes go out together, uncopied.
+    conn.socket.cork();
     for (const b of encodeDataFrame(message, bytes)) conn.socket.write(b);
+    conn.socket.uncork();
     if (conn.socket.writableLength > this.maxFrameBytes) {
       this.opts.log(`data port: a client at ${conn.socket.remoteAddress ?? '?'} does not read its answers (${conn.socket.writableLength} bytes unread); closing it`);
       conn.socket.destroy();
