@@ -367,5 +367,10 @@ describe('Estimates: per-model threads', () => {
     // A new profile with that class replaces the stand-in.
     e.seed('down@1', threaded(1));
     expect(e.exec('down@1', 4, 'cpu/t2')).toBe(40);
+    // No class of the device at all: another class's figure, as for any class, said once however many executor classes lead there.
+    e.seed('gpu@1', { ...profile(), classes: { cuda: profile().classes.cuda! }, bestThreads: 2 });
+    expect(e.exec('gpu@1', 1, 'cpu/t2')).toBe(3);
+    expect(e.exec('gpu@1', 1, 'cpu/t4')).toBe(3);
+    expect(said.slice(2)).toEqual([{ model: 'gpu@1', cls: 'cpu/t2', scale: 1 }]);
   });
 });

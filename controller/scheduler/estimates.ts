@@ -134,7 +134,7 @@ export class Estimates implements EstimateSource {
   private readonly profileThreads = new Map<string, number>();
   /** model → executor class → its session's class there; only for models that want a thread count. */
   private readonly sessionClasses = new Map<string, Map<string, string>>();
-  /** model → session classes seeded from another class (dropped when the model is seeded again). */
+  /** model → session classes its profile had no figures for, seeded from another class or not (dropped when the model is seeded again). */
   private readonly derived = new Map<string, Set<string>>();
 
   constructor(opts: EstimatesOptions = {}) {
@@ -216,7 +216,10 @@ export class Estimates implements EstimateSource {
   private seedFromNearest(model: string, cls: string): void {
     const byClass = this.seeds.get(model);
     const threads = classThreads(cls);
-    if (!byClass || byClass.has(cls) || threads === undefined) return;
+    if (!byClass || byClass.has(cls) || threads === undefined || this.derived.get(model)?.has(cls)) return;
+    let derived = this.derived.get(model);
+    if (!derived) this.derived.set(model, (derived = new Set()));
+    derived.add(cls);
     const device = cls.slice(0, cls.lastIndexOf('/'));
     let below: [string, number] | undefined;
     let above: [string, number] | undefined;
@@ -237,9 +240,6 @@ export class Estimates implements EstimateSource {
     this.typicalSeeds.get(model)?.set(cls, scaled(this.typicalSeeds.get(model)?.get(from[0])));
     const load = this.loadSeeds.get(model)?.get(from[0]);
     if (load !== undefined) this.loadSeeds.get(model)?.set(cls, load);
-    let derived = this.derived.get(model);
-    if (!derived) this.derived.set(model, (derived = new Set()));
-    derived.add(cls);
     this.onFallback?.({ model, cls, from: from[0], scale });
   }
 
