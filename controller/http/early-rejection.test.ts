@@ -178,7 +178,7 @@ class RawConnection {
 }
 
 /** A binary-data request's parts: its HTTP head, its JSON header, its tensor bytes. */
-function binaryRequest(json: object, tensor: Uint8Array, extra: Record<string, string> = {}, path = '/v2/models/det/infer'): { head: string; header: Buffer; tensor: Buffer } {
+function binaryRequest(json: object, tensor: ArrayBufferView, extra: Record<string, string> = {}, path = '/v2/models/det/infer'): { head: string; header: Buffer; tensor: Buffer } {
   const header = Buffer.from(JSON.stringify(json));
   const fields = { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.byteLength), 'content-length': String(header.byteLength + tensor.byteLength), ...extra };
   const head = `POST ${path} HTTP/1.1\r\nHost: x\r\n${Object.entries(fields).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
@@ -239,6 +239,23 @@ describe('V2 REST: rejected before the body', () => {
     } finally {
       c.close();
     }
+  });
+
+  it("fetch (undici) gets the early 429 while it is still sending the tensor, and the next fetch is served", async () => {
+    const s = await setup();
+    const r = binaryRequest(detInput(100), detTensor());
+    const url = `${s.server.url}/v2/models/det/infer`;
+    const headers = { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(r.header.byteLength) };
+    for (let i = 0; i < 3; i++) {
+      const rejected = await fetch(url, { method: 'POST', headers, body: Buffer.concat([r.header, r.tensor]) });
+      expect(rejected.status).toBe(429);
+      expect(await rejected.json()).toMatchObject({ reason: 'slo_unattainable' });
+    }
+    const ok = binaryRequest(detInput(500_000), detTensor());
+    const served = await fetch(url, { method: 'POST', headers: { ...headers, 'inference-header-content-length': String(ok.header.byteLength) }, body: Buffer.concat([ok.header, ok.tensor]) });
+    expect(served.status).toBe(200);
+    expect(await served.json()).toMatchObject({ outputs: [{ name: 'y', data: [3.5, 7] }] });
+    expect(s.events.filter((e) => e.startsWith('rejectedEarly'))).toEqual(['rejectedEarly:1', 'rejectedEarly:1', 'rejectedEarly:1']);
   });
 
   it('a client that keeps sending: the whole rejected request and the next one in one write, both answered in order', async () => {
