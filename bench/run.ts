@@ -1,5 +1,5 @@
 // `npm run bench`: runs the benchmarks and prints the figures with the machine.
-// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,many-models,live-many,multi-model,clockwork,replay-generator,rest,transports,model-threads,controller-throughput (all but the first four take minutes; not in the default)
+// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,many-models,live-many,multi-model,clockwork,replay-generator,rest,transports,model-threads,controller-throughput,rejection-rtt (all but the first four take minutes; not in the default)
 //          --requests N --replay-seconds S --replay-loads 0.5,0.9,1.5,3 --replay-policies punctual,fifo
 //          --overload 3x20,10x60 (load × seconds cases of the V2 overload benchmark)
 //          --mem-arena (many-models: the worker with onnxruntime's memory arena and patterns on)
@@ -28,10 +28,11 @@ import { runThroughput } from './throughput.js';
 import { runTransportsBench } from './transports.js';
 import { runModelThreadsBench } from './model-threads.js';
 import { runControllerThroughputBench } from './controller-throughput.js';
+import { runRejectionRttBench } from './rejection-rtt.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, many-models, live-many, multi-model, clockwork, replay-generator, rest, transports, model-threads, controller-throughput', 'live,throughput,operate,simulate')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, many-models, live-many, multi-model, clockwork, replay-generator, rest, transports, model-threads, controller-throughput, rejection-rtt', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
@@ -97,5 +98,6 @@ if (only.has('rest')) figures.push(...(await runRestOverheadBench()));
 if (only.has('transports')) figures.push(...(await runTransportsBench()));
 if (only.has('model-threads')) figures.push(...(await runModelThreadsBench()));
 if (only.has('controller-throughput')) figures.push(...(await runControllerThroughputBench()));
+if (only.has('rejection-rtt')) figures.push(...(await runRejectionRttBench(opts.requests === '1000' ? 2000 : Number(opts.requests))));
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
 else console.log(`machine: ${machine()}\n${describeFigures(figures)}`);
