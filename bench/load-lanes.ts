@@ -66,7 +66,7 @@ class Answers {
 let nextId = 1;
 function action(a: Partial<Action__Output>): Action__Output {
   const now = systemClock.now();
-  return { id: nextId++, type: 'INFER', executor: 0, modelKey: 'cls@1', earliestMs: now, latestMs: now + 10_000, expectedMs: 1, batchSize: 1, inputs: [], lane: 0, threads: 0, emulated: null, ...a };
+  return { id: nextId++, type: 'INFER', executor: 0, modelKey: 'cls@1', earliestMs: now, latestMs: now + 10_000, expectedMs: 1, batchSize: 1, inputs: [], lane: 0, threads: 0, emulated: null, staged: [], inputSpecs: [], ...a };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -20,6 +20,11 @@ import { ModelNotFoundError, PunctualClientError, fromServiceError } from './err
 const SLO_HEADER = 'punctual-slo-ms';
 import { checkInferOptions, compileClientOptions, type CompiledClientOptions, type InferOptions, type PunctualClientOptions } from './options.js';
 import { decodeOutputs, encodeInputs, type InferInputs, type OutputTensor } from './tensors.js';
+import { DataChannels } from './data-channel.js';
+import { stagedInfer } from './staged-infer.js';
+
+/** How long infer() uses Infer after a controller said it has no data plane, ms. */
+const NO_DATA_PLANE_MS = 10_000;
 
 /** A model as the controller describes it (Admin.ListModels). */
 export type ModelInfo = ModelInfo__Output;
@@ -52,6 +57,8 @@ export interface InferResult {
   executor: number;
   /** Round trip measured by the client, in ms. */
   latencyMs: number;
+  /** Whether its tensors went straight to the worker (the data plane, `dataPlane` option) rather than through the controller. */
+  dataPlane: boolean;
 }
 
 /** Admin calls have no SLO; they get this deadline unless the client sets `defaultDeadlineMs`. */
@@ -87,6 +94,10 @@ export class PunctualClient {
   private readonly byName = new Map<string, ModelInfo[]>();
   /** Fetches of one name's versions in flight, so concurrent first calls share one. */
   private readonly fetching = new Map<string, Promise<ModelInfo[]>>();
+  /** The data plane's connections to workers (opened on first use). */
+  private readonly channels = new DataChannels();
+  /** Until when infer() uses Infer: the controller said it has no data plane. */
+  private dataPlaneOffUntil = 0;
 
   /**
    * @param address the controller, `host:port`
@@ -123,7 +134,8 @@ export class PunctualClient {
     const request: InferRequest = { model, version: options.version ?? 0, inputs: encodeInputs(model, inputs, specs) };
     if (options.sloMs !== undefined) request.sloMs = options.sloMs;
     const start = performance.now();
-    const res = await this.unary<InferResponse__Output>(
+    const staged = await this.viaDataPlane(request, options);
+    const res = staged ?? (await this.unary<InferResponse__Output>(
       (md, co, cb) => {
         // The SLO also travels as a header: slo_ms comes after the tensors in the message, and the
         // controller decides whether to reject from the request's first bytes.
@@ -132,7 +144,7 @@ export class PunctualClient {
       },
       options.deadlineMs ?? this.opts.defaultDeadlineMs,
       options.signal,
-    );
+    ));
     const latencyMs = performance.now() - start;
     return {
       model: res.model,
@@ -143,6 +155,7 @@ export class PunctualClient {
       worker: res.worker,
       executor: res.executor,
       latencyMs,
+      dataPlane: staged !== undefined,
     };
   }
 
@@ -168,9 +181,28 @@ export class PunctualClient {
     return models;
   }
 
-  /** Closes the channel. Calls made afterwards fail. */
+  /** Closes the channel (and the data plane's connections). Calls made afterwards fail. */
   close(): void {
+    this.channels.close();
     this.inference.close();
+  }
+
+  /** The request through the data plane when on and offered; undefined: send it with Infer. */
+  private async viaDataPlane(request: InferRequest, options: InferOptions): Promise<InferResponse__Output | undefined> {
+    if (!this.opts.dataPlane || performance.now() < this.dataPlaneOffUntil) return undefined;
+    try {
+      return await stagedInfer(
+        { inference: this.inference, channels: this.channels, metadata: this.opts.metadata(), deadlineMs: options.deadlineMs ?? this.opts.defaultDeadlineMs, signal: options.signal, address: this.address },
+        request,
+      );
+    } catch (err) {
+      // No data plane here (or a controller from before it): Infer, for a while.
+      if (err instanceof PunctualClientError && (err.reason === 'no_data_plane' || err.code === grpc.status.UNIMPLEMENTED)) {
+        this.dataPlaneOffUntil = performance.now() + NO_DATA_PLANE_MS;
+        return undefined;
+      }
+      throw err;
+    }
   }
 
   private fetchModels(req: { pageSize?: number; pageToken?: string; name?: string }, signal?: AbortSignal): Promise<ListModelsResponse__Output> {

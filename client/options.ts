@@ -16,6 +16,14 @@ export interface PunctualClientOptions {
   defaultDeadlineMs?: number;
   /** Extra grpc-js channel options, merged over the project's defaults. */
   channelOptions?: grpc.ChannelOptions;
+  /**
+   * The data plane: infer() sends a request's tensors straight to the worker
+   * the controller names for it (Inference.Admit, then the worker's data
+   * port), not through the controller. A controller without it (a worker
+   * with no data port, TLS) answers no_data_plane, and infer() then uses
+   * Infer for the next 10 s. @default false
+   */
+  dataPlane?: boolean;
 }
 
 export interface InferOptions {
@@ -34,6 +42,7 @@ export interface CompiledClientOptions {
   metadata: () => grpc.Metadata;
   defaultDeadlineMs: number | undefined;
   channelOptions: grpc.ChannelOptions;
+  dataPlane: boolean;
 }
 
 function badMs(v: number | undefined): boolean {
@@ -55,6 +64,7 @@ export function compileClientOptions(opts: PunctualClientOptions, baseChannelOpt
       return md;
     },
     defaultDeadlineMs: opts.defaultDeadlineMs,
+    dataPlane: opts.dataPlane ?? false,
     channelOptions: { ...baseChannelOptions, 'grpc.primary_user_agent': 'punctual-client', ...opts.channelOptions },
   };
 }

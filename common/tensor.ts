@@ -31,18 +31,27 @@ export function checkShape(model: string, input: string, shape: readonly number[
   }
 }
 
+/** What a request declares of one input: its name, dtype and shape (its bytes aside). */
+export interface DeclaredInput {
+  name: string;
+  dtype: string;
+  shape: number[];
+}
+
 /**
- * Checks one request's inputs against the model's declared inputs and
- * returns them in declaration order. Accepts the per-item shape with or
- * without a leading batch axis of 1. Errors name what was expected, and
- * echo what was sent only clipped (names, shapes).
+ * Checks the names, dtypes and shapes a request declares against the model's
+ * declared inputs and returns them in declaration order, with the expected
+ * byte size of each. Accepts the per-item shape with or without a leading
+ * batch axis of 1. Errors name what was expected, and echo what was sent
+ * only clipped (names, shapes). The data plane's Admit checks this much;
+ * validateInputs also checks the bytes.
  */
-export function validateInputs(model: string, specs: readonly TensorSpec[], inputs: readonly WireTensor[]): WireTensor[] {
+export function checkDeclaredInputs<T extends DeclaredInput>(model: string, specs: readonly TensorSpec[], inputs: readonly T[]): { input: T; bytes: number; expectedShape: string }[] {
   const expectedNames = someOf(specs.map((s) => s.name));
   if (inputs.length > specs.length) {
     throw invalidArgument(`model ${model} takes ${specs.length} input(s) (${expectedNames}); the request has ${inputs.length}`);
   }
-  const byName = new Map<string, WireTensor>();
+  const byName = new Map<string, T>();
   for (const t of inputs) {
     if (byName.has(t.name)) throw invalidArgument(`model ${model}: input ${quoted(t.name)} given twice`);
     byName.set(t.name, t);
@@ -63,10 +72,20 @@ export function validateInputs(model: string, specs: readonly TensorSpec[], inpu
     if (item.length !== spec.shape.length || item.some((d, i) => d !== spec.shape[i])) {
       throw invalidArgument(`model ${model}: input ${spec.name} has shape ${dims(t.shape)}, expected ${expectedShape}`);
     }
-    const want = elementCount(spec.shape) * bytesPerElement(spec.dtype);
+    return { input: t, bytes: elementCount(spec.shape) * bytesPerElement(spec.dtype), expectedShape };
+  });
+}
+
+/**
+ * Checks one request's inputs against the model's declared inputs and
+ * returns them in declaration order (checkDeclaredInputs, then each one's
+ * bytes).
+ */
+export function validateInputs(model: string, specs: readonly TensorSpec[], inputs: readonly WireTensor[]): WireTensor[] {
+  return checkDeclaredInputs(model, specs, inputs).map(({ input: t, bytes: want, expectedShape }, i) => {
     if (t.data.byteLength !== want) {
       throw invalidArgument(
-        `model ${model}: input ${spec.name} carries ${t.data.byteLength} bytes, expected ${want} (${spec.dtype} ${expectedShape}, little-endian)`,
+        `model ${model}: input ${specs[i]!.name} carries ${t.data.byteLength} bytes, expected ${want} (${specs[i]!.dtype} ${expectedShape}, little-endian)`,
       );
     }
     return t;

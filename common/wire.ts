@@ -1,5 +1,8 @@
 // Wire message types, generated from protos/ (npm run protos).
 export type { Action, Action__Output } from '../protos/generated/punctual/v1/Action.js';
+export type { AdmitEvent, AdmitEvent__Output } from '../protos/generated/punctual/v1/AdmitEvent.js';
+export type { AdmitRequest, AdmitRequest__Output } from '../protos/generated/punctual/v1/AdmitRequest.js';
+export type { StagedRow, StagedRow__Output } from '../protos/generated/punctual/v1/StagedRow.js';
 export type { ActionResult, ActionResult__Output } from '../protos/generated/punctual/v1/ActionResult.js';
 export type { EmulatedModel, EmulatedModel__Output } from '../protos/generated/punctual/v1/EmulatedModel.js';
 export type { EmulatedBatch, EmulatedBatch__Output } from '../protos/generated/punctual/v1/EmulatedBatch.js';

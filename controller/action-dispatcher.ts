@@ -5,6 +5,8 @@
 // executor whose worker is gone fails the action at once, and the scheduler
 // re-plans it. A LOAD to an emulated executor carries the model's profile
 // figures (emulated-profile.ts): what that device's runs of it take.
+import crypto from 'node:crypto';
+import { newTicket } from '../common/data-frames.js';
 import type { Logger } from '../common/log.js';
 import type { ModelProfile } from '../common/profile.js';
 import { concatBatch } from '../common/tensor.js';
@@ -58,8 +60,15 @@ export class ActionDispatcher {
       case 'infer': {
         const requests = d.requests.map(booked);
         const first = requests[0];
-        const inputs = first ? concatBatch(first.served.config.inputs, requests.map((r) => r.inputs)) : [];
-        conn.send({ action: { id: d.actionId, type: 'INFER', executor: index, modelKey: d.model, batchSize: requests.length, inputs, ...window } });
+        // Staged rows (the data plane) get a ticket each, told to their clients; the others travel here.
+        const staged = requests.flatMap((r, row) => (r.staged ? [{ row, ticket: newTicket(crypto.randomBytes), request: r }] : []));
+        const inline = requests.filter((r) => !r.staged);
+        const inputs = first && inline.length > 0 ? concatBatch(first.served.config.inputs, inline.map((r) => r.inputs)) : [];
+        const specs = first && staged.length > 0 ? first.served.config.inputs.map((s) => ({ name: s.name, dtype: s.dtype, shape: s.shape })) : [];
+        conn.send({
+          action: { id: d.actionId, type: 'INFER', executor: index, modelKey: d.model, batchSize: requests.length, inputs, staged: staged.map(({ row, ticket }) => ({ row, ticket })), inputSpecs: specs, ...window },
+        });
+        for (const s of staged) s.request.staged!.stage({ ticket: s.ticket, dataAddress: conn.dataAddress, windowMs: Math.max(0, d.latest - d.earliest) });
         return;
       }
       case 'load':

@@ -19,9 +19,29 @@ export interface InferAnswer {
   executor: number;
 }
 
+/** Where a dispatched data-plane request's client is to send its tensors (the Admit stream's StageAt). */
+export interface StageAt {
+  ticket: string;
+  dataAddress: string;
+  windowMs: number;
+}
+
+/**
+ * A request whose tensors come over the data plane: admitted from what they
+ * declare, they travel from its client to the worker its batch is dispatched
+ * to, under a ticket made then and told through `stage`.
+ */
+export interface StagedInput {
+  /** Called at each dispatch (again, with a new ticket, if a run was lost). */
+  stage(at: StageAt): void;
+}
+
 export interface BookedRequest extends SchedRequest {
   readonly served: ServedModel;
+  /** Its validated inputs; none for a staged request. */
   readonly inputs: WireTensor[];
+  /** Set for a request whose tensors come over the data plane. */
+  readonly staged?: StagedInput;
   readonly resolve: (a: InferAnswer) => void;
   readonly reject: (e: PunctualError) => void;
 }
@@ -35,12 +55,12 @@ export class RequestBook {
    * handler attached here, so an item that fails after another already
    * failed never goes unhandled.
    */
-  book(served: ServedModel, items: readonly WireTensor[][], arrival: number, deadline: number): { requests: BookedRequest[]; answers: Promise<InferAnswer>[] } {
+  book(served: ServedModel, items: readonly WireTensor[][], arrival: number, deadline: number, staged?: StagedInput): { requests: BookedRequest[]; answers: Promise<InferAnswer>[] } {
     const requests: BookedRequest[] = [];
     const answers = items.map(
       (inputs) =>
         new Promise<InferAnswer>((resolve, reject) => {
-          requests.push({ id: this.nextId++, model: served.key, arrival, deadline, served, inputs, resolve, reject });
+          requests.push({ id: this.nextId++, model: served.key, arrival, deadline, served, inputs, resolve, reject, ...(staged ? { staged } : {}) });
         }),
     );
     for (const a of answers) a.catch(() => undefined);

@@ -16,7 +16,7 @@ import { ActionDispatcher } from './action-dispatcher.js';
 import { IntakeDelay } from './intake.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import { DROP_STATUS, REJECT_STATUS } from './reasons.js';
-import { RequestBook, type BookedRequest, type InferAnswer } from './request-book.js';
+import { booked, RequestBook, type BookedRequest, type InferAnswer, type StagedInput } from './request-book.js';
 import { SchedulerDriver, WakeTimer } from './scheduler/driver.js';
 import type { Estimates } from './scheduler/estimates.js';
 import type { Policy } from './scheduler/policy.js';
@@ -137,16 +137,38 @@ export class ServingCore {
   }
 
   /**
+   * Admits one request of the data plane, checked from what its inputs
+   * declare: scheduled as any other, its tensors staged by its client on the
+   * worker it is dispatched to (`staged.stage` says where, each dispatch).
+   * Answered without outputs: they went to the client from the worker.
+   */
+  submitStaged(model: ServedModel, staged: StagedInput, sloMs: number, arrival: number): Promise<InferAnswer> {
+    return this.submitAll(model, [[]], sloMs, arrival, staged)[0]!;
+  }
+
+  /**
+   * Why the data plane cannot serve now (a worker without a data port, or
+   * none at all), or undefined. Its clients then use Infer.
+   */
+  dataPlaneRefusal(): string | undefined {
+    const workers = [...this.workers.values()].filter((w) => !w.closed && !w.draining);
+    if (workers.length === 0) return undefined; // submit answers that one (no worker connected)
+    const without = workers.filter((w) => w.dataAddress === '');
+    if (without.length === 0) return undefined;
+    return `worker${without.length === 1 ? '' : 's'} ${without.slice(0, 3).map((w) => w.name).join(', ')}${without.length > 3 ? ', …' : ''} ha${without.length === 1 ? 's' : 've'} no data port (punctual worker --data-port); send the tensors with Infer`;
+  }
+
+  /**
    * Admits several validated items of one model that arrived together (a
    * V2 request with a batch axis) as a whole: every item is accepted, or the
    * call throws and none is. Each promise settles when its item is answered.
    */
-  submitAll(model: ServedModel, items: readonly WireTensor[][], sloMs: number, arrival: number): Promise<InferAnswer>[] {
+  submitAll(model: ServedModel, items: readonly WireTensor[][], sloMs: number, arrival: number, staged?: StagedInput): Promise<InferAnswer>[] {
     if (this.draining) {
       this.notify('notAdmitted', 'UNAVAILABLE');
       throw unavailable('controller is draining: not accepting new requests', 'draining');
     }
-    const { requests, answers } = this.book.book(model, items, arrival, arrival + sloMs);
+    const { requests, answers } = this.book.book(model, items, arrival, arrival + sloMs, staged);
     const adm = this.scheduler.submitAll(requests, this.clock.now());
     if (!adm.ok) throw this.rejected(model, requests.length, adm, arrival);
     this.stats.accepted += requests.length;
@@ -284,17 +306,26 @@ export class ServingCore {
     const { action, executor } = done;
     const outputMs = Math.max(0, now - outcome.start - outcome.duration);
     this.notify('executed', action.model, { executor: executor.spec.id, cls: executor.spec.cls, batch: action.requests.length, durationMs: outcome.duration, outputMs });
-    let perRequest: WireTensor[][] = action.requests.map(() => []);
+    // Outputs come for the inline rows only when some rows were staged (theirs went to their clients).
+    const inlineRow = rowsInline(action.requests);
+    const inline = inlineRow.filter((k) => k >= 0).length;
+    let perRequest: WireTensor[][] = Array.from({ length: inline }, () => []);
     if (r.outputs.length > 0) {
       try {
-        perRequest = splitBatch(r.outputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })), action.requests.length);
+        perRequest = splitBatch(r.outputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })), inline);
       } catch (err) {
         for (const req of action.requests) this.answerError(req, new PunctualError(Status.INTERNAL, `worker returned malformed outputs: ${String(err)}`));
         return;
       }
     }
+    const missing = new Set(r.missingRows);
     const index = this.dispatcher.routes.get(executor.spec.id)?.index ?? -1;
     action.requests.forEach((req, i) => {
+      if (missing.has(i)) {
+        const err = new PunctualError(Status.DEADLINE_EXCEEDED, `its tensors did not reach worker ${conn.name} within the window its batch was given to start in`, 'not_staged_in_time');
+        this.answerError(req, err);
+        return;
+      }
       const p = this.book.take(req);
       if (!p) return;
       const late = now > req.deadline;
@@ -307,7 +338,7 @@ export class ServingCore {
       const totalMs = now - req.arrival;
       const queueMs = Math.max(0, outcome.start - req.arrival);
       this.notify('answered', p.served.key, { totalMs, queueMs, late, execMs: outcome.duration });
-      p.resolve({ outputs: perRequest[i] ?? [], queueMs, execMs: outcome.duration, totalMs, batchSize: action.requests.length, worker: conn.name, executor: index });
+      p.resolve({ outputs: inlineRow[i]! >= 0 ? (perRequest[inlineRow[i]!] ?? []) : [], queueMs, execMs: outcome.duration, totalMs, batchSize: action.requests.length, worker: conn.name, executor: index });
     });
   }
 
@@ -409,4 +440,10 @@ export class ServingCore {
   get inFlight(): number {
     return this.book.size;
   }
+}
+
+/** Each row's index among the batch's inline rows (those not staged), or -1 for a staged row. */
+function rowsInline(requests: readonly SchedRequest[]): number[] {
+  let k = 0;
+  return requests.map((r) => (booked(r).staged ? -1 : k++));
 }

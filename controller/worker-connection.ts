@@ -78,6 +78,8 @@ export class WorkerConnection {
     executors: ExecutorInfo__Output[],
     cachedModels: string[],
     private readonly clock: Clock,
+    /** host:port of its data port (Hello.data_address); '' when it has none. */
+    readonly dataAddress = '',
   ) {
     this.executors = executors;
     this.connectedAt = clock.now();

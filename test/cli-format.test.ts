@@ -20,6 +20,7 @@ function result(over: Partial<InferResult> = {}): InferResult {
     worker: 'local-1',
     executor: 0,
     latencyMs: 10.123456,
+    dataPlane: false,
     ...over,
   };
 }

@@ -55,6 +55,8 @@ function action(a: Partial<Action__Output>): Action__Output {
     lane: 0,
     threads: 0,
     emulated: null,
+    staged: [],
+    inputSpecs: [],
     ...a,
   };
 }

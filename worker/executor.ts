@@ -33,6 +33,8 @@ import { SessionLanes } from './session-lanes.js';
 import { ThreadClient } from './thread-client.js';
 import type { ThreadReply } from './thread-protocol.js';
 import { fromProtoTensor, toProtoTensor, transferList } from './wire-tensors.js';
+import { assembleBatch, inlineOutputs, rowOf, stagedRowHeaders, type InputSpec } from './staged-batch.js';
+import type { Staging } from './staging.js';
 
 export interface ExecutorOptions {
   index: number;
@@ -72,6 +74,17 @@ export interface ExecutorOptions {
   onLaneWait?: (wait: LaneWait) => void;
   /** Called when one of its threads dies (after the actions it held failed; a new thread is starting). */
   onThreadDied?: (why: string) => void;
+  /** The worker's data plane: where staged rows' tensors wait, and how their outputs reach their clients. @default none: every staged row is missing */
+  dataPlane?: ExecutorDataPlane;
+}
+
+/** What an executor needs of the worker's data plane (worker/staging.ts, worker/data-port.ts). */
+export interface ExecutorDataPlane {
+  staging: Staging;
+  /** Sends a staged row's outputs to its client. */
+  answer(ticket: string, outputs: readonly WireTensor[], execMs: number): void;
+  /** Tells a staged row's client that its batch did not run here, and why. */
+  refuse(ticket: string, code: string, message: string): void;
 }
 
 /** An action that started while the thread holding its model was still busy. */
@@ -110,6 +123,17 @@ interface Job {
   inputs: WireTensor[];
   /** INFER: its batch size. */
   batch: number;
+  /** INFER: rows whose tensors come over the data plane (`inputs` then holds the other rows). */
+  staged: { row: number; ticket: string }[];
+  /** INFER with staged rows: the model's inputs, per item. */
+  inputSpecs: InputSpec[];
+  /**
+   * INFER with staged rows: their tensors, expected from the moment the action
+   * arrives (a client stages them as soon as it hears of the dispatch, maybe
+   * long before the action runs), each undefined when it did not come by the
+   * end of the start window.
+   */
+  stagedInputs?: Promise<Map<number, WireTensor[] | undefined>>;
   /** LOAD on the emulated device: the model's figures there (Action.emulated), if it came with usable ones. */
   emulated: EmulatedRuns | undefined;
   receivedMs: number;
@@ -156,6 +180,7 @@ export class Executor {
       onStart: (job: Job, now: number) => void this.run(job, now),
       onRefuse: (job: Job, now: number) => {
         const message = `could not start by latest ${job.latestMs.toFixed(3)} ms (now ${now.toFixed(3)}, earliest ${job.earliestMs.toFixed(3)})`;
+        this.dropStaged(job, `its batch could not start in time on executor ${this.index}; the controller plans it again`);
         this.emit({ actionId: job.id, status: 'COULD_NOT_START_IN_TIME', message, receivedMs: job.receivedMs, endMs: now }, job);
       },
     };
@@ -226,7 +251,7 @@ export class Executor {
     // Inputs are copied out of the gRPC message now, so that starting the
     // action later only has to transfer them. The emulated device ignores them.
     const wantsInputs = type === 'INFER' && this.threads.length > 0;
-    this.runnerOf(type).submit({
+    const job: Job = {
       id: action.id,
       type,
       modelKey: action.modelKey,
@@ -237,10 +262,22 @@ export class Executor {
       threads,
       inputs: wantsInputs ? action.inputs.map(fromProtoTensor) : [],
       batch: action.batchSize,
+      staged: type === 'INFER' ? action.staged.map((r) => ({ row: r.row, ticket: r.ticket })) : [],
+      inputSpecs: type === 'INFER' ? action.inputSpecs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape.map(Number) })) : [],
       emulated: type === 'LOAD' && this.opts.device === 'emulated' ? EmulatedRuns.of(action.emulated) : undefined,
       receivedMs,
       epoch: this.epoch,
-    });
+    };
+    if (job.staged.length > 0) job.stagedInputs = this.stagedInputs(job);
+    this.runnerOf(type).submit(job);
+  }
+
+  /** A job with staged rows that will not run here: its expectations end, its clients are told. */
+  private dropStaged(job: Job, why: string): void {
+    for (const { ticket } of job.staged) {
+      this.opts.dataPlane?.staging.cancel(ticket, why);
+      this.opts.dataPlane?.refuse(ticket, 'not_run', why);
+    }
   }
 
   /**
@@ -299,10 +336,23 @@ export class Executor {
   /** Runs one job to its result; never rejects. */
   private async run(job: Job, startMs: number): Promise<void> {
     let outcome: Outcome;
+    // Staged rows: their tensors, waited for until the end of the start window (undefined: missing).
+    const arrived = job.stagedInputs ? await job.stagedInputs : undefined;
     try {
+      if (arrived && this.threads.length > 0) job.inputs = assembleBatch(job.inputSpecs, job.batch, job.inputs, arrived);
       outcome = await this.onLane(job);
     } catch (err) {
       outcome = failed(err instanceof Error ? err.message : String(err)); // e.g. the thread died
+    }
+    let outputs = outcome.outputs;
+    const missingRows: number[] = [];
+    if (arrived) {
+      for (const { row, ticket } of job.staged) {
+        if (!arrived.get(row)) missingRows.push(row);
+        else if (!outcome.ok) this.opts.dataPlane?.refuse(ticket, 'not_run', `its batch failed on executor ${this.index}: ${outcome.message}`);
+        else this.opts.dataPlane?.answer(ticket, outputs.length > 0 ? rowOf(outputs, job.batch, row) : [], outcome.durationMs);
+      }
+      outputs = outcome.ok ? inlineOutputs(outputs, job.batch, new Set(job.staged.map((r) => r.row))) : [];
     }
     const endMs = this.opts.clock.now();
     this.runnerOf(job.type).finish(() =>
@@ -315,8 +365,22 @@ export class Executor {
         endMs,
         durationMs: outcome.durationMs,
         memoryBytes: outcome.memoryBytes,
-        outputs: outcome.outputs.map(toProtoTensor),
+        outputs: outputs.map(toProtoTensor),
+        missingRows,
       }, job),
+    );
+  }
+
+  /** Each staged row's tensors once its client staged them here, or undefined when they did not come by the end of the window. */
+  private async stagedInputs(job: Job): Promise<Map<number, WireTensor[] | undefined>> {
+    const staging = this.opts.dataPlane?.staging;
+    const headers = stagedRowHeaders(job.inputSpecs);
+    const got = await Promise.allSettled(job.staged.map((r) => (staging ? staging.expect(r.ticket, { tensors: headers, latestMs: job.latestMs }) : Promise.reject(new Error('no data plane')))));
+    return new Map(
+      job.staged.map((r, i) => {
+        const g = got[i]!;
+        return [r.row, g.status === 'fulfilled' ? g.value : undefined];
+      }),
     );
   }
 

@@ -13,7 +13,10 @@ import { createLogger, type Logger } from '../common/log.js';
 import type { TlsPair } from '../common/metrics-server.js';
 import type { ControllerMessage__Output } from '../common/wire.js';
 import { ControllerConnection, type ControlClientFactory } from './controller-connection.js';
-import { Executor } from './executor.js';
+import { hostPort } from '../common/listen-address.js';
+import { DataPort } from './data-port.js';
+import { Executor, type ExecutorDataPlane } from './executor.js';
+import { Staging } from './staging.js';
 import { ModelCache } from './model-cache.js';
 import { processActivity } from './thread-client.js';
 import { WorkerObservability } from './worker-observability.js';
@@ -97,6 +100,23 @@ export interface WorkerOptions {
   rejoinWhenThreadDies?: boolean;
   /** The executor thread script (tests substitute one). @default the compiled executor-thread.js */
   threadScript?: URL;
+  /**
+   * The data plane (issue 13 point 3): a port where clients of our library
+   * send the tensors of requests the controller dispatched here, so they do
+   * not pass through the controller (worker/data-port.ts). @default off
+   */
+  dataPort?: DataPortSettings;
+}
+
+export interface DataPortSettings {
+  /** 0 picks a free one. */
+  port: number;
+  /** @default listenHost (this machine only unless told) */
+  host?: string;
+  /** host:port clients are told to send to. @default host:port (this machine's hostname when listening on every address) */
+  advertise?: string;
+  /** Bytes of tensors staged ahead of their action, at most. @default 256 MiB */
+  maxStagedBytes?: number;
 }
 
 export interface WorkerHandle {
@@ -105,6 +125,8 @@ export interface WorkerHandle {
   /** The real /metrics and health ports, when on. */
   metricsPort?: number;
   healthPort?: number;
+  /** The data port's address as announced (host:port), when on. */
+  dataAddress?: string;
   /** Health NOT_SERVING, then waits for actions in flight to finish, at most `timeoutMs` (default 10 s). */
   drain(timeoutMs?: number): Promise<{ drained: boolean; left: number }>;
   /** Leaves the controller and stops every executor thread. */
@@ -164,6 +186,18 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   });
   let executors: Executor[] = [];
   let welcomed = false;
+  // The data plane, when on: staged tensors wait in `staging` for the actions naming them.
+  const staging = options.dataPort ? new Staging({ clock, maxBytes: options.dataPort.maxStagedBytes ?? 256 * 1024 * 1024 }) : undefined;
+  const dataPort = staging && options.dataPort ? await DataPort.listen({ port: options.dataPort.port, host: options.dataPort.host ?? options.listenHost ?? '127.0.0.1', staging, log }) : undefined;
+  const dataAddress = dataPort ? (options.dataPort?.advertise ?? hostPort(dataPort.host === '0.0.0.0' || dataPort.host === '::' ? os.hostname() : dataPort.host, dataPort.port)) : '';
+  const dataPlane: ExecutorDataPlane | undefined =
+    staging && dataPort
+      ? {
+          staging,
+          answer: (ticket, outputs, execMs) => void dataPort.answer(ticket, outputs, execMs),
+          refuse: (ticket, code, message) => void dataPort.refuse(ticket, code, message),
+        }
+      : undefined;
 
   const onMessage = (m: ControllerMessage__Output): void => {
     const now = clock.now();
@@ -214,6 +248,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         executors: executors.map((e) => e.info()),
         workerMs: clock.now(),
         cachedModels: cache.keys(),
+        dataAddress,
       },
     }),
     // The controller treats a reconnected worker as new: nothing stays loaded,
@@ -222,6 +257,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       welcomed = false;
       observability.setConnected(false);
       for (const e of executors) e.reset();
+      staging?.clear('the worker lost its controller; nothing staged here will run');
     },
   });
 
@@ -244,6 +280,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         onLaneWait: (wait) => observability.laneWait(wait.executor, wait.type),
         onLoad: (load) => observability.sessionLoaded(load.executor, load.modelKey, load.threads),
         ...(options.threadScript ? { threadScript: options.threadScript } : {}),
+        ...(dataPlane ? { dataPlane } : {}),
         ...(options.rejoinWhenThreadDies
           ? {
               onThreadDied: (why: string) => {
@@ -260,6 +297,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   if (failure) {
     await connection.close();
     await Promise.all(executors.map((e) => e.close()));
+    await dataPort?.close();
     throw failure.reason;
   }
   connection.open();
@@ -275,6 +313,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   return {
     connected: () => welcomed,
     ...ports,
+    ...(dataPort ? { dataAddress } : {}),
     drain: (timeoutMs = 10_000) => {
       // Tell the controller first: it stops sending new work here and plans it elsewhere.
       if (welcomed) connection.send({ draining: {} });
@@ -285,6 +324,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         welcomed = false;
         await connection.close();
         await Promise.all(executors.map((e) => e.close()));
+        staging?.clear('the worker is closing');
+        await dataPort?.close();
         await observability.close();
       })();
       return closing;

@@ -159,6 +159,10 @@ function workerArgs(address: string, flags: UpFlags, index: number): string[] {
     // Their metrics listen where the controller's do (loopback unless --metrics-host), guarded the same way.
     '--listen-host',
     flags.metricsHost,
+    '--data-port',
+    '0',
+    '--data-host',
+    flags.host,
     ...(tls ? ['--metrics-tls-cert', tls.cert, '--metrics-tls-key', tls.key] : []),
   ];
 }
@@ -190,6 +194,8 @@ function inProcessWorker(controller: ControllerHandle, address: string, flags: U
     metricsPort: 0,
     healthPort: 0,
     listenHost: flags.metricsHost,
+    // The data plane, for clients that ask for it (PunctualClient dataPlane), where the controller listens.
+    dataPort: { port: 0, host: flags.host },
     ...(flags.metricsToken ? { metricsToken: flags.metricsToken } : {}),
     ...(tls ? { metricsTls: { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) } } : {}),
   };

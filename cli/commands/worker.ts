@@ -27,6 +27,9 @@ interface WorkerOnlyFlags extends WorkerFlags, MetricsFlags {
   drainTimeout: number;
   logLevel?: string;
   memArena?: boolean;
+  dataPort: number;
+  dataHost?: string;
+  dataAdvertise?: string;
 }
 
 /** A port, or -1 for off. */
@@ -60,6 +63,9 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .addOption(new Option('--health-port <port>', 'gRPC port serving grpc.health.v1.Health (0 picks a free one, -1 turns it off)').argParser(portOrOff).default(9466))
     .option('--listen-host <host>', 'address the metrics and health ports listen on', '127.0.0.1')
     .option('--mem-arena', "onnxruntime's CPU memory arena and memory patterns on: faster large batches, but sessions grow past the memory the controller books")
+    .addOption(new Option('--data-port <port>', "the data plane: clients send the tensors of requests dispatched here to this port instead of through the controller (0 picks a free one, -1 turns it off)").argParser(portOrOff).default(-1))
+    .option('--data-host <host>', 'address the data port listens on (default: --listen-host)')
+    .option('--data-advertise <host:port>', 'address clients are told to send to (default: the data port as it listens; the hostname when on every address)')
     .addOption(new Option('--drain-timeout <s>', 'on SIGTERM, seconds to wait for actions in flight before leaving').argParser(integerIn(0, 3600)).default(10))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']));
   addMetricsFlags(cmd, ctx.io.env)
@@ -82,10 +88,11 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
         ...(flags.memArena ? { memArena: true } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
+        ...(flags.dataPort >= 0 ? { dataPort: { port: flags.dataPort, host: flags.dataHost ?? flags.listenHost, ...(flags.dataAdvertise ? { advertise: flags.dataAdvertise } : {}) } } : {}),
         ...(token ? { token } : {}),
         ...(tlsCa ? { tlsCa: fs.readFileSync(tlsCa) } : {}),
       });
-      ctx.io.stdout.write(JSON.stringify({ event: 'worker_listening', host: flags.listenHost, metricsPort: handle.metricsPort ?? null, healthPort: handle.healthPort ?? null }) + '\n');
+      ctx.io.stdout.write(JSON.stringify({ event: 'worker_listening', host: flags.listenHost, metricsPort: handle.metricsPort ?? null, healthPort: handle.healthPort ?? null, dataAddress: handle.dataAddress ?? null }) + '\n');
       ctx.io.stderr.write(`punctual worker${flags.name ? ` ${flags.name}` : ''} (${describeWorker(flags)}) serving controller ${controller}; Ctrl-C stops it\n`);
       const sig = await untilStopped(ctx.io.stderr);
       ctx.io.stderr.write(`${sig}: draining the worker (at most ${flags.drainTimeout} s), then closing\n`);

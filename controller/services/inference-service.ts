@@ -1,18 +1,25 @@
 // punctual.v1.Inference: validates a request (model, inputs, SLO) before
 // admission, hands it to the serving core, and answers with outputs and
 // server-side timings. Served through services/server-call.ts.
+//
+// Admit is the data plane's way in (issue 13 point 3): the same checks on
+// what the inputs declare (their bytes are not here), the same admission,
+// and the stream says, at each dispatch, where the client sends the tensors
+// (StageAt), then ends with the timings (done). The outputs go from the
+// worker to the client; the controller never holds the tensors.
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
-import { invalidArgument } from '../../common/errors.js';
+import { invalidArgument, unavailable } from '../../common/errors.js';
 import { MAX_SLO_MS } from '../../common/model-config.js';
-import { validateInputs } from '../../common/tensor.js';
-import type { InferenceHandlers, InferRequest__Output, InferResponse } from '../../common/wire.js';
-import { sloFromArrival } from '../arrival.js';
+import { checkDeclaredInputs, checkShape, validateInputs } from '../../common/tensor.js';
+import type { AdmitEvent, AdmitRequest__Output, InferenceHandlers, InferRequest__Output, InferResponse } from '../../common/wire.js';
+import { arrivalOf, sloFromArrival } from '../arrival.js';
+import type { InferAnswer } from '../request-book.js';
 import type { ServingCore } from '../serving-core.js';
 import { admitted, type ServiceImpl, type ServiceRoles } from './server-call.js';
 
 /** A request's own slo_ms, checked, or undefined when it has none. */
-export function ownSloMs(req: InferRequest__Output): number | undefined {
+export function ownSloMs(req: Pick<InferRequest__Output, 'sloMs' | '_sloMs'>): number | undefined {
   if (req._sloMs !== 'sloMs' || req.sloMs === undefined) return undefined;
   const slo = req.sloMs;
   if (!Number.isFinite(slo) || slo <= 0) throw invalidArgument(`slo_ms must be a positive number of milliseconds, got ${slo}`);
@@ -21,10 +28,48 @@ export function ownSloMs(req: InferRequest__Output): number | undefined {
 }
 
 /** Inference takes the infer token (or the admin token) when one is set. */
-export const INFERENCE_ROLES: ServiceRoles<InferenceHandlers> = { Infer: 'infer' };
+export const INFERENCE_ROLES: ServiceRoles<InferenceHandlers> = { Infer: 'infer', Admit: 'infer' };
 
-export function inferenceService(core: ServingCore, clock: Clock): ServiceImpl<InferenceHandlers> {
+/** What Infer answers, from what the core answered. */
+function response(model: { config: { name: string; version: number } }, a: InferAnswer): InferResponse {
   return {
+    model: model.config.name,
+    version: model.config.version,
+    outputs: a.outputs,
+    timings: { queueMs: a.queueMs, execMs: a.execMs, totalMs: a.totalMs },
+    batchSize: a.batchSize,
+    worker: a.worker,
+    executor: a.executor,
+  };
+}
+
+export interface InferenceServiceOptions {
+  /** Why the data plane is off on this controller (e.g. TLS), or undefined. */
+  dataPlaneOff?: string;
+}
+
+export function inferenceService(core: ServingCore, clock: Clock, opts: InferenceServiceOptions = {}): ServiceImpl<InferenceHandlers> {
+  return {
+    Admit: async (req: AdmitRequest__Output, call: grpc.ServerWritableStream<AdmitRequest__Output, AdmitEvent>): Promise<void> => {
+      const arrival = arrivalOf(call.metadata, clock);
+      core.noteIntake(arrival);
+      const { model, slo } = core.beforeAdmission(() => {
+        const off = opts.dataPlaneOff ?? core.dataPlaneRefusal();
+        if (off) throw unavailable(`the data plane is not available: ${off}`, 'no_data_plane');
+        const model = core.registry.resolve(req.model, req.version);
+        const slo = sloFromArrival(ownSloMs(req), call.getDeadline(), model.config.defaultSloMs, arrival, clock);
+        for (const t of req.inputs) checkShape(model.config.name, t.name, t.shape);
+        checkDeclaredInputs(model.config.name, model.config.inputs, req.inputs);
+        return { model, slo };
+      });
+      const answer = await core.submitStaged(
+        model,
+        { stage: (at) => void call.write({ stage: { ticket: at.ticket, dataAddress: at.dataAddress, windowMs: at.windowMs } }) },
+        slo,
+        arrival,
+      );
+      call.write({ done: response(model, answer) });
+    },
     Infer: admitted({
       check: (req: InferRequest__Output, call: grpc.ServerUnaryCall<InferRequest__Output, InferResponse>, arrival) => {
         const model = core.registry.resolve(req.model, req.version);
@@ -36,18 +81,7 @@ export function inferenceService(core: ServingCore, clock: Clock): ServiceImpl<I
         );
         return { model, slo, inputs };
       },
-      run: async ({ model, slo, inputs }, _req, arrival): Promise<InferResponse> => {
-        const a = await core.submit(model, inputs, slo, arrival);
-        return {
-          model: model.config.name,
-          version: model.config.version,
-          outputs: a.outputs,
-          timings: { queueMs: a.queueMs, execMs: a.execMs, totalMs: a.totalMs },
-          batchSize: a.batchSize,
-          worker: a.worker,
-          executor: a.executor,
-        };
-      },
+      run: async ({ model, slo, inputs }, _req, arrival): Promise<InferResponse> => response(model, await core.submit(model, inputs, slo, arrival)),
     }),
   };
 }

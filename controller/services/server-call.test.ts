@@ -79,6 +79,10 @@ const inferenceImpl: ServiceImpl<InferenceHandlers> = {
       return run() as never;
     },
   }),
+  Admit: async () => {
+    ran.push('Admit');
+    await behave();
+  },
 };
 
 const workerImpl: ServiceImpl<WorkerControlHandlers> = {

@@ -42,7 +42,7 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
         if (msg.hello) {
           if (conn) return;
           const hello = msg.hello;
-          const c = new WorkerConnection(`w${nextWorker++}`, hello.name, stream, hello.executors, hello.cachedModels, clock);
+          const c = new WorkerConnection(`w${nextWorker++}`, hello.name, stream, hello.executors, hello.cachedModels, clock, validDataAddress(hello.dataAddress));
           conn = c;
           c.send({ welcome: { workerId: c.id, controllerMs: clock.now() } });
           for (let i = 0; i < 5; i++) c.ping();
@@ -91,4 +91,9 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
       stream.on('close', leave);
     },
   };
+}
+
+/** A Hello's data address when it is host:port (at most 300 characters), else none: a client is never sent elsewhere. */
+export function validDataAddress(a: string): string {
+  return a.length <= 300 && /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(a) ? a : '';
 }

@@ -14,6 +14,7 @@ import type { ModelBytes as _punctual_v1_ModelBytes, ModelBytes__Output as _punc
 import type { ModelBytesAck as _punctual_v1_ModelBytesAck, ModelBytesAck__Output as _punctual_v1_ModelBytesAck__Output } from './punctual/v1/ModelBytesAck.js';
 import type { Ping as _punctual_v1_Ping, Ping__Output as _punctual_v1_Ping__Output } from './punctual/v1/Ping.js';
 import type { Pong as _punctual_v1_Pong, Pong__Output as _punctual_v1_Pong__Output } from './punctual/v1/Pong.js';
+import type { StagedRow as _punctual_v1_StagedRow, StagedRow__Output as _punctual_v1_StagedRow__Output } from './punctual/v1/StagedRow.js';
 import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from './punctual/v1/Tensor.js';
 import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from './punctual/v1/TensorSpec.js';
 import type { Welcome as _punctual_v1_Welcome, Welcome__Output as _punctual_v1_Welcome__Output } from './punctual/v1/Welcome.js';
@@ -42,6 +43,7 @@ export interface ProtoGrpcType {
       Ping: MessageTypeDefinition<_punctual_v1_Ping, _punctual_v1_Ping__Output>
       Pong: MessageTypeDefinition<_punctual_v1_Pong, _punctual_v1_Pong__Output>
       ResultStatus: EnumTypeDefinition
+      StagedRow: MessageTypeDefinition<_punctual_v1_StagedRow, _punctual_v1_StagedRow__Output>
       Tensor: MessageTypeDefinition<_punctual_v1_Tensor, _punctual_v1_Tensor__Output>
       TensorSpec: MessageTypeDefinition<_punctual_v1_TensorSpec, _punctual_v1_TensorSpec__Output>
       Welcome: MessageTypeDefinition<_punctual_v1_Welcome, _punctual_v1_Welcome__Output>

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { SERVER_NODE_FLAGS } from '../../common/node-flags.js';
 import { ensureDefaultRepository } from '../../controller/default-repository.js';
-import { PunctualClient } from '../../client/index.js';
+import { PunctualClient, type PunctualClientOptions } from '../../client/index.js';
 import { stopChild, waitForEvent, waitForListeningPort } from '../../cli/child-process.js';
 import { assertBuilt } from '../../common/thread-script.js';
 
@@ -37,7 +37,7 @@ export class TestCluster {
   /** The controller's HTTP port (V2 REST, the dashboard). */
   httpPort = 0;
   /** Each worker's /metrics and health ports, from the line it prints on stdout. */
-  readonly workerPorts = new Map<ChildProcess, Promise<{ metricsPort: number; healthPort: number }>>();
+  readonly workerPorts = new Map<ChildProcess, Promise<{ metricsPort: number; healthPort: number; dataAddress: string }>>();
   private controller: ChildProcess | undefined;
   private readonly logs: string[] = [];
 
@@ -45,6 +45,8 @@ export class TestCluster {
   token: string | undefined;
   /** CA file (PEM) of a TLS controller: the test client trusts it and workers get `--tls-ca`. */
   tlsCa: string | undefined;
+  /** More options of the test client (e.g. dataPlane). */
+  clientOptions: PunctualClientOptions = {};
 
   constructor(readonly repo: string) {}
 
@@ -88,6 +90,7 @@ export class TestCluster {
     this.address = `127.0.0.1:${port}`;
     this.client?.close();
     this.client = new PunctualClient(this.address, {
+      ...this.clientOptions,
       ...(this.token ? { token: this.token } : {}),
       ...(this.tlsCa ? { credentials: grpc.credentials.createSsl(fs.readFileSync(this.tlsCa)) } : {}),
     });
@@ -104,7 +107,7 @@ export class TestCluster {
     const ready = await waitForEvent(child, 'ready', { timeoutMs: 120_000, detail: () => this.logs.join('') });
     this.address = String(ready.controller);
     this.client?.close();
-    this.client = new PunctualClient(this.address);
+    this.client = new PunctualClient(this.address, this.clientOptions);
   }
 
   startWorker(spec: WorkerSpec = {}): ChildProcess {
@@ -135,8 +138,8 @@ export class TestCluster {
         const rl = readline.createInterface({ input: child.stdout! });
         rl.on('line', (line) => {
           try {
-            const msg = JSON.parse(line) as { event?: string; metricsPort?: number; healthPort?: number };
-            if (msg.event === 'worker_listening') resolve({ metricsPort: msg.metricsPort ?? 0, healthPort: msg.healthPort ?? 0 });
+            const msg = JSON.parse(line) as { event?: string; metricsPort?: number; healthPort?: number; dataAddress?: string | null };
+            if (msg.event === 'worker_listening') resolve({ metricsPort: msg.metricsPort ?? 0, healthPort: msg.healthPort ?? 0, dataAddress: msg.dataAddress ?? '' });
           } catch {
             // not a JSON line
           }

@@ -11,7 +11,7 @@ let nextId = 1;
 /** An action for executor 0 whose window is open for `windowMs` from now; `a` overrides any field. */
 export function action(a: Partial<Action__Output>, windowMs = 30_000): Action__Output {
   const now = systemClock.now();
-  return { id: nextId++, type: 'INFER', executor: 0, modelKey: 'a@1', earliestMs: now, latestMs: now + windowMs, expectedMs: 1, batchSize: 1, inputs: [], lane: 0, threads: 0, emulated: null, ...a };
+  return { id: nextId++, type: 'INFER', executor: 0, modelKey: 'a@1', earliestMs: now, latestMs: now + windowMs, expectedMs: 1, batchSize: 1, inputs: [], lane: 0, threads: 0, emulated: null, staged: [], inputSpecs: [], ...a };
 }
 
 export class ExecutorHarness {

@@ -2,7 +2,7 @@
 // server on port 0 serving punctual.v1.Inference and Admin, recording what
 // it receives and answering as each test tells it (echo by default).
 import * as grpc from '@grpc/grpc-js';
-import { toServiceError } from '../../common/errors.js';
+import { toServiceError, unavailable } from '../../common/errors.js';
 import { protos, SERVER_OPTIONS } from '../../common/protos.js';
 import type {
   AdminHandlers,
@@ -113,6 +113,10 @@ export async function startFakeBackend(): Promise<FakeBackend> {
           (res) => callback(null, res),
           (err: unknown) => callback(toServiceError(err)),
         );
+    },
+    // The data plane is not faked: a client that asks for it hears no_data_plane and uses Infer.
+    Admit: (call) => {
+      call.emit('error', toServiceError(unavailable('the data plane is not available: the fake backend has none', 'no_data_plane')));
     },
   };
   const admin: AdminHandlers = {

@@ -3,6 +3,8 @@
 import type { ActionType as _punctual_v1_ActionType, ActionType__Output as _punctual_v1_ActionType__Output } from '../../punctual/v1/ActionType.js';
 import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from '../../punctual/v1/Tensor.js';
 import type { EmulatedModel as _punctual_v1_EmulatedModel, EmulatedModel__Output as _punctual_v1_EmulatedModel__Output } from '../../punctual/v1/EmulatedModel.js';
+import type { StagedRow as _punctual_v1_StagedRow, StagedRow__Output as _punctual_v1_StagedRow__Output } from '../../punctual/v1/StagedRow.js';
+import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from '../../punctual/v1/TensorSpec.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Action {
@@ -18,6 +20,8 @@ export interface Action {
   'lane'?: (number);
   'threads'?: (number);
   'emulated'?: (_punctual_v1_EmulatedModel | null);
+  'staged'?: (_punctual_v1_StagedRow)[];
+  'inputSpecs'?: (_punctual_v1_TensorSpec)[];
 }
 
 export interface Action__Output {
@@ -33,4 +37,6 @@ export interface Action__Output {
   'lane': (number);
   'threads': (number);
   'emulated': (_punctual_v1_EmulatedModel__Output | null);
+  'staged': (_punctual_v1_StagedRow__Output)[];
+  'inputSpecs': (_punctual_v1_TensorSpec__Output)[];
 }

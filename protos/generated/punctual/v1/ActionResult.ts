@@ -14,6 +14,7 @@ export interface ActionResult {
   'durationMs'?: (number | string);
   'outputs'?: (_punctual_v1_Tensor)[];
   'memoryBytes'?: (number | string | Long);
+  'missingRows'?: (number)[];
 }
 
 export interface ActionResult__Output {
@@ -26,4 +27,5 @@ export interface ActionResult__Output {
   'durationMs': (number);
   'outputs': (_punctual_v1_Tensor__Output)[];
   'memoryBytes': (number);
+  'missingRows': (number)[];
 }

@@ -7,6 +7,7 @@ export interface Hello {
   'executors'?: (_punctual_v1_ExecutorInfo)[];
   'workerMs'?: (number | string);
   'cachedModels'?: (string)[];
+  'dataAddress'?: (string);
 }
 
 export interface Hello__Output {
@@ -14,4 +15,5 @@ export interface Hello__Output {
   'executors': (_punctual_v1_ExecutorInfo__Output)[];
   'workerMs': (number);
   'cachedModels': (string)[];
+  'dataAddress': (string);
 }

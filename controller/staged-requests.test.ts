@@ -1,0 +1,135 @@
+// The data plane in the serving core (issue 13 point 3): a staged request is
+// scheduled as any other; its batch's action names it by ticket (its client
+// told where to send, at dispatch) and carries only the other rows' inputs;
+// its answer has no outputs (they went to the client from the worker), and a
+// row the worker reports missing fails with not_staged_in_time.
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../common/clock.js';
+import { createLogger } from '../common/log.js';
+import type { Action, ActionResult__Output, ControllerMessage } from '../common/wire.js';
+import { ModelRegistry } from './model-registry.js';
+import type { StageAt } from './request-book.js';
+import { Estimates } from './scheduler/estimates.js';
+import { ServingCore } from './serving-core.js';
+import type { WorkerConnection } from './worker-connection.js';
+
+function fakeWorker(id: string, dataAddress: string): { conn: WorkerConnection; actions: Action[] } {
+  const actions: Action[] = [];
+  const conn = {
+    id,
+    name: id,
+    closed: false,
+    draining: false,
+    dataAddress,
+    executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes: 1e9 }],
+    send: (msg: ControllerMessage) => {
+      if (msg.action) actions.push(msg.action);
+    },
+    toWorker: (t: number) => t,
+    toController: (t: number) => t,
+    close: () => undefined,
+  } as unknown as WorkerConnection;
+  return { conn, actions };
+}
+
+function setup(dataAddress = '127.0.0.1:9999') {
+  const clock = new ManualClock(1000);
+  const registry = new ModelRegistry();
+  const model = registry.add({
+    key: 'm@1',
+    config: { name: 'm', version: 1, inputs: [{ name: 'x', dtype: 'float32', shape: [2] }], outputs: [{ name: 'y', dtype: 'float32', shape: [2] }], maxBatch: 2, batchSizes: [1, 2], defaultSloMs: 5000 },
+    dir: '',
+    file: '',
+    size: 0,
+    sha256: '',
+  });
+  const estimates = new Estimates({ unknownExecMs: 10, unknownLoadMs: 50, clock });
+  const core = new ServingCore({ clock, registry, estimates, log: createLogger('test', 'silent') });
+  core.addModel(model);
+  const { conn, actions } = fakeWorker('w1', dataAddress);
+  const result = (a: Action, r: Partial<ActionResult__Output>): ActionResult__Output =>
+    ({ actionId: Number(a.id), status: 'OK', message: '', receivedMs: 0, startMs: clock.now(), endMs: clock.now() + 5, durationMs: 5, memoryBytes: 1000, outputs: [], missingRows: [], ...r }) as ActionResult__Output;
+  return { clock, core, model, conn, actions, result };
+}
+
+const x = (v: number) => [{ name: 'x', dtype: 'float32', shape: [1, 2], data: new Uint8Array(new Float32Array([v, v]).buffer) }];
+
+describe('staged requests (the data plane)', () => {
+  it('batches a staged request with an inline one: the action names its row by ticket, its client is told where, and each is answered', async () => {
+    const { clock, core, model, conn, actions, result } = setup();
+    core.addWorker(conn); // its LOAD goes out; requests queue behind it
+    const stages: StageAt[] = [];
+    const staged = core.submitStaged(model, { stage: (at) => stages.push(at) }, 5000, clock.now());
+    const inline = core.submit(model, x(7), 5000, clock.now());
+    expect(stages).toHaveLength(0); // not dispatched yet
+    const load = actions.find((a) => a.type === 'LOAD')!;
+    clock.advance(50);
+    core.onResult(conn, result(load, { durationMs: 50 }));
+    const infer = actions.find((a) => a.type === 'INFER')!;
+    expect(infer.batchSize).toBe(2);
+    expect(infer.staged).toHaveLength(1);
+    const row = infer.staged![0]!.row!;
+    expect(infer.staged![0]!.ticket).toMatch(/^[0-9a-f]{32}$/);
+    expect(infer.inputs).toHaveLength(1);
+    expect(infer.inputs![0]!.shape).toEqual([1, 2]); // the inline row only
+    expect(infer.inputSpecs).toEqual([{ name: 'x', dtype: 'float32', shape: [2] }]);
+    expect(stages).toEqual([{ ticket: infer.staged![0]!.ticket, dataAddress: '127.0.0.1:9999', windowMs: expect.any(Number) }]);
+    expect(stages[0]!.windowMs).toBeGreaterThan(0);
+    // The worker sends the inline row's outputs only.
+    clock.advance(10);
+    core.onResult(conn, result(infer, { outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2], data: Buffer.from(new Float32Array([14, 14]).buffer) }] }));
+    const a = await inline;
+    expect([...new Float32Array(new Uint8Array(a.outputs[0]!.data as Uint8Array).buffer)]).toEqual([14, 14]);
+    const s = await staged;
+    expect(s.outputs).toEqual([]);
+    expect(s.batchSize).toBe(2);
+    expect(s.worker).toBe('w1');
+    expect(row === 0 || row === 1).toBe(true);
+    core.close();
+  });
+
+  it('fails a staged row the worker reports missing with DEADLINE_EXCEEDED (not_staged_in_time)', async () => {
+    const { clock, core, model, conn, actions, result } = setup();
+    core.addWorker(conn);
+    core.onResult(conn, result(actions.find((a) => a.type === 'LOAD')!, {}));
+    const staged = core.submitStaged(model, { stage: () => undefined }, 5000, clock.now());
+    const infer = actions.find((a) => a.type === 'INFER')!;
+    expect(infer.inputs).toEqual([]);
+    core.onResult(conn, result(infer, { missingRows: [0] }));
+    await expect(staged).rejects.toMatchObject({ code: 4, reason: 'not_staged_in_time', message: expect.stringMatching(/did not reach worker w1 within the window/) });
+    core.close();
+  });
+
+  it('names the worker again when a dispatch is lost: a new ticket, told to the client again', async () => {
+    const { clock, core, model, conn, actions, result } = setup();
+    core.addWorker(conn);
+    core.onResult(conn, result(actions.find((a) => a.type === 'LOAD')!, {}));
+    const stages: StageAt[] = [];
+    const staged = core.submitStaged(model, { stage: (at) => stages.push(at) }, 5000, clock.now());
+    const first = actions.find((a) => a.type === 'INFER')!;
+    core.onResult(conn, result(first, { status: 'FAILED', message: 'the thread died' }));
+    // Failed once: retried (the model is loaded again first).
+    const load2 = actions.filter((a) => a.type === 'LOAD')[1];
+    if (load2) core.onResult(conn, result(load2, {}));
+    const second = actions.filter((a) => a.type === 'INFER')[1]!;
+    expect(stages).toHaveLength(2);
+    expect(stages[1]!.ticket).not.toBe(stages[0]!.ticket);
+    expect(second.staged![0]!.ticket).toBe(stages[1]!.ticket);
+    core.onResult(conn, result(second, {}));
+    expect((await staged).outputs).toEqual([]);
+    core.close();
+  });
+
+  it('says why the data plane is off while a worker has no data port', () => {
+    const { core } = setup('');
+    expect(core.dataPlaneRefusal()).toBeUndefined(); // no worker: submit says so
+    const { conn } = fakeWorker('w1', '');
+    core.addWorker(conn);
+    expect(core.dataPlaneRefusal()).toMatch(/worker w1 has no data port \(punctual worker --data-port\)/);
+    const { conn: other } = fakeWorker('w2', '127.0.0.1:1');
+    core.addWorker(other);
+    core.removeWorker(conn);
+    expect(core.dataPlaneRefusal()).toBeUndefined();
+    core.close();
+  });
+});
