@@ -1,5 +1,5 @@
 // `npm run bench`: runs the benchmarks and prints the figures with the machine.
-// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,many-models,live-many,multi-model,clockwork,replay-generator,rest,transports,model-threads,controller-throughput,rejection-rtt (all but the first four take minutes; not in the default)
+// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,many-models,live-many,multi-model,clockwork,replay-generator,rest,transports,rejection-rtt,local-path,data-plane,model-threads,controller-throughput (all but the first four take minutes; not in the default)
 //          --requests N --replay-seconds S --replay-loads 0.5,0.9,1.5,3 --replay-policies punctual,fifo
 //          --overload 3x20,10x60 (load × seconds cases of the V2 overload benchmark)
 //          --mem-arena (many-models: the worker with onnxruntime's memory arena and patterns on)
@@ -26,13 +26,15 @@ import { isPolicy, POLICIES } from '../controller/scheduler/policy.js';
 import { runSimulateBench } from './simulate.js';
 import { runThroughput } from './throughput.js';
 import { runTransportsBench } from './transports.js';
+import { runLocalPathBench } from './local-path.js';
+import { runDataPlaneBench } from './data-plane.js';
+import { runRejectionRttBench } from './rejection-rtt.js';
 import { runModelThreadsBench } from './model-threads.js';
 import { runControllerThroughputBench } from './controller-throughput.js';
-import { runRejectionRttBench } from './rejection-rtt.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, many-models, live-many, multi-model, clockwork, replay-generator, rest, transports, model-threads, controller-throughput, rejection-rtt', 'live,throughput,operate,simulate')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, many-models, live-many, multi-model, clockwork, replay-generator, rest, transports, rejection-rtt, local-path, data-plane, model-threads, controller-throughput', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
@@ -96,8 +98,10 @@ if (only.has('replay-generator')) figures.push(...(await runReplayGeneratorBench
 if (only.has('replay-protocols')) figures.push(...(await runReplayProtocolsBench()));
 if (only.has('rest')) figures.push(...(await runRestOverheadBench()));
 if (only.has('transports')) figures.push(...(await runTransportsBench()));
+if (only.has('local-path')) figures.push(...(await runLocalPathBench()));
+if (only.has('data-plane')) figures.push(...(await runDataPlaneBench()));
 if (only.has('model-threads')) figures.push(...(await runModelThreadsBench()));
-if (only.has('controller-throughput')) figures.push(...(await runControllerThroughputBench()));
 if (only.has('rejection-rtt')) figures.push(...(await runRejectionRttBench(opts.requests === '1000' ? 2000 : Number(opts.requests))));
+if (only.has('controller-throughput')) figures.push(...(await runControllerThroughputBench()));
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
 else console.log(`machine: ${machine()}\n${describeFigures(figures)}`);
