@@ -160,6 +160,19 @@ describe('DataPort', () => {
     expect(port.connections()).toBe(2);
   });
 
+  it('refuses every ticket still waiting for its answer when told to (the worker lost its controller)', async () => {
+    const { staging, port, connect } = await start();
+    const a = await connect();
+    const expected = staging.expect(T1, { tensors: X, latestMs: systemClock.now() + 5000 });
+    a.send({ kind: 'stage', ticket: T1, tensors: X }, [input()]);
+    await expected;
+    expect(port.waiting()).toBe(1);
+    port.refuseAll('not_run', 'the worker lost its controller');
+    await a.until(() => a.frames.length === 1);
+    expect(a.frames[0]!.message).toMatchObject({ kind: 'refused', ticket: T1, code: 'not_run' });
+    expect(port.waiting()).toBe(0);
+  });
+
   it("forgets a client's tickets when it leaves: its answer goes nowhere, and nothing is held for it", async () => {
     const { staging, port, connect } = await start();
     const expected = staging.expect(T1, { tensors: X, latestMs: systemClock.now() + 5000 });

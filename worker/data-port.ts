@@ -98,6 +98,16 @@ export class DataPort {
     return this.deliver(ticket, { kind: 'refused', ticket, code, message: message.slice(0, 1024) }, []);
   }
 
+  /** Tells every client waiting for an answer here that it will not come (the worker lost its controller). */
+  refuseAll(code: string, message: string): void {
+    for (const ticket of [...this.owners.keys()]) this.refuse(ticket, code, message);
+  }
+
+  /** Tickets whose clients wait for an answer here. */
+  waiting(): number {
+    return this.owners.size;
+  }
+
   async close(): Promise<void> {
     for (const c of this.conns) c.socket.destroy();
     this.conns.clear();

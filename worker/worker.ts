@@ -258,6 +258,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       observability.setConnected(false);
       for (const e of executors) e.reset();
       staging?.clear('the worker lost its controller; nothing staged here will run');
+      dataPort?.refuseAll('not_run', 'the worker lost its controller; the request is planned again, or answered, by the controller');
     },
   });
 
