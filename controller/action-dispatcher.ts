@@ -61,14 +61,15 @@ export class ActionDispatcher {
         const requests = d.requests.map(booked);
         const first = requests[0];
         // Staged rows (the data plane) get a ticket each, told to their clients; the others travel here.
-        const staged = requests.flatMap((r, row) => (r.staged ? [{ row, ticket: newTicket(crypto.randomBytes), request: r }] : []));
+        // A row whose client has gone gets no ticket (''): the worker runs the batch without waiting for it.
+        const staged = requests.flatMap((r, row) => (r.staged ? [{ row, ticket: r.staged.cancelled ? '' : newTicket(crypto.randomBytes), request: r }] : []));
         const inline = requests.filter((r) => !r.staged);
         const inputs = first && inline.length > 0 ? concatBatch(first.served.config.inputs, inline.map((r) => r.inputs)) : [];
         const specs = first && staged.length > 0 ? first.served.config.inputs.map((s) => ({ name: s.name, dtype: s.dtype, shape: s.shape })) : [];
         conn.send({
           action: { id: d.actionId, type: 'INFER', executor: index, modelKey: d.model, batchSize: requests.length, inputs, staged: staged.map(({ row, ticket }) => ({ row, ticket })), inputSpecs: specs, ...window },
         });
-        for (const s of staged) s.request.staged!.stage({ ticket: s.ticket, dataAddress: conn.dataAddress, windowMs: Math.max(0, d.latest - d.earliest) });
+        for (const s of staged) if (s.ticket) s.request.staged!.stage({ ticket: s.ticket, dataAddress: conn.dataAddress, windowMs: Math.max(0, d.latest - d.earliest) });
         return;
       }
       case 'load':

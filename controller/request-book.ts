@@ -34,6 +34,8 @@ export interface StageAt {
 export interface StagedInput {
   /** Called at each dispatch (again, with a new ticket, if a run was lost). */
   stage(at: StageAt): void;
+  /** Its client went away (the Admit call was cancelled): a batch dispatched from now on does not wait for its tensors. */
+  cancelled?: boolean;
 }
 
 export interface BookedRequest extends SchedRequest {

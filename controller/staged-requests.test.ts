@@ -96,7 +96,7 @@ describe('staged requests (the data plane)', () => {
     const infer = actions.find((a) => a.type === 'INFER')!;
     expect(infer.inputs).toEqual([]);
     core.onResult(conn, result(infer, { missingRows: [0] }));
-    await expect(staged).rejects.toMatchObject({ code: 4, reason: 'not_staged_in_time', message: expect.stringMatching(/did not reach worker w1 within the window/) });
+    await expect(staged).rejects.toMatchObject({ code: 4, reason: 'not_staged_in_time', message: expect.stringMatching(/did not reach worker w1 while its batch waited for them/) });
     core.close();
   });
 
@@ -117,6 +117,22 @@ describe('staged requests (the data plane)', () => {
     expect(second.staged![0]!.ticket).toBe(stages[1]!.ticket);
     core.onResult(conn, result(second, {}));
     expect((await staged).outputs).toEqual([]);
+    core.close();
+  });
+
+  it('a staged request whose client left before its dispatch gets no ticket: the worker does not wait for it', async () => {
+    const { clock, core, model, conn, actions, result } = setup();
+    core.addWorker(conn);
+    const stages: StageAt[] = [];
+    const staged = { stage: (at: StageAt) => void stages.push(at), cancelled: false };
+    const answer = core.submitStaged(model, staged, 5000, clock.now());
+    staged.cancelled = true; // the Admit call was cancelled while the model was loading
+    core.onResult(conn, result(actions.find((a) => a.type === 'LOAD')!, {}));
+    const infer = actions.find((a) => a.type === 'INFER')!;
+    expect(infer.staged).toEqual([{ row: 0, ticket: '' }]);
+    expect(stages).toEqual([]);
+    core.onResult(conn, result(infer, { missingRows: [0] }));
+    await expect(answer).rejects.toMatchObject({ reason: 'not_staged_in_time' });
     core.close();
   });
 

@@ -14,7 +14,7 @@ const T2 = '2'.repeat(32);
 const SPECS = [{ name: 'x', dtype: 'float32', shape: [2] }];
 const row = (): WireTensor[] => [{ name: 'x', dtype: 'float32', shape: [1, 2], data: new Uint8Array(8) }];
 
-async function start(holdUnknownMs = 1000) {
+async function start(holdUnknownMs = 1000, stageWaitMs?: number) {
   const staging = new Staging({ clock: systemClock, maxBytes: 1 << 20, holdUnknownMs });
   const answered: string[] = [];
   const refused: string[] = [];
@@ -22,7 +22,7 @@ async function start(holdUnknownMs = 1000) {
     {
       device: 'emulated',
       memoryBytes: 0,
-      dataPlane: { staging, answer: (t) => answered.push(t), refuse: (t, code) => refused.push(`${t}:${code}`) },
+      dataPlane: { staging, answer: (t) => answered.push(t), refuse: (t, code) => refused.push(`${t}:${code}`), ...(stageWaitMs !== undefined ? { stageWaitMs } : {}) },
     },
     {},
     5_000,
@@ -91,6 +91,24 @@ describe('Executor with staged rows', () => {
       expect(r.status).toBe('COULD_NOT_START_IN_TIME');
       expect(refused).toEqual([`${T1}:not_run`]);
       expect(staging.expected()).toBe(0);
+    } finally {
+      await h.executor.close();
+    }
+  });
+
+  it('waits for a staged row at most stageWaitMs past the start, however long its window, and not at all for a row without a ticket', async () => {
+    const { h } = await start(1000, 40);
+    try {
+      const t0 = systemClock.now();
+      const r = await h.run({ type: 'INFER', batchSize: 2, expectedMs: 1, latestMs: t0 + 5000, staged: [{ row: 0, ticket: T1 }, { row: 1, ticket: '' }], inputSpecs: SPECS });
+      const took = systemClock.now() - t0;
+      expect(r.missingRows).toEqual([0, 1]);
+      expect(took).toBeGreaterThanOrEqual(35);
+      expect(took).toBeLessThan(1000);
+      const t1 = systemClock.now();
+      const gone = await h.run({ type: 'INFER', batchSize: 1, expectedMs: 1, latestMs: t1 + 5000, staged: [{ row: 0, ticket: '' }], inputSpecs: SPECS });
+      expect(gone.missingRows).toEqual([0]);
+      expect(systemClock.now() - t1).toBeLessThan(30);
     } finally {
       await h.executor.close();
     }

@@ -85,6 +85,12 @@ export interface ExecutorDataPlane {
   answer(ticket: string, outputs: readonly WireTensor[], execMs: number): void;
   /** Tells a staged row's client that its batch did not run here, and why. */
   refuse(ticket: string, code: string, message: string): void;
+  /**
+   * How long past its earliest start a batch waits for its staged rows at
+   * most, ms (and never past its start window): a client that never sends
+   * costs its batch at most this. @default the whole window
+   */
+  stageWaitMs?: number;
 }
 
 /** An action that started while the thread holding its model was still busy. */
@@ -275,6 +281,7 @@ export class Executor {
   /** A job with staged rows that will not run here: its expectations end, its clients are told. */
   private dropStaged(job: Job, why: string): void {
     for (const { ticket } of job.staged) {
+      if (ticket === '') continue;
       this.opts.dataPlane?.staging.cancel(ticket, why);
       this.opts.dataPlane?.refuse(ticket, 'not_run', why);
     }
@@ -375,7 +382,11 @@ export class Executor {
   private async stagedInputs(job: Job): Promise<Map<number, WireTensor[] | undefined>> {
     const staging = this.opts.dataPlane?.staging;
     const headers = stagedRowHeaders(job.inputSpecs);
-    const got = await Promise.allSettled(job.staged.map((r) => (staging ? staging.expect(r.ticket, { tensors: headers, latestMs: job.latestMs }) : Promise.reject(new Error('no data plane')))));
+    // Waited for until the end of the start window, and at most stageWaitMs past the batch's earliest start.
+    const latestMs = Math.min(job.latestMs, Math.max(job.earliestMs, job.receivedMs) + (this.opts.dataPlane?.stageWaitMs ?? Infinity));
+    const got = await Promise.allSettled(
+      job.staged.map((r) => (staging && r.ticket !== '' ? staging.expect(r.ticket, { tensors: headers, latestMs }) : Promise.reject(new Error('no tensors to wait for')))),
+    );
     return new Map(
       job.staged.map((r, i) => {
         const g = got[i]!;

@@ -117,6 +117,14 @@ export interface DataPortSettings {
   advertise?: string;
   /** Bytes of tensors staged ahead of their action, at most. @default 256 MiB */
   maxStagedBytes?: number;
+  /**
+   * How long past its earliest start a batch waits for its staged rows at
+   * most (never past its start window), ms: a client that is admitted and
+   * never sends its tensors costs its batch at most this. Loopback clients
+   * send within a millisecond of hearing the dispatch; raise it for clients
+   * on slow links. @default 25
+   */
+  stageWaitMs?: number;
 }
 
 export interface WorkerHandle {
@@ -196,6 +204,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           staging,
           answer: (ticket, outputs, execMs) => void dataPort.answer(ticket, outputs, execMs),
           refuse: (ticket, code, message) => void dataPort.refuse(ticket, code, message),
+          stageWaitMs: options.dataPort?.stageWaitMs ?? 25,
         }
       : undefined;
 

@@ -14,7 +14,7 @@ import { MAX_SLO_MS } from '../../common/model-config.js';
 import { checkDeclaredInputs, checkShape, validateInputs } from '../../common/tensor.js';
 import type { AdmitEvent, AdmitRequest__Output, InferenceHandlers, InferRequest__Output, InferResponse } from '../../common/wire.js';
 import { arrivalOf, sloFromArrival } from '../arrival.js';
-import type { InferAnswer } from '../request-book.js';
+import type { InferAnswer, StagedInput } from '../request-book.js';
 import type { ServingCore } from '../serving-core.js';
 import { admitted, type ServiceImpl, type ServiceRoles } from './server-call.js';
 
@@ -62,12 +62,10 @@ export function inferenceService(core: ServingCore, clock: Clock, opts: Inferenc
         checkDeclaredInputs(model.config.name, model.config.inputs, req.inputs);
         return { model, slo };
       });
-      const answer = await core.submitStaged(
-        model,
-        { stage: (at) => void call.write({ stage: { ticket: at.ticket, dataAddress: at.dataAddress, windowMs: at.windowMs } }) },
-        slo,
-        arrival,
-      );
+      const staged: StagedInput = { stage: (at) => void call.write({ stage: { ticket: at.ticket, dataAddress: at.dataAddress, windowMs: at.windowMs } }) };
+      // A client that leaves before its dispatch costs its batch no wait for tensors that will not come.
+      call.on('cancelled', () => (staged.cancelled = true));
+      const answer = await core.submitStaged(model, staged, slo, arrival);
       call.write({ done: response(model, answer) });
     },
     Infer: admitted({
