@@ -46,6 +46,22 @@ describe('Scheduler: loads by demand', () => {
 });
 
 describe('Scheduler: LRU eviction', () => {
+  it('a load measured over its estimate that takes the executor past its budget evicts an idle model, so the books stay within it', () => {
+    // 250 MB: a@1 and b@1 (100 MB each, estimated) fit; b@1 then reads 180 MB when it loads.
+    const { s } = setup({}, [executor('w1/0', 250)]);
+    const t = warm(s, 'a@1', 0);
+    accept(s, req('b@1', t + 10, 100_000));
+    const load = loads(s.tick(t + 10))[0]!;
+    expect(load.model).toBe('b@1');
+    s.complete(load.actionId, { status: 'ok', start: t + 10, end: t + 90, duration: 80, memory: 180 * MB }, t + 90);
+    const e = s.executors.get('w1/0')!;
+    expect(e.memoryUsed).toBeLessThanOrEqual(250 * MB);
+    expect(e.holds('a@1')).toBe(false); // the idle one made room
+    expect(e.holds('b@1')).toBe(true); // never the one just loaded
+    const ds = s.tick(t + 90);
+    expect(unloads(ds).map((d) => d.model)).toEqual(['a@1']);
+  });
+
   // Executor memory 250 MB: two of the 100 MB models fit, not three.
   it('the third model evicts the least recently used idle one, unload before load', () => {
     const { s } = setup({}, [executor('w1/0', 250)]);

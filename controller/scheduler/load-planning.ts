@@ -184,15 +184,7 @@ export class LoadPlanner {
   /** Makes room on e by evicting idle models (by predicted re-use, then recency) and plans the load. */
   private loadOnto(e: ExecutorTimeline, key: string, memory: number, now: number): void {
     const st = this.st;
-    if (e.freeMemory() < memory) {
-      // Evict by predicted re-use: the least recently asked-for first (decayed demand), then the least recently used.
-      const reuse = (key: string): number => st.demandOf(st.models.get(key), now);
-      const victims = [...e.models.entries()].filter(([key, res]) => st.isIdle(key, res)).sort((a, b) => reuse(a[0]) - reuse(b[0]) || a[1].lastUsed - b[1].lastUsed);
-      for (const [key] of victims) {
-        if (e.freeMemory() >= memory) break;
-        st.planUnload(e, key, now);
-      }
-    }
+    st.evictToFit(e, memory, now);
     st.planLoad(e, key, memory, now);
   }
 

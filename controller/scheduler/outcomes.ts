@@ -43,7 +43,7 @@ export class Outcomes {
       case 'infer':
         return this.inferDone(e, a, outcome, now);
       case 'load':
-        this.loadDone(e, a, outcome);
+        this.loadDone(e, a, outcome, now);
         return undefined;
       case 'unload':
         // Memory was released from our books when it was planned.
@@ -84,7 +84,7 @@ export class Outcomes {
     return undefined;
   }
 
-  private loadDone(e: ExecutorTimeline, a: InflightAction, outcome: ActionOutcome): void {
+  private loadDone(e: ExecutorTimeline, a: InflightAction, outcome: ActionOutcome, now: number): void {
     const st = this.st;
     const res = e.models.get(a.model);
     e.loadsInFlight--;
@@ -99,6 +99,8 @@ export class Outcomes {
         if (outcome.memory !== undefined && outcome.memory > res.memory) {
           e.memoryUsed += outcome.memory - res.memory;
           res.memory = outcome.memory;
+          // Measured over the estimate, it may have taken the executor past its budget: idle models make room.
+          if (e.freeMemory() < 0) st.evictToFit(e, 0, now, a.model);
         }
       }
       if (m) m.loadFailures = 0;

@@ -359,6 +359,21 @@ export class SchedulerState {
     return free >= memory || this.evictable(e) >= memory - free;
   }
 
+  /**
+   * Evicts idle models from e, by predicted re-use (the least recently
+   * asked-for first, decayed demand), then the least recently used, until
+   * `memory` bytes are free or nothing idle is left; `except` is never evicted.
+   */
+  evictToFit(e: ExecutorTimeline, memory: number, now: number, except?: string): void {
+    if (e.freeMemory() >= memory) return;
+    const reuse = (key: string): number => this.demandOf(this.models.get(key), now);
+    const victims = [...e.models.entries()].filter(([key, res]) => key !== except && this.isIdle(key, res)).sort((a, b) => reuse(a[0]) - reuse(b[0]) || a[1].lastUsed - b[1].lastUsed);
+    for (const [key] of victims) {
+      if (e.freeMemory() >= memory) break;
+      this.planUnload(e, key, now);
+    }
+  }
+
   /** Memory held by idle models on e (loaded, nothing queued or running): what eviction can free. */
   evictable(e: ExecutorTimeline): number {
     let bytes = 0;
