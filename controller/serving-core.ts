@@ -322,7 +322,7 @@ export class ServingCore {
     const index = this.dispatcher.routes.get(executor.spec.id)?.index ?? -1;
     action.requests.forEach((req, i) => {
       if (missing.has(i)) {
-        const err = new PunctualError(Status.DEADLINE_EXCEEDED, `its tensors did not reach worker ${conn.name} while its batch waited for them (at most the worker's --stage-wait-ms past the batch's start, never past its start window)`, 'not_staged_in_time');
+        const err = new PunctualError(Status.DEADLINE_EXCEEDED, `its tensors did not reach worker ${conn.name} while its batch waited for them (until the end of its start window, or the worker's --stage-wait-ms)`, 'not_staged_in_time');
         this.answerError(req, err);
         return;
       }

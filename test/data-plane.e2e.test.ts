@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataChannels } from '../client/data-channel.js';
 import { PunctualClient, PunctualClientError } from '../client/index.js';
 import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
-import type { AdmitEvent__Output } from '../common/wire.js';
+import type { AdmitEvent__Output, AdmitRequest } from '../common/wire.js';
 import { randomFloat32, SHAPES, TestCluster } from './support/cluster.js';
 import { memoryPressureCases, servingCases } from './support/serving-cases.js';
 
@@ -41,6 +41,40 @@ describe('the data plane through punctual up (its workers in its process)', () =
     } finally {
       plain.close();
     }
+  });
+
+  it('answers hostile admissions with clear errors and goes on serving', async () => {
+    const Inference = protos().inference.punctual.v1.Inference;
+    const raw = new Inference(cluster.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    const admit = (req: AdmitRequest): Promise<grpc.ServiceError | undefined> =>
+      new Promise((resolve) => {
+        const call = raw.Admit(req);
+        call.on('data', () => call.cancel());
+        call.on('error', (e: grpc.ServiceError) => resolve(e));
+        call.on('end', () => resolve(undefined));
+      });
+    const x = { name: 'x', dtype: 'float32', shape: [1, 3, 48, 192] };
+    const cases: [string, AdmitRequest, grpc.status, RegExp][] = [
+      ['unknown model', { model: 'nope', inputs: [x] }, grpc.status.NOT_FOUND, /nope/],
+      ['10,000 inputs', { model: 'cls', inputs: Array.from({ length: 10_000 }, (_, i) => ({ ...x, name: `x${i}` })) }, grpc.status.INVALID_ARGUMENT, /takes 1 input\(s\)/],
+      ['wrong dtype', { model: 'cls', inputs: [{ ...x, dtype: 'int8' }] }, grpc.status.INVALID_ARGUMENT, /dtype int8, expected float32/],
+      ['wrong shape', { model: 'cls', inputs: [{ ...x, shape: [1, 3, 48, 100] }] }, grpc.status.INVALID_ARGUMENT, /expected \[1, 3, 48, 192\]/],
+      ['absurd rank', { model: 'cls', inputs: [{ ...x, shape: Array(40).fill(1) }] }, grpc.status.INVALID_ARGUMENT, /shape/],
+      ['missing input', { model: 'cls', inputs: [] }, grpc.status.INVALID_ARGUMENT, /missing input "x"/],
+      ['negative slo', { model: 'cls', inputs: [x], sloMs: -5 }, grpc.status.INVALID_ARGUMENT, /slo_ms must be a positive/],
+      ['infeasible slo', { model: 'det', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 224, 224] }], sloMs: 1 }, grpc.status.RESOURCE_EXHAUSTED, /predicted [\d.]+ ms > slo 1 ms/],
+    ];
+    try {
+      for (const [what, req, code, message] of cases) {
+        const err = await admit(req);
+        expect(err?.code, what).toBe(code);
+        expect(err?.details, what).toMatch(message);
+      }
+    } finally {
+      raw.close();
+    }
+    const ok = await cluster.client.infer('cls', { x: randomFloat32([...SHAPES.cls]) }, { sloMs: 2000 });
+    expect(ok.dataPlane).toBe(true);
   });
 
   servingCases(() => cluster);

@@ -120,9 +120,10 @@ export interface DataPortSettings {
   /**
    * How long past its earliest start a batch waits for its staged rows at
    * most (never past its start window), ms: a client that is admitted and
-   * never sends its tensors costs its batch at most this. Loopback clients
-   * send within a millisecond of hearing the dispatch; raise it for clients
-   * on slow links. @default 25
+   * never sends its tensors costs its batch at most this. Set it where
+   * untrusted clients hold infer tokens; too short, and a client slowed by a
+   * loaded machine or link fails (25 ms failed loopback clients here while
+   * the machine ran a test suite beside). @default the whole start window
    */
   stageWaitMs?: number;
 }
@@ -204,7 +205,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           staging,
           answer: (ticket, outputs, execMs) => void dataPort.answer(ticket, outputs, execMs),
           refuse: (ticket, code, message) => void dataPort.refuse(ticket, code, message),
-          stageWaitMs: options.dataPort?.stageWaitMs ?? 25,
+          ...(options.dataPort?.stageWaitMs !== undefined ? { stageWaitMs: options.dataPort.stageWaitMs } : {}),
         }
       : undefined;
 

@@ -30,7 +30,7 @@ interface WorkerOnlyFlags extends WorkerFlags, MetricsFlags {
   dataPort: number;
   dataHost?: string;
   dataAdvertise?: string;
-  stageWaitMs: number;
+  stageWaitMs?: number;
 }
 
 /** A port, or -1 for off. */
@@ -67,7 +67,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .addOption(new Option('--data-port <port>', "the data plane: clients send the tensors of requests dispatched here to this port instead of through the controller (0 picks a free one, -1 turns it off)").argParser(portOrOff).default(-1))
     .option('--data-host <host>', 'address the data port listens on (default: --listen-host)')
     .option('--data-advertise <host:port>', 'address clients are told to send to (default: the data port as it listens; the hostname when on every address)')
-    .addOption(new Option('--stage-wait-ms <ms>', 'how long past its start a batch waits for tensors staged over the data plane, at most').argParser(integerIn(1, 60_000)).default(25))
+    .addOption(new Option('--stage-wait-ms <ms>', 'how long past its start a batch waits for tensors staged over the data plane, at most (default: its whole start window)').argParser(integerIn(1, 60_000)))
     .addOption(new Option('--drain-timeout <s>', 'on SIGTERM, seconds to wait for actions in flight before leaving').argParser(integerIn(0, 3600)).default(10))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']));
   addMetricsFlags(cmd, ctx.io.env)
@@ -90,7 +90,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
         ...(flags.memArena ? { memArena: true } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
-        ...(flags.dataPort >= 0 ? { dataPort: { port: flags.dataPort, host: flags.dataHost ?? flags.listenHost, stageWaitMs: flags.stageWaitMs, ...(flags.dataAdvertise ? { advertise: flags.dataAdvertise } : {}) } } : {}),
+        ...(flags.dataPort >= 0 ? { dataPort: { port: flags.dataPort, host: flags.dataHost ?? flags.listenHost, ...(flags.stageWaitMs !== undefined ? { stageWaitMs: flags.stageWaitMs } : {}), ...(flags.dataAdvertise ? { advertise: flags.dataAdvertise } : {}) } } : {}),
         ...(token ? { token } : {}),
         ...(tlsCa ? { tlsCa: fs.readFileSync(tlsCa) } : {}),
       });

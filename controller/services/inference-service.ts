@@ -58,8 +58,9 @@ export function inferenceService(core: ServingCore, clock: Clock, opts: Inferenc
         if (off) throw unavailable(`the data plane is not available: ${off}`, 'no_data_plane');
         const model = core.registry.resolve(req.model, req.version);
         const slo = sloFromArrival(ownSloMs(req), call.getDeadline(), model.config.defaultSloMs, arrival, clock);
-        for (const t of req.inputs) checkShape(model.config.name, t.name, t.shape);
-        checkDeclaredInputs(model.config.name, model.config.inputs, req.inputs);
+        // Names, count and dtypes first (bounded by the model's inputs), then each declared shape.
+        const declared = checkDeclaredInputs(model.config.name, model.config.inputs, req.inputs);
+        for (const { input } of declared) checkShape(model.config.name, input.name, input.shape);
         return { model, slo };
       });
       const staged: StagedInput = { stage: (at) => void call.write({ stage: { ticket: at.ticket, dataAddress: at.dataAddress, windowMs: at.windowMs } }) };
