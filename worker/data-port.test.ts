@@ -173,6 +173,36 @@ describe('DataPort', () => {
     expect(port.waiting()).toBe(0);
   });
 
+  it('survives 200 connections of random bytes, random frames and corrupted good ones, then serves a real stage', async () => {
+    const { staging, port, connect } = await start({ maxFrameBytes: 1 << 16, frameTimeoutMs: 50 });
+    let seed = 11;
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const good = Buffer.concat(encodeDataFrame({ kind: 'stage', ticket: T1, tensors: X }, [input()]));
+    for (let i = 0; i < 200; i++) {
+      const c = await connect();
+      let bytes: Buffer;
+      if (i % 3 === 0) bytes = Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 300) }, () => Math.floor(rand() * 256)));
+      else if (i % 3 === 1) {
+        const body = Buffer.from(Array.from({ length: Math.floor(rand() * 200) }, () => Math.floor(rand() * 256)));
+        bytes = Buffer.concat([frameHeader(body.length), body]);
+      } else {
+        bytes = Buffer.from(good);
+        for (let k = 0; k < 4; k++) bytes[4 + Math.floor(rand() * (bytes.length - 4))] = Math.floor(rand() * 256);
+      }
+      c.socket.write(bytes);
+      c.socket.end();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const expected = staging.expect(T2, { tensors: X, latestMs: systemClock.now() + 5000 });
+    const ok = await connect();
+    ok.send({ kind: 'stage', ticket: T2, tensors: X }, [input()]);
+    expect(await expected).toHaveLength(1);
+    expect(port.answer(T2, [], 1)).toBe(true);
+    await ok.until(() => ok.frames.length === 1);
+    expect(ok.frames[0]!.message).toMatchObject({ kind: 'answer', ticket: T2 });
+    expect(staging.bytes()).toBe(0); // the stages that were still valid were held 30 ms, then refused
+  });
+
   it("forgets a client's tickets when it leaves: its answer goes nowhere, and nothing is held for it", async () => {
     const { staging, port, connect } = await start();
     const expected = staging.expect(T1, { tensors: X, latestMs: systemClock.now() + 5000 });
