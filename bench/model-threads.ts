@@ -32,12 +32,15 @@ interface Case {
   workerThreads: number;
   /** Keep each profile's bestThreads (else removed: every session at the worker's count). */
   perModel: boolean;
+  /** The worker's --no-spin-wait: intra-op threads do not spin between runs. */
+  noSpin?: boolean;
 }
 
 const CASES: Case[] = [
   { name: 'fixed 1 thread', workerThreads: 1, perModel: false },
   { name: 'fixed 2 threads', workerThreads: 2, perModel: false },
   { name: 'per-model (bestThreads)', workerThreads: 2, perModel: true },
+  { name: 'fixed 2 threads, --no-spin-wait', workerThreads: 2, perModel: false, noSpin: true },
 ];
 
 export async function runModelThreadsBench(): Promise<Figure[]> {
@@ -89,7 +92,7 @@ async function endToEnd(profiled: string, c: Case): Promise<Figure[]> {
   }
   const controller = await startController({ port: 0, host: '127.0.0.1', repoDir: dir, httpPort: -1, metricsPort: -1, logger: createLogger('bench', 'warn') });
   const address = `127.0.0.1:${controller.port}`;
-  const worker = spawnWorker(address, ['--threads', String(c.workerThreads), '--metrics-port', '0', '--health-port', '0']);
+  const worker = spawnWorker(address, ['--threads', String(c.workerThreads), '--metrics-port', '0', '--health-port', '0', ...(c.noSpin ? ['--no-spin-wait'] : [])]);
   const metricsPort = new Promise<number>((resolve) => {
     readline.createInterface({ input: worker.stdout! }).on('line', (line) => {
       try {

@@ -53,7 +53,8 @@ async function load(modelKey: string, bytes: Uint8Array, optimized: Uint8Array |
   const alone = activity.watch(); // RSS is process-wide (load-memory.ts)
   const rssBefore = process.memoryUsage.rss();
   const t0 = performance.now();
-  const opts = { device: config.device, threads, ...(config.memArena ? { tuning: { memArena: true, memPattern: true } } : {}) };
+  const tuning = { ...(config.memArena ? { memArena: true, memPattern: true } : {}), ...(config.spinWait === false ? { spinWait: false } : {}) };
+  const opts = { device: config.device, threads, ...(Object.keys(tuning).length > 0 ? { tuning } : {}) };
   let session: InferenceSession | undefined;
   let fallback: string | undefined;
   if (optimized) {

@@ -43,6 +43,8 @@ export interface ExecutorOptions {
   threads: number;
   /** onnxruntime's CPU memory arena and memory patterns for its sessions (WorkerOptions.memArena). @default false */
   memArena?: boolean;
+  /** false: its sessions' intra-op threads do not spin-wait between runs (WorkerOptions.spinWait). @default onnxruntime's */
+  spinWait?: boolean;
   /** Memory this executor may fill (announced; the controller enforces it). */
   memoryBytes: number;
   clock: Clock;
@@ -195,10 +197,10 @@ export class Executor {
     this.laneChains = Array.from({ length: this.lanes.count }, () => Promise.resolve());
     this.logger = opts.logger ?? createLogger('worker');
     if (opts.device !== 'emulated') {
-      const { index, device, threads, memArena, log, threadScript, onThreadDied } = opts;
+      const { index, device, threads, memArena, spinWait, log, threadScript, onThreadDied } = opts;
       for (let lane = 0; lane < this.lanes.count; lane++) {
         const label = this.lanes.count > 1 ? `executor thread ${index} (lane ${lane})` : undefined;
-        this.threads.push(new ThreadClient({ index, device, threads, memArena, log, script: threadScript, ...(label ? { label } : {}), ...(onThreadDied ? { onDied: onThreadDied } : {}) }));
+        this.threads.push(new ThreadClient({ index, device, threads, memArena, ...(spinWait === false ? { spinWait } : {}), log, script: threadScript, ...(label ? { label } : {}), ...(onThreadDied ? { onDied: onThreadDied } : {}) }));
       }
     }
     if (opts.optimizer !== undefined) {

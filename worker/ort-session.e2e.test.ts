@@ -10,6 +10,12 @@ describe('sessionOptions', () => {
     expect([on.enableCpuMemArena, on.enableMemPattern]).toEqual([true, true]);
   });
 
+  it("turns the intra-op threads' spin-wait off only when told, beside prepacking", () => {
+    expect(sessionOptions({ device: 'cpu', threads: 2 }).extra).toBeUndefined();
+    const off = sessionOptions({ device: 'cpu', threads: 2, tuning: { spinWait: false, prepacking: false } });
+    expect(off.extra).toEqual({ session: { disable_prepacking: '1', intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } });
+  });
+
   it("leaves onnxruntime's defaults on CUDA", () => {
     const cuda = sessionOptions({ device: 'cuda:0', threads: 1 });
     expect([cuda.enableCpuMemArena, cuda.enableMemPattern]).toEqual([undefined, undefined]);

@@ -112,9 +112,9 @@ export class ThreadClient {
   }
 
   private spawn(): Promise<Worker> {
-    const { index, device, threads, memArena } = this.opts;
+    const { index, device, threads, memArena, spinWait } = this.opts;
     const label = this.label;
-    const config: ThreadConfig = { index, device, threads, activity: counters, ...(memArena ? { memArena } : {}) };
+    const config: ThreadConfig = { index, device, threads, activity: counters, ...(memArena ? { memArena } : {}), ...(spinWait === false ? { spinWait } : {}) };
     const worker = new Worker(this.script, { workerData: config });
     this.worker = worker;
     let lastError: Error | undefined;

@@ -20,6 +20,8 @@ export interface ThreadConfig {
   activity?: Int32Array;
   /** onnxruntime's CPU memory arena and memory patterns on (ort-session.ts SessionTuning). @default false */
   memArena?: boolean;
+  /** false: the sessions' intra-op threads do not spin-wait between runs (ort-session.ts SessionTuning.spinWait). @default onnxruntime's (they do) */
+  spinWait?: boolean;
 }
 
 export type ThreadRequest =

@@ -57,6 +57,13 @@ export interface WorkerOptions {
    * bench/session-memory.ts measures both. @default false
    */
   memArena?: boolean;
+  /**
+   * false: the sessions' intra-op threads do not spin-wait for work between
+   * runs. onnxruntime's default (they do) suits a machine whose cores are the
+   * sessions' alone; where the request path shares them, 2+ intra-op threads
+   * spinning took the cores it needed (bench/model-threads.ts). @default true
+   */
+  spinWait?: boolean;
   /** @default 'cpu' */
   device?: Device;
   /** @default `${hostname}:${pid}` */
@@ -280,6 +287,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         threads: opts.threads,
         lanes: opts.lanes,
         memArena: opts.memArena,
+        ...(options.spinWait === false ? { spinWait: false } : {}),
         memoryBytes: Math.floor(opts.memoryBytes / opts.executors),
         clock,
         cache,

@@ -27,6 +27,7 @@ interface WorkerOnlyFlags extends WorkerFlags, MetricsFlags {
   drainTimeout: number;
   logLevel?: string;
   memArena?: boolean;
+  spinWait: boolean;
   dataPort: number;
   dataHost?: string;
   dataAdvertise?: string;
@@ -64,6 +65,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .addOption(new Option('--health-port <port>', 'gRPC port serving grpc.health.v1.Health (0 picks a free one, -1 turns it off)').argParser(portOrOff).default(9466))
     .option('--listen-host <host>', 'address the metrics and health ports listen on', '127.0.0.1')
     .option('--mem-arena', "onnxruntime's CPU memory arena and memory patterns on: faster large batches, but sessions grow past the memory the controller books")
+    .option('--no-spin-wait', "onnxruntime's intra-op threads do not spin-wait between runs: with --threads 2 or more on a machine the request path shares")
     .addOption(new Option('--data-port <port>', "the data plane: clients send the tensors of requests dispatched here to this port instead of through the controller (0 picks a free one, -1 turns it off)").argParser(portOrOff).default(-1))
     .option('--data-host <host>', 'address the data port listens on (default: --listen-host)')
     .option('--data-advertise <host:port>', 'address clients are told to send to (default: the data port as it listens; the hostname when on every address)')
@@ -89,6 +91,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         ...(metricsTls ? { metricsTls } : {}),
         ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
         ...(flags.memArena ? { memArena: true } : {}),
+        ...(flags.spinWait === false ? { spinWait: false } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
         ...(flags.dataPort >= 0 ? { dataPort: { port: flags.dataPort, host: flags.dataHost ?? flags.listenHost, ...(flags.stageWaitMs !== undefined ? { stageWaitMs: flags.stageWaitMs } : {}), ...(flags.dataAdvertise ? { advertise: flags.dataAdvertise } : {}) } } : {}),
         ...(token ? { token } : {}),
