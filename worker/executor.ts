@@ -33,8 +33,9 @@ import { SessionLanes } from './session-lanes.js';
 import { ThreadClient } from './thread-client.js';
 import type { ThreadReply } from './thread-protocol.js';
 import { fromProtoTensor, toProtoTensor, transferList } from './wire-tensors.js';
-import { assembleBatch, inlineOutputs, rowOf, stagedRowHeaders, type InputSpec } from './staged-batch.js';
-import type { Staging } from './staging.js';
+import { StagedRows, type ExecutorDataPlane, type StagedRow } from './staged-batch.js';
+
+export type { ExecutorDataPlane } from './staged-batch.js';
 
 export interface ExecutorOptions {
   index: number;
@@ -80,20 +81,6 @@ export interface ExecutorOptions {
   dataPlane?: ExecutorDataPlane;
 }
 
-/** What an executor needs of the worker's data plane (worker/staging.ts, worker/data-port.ts). */
-export interface ExecutorDataPlane {
-  staging: Staging;
-  /** Sends a staged row's outputs to its client. */
-  answer(ticket: string, outputs: readonly WireTensor[], execMs: number): void;
-  /** Tells a staged row's client that its batch did not run here, and why. */
-  refuse(ticket: string, code: string, message: string): void;
-  /**
-   * How long past its earliest start a batch waits for its staged rows at
-   * most, ms (and never past its start window): a client that never sends
-   * costs its batch at most this. @default the whole window
-   */
-  stageWaitMs?: number;
-}
 
 /** An action that started while the thread holding its model was still busy. */
 export interface LaneWait {
@@ -132,16 +119,9 @@ interface Job {
   /** INFER: its batch size. */
   batch: number;
   /** INFER: rows whose tensors come over the data plane (`inputs` then holds the other rows). */
-  staged: { row: number; ticket: string }[];
-  /** INFER with staged rows: the model's inputs, per item. */
-  inputSpecs: InputSpec[];
-  /**
-   * INFER with staged rows: their tensors, expected from the moment the action
-   * arrives (a client stages them as soon as it hears of the dispatch, maybe
-   * long before the action runs), each undefined when it did not come by the
-   * end of the start window.
-   */
-  stagedInputs?: Promise<Map<number, WireTensor[] | undefined>>;
+  staged: StagedRow[];
+  /** INFER with staged rows: their tensors, expected from the moment the action arrives (worker/staged-batch.ts). */
+  stagedRows?: StagedRows;
   /** LOAD on the emulated device: the model's figures there (Action.emulated), if it came with usable ones. */
   emulated: EmulatedRuns | undefined;
   receivedMs: number;
@@ -188,7 +168,7 @@ export class Executor {
       onStart: (job: Job, now: number) => void this.run(job, now),
       onRefuse: (job: Job, now: number) => {
         const message = `could not start by latest ${job.latestMs.toFixed(3)} ms (now ${now.toFixed(3)}, earliest ${job.earliestMs.toFixed(3)})`;
-        this.dropStaged(job, `its batch could not start in time on executor ${this.index}; the controller plans it again`);
+        job.stagedRows?.drop(`its batch could not start in time on executor ${this.index}; the controller plans it again`);
         this.emit({ actionId: job.id, status: 'COULD_NOT_START_IN_TIME', message, receivedMs: job.receivedMs, endMs: now }, job);
       },
     };
@@ -271,22 +251,15 @@ export class Executor {
       inputs: wantsInputs ? action.inputs.map(fromProtoTensor) : [],
       batch: action.batchSize,
       staged: type === 'INFER' ? action.staged.map((r) => ({ row: r.row, ticket: r.ticket })) : [],
-      inputSpecs: type === 'INFER' ? action.inputSpecs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape.map(Number) })) : [],
       emulated: type === 'LOAD' && this.opts.device === 'emulated' ? EmulatedRuns.of(action.emulated) : undefined,
       receivedMs,
       epoch: this.epoch,
     };
-    if (job.staged.length > 0) job.stagedInputs = this.stagedInputs(job);
-    this.runnerOf(type).submit(job);
-  }
-
-  /** A job with staged rows that will not run here: its expectations end, its clients are told. */
-  private dropStaged(job: Job, why: string): void {
-    for (const { ticket } of job.staged) {
-      if (ticket === '') continue;
-      this.opts.dataPlane?.staging.cancel(ticket, why);
-      this.opts.dataPlane?.refuse(ticket, 'not_run', why);
+    if (job.staged.length > 0) {
+      const specs = action.inputSpecs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape.map(Number) }));
+      job.stagedRows = new StagedRows(this.opts.dataPlane, job.staged, specs, job);
     }
+    this.runnerOf(type).submit(job);
   }
 
   /**
@@ -346,23 +319,15 @@ export class Executor {
   private async run(job: Job, startMs: number): Promise<void> {
     let outcome: Outcome;
     // Staged rows: their tensors, waited for until the end of the start window (undefined: missing).
-    const arrived = job.stagedInputs ? await job.stagedInputs : undefined;
+    const staged = job.stagedRows;
+    const arrived = staged ? await staged.arrivals : undefined;
     try {
-      if (arrived && this.threads.length > 0) job.inputs = assembleBatch(job.inputSpecs, job.batch, job.inputs, arrived);
+      if (staged && arrived && this.threads.length > 0) job.inputs = staged.inputs(job.batch, job.inputs, arrived);
       outcome = await this.onLane(job);
     } catch (err) {
       outcome = failed(err instanceof Error ? err.message : String(err)); // e.g. the thread died
     }
-    let outputs = outcome.outputs;
-    const missingRows: number[] = [];
-    if (arrived) {
-      for (const { row, ticket } of job.staged) {
-        if (!arrived.get(row)) missingRows.push(row);
-        else if (!outcome.ok) this.opts.dataPlane?.refuse(ticket, 'not_run', `its batch failed on executor ${this.index}: ${outcome.message}`);
-        else this.opts.dataPlane?.answer(ticket, outputs.length > 0 ? rowOf(outputs, job.batch, row) : [], outcome.durationMs);
-      }
-      outputs = outcome.ok ? inlineOutputs(outputs, job.batch, new Set(job.staged.map((r) => r.row))) : [];
-    }
+    const { outputs, missingRows } = staged && arrived ? staged.settle(outcome, job.batch, arrived, `executor ${this.index}`) : { outputs: outcome.outputs, missingRows: [] };
     const endMs = this.opts.clock.now();
     this.runnerOf(job.type).finish(() =>
       this.emit({
@@ -380,22 +345,6 @@ export class Executor {
     );
   }
 
-  /** Each staged row's tensors once its client staged them here, or undefined when they did not come by the end of the window. */
-  private async stagedInputs(job: Job): Promise<Map<number, WireTensor[] | undefined>> {
-    const staging = this.opts.dataPlane?.staging;
-    const headers = stagedRowHeaders(job.inputSpecs);
-    // Waited for until the end of the start window, and at most stageWaitMs past the batch's earliest start.
-    const latestMs = Math.min(job.latestMs, Math.max(job.earliestMs, job.receivedMs) + (this.opts.dataPlane?.stageWaitMs ?? Infinity));
-    const got = await Promise.allSettled(
-      job.staged.map((r) => (staging && r.ticket !== '' ? staging.expect(r.ticket, { tensors: headers, latestMs }) : Promise.reject(new Error('no tensors to wait for')))),
-    );
-    return new Map(
-      job.staged.map((r, i) => {
-        const g = got[i]!;
-        return [r.row, g.status === 'fulfilled' ? g.value : undefined];
-      }),
-    );
-  }
 
   /** Runs the job on the lane holding its model (a LOAD: the lane it asked for), on its thread or emulated. */
   private async onLane(job: Job): Promise<Outcome> {

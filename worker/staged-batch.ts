@@ -8,6 +8,7 @@
 // outputs go to its client and the controller gets the inline rows' only.
 import type { WireTensor } from '../common/tensor.js';
 import { bytesPerElement, elementCount, isDType } from '../common/dtype.js';
+import type { Staging } from './staging.js';
 
 /** A model input as the action declares it for staged batches: per item, no batch axis. */
 export interface InputSpec {
@@ -70,4 +71,90 @@ export function inlineOutputs(outputs: readonly WireTensor[], batch: number, sta
     rows.forEach((r, k) => data.set(o.data.subarray(r * per, (r + 1) * per), k * per));
     return { name: o.name, dtype: o.dtype, shape: [rows.length, ...o.shape.slice(1)], data };
   });
+}
+
+/** What an executor needs of the worker's data plane (worker/staging.ts, worker/data-port.ts). */
+export interface ExecutorDataPlane {
+  staging: Staging;
+  /** Sends a staged row's outputs to its client. */
+  answer(ticket: string, outputs: readonly WireTensor[], execMs: number): void;
+  /** Tells a staged row's client that its batch did not run here, and why. */
+  refuse(ticket: string, code: string, message: string): void;
+  /**
+   * How long past its earliest start a batch waits for its staged rows at
+   * most, ms (and never past its start window): a client that never sends
+   * costs its batch at most this. @default the whole window
+   */
+  stageWaitMs?: number;
+}
+
+/** A row of the batch whose tensors come over the data plane; ticket '' when its client has gone. */
+export interface StagedRow {
+  row: number;
+  ticket: string;
+}
+
+/** Each staged row's tensors, or undefined for a row whose tensors did not come. */
+export type Arrivals = Map<number, WireTensor[] | undefined>;
+
+/** What the run came to, as far as its staged rows need to know. */
+export interface RunOutcome {
+  ok: boolean;
+  message: string;
+  durationMs: number;
+  outputs: WireTensor[];
+}
+
+/**
+ * One batch's staged rows on an executor: expected from the moment its
+ * action arrives (a client stages them as soon as it hears of the dispatch,
+ * maybe long before the action runs), waited for until the end of its start
+ * window (or stageWaitMs past its earliest start), answered after the run.
+ */
+export class StagedRows {
+  /** Settles when every row's tensors came or will not. */
+  readonly arrivals: Promise<Arrivals>;
+
+  constructor(
+    private readonly plane: ExecutorDataPlane | undefined,
+    private readonly rows: readonly StagedRow[],
+    private readonly specs: readonly InputSpec[],
+    window: { earliestMs: number; latestMs: number; receivedMs: number },
+  ) {
+    const staging = plane?.staging;
+    const headers = stagedRowHeaders(specs);
+    const latestMs = Math.min(window.latestMs, Math.max(window.earliestMs, window.receivedMs) + (plane?.stageWaitMs ?? Infinity));
+    this.arrivals = Promise.allSettled(
+      rows.map((r) => (staging && r.ticket !== '' ? staging.expect(r.ticket, { tensors: headers, latestMs }) : Promise.reject(new Error('no tensors to wait for')))),
+    ).then((got) => new Map(rows.map((r, i) => [r.row, got[i]!.status === 'fulfilled' ? (got[i] as PromiseFulfilledResult<WireTensor[]>).value : undefined])));
+  }
+
+  /** The batch's inputs in row order, its inline rows' (`inline`) with the staged ones. */
+  inputs(batch: number, inline: readonly WireTensor[], arrived: Arrivals): WireTensor[] {
+    return assembleBatch(this.specs, batch, inline, arrived);
+  }
+
+  /** The batch will not run here: the rows' expectations end, their clients are told. */
+  drop(why: string): void {
+    for (const { ticket } of this.rows) {
+      if (ticket === '') continue;
+      this.plane?.staging.cancel(ticket, why);
+      this.plane?.refuse(ticket, 'not_run', why);
+    }
+  }
+
+  /**
+   * After the run: each staged row's client gets its outputs (or why not),
+   * and the result carries the inline rows' outputs and the rows that never came.
+   */
+  settle(outcome: RunOutcome, batch: number, arrived: Arrivals, where: string): { outputs: WireTensor[]; missingRows: number[] } {
+    const missingRows: number[] = [];
+    for (const { row, ticket } of this.rows) {
+      if (!arrived.get(row)) missingRows.push(row);
+      else if (!outcome.ok) this.plane?.refuse(ticket, 'not_run', `its batch failed on ${where}: ${outcome.message}`);
+      else this.plane?.answer(ticket, outcome.outputs.length > 0 ? rowOf(outcome.outputs, batch, row) : [], outcome.durationMs);
+    }
+    const outputs = outcome.ok ? inlineOutputs(outcome.outputs, batch, new Set(this.rows.map((r) => r.row))) : [];
+    return { outputs, missingRows };
+  }
 }
