@@ -14,7 +14,7 @@ import type {
 import type { AdminClient } from '../protos/generated/punctual/v1/Admin.js';
 import type { InferenceClient } from '../protos/generated/punctual/v1/Inference.js';
 import { allPages, LIST_PAGE_SIZE, type ModelPageOptions } from './admin.js';
-import { ModelNotFoundError, PunctualClientError, fromServiceError } from './errors.js';
+import { ModelNotFoundError, PunctualClientError, cancelledByCaller, fromServiceError } from './errors.js';
 
 /** Header carrying a request's SLO in ms beside its slo_ms field (controller/early-admission.ts reads it). */
 const SLO_HEADER = 'punctual-slo-ms';
@@ -249,8 +249,7 @@ export class PunctualClient {
 
   private unary<Res>(invoke: UnaryInvoker<Res>, deadlineMs: number | undefined, signal: AbortSignal | undefined): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
-      const cancelled = (): PunctualClientError =>
-        new PunctualClientError(grpc.status.CANCELLED, 'cancelled by the caller', undefined, undefined, { cause: signal?.reason });
+      const cancelled = (): PunctualClientError => cancelledByCaller(signal);
       if (signal?.aborted) {
         reject(cancelled());
         return;

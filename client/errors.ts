@@ -86,6 +86,11 @@ export function clientError(
   return new Class(code, message, reason, metadata, options);
 }
 
+/** A call the caller cancelled through its AbortSignal (status CANCELLED, the signal's reason as cause). */
+export function cancelledByCaller(signal: AbortSignal | undefined): PunctualClientError {
+  return new PunctualClientError(Status.CANCELLED, 'cancelled by the caller', undefined, undefined, { cause: signal?.reason });
+}
+
 function isServiceError(err: unknown): err is ServiceError {
   return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number';
 }

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { AdmitEvent__Output, AdmitRequest, InferRequest, InferResponse__Output } from '../common/wire.js';
 import type { InferenceClient } from '../protos/generated/punctual/v1/Inference.js';
 import type { DataAnswer, DataChannels } from './data-channel.js';
-import { fromServiceError, PunctualClientError } from './errors.js';
+import { cancelledByCaller, fromServiceError, PunctualClientError } from './errors.js';
 
 /** How long after its window closes a staged request's answer may still come (its batch's run), ms. */
 const ANSWER_GRACE_MS = 30_000;
@@ -37,7 +37,7 @@ export function stagedInfer(c: StagedCall, request: InferRequest): Promise<Infer
   const tensors = inputs.map((t) => ({ name: t.name ?? '', dtype: t.dtype ?? '', shape: (t.shape ?? []).map(Number), data: t.data as Uint8Array }));
   return new Promise((resolve, reject) => {
     if (c.signal?.aborted) {
-      reject(new PunctualClientError(grpc.status.CANCELLED, 'cancelled by the caller', undefined, undefined, { cause: c.signal.reason }));
+      reject(cancelledByCaller(c.signal));
       return;
     }
     const callOptions: grpc.CallOptions = c.deadlineMs === undefined ? {} : { deadline: Date.now() + c.deadlineMs };
@@ -64,7 +64,7 @@ export function stagedInfer(c: StagedCall, request: InferRequest): Promise<Infer
     });
     call.on('error', (err: grpc.ServiceError) => {
       finish(() =>
-        reject(c.signal?.aborted && err.code === grpc.status.CANCELLED ? new PunctualClientError(grpc.status.CANCELLED, 'cancelled by the caller', undefined, undefined, { cause: c.signal.reason }) : fromServiceError(err, c.address)),
+        reject(c.signal?.aborted && err.code === grpc.status.CANCELLED ? cancelledByCaller(c.signal) : fromServiceError(err, c.address)),
       );
     });
     call.on('end', () => {
