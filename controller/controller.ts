@@ -218,8 +218,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
   ecosystem.refresh();
 
   // Carried as the worker stream's deserializers read them, so a local worker's messages read as a remote one's.
-  const up = inProcessCarry('worker', 'punctual.v1.WorkerMessage') as Carry<WorkerMessage>;
-  const down = inProcessCarry('worker', 'punctual.v1.ControllerMessage') as Carry<ControllerMessage>;
+  // Built on the first local worker only: a controller whose workers all dial pays nothing for them.
+  let carriers: { up: Carry<WorkerMessage>; down: Carry<ControllerMessage> } | undefined;
   let closing = false;
   return {
     port,
@@ -229,7 +229,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
     httpPort: http?.port,
     connectLocalWorker: () => {
       if (closing) return refusedClientStream<WorkerMessage>('the controller in this process has stopped');
-      const { client, server } = localStreamPair(up, down);
+      carriers ??= { up: inProcessCarry('worker', 'punctual.v1.WorkerMessage') as Carry<WorkerMessage>, down: inProcessCarry('worker', 'punctual.v1.ControllerMessage') as Carry<ControllerMessage> };
+      const { client, server } = localStreamPair(carriers.up, carriers.down);
       workerHandlers.Connect(server);
       return client;
     },
