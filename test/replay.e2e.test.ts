@@ -87,9 +87,21 @@ describe('replay against a live cluster', () => {
     const r = await cli(['--controller', c.address, '--json', 'replay', '--workload', 'constant', '--rate', '150', '--duration', '1', '--models', 'det', '--slo-ms', '100']);
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout) as ReplaySummary;
-    expect(s.rejected).toBe(0);
-    expect(s.late + s.errors).toBe(0);
-    expect(s.ok).toBe(s.requests);
-    expect(s.ok_within_slo).toBeLessThan(s.ok); // overload turned into queueing
+    try {
+      expect(s.rejected).toBe(0);
+      expect(s.late + s.errors).toBe(0);
+      expect(s.ok).toBe(s.requests);
+      expect(s.ok_within_slo).toBeLessThan(s.ok); // overload turned into queueing
+    } catch (err) {
+      // Keep what the intermittent stall leaves behind: the summary, the cluster's status, its
+      // scheduler metrics and the processes' warnings, in a file named on stderr.
+      const file = path.join(os.tmpdir(), `punctual-fifo-stall-${Date.now()}.txt`);
+      const status = await c.client.clusterStatus().catch((e: unknown) => String(e));
+      const metrics = await c.metricsText().catch((e: unknown) => String(e));
+      const scheduler = metrics.split('\n').filter((l) => /^punctual_(actions|requests|exec_prediction|model_loads|workers|queue_depth|slo)/.test(l));
+      fs.writeFileSync(file, [JSON.stringify(s, null, 2), JSON.stringify(status, null, 2), scheduler.join('\n'), c.recentLogs()].join('\n\n'));
+      console.error(`fifo replay failed; diagnostics in ${file}\n${scheduler.join('\n')}\n${c.recentLogs().slice(-4000)}`);
+      throw err;
+    }
   });
 });
