@@ -57,7 +57,9 @@ export function selfSignedCertificate(names: string[] = ['localhost', '127.0.0.1
   const ecdsaSha256 = seq(oid('1.2.840.10045.4.3.2'));
   const name = seq(set(seq(oid('2.5.4.3'), utf8(commonName))));
   const serial = crypto.randomBytes(16);
-  serial[0] = serial[0]! & 0x7f; // positive
+  // Positive (top bit clear) and minimal: a leading 0x00 byte before one under 0x80 is illegal DER
+  // padding, which OpenSSL refuses (1 certificate in 256 failed to load before).
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const now = Date.now();
   const altNames = names.map((n) => {
     if (net.isIPv4(n)) return tlv(0x87, Buffer.from(n.split('.').map(Number)));
