@@ -7,6 +7,13 @@ import { capMessage } from './bounded-text.js';
 
 export { Status };
 
+/**
+ * An answer with a status, not a fault: it carries no stack trace. Capturing
+ * one is most of what making an error costs (a controller rejecting 5,000
+ * requests a second spent 7 % of its time there, bench --only
+ * controller-throughput), and a rejection's place in the code says nothing
+ * its message does not; faults are the other errors, which keep theirs.
+ */
 export class PunctualError extends Error {
   constructor(
     readonly code: Status,
@@ -14,9 +21,19 @@ export class PunctualError extends Error {
     /** Machine-readable reason, e.g. "slo_unattainable". Sent as metadata `punctual-reason`. */
     readonly reason?: string,
   ) {
-    super(message);
+    super(stacklessFor(message));
+    Error.stackTraceLimit = savedStackTraceLimit;
     this.name = 'PunctualError';
   }
+}
+
+let savedStackTraceLimit = Error.stackTraceLimit;
+
+/** Turns stack capture off for the Error constructor about to run (PunctualError puts it back right after). */
+function stacklessFor(message: string): string {
+  savedStackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  return message;
 }
 
 export function invalidArgument(message: string): PunctualError {
