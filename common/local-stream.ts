@@ -61,11 +61,19 @@ abstract class LocalEnd<Write> extends EventEmitter {
     super();
   }
 
-  /** Sends one message to the peer; false (nothing sent) once this end has ended or the stream is over. */
-  write(m: Write): boolean {
-    if (this.writeDone || this.finished) return false;
+  /**
+   * Sends one message to the peer; false (nothing sent) once this end has
+   * ended or the stream is over. `done` is called on a later microtask, as
+   * a Writable calls back once its write has gone.
+   */
+  write(m: Write, done?: (err?: Error | null) => void): boolean {
+    if (this.writeDone || this.finished) {
+      if (done) queueMicrotask(() => done(new Error('the stream is over')));
+      return false;
+    }
     // A message that cannot be serialized throws here, as grpc-js's write does.
     this.peer.inbox.push({ kind: 'data', message: this.carry(m) });
+    if (done) queueMicrotask(() => done(null));
     return true;
   }
 

@@ -280,7 +280,7 @@ export class ServingCore {
     const info = this.scheduler.inflight(r.actionId);
     let outcome: ActionOutcome;
     if (r.status === 'OK') {
-      outcome = { status: 'ok', start: conn.toController(r.startMs), end: conn.toController(r.endMs), duration: r.durationMs, memory: r.memoryBytes };
+      outcome = { status: 'ok', start: conn.toController(r.startMs), end: conn.toController(r.endMs), duration: r.durationMs, memory: r.memoryBytes, ...(r.receivedMs > 0 ? { received: conn.toController(r.receivedMs) } : {}) };
     } else if (r.status === 'COULD_NOT_START_IN_TIME') {
       this.stats.refusedActions++;
       if (info) this.notify('refused', info.model, info.executor, info.type);
@@ -413,6 +413,13 @@ export class ServingCore {
   /** A set-aside worker answered again: it takes work again. */
   resumeWorker(conn: WorkerConnection): void {
     if (this.members.resume(conn)) this.pump();
+  }
+
+  /** The worker answered a ping sent at `sentAt` (controller clock): it reads its stream, which an overdue action's verdict waits for. */
+  workerAnswered(conn: WorkerConnection, sentAt: number): void {
+    if (conn.closed) return;
+    this.scheduler.answered(conn.id, sentAt, this.clock.now());
+    this.pump();
   }
 
   /** A worker left (stream ended or broke): its work is re-planned or failed. */

@@ -230,3 +230,53 @@ describe('WorkerConnection bytes by content', () => {
     expect(conn.cached.has('m@1')).toBe(false);
   });
 });
+
+describe('WorkerConnection writes', () => {
+  /** A stream whose writes finish when the test says (as grpc-js's do, an event-loop turn or more later). */
+  function slowStream(): { stream: WorkerStream; written: unknown[]; finish: () => void } {
+    const written: unknown[] = [];
+    const pending: (() => void)[] = [];
+    const stream = Object.assign(new EventEmitter(), {
+      write: (m: unknown, done?: () => void) => {
+        written.push(m);
+        if (done) pending.push(done);
+        return true;
+      },
+    });
+    return { stream: stream as unknown as WorkerStream, written, finish: () => pending.shift()?.() };
+  }
+  const infer = (id: number) => ({ action: { id, type: 'INFER' as const, executor: 0, modelKey: 'm@1' } });
+
+  it('to a worker that takes batches: actions waiting behind a write leave in one ActionBatch, pings in their place', () => {
+    const { stream, written, finish } = slowStream();
+    const conn = new WorkerConnection('w1', 'test', stream, [], [], new ManualClock(0), '', true);
+    conn.send(infer(1));
+    conn.send(infer(2));
+    conn.send(infer(3));
+    conn.ping();
+    conn.send(infer(4));
+    expect(written).toEqual([infer(1)]);
+    expect(conn.unsent).toBe(4);
+    finish();
+    expect(written.slice(1)).toEqual([{ actions: { actions: [infer(2).action, infer(3).action] } }, { ping: { id: 1, controllerMs: 0 } }, infer(4)]);
+    expect(conn.unsent).toBe(0);
+  });
+
+  it('to a worker that does not (an older one): every message as it comes', () => {
+    const { stream, written } = slowStream();
+    const conn = new WorkerConnection('w1', 'test', stream, [], [], new ManualClock(0), '');
+    for (let id = 1; id <= 3; id++) conn.send(infer(id));
+    expect(written).toEqual([infer(1), infer(2), infer(3)]);
+  });
+
+  it('sends nothing once closed, queued messages included', () => {
+    const { stream, written, finish } = slowStream();
+    const conn = new WorkerConnection('w1', 'test', stream, [], [], new ManualClock(0), '', true);
+    conn.send(infer(1));
+    conn.send(infer(2));
+    conn.close();
+    finish();
+    conn.send(infer(3));
+    expect(written).toEqual([infer(1)]);
+  });
+});

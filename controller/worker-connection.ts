@@ -11,7 +11,8 @@
 // connection then sends every model's bytes as before.
 import fsp from 'node:fs/promises';
 import type { Clock } from '../common/clock.js';
-import type { ControllerMessage, WorkerMessage__Output, ExecutorInfo__Output } from '../common/wire.js';
+import { CoalescedWrites, packRuns, tensorBytes } from '../common/coalesced-writes.js';
+import type { Action, ControllerMessage, WorkerMessage__Output, ExecutorInfo__Output } from '../common/wire.js';
 import type { ModelFile } from '../profiles/profiler.js';
 
 /**
@@ -20,8 +21,8 @@ import type { ModelFile } from '../profiles/profiler.js';
  * LocalServerStream for one in this process (`punctual up`).
  */
 export interface WorkerStream {
-  /** False: wait for 'drain' before writing more. */
-  write(msg: ControllerMessage): boolean;
+  /** False: wait for 'drain' before writing more. `done` is called once the message has gone (or failed). */
+  write(msg: ControllerMessage, done?: (err?: Error | null) => void): boolean;
   end(): void;
   on(event: 'data', listener: (msg: WorkerMessage__Output) => void): unknown;
   on(event: 'end' | 'close' | 'drain', listener: () => void): unknown;
@@ -66,6 +67,8 @@ export class WorkerConnection {
   /** Transfers that sent the bytes themselves, and those that only named them (for tests and the benchmark). */
   readonly bytesSent = { transfers: 0, named: 0 };
   closed = false;
+  /** Coalesced writes (common/coalesced-writes.ts) for a worker that takes batches; undefined: each message written as it comes. */
+  private readonly out: CoalescedWrites<ControllerMessage> | undefined;
   /** The worker said it is shutting down: it gets no new work. */
   draining = false;
   /** It missed its liveness deadline: set aside until it answers again (see Liveness). */
@@ -80,14 +83,29 @@ export class WorkerConnection {
     private readonly clock: Clock,
     /** host:port of its data port (Hello.data_address); '' when it has none. */
     readonly dataAddress = '',
+    /** It reads ActionBatch (Hello.takes_batches): actions that wait behind a write go together in the next. */
+    takesBatches = false,
   ) {
+    this.out = takesBatches ? new CoalescedWrites<ControllerMessage>((m, done) => this.writeNow(m, done), packActions) : undefined;
     this.executors = executors;
     this.connectedAt = clock.now();
     for (const k of cachedModels) this.cached.add(k);
   }
 
   send(msg: ControllerMessage): void {
-    if (!this.closed) this.stream.write(msg);
+    if (this.closed) return;
+    if (this.out) this.out.send(msg);
+    else this.stream.write(msg);
+  }
+
+  /** Messages waiting for the write in flight (0 without batching). */
+  get unsent(): number {
+    return this.out?.waiting ?? 0;
+  }
+
+  private writeNow(msg: ControllerMessage, done: () => void): void {
+    if (this.closed) done();
+    else this.stream.write(msg, () => done());
   }
 
   ping(): void {
@@ -274,3 +292,10 @@ export class WorkerConnection {
     this.bytesWaiters.clear();
   }
 }
+
+/** Runs of actions become ActionBatch messages (common/coalesced-writes.ts); everything else keeps its place. */
+const packActions = packRuns<ControllerMessage, Action>(
+  (m) => m.action ?? undefined,
+  (actions) => ({ actions: { actions } }),
+  (a) => tensorBytes(a.inputs),
+);

@@ -13,9 +13,15 @@ class FakeStream extends EventEmitter implements ControlStream {
   readonly written: WorkerMessage[] = [];
   ended = false;
   cancelled = false;
-  write(m: WorkerMessage): boolean {
+  /** Callbacks of writes not yet finished (finishWrite() finishes the oldest). */
+  private readonly pending: (() => void)[] = [];
+  write(m: WorkerMessage, done?: () => void): boolean {
     this.written.push(m);
+    if (done) this.pending.push(done);
     return true;
+  }
+  finishWrite(): void {
+    this.pending.shift()?.();
   }
   end(): this {
     this.ended = true;
@@ -216,5 +222,37 @@ describe('ControllerConnection', () => {
     vi.advanceTimersByTime(60_000);
     expect(clients).toHaveLength(1);
     expect(clients[0]!.closed).toBe(true);
+  });
+
+  it('to a controller that takes batches: results waiting behind a write leave in one ResultBatch; a new stream starts plain', () => {
+    const { conn, current } = setup();
+    conn.open();
+    conn.welcomed(true);
+    const result = (actionId: number): WorkerMessage => ({ result: { actionId, status: 'OK' } });
+    conn.send(result(1));
+    conn.send(result(2));
+    conn.send({ pong: { pingId: 7 } });
+    conn.send(result(3));
+    conn.send(result(4));
+    const s = current();
+    expect(s.written.slice(1)).toEqual([result(1)]);
+    s.finishWrite();
+    expect(s.written.slice(2)).toEqual([result(2), { pong: { pingId: 7 } }, { results: { results: [result(3).result, result(4).result] } }]);
+    // The stream is lost: the next one writes each message as it comes until welcomed again.
+    s.fail();
+    vi.advanceTimersByTime(DEFAULT_BACKOFF.maxMs);
+    const next = current();
+    conn.send(result(5));
+    conn.send(result(6));
+    expect(next.written.slice(1)).toEqual([result(5), result(6)]);
+  });
+
+  it('to a controller that does not (an older one): every result as it comes', () => {
+    const { conn, current } = setup();
+    conn.open();
+    conn.welcomed(false);
+    conn.send({ result: { actionId: 1 } });
+    conn.send({ result: { actionId: 2 } });
+    expect(current().written.slice(1)).toEqual([{ result: { actionId: 1 } }, { result: { actionId: 2 } }]);
   });
 });

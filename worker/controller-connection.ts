@@ -11,12 +11,13 @@
 // try behind our back, so the worker's policy alone says when it tries.
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
-import type { ControllerMessage__Output, WorkerMessage } from '../common/wire.js';
+import { CoalescedWrites, packRuns, tensorBytes } from '../common/coalesced-writes.js';
+import type { ActionResult, ControllerMessage__Output, WorkerMessage } from '../common/wire.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 
 /** The part of the WorkerControl.Connect stream the connection uses. */
 export interface ControlStream {
-  write(m: WorkerMessage): unknown;
+  write(m: WorkerMessage, done?: (err?: Error | null) => void): unknown;
   end(): unknown;
   cancel(): void;
   on(event: 'data', listener: (m: ControllerMessage__Output) => void): unknown;
@@ -84,6 +85,8 @@ export class ControllerConnection {
   private closed = false;
   /** Gives up the current stream as lost (set per dial). */
   private loseCurrent: ((reason: string) => void) | undefined;
+  /** The current stream's coalesced writes, once welcomed by a controller that takes batches. */
+  private out: CoalescedWrites<WorkerMessage> | undefined;
 
   constructor(private readonly opts: ControllerConnectionOptions) {}
 
@@ -95,7 +98,8 @@ export class ControllerConnection {
   /** Sends on the current stream; false (and nothing sent) when there is none. */
   send(m: WorkerMessage): boolean {
     if (!this.stream) return false;
-    this.stream.write(m);
+    if (this.out) this.out.send(m);
+    else this.stream.write(m);
     return true;
   }
 
@@ -107,9 +111,20 @@ export class ControllerConnection {
     this.loseCurrent?.(reason);
   }
 
-  /** The controller welcomed this stream: the next loss starts the backoff afresh. */
-  welcomed(): void {
+  /**
+   * The controller welcomed this stream: the next loss starts the backoff
+   * afresh. A controller that takes batches (Welcome.takes_batches) gets
+   * the results that wait behind a write together in the next
+   * (common/coalesced-writes.ts).
+   */
+  welcomed(takesBatches = false): void {
     this.attempt = 0;
+    const stream = this.stream;
+    if (!stream || !takesBatches) return;
+    this.out = new CoalescedWrites<WorkerMessage>((m, done) => {
+      if (this.stream !== stream) done(); // lost meanwhile: the controller forgets this stream's actions
+      else stream.write(m, () => done());
+    }, packResults);
   }
 
   /** Ends the stream (politely first), stops redialling and closes the channel. */
@@ -119,6 +134,7 @@ export class ControllerConnection {
     clearTimeout(this.redialTimer);
     const stream = this.stream;
     this.stream = undefined;
+    this.out = undefined;
     if (stream) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
@@ -141,12 +157,16 @@ export class ControllerConnection {
     if (this.opts.token) metadata.set('authorization', `Bearer ${this.opts.token}`);
     const stream = client.Connect(metadata);
     this.stream = stream;
+    this.out = undefined;
     let lost = false;
     const onLost = (reason: string): void => {
       if (lost) return;
       lost = true;
       if (this.loseCurrent === onLost) this.loseCurrent = undefined;
-      if (this.stream === stream) this.stream = undefined;
+      if (this.stream === stream) {
+        this.stream = undefined;
+        this.out = undefined;
+      }
       stream.removeAllListeners('data');
       stream.end();
       // Idle, the channel would keep reconnecting on its own until the redial.
@@ -180,3 +200,10 @@ export class ControllerConnection {
     }, delay);
   }
 }
+
+/** Runs of results become ResultBatch messages (common/coalesced-writes.ts); everything else keeps its place. */
+const packResults = packRuns<WorkerMessage, ActionResult>(
+  (m) => m.result ?? undefined,
+  (results) => ({ results: { results } }),
+  (r) => tensorBytes(r.outputs),
+);

@@ -306,6 +306,28 @@ describe('worker (emulated executors)', () => {
     await stream.ended; // the worker ended its side of the stream
   });
 
+  it('says it takes batches; runs every action of an ActionBatch in order; answers a controller that takes batches', async () => {
+    const worker = await startWorker({ controller: controller.address, device: 'emulated', log: quiet });
+    const stream = await controller.nextStream();
+    try {
+      expect((await stream.next('hello')).takesBatches).toBe(true);
+      stream.send({ welcome: { workerId: 'w-b', controllerMs: 0, takesBatches: true } });
+      expect((await sendModel(stream, 'fake@1', new Uint8Array(100), 100)).ok).toBe(true);
+      const load = action({ type: 'LOAD', executor: 0, modelKey: 'fake@1', expectedMs: 1 });
+      stream.send({ action: load });
+      expect((await stream.result(load.id)).status).toBe('OK');
+      const infers = Array.from({ length: 20 }, () => action({ type: 'INFER', executor: 0, modelKey: 'fake@1', expectedMs: 0.05 }));
+      stream.send({ actions: { actions: infers } });
+      const results = await Promise.all(infers.map((a) => stream.result(a.id)));
+      expect(results.map((r) => r.status)).toEqual(infers.map(() => 'OK'));
+      // One message: every action arrived at once, and they ran one after another in the batch's order.
+      expect(new Set(results.map((r) => r.receivedMs)).size).toBe(1);
+      for (let i = 1; i < results.length; i++) expect(results[i]!.startMs).toBeGreaterThanOrEqual(results[i - 1]!.endMs);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('draining tells the controller first, then waits for the actions it holds', async () => {
     const worker = await startWorker({ controller: controller.address, device: 'emulated', log: quiet });
     const stream = await controller.nextStream();

@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { parseDevice, type Device } from '../common/device.js';
 import { createLogger, type Logger } from '../common/log.js';
 import type { TlsPair } from '../common/metrics-server.js';
-import type { ControllerMessage__Output } from '../common/wire.js';
+import type { Action__Output, ControllerMessage__Output } from '../common/wire.js';
 import { ControllerConnection, type ControlClientFactory } from './controller-connection.js';
 import { hostPort } from '../common/listen-address.js';
 import { DataPort } from './data-port.js';
@@ -220,7 +220,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const now = clock.now();
     if (m.welcome) {
       welcomed = true;
-      connection.welcomed();
+      connection.welcomed(m.welcome.takesBatches);
       observability.setConnected(true);
     } else if (m.ping) {
       connection.send({ pong: { pingId: m.ping.id, controllerMs: m.ping.controllerMs, workerMs: clock.now() } });
@@ -238,16 +238,22 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     } else if (m.forgetModel) {
       cache.forget(m.forgetModel.modelKey);
     } else if (m.action) {
-      const a = m.action;
-      const executor = executors[a.executor];
-      observability.actionReceived(a);
-      if (executor) executor.submit(a, now);
-      else {
-        const message = `executor ${a.executor} does not exist on this worker (it has ${executors.length})`;
-        const result = { actionId: a.id, status: 'FAILED' as const, message, receivedMs: now, endMs: clock.now() };
-        observability.actionDone(result);
-        connection.send({ result });
-      }
+      takeAction(m.action, now);
+    } else if (m.actions) {
+      // Actions that waited behind one write on the controller's side, each as if it had come alone.
+      for (const a of m.actions.actions) takeAction(a, now);
+    }
+  };
+
+  const takeAction = (a: Action__Output, now: number): void => {
+    const executor = executors[a.executor];
+    observability.actionReceived(a);
+    if (executor) executor.submit(a, now);
+    else {
+      const message = `executor ${a.executor} does not exist on this worker (it has ${executors.length})`;
+      const result = { actionId: a.id, status: 'FAILED' as const, message, receivedMs: now, endMs: clock.now() };
+      observability.actionDone(result);
+      connection.send({ result });
     }
   };
 
@@ -266,6 +272,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         workerMs: clock.now(),
         cachedModels: cache.keys(),
         dataAddress,
+        takesBatches: true,
       },
     }),
     // The controller treats a reconnected worker as new: nothing stays loaded,

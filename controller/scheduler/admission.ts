@@ -177,7 +177,7 @@ export class AdmissionControl {
     // Not resident and no load can be planned here now (its load slots busy, its memory held by models in
     // use): the load waits until what is queued here has run and frees room, then the newcomers run.
     if (load && !st.canLoad(e, memory)) return { finish: plan.afterAll(m.key, own, load, !st.hasRoom(e, memory)), loadNow: false };
-    const placed = plan.place(m, deadline - st.est.exec(m.key, 1, cls), own, load);
+    const placed = plan.place(m, deadline - st.exec(m.key, 1, cls), own, load);
     if (placed.pushesOthers && this.policy.rejectsPastDeadline) return 'pushes';
     // Admitted here, the newcomers go ahead of the queued requests with more slack: their answers move by the newcomers' runs.
     return { finish: placed.finish, loadNow: load !== undefined, overtake: () => plan.moveAfter(placed.at, own.typical) };

@@ -32,10 +32,10 @@ export function dispatch(st: SchedulerState, policy: SchedulingPolicy, now: numb
  */
 export function chooseBatch(st: SchedulerState, m: ModelState, cls: string, fits: (ms: number) => boolean): number {
   let batch = 1;
-  let bestRate = 1 / st.est.exec(m.key, 1, cls);
+  let bestRate = 1 / st.exec(m.key, 1, cls);
   for (const b of m.batchSizes) {
     if (b > m.queue.length) break;
-    const t = st.est.exec(m.key, b, cls);
+    const t = st.exec(m.key, b, cls);
     if (!fits(t)) continue;
     const rate = b / t;
     if (rate >= bestRate * 0.98) {

@@ -77,7 +77,7 @@ export class ExecutorPlan {
       let w = work.get(m);
       if (w === undefined) work.set(m, (w = st.work(m, n, cls)));
       const share = Math.max(1, holders) * n;
-      const one = st.est.exec(m.key, 1, cls);
+      const one = st.exec(m.key, 1, cls);
       const readyAt = e.readyAt(res);
       for (let i = 0; i < n; i++) {
         const r = m.queue.at(i)!;

@@ -92,7 +92,18 @@ export class ExecutorTimeline {
    * worker is live and a retry interval has passed. Undefined when fine.
    */
   lostAt: number | undefined;
+  /**
+   * When the latest ping its worker answered was sent (controller clock);
+   * undefined until one is (a simulator's executors never have one). An
+   * action is taken as lost only once a ping sent well after its predicted
+   * end has been answered (Outcomes.detectLost): the worker is reading its
+   * stream, and the result is still missing. A worker that is merely slow
+   * (its whole machine busy) answers that ping after the result.
+   */
+  pingAnsweredFrom: number | undefined;
   completed = 0;
+  /** The measured end of the last inference answered here (action-cost.ts measures the next one's cost from it). */
+  lastRunEnd: number | undefined;
   /**
    * How long an inference's answer took from the worker's measured end to
    * the controller (result message, decoding, the controller's own queue):

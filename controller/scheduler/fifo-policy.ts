@@ -34,7 +34,7 @@ export const fifoPolicy: SchedulingPolicy = {
     if (!chosen) return false;
     const m = chosen;
     const batch = chooseBatch(st, m, cls, () => true);
-    st.planInfer(e, m, batch, st.est.exec(m.key, batch, cls), now, now + FIFO_WINDOW_MS);
+    st.planInfer(e, m, batch, st.exec(m.key, batch, cls), now, now + FIFO_WINDOW_MS);
     return true;
   },
 };

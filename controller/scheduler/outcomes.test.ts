@@ -93,6 +93,32 @@ describe('Scheduler: re-anchoring and lost results', () => {
     expect(s.executors.get('w1/0')!.inflight).toEqual([]);
   });
 
+  it('an overdue infer on a worker that answers pings is lost only once a ping sent after it should have ended is answered; a slow one answers after its result', () => {
+    const told: number[] = [];
+    const { s } = setup({ lostAfterMs: 1000, onLost: (a) => told.push(a.actionId) }, [executor('w1/0')]);
+    warmAll(s, 'a@1', 0);
+    s.answered('w1', 50, 60);
+    accept(s, req('a@1', 100, 100_000));
+    const [d] = infers(s.tick(100)); // predicted end 112: overdue at 1112
+    // The worker's last answered ping was sent long before: no verdict at 1112, and no timer for one.
+    expect(s.nextWakeup(1000)).toBeUndefined();
+    s.tick(1112);
+    expect(told).toEqual([]);
+    // A slow machine: the ping sent at 500 comes back only now, and the result right after it (same stream, in order).
+    s.answered('w1', 500, 1300);
+    expect(s.tick(1300)).toEqual([]);
+    expect(told).toEqual([]);
+    expect(s.complete(d!.actionId, ok(1250, 1262), 1310)?.action.requests).toHaveLength(1);
+    expect(s.lostActions).toBe(0);
+    // A stuck executor: its worker answers a ping sent at 2400 (after the next action's end + 500), no result.
+    accept(s, req('a@1', 2000, 100_000));
+    const [e] = infers(s.tick(2000)); // predicted end 2012: overdue at 3012
+    s.answered('w1', 2600, 2601);
+    expect(s.nextWakeup(2601)).toBe(3012);
+    s.tick(3012);
+    expect(told).toEqual([e!.actionId]);
+  });
+
   it('a lost infer on the only executor waits for it: nothing is planned there until it answers or the retry interval passes', () => {
     const { s } = setup({ lostAfterMs: 1000, suspendRetryMs: 2000 });
     warm(s, 'a@1', 0);

@@ -4,6 +4,7 @@
 // failure sends requests back to their queue), an action gone missing (the
 // executor is set aside and everything in flight there is given up on), a
 // worker that stops answering, answers again, or leaves.
+import { actionCost } from './action-cost.js';
 import type { ExecutorTimeline, InflightAction } from './executor-timeline.js';
 import type { LostListener, LostReason, SchedulerState } from './state.js';
 import type { ActionOutcome } from './types.js';
@@ -39,6 +40,9 @@ export class Outcomes {
     const anchor = outcome.status === 'ok' ? outcome.end : now;
     const a = e.settle(actionId, anchor);
     if (!a) return undefined;
+    if (a.type === 'infer' && outcome.status === 'ok') st.costs.observe(e.spec.cls, actionCost(outcome, a.earliest, e.lastRunEnd), now);
+    // The next inference's cost counts from this end (on its line; a refusal's, unknown, by now at the latest).
+    if (a.type === 'infer' || !e.hasLoadLane) e.lastRunEnd = outcome.status === 'ok' ? outcome.end : now;
     switch (a.type) {
       case 'infer':
         return this.inferDone(e, a, outcome, now);
@@ -127,7 +131,8 @@ export class Outcomes {
   detectLost(now: number): void {
     const { lostAfterMs, suspendRetryMs } = this.st.cfg;
     for (const e of this.st.executors.values()) {
-      if (now >= firstEnd(e) + lostAfterMs) {
+      const due = firstEnd(e) + lostAfterMs;
+      if (now >= due && confirmedBy(e, due, lostAfterMs)) {
         e.lostAt = now;
         this.abandonAll(e, now, 'overdue');
       } else if (e.lostAt !== undefined && !e.unresponsive && now - e.lostAt >= suspendRetryMs) {
@@ -140,7 +145,9 @@ export class Outcomes {
   /** When e next needs the tick for lost detection: its first action overdue, or its retry after a loss. */
   lostWakeup(e: ExecutorTimeline, withRetry: boolean): number {
     const { lostAfterMs, suspendRetryMs } = this.st.cfg;
-    let t = firstEnd(e) + lostAfterMs;
+    const due = firstEnd(e) + lostAfterMs;
+    // Until a late enough ping is answered no time decides it: that pong (answered()) does.
+    let t = confirmedBy(e, due, lostAfterMs) ? due : Infinity;
     if (withRetry && e.lostAt !== undefined && !e.unresponsive) t = Math.min(t, e.lostAt + suspendRetryMs);
     return t;
   }
@@ -160,6 +167,15 @@ export class Outcomes {
       this.abandonAll(e, now, 'unresponsive');
     }
     return n;
+  }
+
+  /** The worker answered a ping sent at `sentAt` (controller clock): see ExecutorTimeline.pingAnsweredFrom. */
+  answered(workerId: string, sentAt: number, now: number): void {
+    this.st.seen(now);
+    const at = Math.min(sentAt, now);
+    for (const e of this.st.executors.values()) {
+      if (e.spec.workerId === workerId) e.pingAnsweredFrom = Math.max(e.pingAnsweredFrom ?? -Infinity, at);
+    }
   }
 
   /** A set-aside worker answers again: its executors take work again. */
@@ -214,6 +230,7 @@ export class Outcomes {
   private abandon(e: ExecutorTimeline, a: InflightAction, now: number): void {
     const st = this.st;
     e.settle(a.id, now);
+    e.lastRunEnd = now;
     st.actionExecutor.delete(a.id);
     const res = e.models.get(a.model);
     if (a.type === 'load') {
@@ -229,6 +246,16 @@ export class Outcomes {
       }
     }
   }
+}
+
+/**
+ * Whether e's worker has shown it still reads its stream since an action
+ * overdue at `due` should have ended: it answered a ping sent half the lost
+ * interval before `due` or later. Always, for an executor whose worker has
+ * answered no ping (a simulator's).
+ */
+function confirmedBy(e: ExecutorTimeline, due: number, lostAfterMs: number): boolean {
+  return e.pingAnsweredFrom === undefined || e.pingAnsweredFrom >= due - lostAfterMs / 2;
 }
 
 /** The earliest predicted end among the first actions of e's lines (Infinity when nothing is in flight): the one a lost check watches. */

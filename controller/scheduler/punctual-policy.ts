@@ -43,7 +43,7 @@ export const punctualPolicy: SchedulingPolicy = {
       const start = Math.max(now, e.freeAt, e.readyAt(res));
       if (start > now + ahead) continue; // not usable inside the window yet
       // Drop what cannot make it here, when no other holder can start sooner.
-      const e1 = st.est.exec(key, 1, cls);
+      const e1 = st.exec(key, 1, cls);
       let head = m.queue.peek();
       while (head && start + e1 + st.returnAllowance(e, head) > head.deadline && !someoneSooner(st, key, e, start)) {
         st.dropMissed(m, now);
@@ -68,7 +68,7 @@ export const punctualPolicy: SchedulingPolicy = {
     const finishBy = head.deadline - st.returnAllowance(e, head);
     // The largest batch that finishes before the earliest deadline in it.
     const batch = chooseBatch(st, m, cls, (t) => chosenStart + t <= finishBy);
-    const expected = st.est.exec(m.key, batch, cls);
+    const expected = st.exec(m.key, batch, cls);
     st.planInfer(e, m, batch, expected, now, finishBy - expected);
     return true;
   },

@@ -185,6 +185,11 @@ export class Scheduler {
     this.outcomes.resumeWorker(workerId, now);
   }
 
+  /** The worker answered a ping sent at `sentAt`: see Outcomes.answered. */
+  answered(workerId: string, sentAt: number, now: number): void {
+    this.outcomes.answered(workerId, sentAt, now);
+  }
+
   // ---- admission -----------------------------------------------------------
 
   /** Admission at arrival: accept into the queue, or say now why it cannot make its deadline. */

@@ -5,6 +5,7 @@
 // dispatch, load planning and outcomes (the other files here) read and book
 // through this, so a booking is always made the same way.
 import { classThreads, sessionThreads } from '../../common/model-threads.js';
+import { ActionCosts } from './action-cost.js';
 import { ExecutorTimeline, type InflightAction } from './executor-timeline.js';
 import { SlidingQuantile } from './recent-samples.js';
 import { RequestQueue } from './request-queue.js';
@@ -93,6 +94,8 @@ export class SchedulerState {
   lostActions = 0;
   /** The latest time the scheduler was called with (submit, tick, complete). */
   lastNow = 0;
+  /** Each executor class's recent cost per action beyond its run (action-cost.ts): booked with every run. */
+  readonly costs = new ActionCosts();
   /** When a request was last admitted (background warm-up waits for a lull after it). */
   lastAdmitted = -Infinity;
   private nextActionId = 1;
@@ -310,7 +313,7 @@ export class SchedulerState {
       if (times > 0) {
         const t = this.typical(m.key, b, cls);
         typical += times * t;
-        spreadSq += times * (this.est.exec(m.key, b, cls) - t) ** 2;
+        spreadSq += times * (this.exec(m.key, b, cls) - t) ** 2;
         left -= times * b;
       }
     }
@@ -328,14 +331,21 @@ export class SchedulerState {
     return this.est.typicalLoad ? this.est.typicalLoad(model, cls) : this.est.load(model, cls);
   }
 
-  typical(model: string, batch: number, cls: string): number {
-    return this.est.typical ? this.est.typical(model, batch, cls) : this.est.exec(model, batch, cls);
+  /** What a run of model at batch takes an executor of class cls, ms, at the high percentile: the run's estimate and the class's cost per action. */
+  exec(model: string, batch: number, cls: string): number {
+    return this.est.exec(model, batch, cls) + this.costs.of(cls, this.lastNow);
   }
 
-  /** The fastest class's execution time of model at batch, ms (0 with no executor). */
+  /** The same, typical (mean) figure: never above exec(). */
+  typical(model: string, batch: number, cls: string): number {
+    const run = this.est.typical ? this.est.typical(model, batch, cls) : this.est.exec(model, batch, cls);
+    return run + this.costs.of(cls, this.lastNow);
+  }
+
+  /** The fastest class's exec() of model at batch, ms (0 with no executor). */
   bestExec(model: string, batch: number): number {
     let best = Infinity;
-    for (const cls of this.classes) best = Math.min(best, this.est.exec(model, batch, cls));
+    for (const cls of this.classes) best = Math.min(best, this.exec(model, batch, cls));
     return best === Infinity ? 0 : best;
   }
 

@@ -82,7 +82,8 @@ export type Admission = { ok: true; predicted: number } | { ok: false; code: Rej
 
 /** How an action ended, times already on the controller's clock. */
 export type ActionOutcome =
-  | { status: 'ok'; start: number; end: number; duration: number; memory?: number }
+  /** start, end (and received, when the worker said when the action reached it): the controller's clock. */
+  | { status: 'ok'; start: number; end: number; duration: number; memory?: number; received?: number }
   | { status: 'refused'; message: string }
   | { status: 'failed'; message: string };
 

@@ -42,9 +42,9 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
         if (msg.hello) {
           if (conn) return;
           const hello = msg.hello;
-          const c = new WorkerConnection(`w${nextWorker++}`, hello.name, stream, hello.executors, hello.cachedModels, clock, validDataAddress(hello.dataAddress));
+          const c = new WorkerConnection(`w${nextWorker++}`, hello.name, stream, hello.executors, hello.cachedModels, clock, validDataAddress(hello.dataAddress), hello.takesBatches);
           conn = c;
-          c.send({ welcome: { workerId: c.id, controllerMs: clock.now() } });
+          c.send({ welcome: { workerId: c.id, controllerMs: clock.now(), takesBatches: true } });
           for (let i = 0; i < 5; i++) c.ping();
           liveness = new Liveness(clock.now(), { deadlineMs: opts.livenessMs, checkEveryMs: opts.pingIntervalMs });
           const alive = liveness;
@@ -75,8 +75,12 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
         if (liveness?.heard(clock.now())) core.resumeWorker(conn);
         if (msg.result) {
           core.onResult(conn, msg.result);
+        } else if (msg.results) {
+          // Results that waited behind one write on the worker's side, each as if it had come alone.
+          for (const r of msg.results.results) core.onResult(conn, r);
         } else if (msg.pong) {
           conn.onPong(msg.pong.controllerMs, msg.pong.workerMs);
+          core.workerAnswered(conn, msg.pong.controllerMs);
         } else if (msg.bytesAck) {
           conn.onBytesAck(msg.bytesAck.modelKey, msg.bytesAck.ok, msg.bytesAck.message, msg.bytesAck.contentUnknown);
         } else if (msg.draining) {

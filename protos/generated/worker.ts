@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Action as _punctual_v1_Action, Action__Output as _punctual_v1_Action__Output } from './punctual/v1/Action.js';
+import type { ActionBatch as _punctual_v1_ActionBatch, ActionBatch__Output as _punctual_v1_ActionBatch__Output } from './punctual/v1/ActionBatch.js';
 import type { ActionResult as _punctual_v1_ActionResult, ActionResult__Output as _punctual_v1_ActionResult__Output } from './punctual/v1/ActionResult.js';
 import type { ControllerMessage as _punctual_v1_ControllerMessage, ControllerMessage__Output as _punctual_v1_ControllerMessage__Output } from './punctual/v1/ControllerMessage.js';
 import type { Draining as _punctual_v1_Draining, Draining__Output as _punctual_v1_Draining__Output } from './punctual/v1/Draining.js';
@@ -14,6 +15,7 @@ import type { ModelBytes as _punctual_v1_ModelBytes, ModelBytes__Output as _punc
 import type { ModelBytesAck as _punctual_v1_ModelBytesAck, ModelBytesAck__Output as _punctual_v1_ModelBytesAck__Output } from './punctual/v1/ModelBytesAck.js';
 import type { Ping as _punctual_v1_Ping, Ping__Output as _punctual_v1_Ping__Output } from './punctual/v1/Ping.js';
 import type { Pong as _punctual_v1_Pong, Pong__Output as _punctual_v1_Pong__Output } from './punctual/v1/Pong.js';
+import type { ResultBatch as _punctual_v1_ResultBatch, ResultBatch__Output as _punctual_v1_ResultBatch__Output } from './punctual/v1/ResultBatch.js';
 import type { StagedRow as _punctual_v1_StagedRow, StagedRow__Output as _punctual_v1_StagedRow__Output } from './punctual/v1/StagedRow.js';
 import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from './punctual/v1/Tensor.js';
 import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from './punctual/v1/TensorSpec.js';
@@ -29,6 +31,7 @@ export interface ProtoGrpcType {
   punctual: {
     v1: {
       Action: MessageTypeDefinition<_punctual_v1_Action, _punctual_v1_Action__Output>
+      ActionBatch: MessageTypeDefinition<_punctual_v1_ActionBatch, _punctual_v1_ActionBatch__Output>
       ActionResult: MessageTypeDefinition<_punctual_v1_ActionResult, _punctual_v1_ActionResult__Output>
       ActionType: EnumTypeDefinition
       ControllerMessage: MessageTypeDefinition<_punctual_v1_ControllerMessage, _punctual_v1_ControllerMessage__Output>
@@ -42,6 +45,7 @@ export interface ProtoGrpcType {
       ModelBytesAck: MessageTypeDefinition<_punctual_v1_ModelBytesAck, _punctual_v1_ModelBytesAck__Output>
       Ping: MessageTypeDefinition<_punctual_v1_Ping, _punctual_v1_Ping__Output>
       Pong: MessageTypeDefinition<_punctual_v1_Pong, _punctual_v1_Pong__Output>
+      ResultBatch: MessageTypeDefinition<_punctual_v1_ResultBatch, _punctual_v1_ResultBatch__Output>
       ResultStatus: EnumTypeDefinition
       StagedRow: MessageTypeDefinition<_punctual_v1_StagedRow, _punctual_v1_StagedRow__Output>
       Tensor: MessageTypeDefinition<_punctual_v1_Tensor, _punctual_v1_Tensor__Output>

@@ -25,11 +25,15 @@ export class FakeWorkerStream {
   /** Resolves when the worker ends its side or the stream fails. */
   readonly ended: Promise<void>;
 
+  /** ResultBatch messages received (their results are taken one by one, as if each had come alone). */
+  resultBatches = 0;
+
   constructor(private readonly call: ServerStream) {
     call.on('data', (m: WorkerMessage__Output) => {
-      const i = this.waiters.findIndex((w) => w.match(m));
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m);
-      else this.received.push(m);
+      if (m.results) {
+        this.resultBatches++;
+        for (const result of m.results.results) this.take({ msg: 'result', result });
+      } else this.take(m);
     });
     this.ended = new Promise<void>((resolve) => {
       call.on('end', () => {
@@ -39,6 +43,12 @@ export class FakeWorkerStream {
       call.on('error', () => resolve());
       call.on('cancelled', () => resolve());
     });
+  }
+
+  private take(m: WorkerMessage__Output): void {
+    const i = this.waiters.findIndex((w) => w.match(m));
+    if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m);
+    else this.received.push(m);
   }
 
   send(m: ControllerMessage): void {

@@ -5,6 +5,7 @@ import type { Action as _punctual_v1_Action, Action__Output as _punctual_v1_Acti
 import type { Ping as _punctual_v1_Ping, Ping__Output as _punctual_v1_Ping__Output } from '../../punctual/v1/Ping.js';
 import type { ModelBytes as _punctual_v1_ModelBytes, ModelBytes__Output as _punctual_v1_ModelBytes__Output } from '../../punctual/v1/ModelBytes.js';
 import type { ForgetModel as _punctual_v1_ForgetModel, ForgetModel__Output as _punctual_v1_ForgetModel__Output } from '../../punctual/v1/ForgetModel.js';
+import type { ActionBatch as _punctual_v1_ActionBatch, ActionBatch__Output as _punctual_v1_ActionBatch__Output } from '../../punctual/v1/ActionBatch.js';
 
 export interface ControllerMessage {
   'welcome'?: (_punctual_v1_Welcome | null);
@@ -12,7 +13,8 @@ export interface ControllerMessage {
   'ping'?: (_punctual_v1_Ping | null);
   'modelBytes'?: (_punctual_v1_ModelBytes | null);
   'forgetModel'?: (_punctual_v1_ForgetModel | null);
-  'msg'?: "welcome"|"action"|"ping"|"modelBytes"|"forgetModel";
+  'actions'?: (_punctual_v1_ActionBatch | null);
+  'msg'?: "welcome"|"action"|"ping"|"modelBytes"|"forgetModel"|"actions";
 }
 
 export interface ControllerMessage__Output {
@@ -21,5 +23,6 @@ export interface ControllerMessage__Output {
   'ping'?: (_punctual_v1_Ping__Output | null);
   'modelBytes'?: (_punctual_v1_ModelBytes__Output | null);
   'forgetModel'?: (_punctual_v1_ForgetModel__Output | null);
-  'msg'?: "welcome"|"action"|"ping"|"modelBytes"|"forgetModel";
+  'actions'?: (_punctual_v1_ActionBatch__Output | null);
+  'msg'?: "welcome"|"action"|"ping"|"modelBytes"|"forgetModel"|"actions";
 }

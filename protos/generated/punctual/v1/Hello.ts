@@ -8,6 +8,7 @@ export interface Hello {
   'workerMs'?: (number | string);
   'cachedModels'?: (string)[];
   'dataAddress'?: (string);
+  'takesBatches'?: (boolean);
 }
 
 export interface Hello__Output {
@@ -16,4 +17,5 @@ export interface Hello__Output {
   'workerMs': (number);
   'cachedModels': (string)[];
   'dataAddress': (string);
+  'takesBatches': (boolean);
 }

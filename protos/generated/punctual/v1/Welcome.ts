@@ -4,9 +4,11 @@
 export interface Welcome {
   'workerId'?: (string);
   'controllerMs'?: (number | string);
+  'takesBatches'?: (boolean);
 }
 
 export interface Welcome__Output {
   'workerId': (string);
   'controllerMs': (number);
+  'takesBatches': (boolean);
 }

@@ -5,6 +5,7 @@ import type { ActionResult as _punctual_v1_ActionResult, ActionResult__Output as
 import type { Pong as _punctual_v1_Pong, Pong__Output as _punctual_v1_Pong__Output } from '../../punctual/v1/Pong.js';
 import type { ModelBytesAck as _punctual_v1_ModelBytesAck, ModelBytesAck__Output as _punctual_v1_ModelBytesAck__Output } from '../../punctual/v1/ModelBytesAck.js';
 import type { Draining as _punctual_v1_Draining, Draining__Output as _punctual_v1_Draining__Output } from '../../punctual/v1/Draining.js';
+import type { ResultBatch as _punctual_v1_ResultBatch, ResultBatch__Output as _punctual_v1_ResultBatch__Output } from '../../punctual/v1/ResultBatch.js';
 
 export interface WorkerMessage {
   'hello'?: (_punctual_v1_Hello | null);
@@ -12,7 +13,8 @@ export interface WorkerMessage {
   'pong'?: (_punctual_v1_Pong | null);
   'bytesAck'?: (_punctual_v1_ModelBytesAck | null);
   'draining'?: (_punctual_v1_Draining | null);
-  'msg'?: "hello"|"result"|"pong"|"bytesAck"|"draining";
+  'results'?: (_punctual_v1_ResultBatch | null);
+  'msg'?: "hello"|"result"|"pong"|"bytesAck"|"draining"|"results";
 }
 
 export interface WorkerMessage__Output {
@@ -21,5 +23,6 @@ export interface WorkerMessage__Output {
   'pong'?: (_punctual_v1_Pong__Output | null);
   'bytesAck'?: (_punctual_v1_ModelBytesAck__Output | null);
   'draining'?: (_punctual_v1_Draining__Output | null);
-  'msg'?: "hello"|"result"|"pong"|"bytesAck"|"draining";
+  'results'?: (_punctual_v1_ResultBatch__Output | null);
+  'msg'?: "hello"|"result"|"pong"|"bytesAck"|"draining"|"results";
 }
