@@ -1,7 +1,7 @@
 // One executor, main-thread side: queues its actions (ActionRunner looks at
 // its ActionQueue on arrivals, finishes and its one timer, and decides), runs
 // one action at a time on its executor thread (or, on the emulated device, as
-// a plain timer of the duration the model's profile gives, emulated-runs.ts)
+// a plain timer of the duration the model's profile gives, emulated-device.ts)
 // and turns the outcome into an ActionResult with worker-clock timings. A
 // LOAD creates its session from the model optimized for this executor's class
 // when the optimizer has it ready (worker/model-optimizer.ts), else from the
@@ -26,6 +26,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import type { WireTensor } from '../common/tensor.js';
 import type { Action__Output, ActionResult, ExecutorInfo } from '../common/wire.js';
 import { ActionRunner } from './action-runner.js';
+import { EmulatedDevice } from './emulated-device.js';
 import { EmulatedRuns } from './emulated-runs.js';
 import type { ModelCache } from './model-cache.js';
 import { leaseSharedOptimizer, type ModelOptimizer, type OptimizerLease } from './model-optimizer.js';
@@ -146,21 +147,15 @@ export class Executor {
   private readonly lanes: SessionLanes;
   /** One per lane; none on the emulated device. */
   private readonly threads: ThreadClient[] = [];
-  /** Emulated device: each lane's work in order, as a thread would run it. */
-  private readonly laneChains: Promise<unknown>[];
+  /** The emulated device (worker/emulated-device.ts); undefined on cpu and cuda. */
+  private readonly emulated: EmulatedDevice | undefined;
   private readonly optimizer: ModelOptimizer | undefined;
   private readonly lease: OptimizerLease | undefined;
   /** Shared optimizers for LOADs at thread counts other than the executor's (default optimizer only), leased on first use. */
   private readonly otherLeases = new Map<number, OptimizerLease>();
   private readonly logger: Logger;
-  /** Emulated device: loaded models and the memory each reported. */
-  private readonly emulatedLoaded = new Map<string, number>();
-  /** Emulated device: how long each loaded model's runs take (worker/emulated-runs.ts); a model without: expected_ms. */
-  private readonly emulatedRuns = new Map<string, EmulatedRuns>();
   private epoch = 0;
   private closed = false;
-  /** Emulated work in progress: calling one ends its wait now (on close). */
-  private readonly sleepers = new Set<() => void>();
 
   private constructor(private readonly opts: ExecutorOptions) {
     this.lanes = new SessionLanes(opts.lanes ?? 1);
@@ -174,7 +169,7 @@ export class Executor {
     };
     this.execRunner = new ActionRunner<Job>(opts.clock, events);
     this.loadRunner = this.lanes.count > 1 ? new ActionRunner<Job>(opts.clock, events) : this.execRunner;
-    this.laneChains = Array.from({ length: this.lanes.count }, () => Promise.resolve());
+    this.emulated = opts.device === 'emulated' ? new EmulatedDevice(this.lanes.count, opts.index, (key) => opts.cache.get(key)?.byteLength) : undefined;
     this.logger = opts.logger ?? createLogger('worker');
     if (opts.device !== 'emulated') {
       const { index, device, threads, memArena, spinWait, log, threadScript, onThreadDied } = opts;
@@ -272,8 +267,7 @@ export class Executor {
     this.epoch++;
     this.execRunner.clear();
     this.loadRunner.clear();
-    this.emulatedLoaded.clear();
-    this.emulatedRuns.clear();
+    this.emulated?.clear();
     this.lanes.clear();
     for (const thread of this.threads) {
       thread.request({ type: 'release-all' }).then(
@@ -292,7 +286,7 @@ export class Executor {
     this.epoch++;
     this.execRunner.close();
     this.loadRunner.close();
-    for (const wake of this.sleepers) wake();
+    this.emulated?.close();
     await Promise.all(this.threads.map((t) => t.close()));
     await this.lease?.release();
     await Promise.all([...this.otherLeases.values()].map((l) => l.release()));
@@ -359,7 +353,7 @@ export class Executor {
     let ok = false;
     try {
       const thread = this.threads[lane];
-      const outcome = thread ? await this.onThread(thread, job) : await this.emulatedOn(lane, job);
+      const outcome = thread ? await this.onThread(thread, job) : await this.onEmulated(lane, job);
       ok = outcome.ok;
       return outcome;
     } finally {
@@ -407,67 +401,11 @@ export class Executor {
     this.opts.onLoad?.(record);
   }
 
-  /** The emulated device: the lane's work one at a time, in order, as its thread would run it. */
-  private emulatedOn(lane: number, job: Job): Promise<Outcome> {
-    const run = this.laneChains[lane]!.then(() => this.emulate(job));
-    this.laneChains[lane] = run.catch(() => undefined);
-    return run;
-  }
-
-  /** The emulated device: the work takes what the model's profile says (emulatedMs), on a timer. */
-  private async emulate(job: Job): Promise<Outcome> {
-    if (job.type === 'INFER' && !this.emulatedLoaded.has(job.modelKey)) {
-      return failed(`model ${job.modelKey} is not loaded on executor ${this.index}`);
-    }
-    const t0 = performance.now();
-    await this.sleep(this.emulatedMs(job));
-    const durationMs = performance.now() - t0;
-    if (job.epoch !== this.epoch) return failed('the connection was lost while this action ran'); // nobody hears it
-    let memoryBytes = 0;
-    if (job.type === 'LOAD') {
-      memoryBytes = this.emulatedLoaded.get(job.modelKey) ?? this.opts.cache.get(job.modelKey)?.byteLength ?? 0;
-      this.emulatedLoaded.set(job.modelKey, memoryBytes);
-      if (job.emulated) this.emulatedRuns.set(job.modelKey, job.emulated);
-      else this.emulatedRuns.delete(job.modelKey);
-    } else if (job.type === 'UNLOAD') {
-      memoryBytes = this.emulatedLoaded.get(job.modelKey) ?? 0;
-      this.emulatedLoaded.delete(job.modelKey);
-      this.emulatedRuns.delete(job.modelKey);
-    }
-    return { ok: true, message: '', durationMs, memoryBytes, outputs: [] };
-  }
-
-  /** How long an emulated action takes: its model's profile figures (a LOAD: its own), else the controller's expected time. */
-  private emulatedMs(job: Job): number {
-    const runs = job.type === 'LOAD' ? job.emulated : job.type === 'INFER' ? this.emulatedRuns.get(job.modelKey) : undefined;
-    const ms = job.type === 'LOAD' ? runs?.load(Math.random) : runs?.run(job.batch, Math.random);
-    return ms ?? job.expectedMs;
-  }
-
-  /**
-   * Waits at least `ms`, or until close: whole milliseconds on timers (they
-   * fire ~0.1 ms late, and may fire early: then it waits again), the last
-   * fraction of one in event-loop turns (setImmediate), which keep serving
-   * I/O. A timer for the fraction would round every run up by most of a
-   * millisecond (a 1.03 ms cls run took 2.1), more than a tiny model's run.
-   */
-  private async sleep(ms: number): Promise<void> {
-    const until = performance.now() + Math.max(0, ms);
-    for (let left = ms; left > 0 && !this.closed; left = until - performance.now()) {
-      if (left < 1) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          this.sleepers.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, Math.floor(left));
-        this.sleepers.add(wake);
-      });
-    }
+  /** The emulated device runs the job on its lane (worker/emulated-device.ts). */
+  private async onEmulated(lane: number, job: Job): Promise<Outcome> {
+    const epoch = job.epoch;
+    const o = await this.emulated!.run(lane, job, () => epoch === this.epoch);
+    return { ...o, outputs: [] };
   }
 
   /** Hands a result on, unless it belongs to a connection that is gone. */
