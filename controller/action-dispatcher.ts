@@ -69,7 +69,12 @@ export class ActionDispatcher {
         conn.send({
           action: { id: d.actionId, type: 'INFER', executor: index, modelKey: d.model, batchSize: requests.length, inputs, staged: staged.map(({ row, ticket }) => ({ row, ticket })), inputSpecs: specs, ...window },
         });
-        for (const s of staged) if (s.ticket) s.request.staged!.stage({ ticket: s.ticket, dataAddress: conn.dataAddress, windowMs: Math.max(0, d.latest - d.earliest) });
+        for (const s of staged) {
+          if (!s.ticket) continue;
+          const input = s.request.staged!;
+          input.withdraw = () => conn.send({ unstage: { ticket: s.ticket } });
+          input.stage({ ticket: s.ticket, dataAddress: conn.dataAddress, windowMs: Math.max(0, d.latest - d.earliest) });
+        }
         return;
       }
       case 'load':

@@ -36,6 +36,8 @@ export interface StagedInput {
   stage(at: StageAt): void;
   /** Its client went away (the Admit call was cancelled): a batch dispatched from now on does not wait for its tensors. */
   cancelled?: boolean;
+  /** Set at each dispatch: tells the worker of that dispatch that its tensors will not come (an Unstage), for a client gone after it. */
+  withdraw?: () => void;
 }
 
 export interface BookedRequest extends SchedRequest {

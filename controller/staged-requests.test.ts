@@ -8,13 +8,14 @@ import { ManualClock } from '../common/clock.js';
 import { createLogger } from '../common/log.js';
 import type { Action, ActionResult__Output, ControllerMessage } from '../common/wire.js';
 import { ModelRegistry } from './model-registry.js';
-import type { StageAt } from './request-book.js';
+import type { StageAt, StagedInput } from './request-book.js';
 import { Estimates } from './scheduler/estimates.js';
 import { ServingCore } from './serving-core.js';
 import type { WorkerConnection } from './worker-connection.js';
 
-function fakeWorker(id: string, dataAddress: string): { conn: WorkerConnection; actions: Action[] } {
+function fakeWorker(id: string, dataAddress: string): { conn: WorkerConnection; actions: Action[]; sent: ControllerMessage[] } {
   const actions: Action[] = [];
+  const sent: ControllerMessage[] = [];
   const conn = {
     id,
     name: id,
@@ -23,13 +24,14 @@ function fakeWorker(id: string, dataAddress: string): { conn: WorkerConnection; 
     dataAddress,
     executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes: 1e9 }],
     send: (msg: ControllerMessage) => {
+      sent.push(msg);
       if (msg.action) actions.push(msg.action);
     },
     toWorker: (t: number) => t,
     toController: (t: number) => t,
     close: () => undefined,
   } as unknown as WorkerConnection;
-  return { conn, actions };
+  return { conn, actions, sent };
 }
 
 function setup(dataAddress = '127.0.0.1:9999') {
@@ -46,10 +48,10 @@ function setup(dataAddress = '127.0.0.1:9999') {
   const estimates = new Estimates({ unknownExecMs: 10, unknownLoadMs: 50, clock });
   const core = new ServingCore({ clock, registry, estimates, log: createLogger('test', 'silent') });
   core.addModel(model);
-  const { conn, actions } = fakeWorker('w1', dataAddress);
+  const { conn, actions, sent } = fakeWorker('w1', dataAddress);
   const result = (a: Action, r: Partial<ActionResult__Output>): ActionResult__Output =>
     ({ actionId: Number(a.id), status: 'OK', message: '', receivedMs: 0, startMs: clock.now(), endMs: clock.now() + 5, durationMs: 5, memoryBytes: 1000, outputs: [], missingRows: [], ...r }) as ActionResult__Output;
-  return { clock, core, model, conn, actions, result };
+  return { clock, core, model, conn, actions, sent, result };
 }
 
 const x = (v: number) => [{ name: 'x', dtype: 'float32', shape: [1, 2], data: new Uint8Array(new Float32Array([v, v]).buffer) }];
@@ -132,6 +134,23 @@ describe('staged requests (the data plane)', () => {
     expect(infer.staged).toEqual([{ row: 0, ticket: '' }]);
     expect(stages).toEqual([]);
     core.onResult(conn, result(infer, { missingRows: [0] }));
+    await expect(answer).rejects.toMatchObject({ reason: 'not_staged_in_time' });
+    core.close();
+  });
+
+  it('a staged request whose client leaves after its dispatch: its worker is told the ticket (Unstage), so the batch need not wait', async () => {
+    const { clock, core, model, conn, actions, sent, result } = setup();
+    core.addWorker(conn);
+    const stages: StageAt[] = [];
+    const staged: StagedInput = { stage: (at) => void stages.push(at) };
+    const answer = core.submitStaged(model, staged, 5000, clock.now());
+    core.onResult(conn, result(actions.find((a) => a.type === 'LOAD')!, {}));
+    const ticket = actions.find((a) => a.type === 'INFER')!.staged![0]!.ticket;
+    expect(stages.map((s) => s.ticket)).toEqual([ticket]);
+    expect(sent.some((m) => m.unstage)).toBe(false);
+    staged.withdraw!(); // what the Admit call's 'cancelled' does
+    expect(sent.filter((m) => m.unstage)).toEqual([{ unstage: { ticket } }]);
+    core.onResult(conn, result(actions.find((a) => a.type === 'INFER')!, { missingRows: [0] }));
     await expect(answer).rejects.toMatchObject({ reason: 'not_staged_in_time' });
     core.close();
   });

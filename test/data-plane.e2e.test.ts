@@ -196,4 +196,26 @@ describe('the data plane with worker processes', () => {
       channels.close();
     }
   });
+
+  it('a client that leaves after its dispatch does not hold its batch for its window: the worker is told, and the next request is served', async () => {
+    const Inference = protos().inference.punctual.v1.Inference;
+    const client = new Inference(cluster.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    try {
+      // Admitted with a 30 s SLO: its batch could wait ~30 s for tensors that will never come.
+      const call = client.Admit({ model: 'cls', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 48, 192] }], sloMs: 30_000 });
+      const staged = await new Promise<AdmitEvent__Output>((resolve, reject) => {
+        call.on('data', (e: AdmitEvent__Output) => e.stage && resolve(e));
+        call.on('error', reject);
+      });
+      expect(staged.stage!.windowMs).toBeGreaterThan(20_000);
+      call.on('error', () => undefined); // the cancellation below
+      call.cancel();
+      // The next request goes to the same executor (one worker) and is served within its 5 s SLO,
+      // which it could not be behind a batch waiting out a 30 s window.
+      const ok = await cluster.client.infer('cls', { x: randomFloat32([...SHAPES.cls]) }, { sloMs: 5000 });
+      expect(ok.dataPlane).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
 });

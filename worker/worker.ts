@@ -237,6 +237,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
     } else if (m.forgetModel) {
       cache.forget(m.forgetModel.modelKey);
+    } else if (m.unstage) {
+      // Its client went away after its dispatch: the batch runs without waiting for that row.
+      staging?.cancel(m.unstage.ticket, 'its client went away');
     } else if (m.action) {
       takeAction(m.action, now);
     } else if (m.actions) {

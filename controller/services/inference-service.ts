@@ -64,8 +64,12 @@ export function inferenceService(core: ServingCore, clock: Clock, opts: Inferenc
         return { model, slo };
       });
       const staged: StagedInput = { stage: (at) => void call.write({ stage: { ticket: at.ticket, dataAddress: at.dataAddress, windowMs: at.windowMs } }) };
-      // A client that leaves before its dispatch costs its batch no wait for tensors that will not come.
-      call.on('cancelled', () => (staged.cancelled = true));
+      // A client that leaves costs its batch no wait for tensors that will not come: before its dispatch
+      // the batch does not name it; after, its worker is told (Unstage).
+      call.on('cancelled', () => {
+        staged.cancelled = true;
+        staged.withdraw?.();
+      });
       const answer = await core.submitStaged(model, staged, slo, arrival);
       call.write({ done: response(model, answer) });
     },

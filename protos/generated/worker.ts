@@ -19,6 +19,7 @@ import type { ResultBatch as _punctual_v1_ResultBatch, ResultBatch__Output as _p
 import type { StagedRow as _punctual_v1_StagedRow, StagedRow__Output as _punctual_v1_StagedRow__Output } from './punctual/v1/StagedRow.js';
 import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from './punctual/v1/Tensor.js';
 import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from './punctual/v1/TensorSpec.js';
+import type { Unstage as _punctual_v1_Unstage, Unstage__Output as _punctual_v1_Unstage__Output } from './punctual/v1/Unstage.js';
 import type { Welcome as _punctual_v1_Welcome, Welcome__Output as _punctual_v1_Welcome__Output } from './punctual/v1/Welcome.js';
 import type { WorkerControlClient as _punctual_v1_WorkerControlClient, WorkerControlDefinition as _punctual_v1_WorkerControlDefinition } from './punctual/v1/WorkerControl.js';
 import type { WorkerMessage as _punctual_v1_WorkerMessage, WorkerMessage__Output as _punctual_v1_WorkerMessage__Output } from './punctual/v1/WorkerMessage.js';
@@ -50,6 +51,7 @@ export interface ProtoGrpcType {
       StagedRow: MessageTypeDefinition<_punctual_v1_StagedRow, _punctual_v1_StagedRow__Output>
       Tensor: MessageTypeDefinition<_punctual_v1_Tensor, _punctual_v1_Tensor__Output>
       TensorSpec: MessageTypeDefinition<_punctual_v1_TensorSpec, _punctual_v1_TensorSpec__Output>
+      Unstage: MessageTypeDefinition<_punctual_v1_Unstage, _punctual_v1_Unstage__Output>
       Welcome: MessageTypeDefinition<_punctual_v1_Welcome, _punctual_v1_Welcome__Output>
       WorkerControl: SubtypeConstructor<typeof grpc.Client, _punctual_v1_WorkerControlClient> & { service: _punctual_v1_WorkerControlDefinition }
       WorkerMessage: MessageTypeDefinition<_punctual_v1_WorkerMessage, _punctual_v1_WorkerMessage__Output>

@@ -6,6 +6,7 @@ import type { Ping as _punctual_v1_Ping, Ping__Output as _punctual_v1_Ping__Outp
 import type { ModelBytes as _punctual_v1_ModelBytes, ModelBytes__Output as _punctual_v1_ModelBytes__Output } from '../../punctual/v1/ModelBytes.js';
 import type { ForgetModel as _punctual_v1_ForgetModel, ForgetModel__Output as _punctual_v1_ForgetModel__Output } from '../../punctual/v1/ForgetModel.js';
 import type { ActionBatch as _punctual_v1_ActionBatch, ActionBatch__Output as _punctual_v1_ActionBatch__Output } from '../../punctual/v1/ActionBatch.js';
+import type { Unstage as _punctual_v1_Unstage, Unstage__Output as _punctual_v1_Unstage__Output } from '../../punctual/v1/Unstage.js';
 
 export interface ControllerMessage {
   'welcome'?: (_punctual_v1_Welcome | null);
@@ -14,7 +15,8 @@ export interface ControllerMessage {
   'modelBytes'?: (_punctual_v1_ModelBytes | null);
   'forgetModel'?: (_punctual_v1_ForgetModel | null);
   'actions'?: (_punctual_v1_ActionBatch | null);
-  'msg'?: "welcome"|"action"|"ping"|"modelBytes"|"forgetModel"|"actions";
+  'unstage'?: (_punctual_v1_Unstage | null);
+  'msg'?: "welcome"|"action"|"ping"|"modelBytes"|"forgetModel"|"actions"|"unstage";
 }
 
 export interface ControllerMessage__Output {
@@ -24,5 +26,6 @@ export interface ControllerMessage__Output {
   'modelBytes'?: (_punctual_v1_ModelBytes__Output | null);
   'forgetModel'?: (_punctual_v1_ForgetModel__Output | null);
   'actions'?: (_punctual_v1_ActionBatch__Output | null);
-  'msg'?: "welcome"|"action"|"ping"|"modelBytes"|"forgetModel"|"actions";
+  'unstage'?: (_punctual_v1_Unstage__Output | null);
+  'msg'?: "welcome"|"action"|"ping"|"modelBytes"|"forgetModel"|"actions"|"unstage";
 }
