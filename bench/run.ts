@@ -30,7 +30,7 @@ import { runLocalPathBench } from './local-path.js';
 import { runDataPlaneBench } from './data-plane.js';
 import { runRejectionRttBench } from './rejection-rtt.js';
 import { runModelThreadsBench } from './model-threads.js';
-import { runControllerThroughputBench } from './controller-throughput.js';
+import { CONTROLLER_THROUGHPUT_DEFAULTS, runControllerThroughputBench } from './controller-throughput.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
@@ -42,6 +42,11 @@ const program = new Command('bench')
   .option('--replay-policies <list>', 'policies of the live replay', POLICIES.join(','))
   .option('--overload <cases>', 'overload cases, LOADxSECONDS comma-separated', '3x20,10x60')
   .option('--mem-arena', "many-models: the worker with onnxruntime's CPU memory arena and memory patterns on")
+  .option('--ct-workers <list>', 'controller-throughput: emulated worker counts', CONTROLLER_THROUGHPUT_DEFAULTS.workerCounts.join(','))
+  .option('--ct-tiny <list>', 'controller-throughput: offered rates of the tiny model, req/s (empty: none)', CONTROLLER_THROUGHPUT_DEFAULTS.tinyRates.join(','))
+  .option('--ct-cls <list>', 'controller-throughput: offered rates of cls, req/s (empty: none)', CONTROLLER_THROUGHPUT_DEFAULTS.clsRates.join(','))
+  .option('--ct-no-floor', 'controller-throughput: skip the no-op server (the floor)')
+  .option('--ct-no-profile', 'controller-throughput: skip the CPU-profiled run')
   .option('--json', 'print JSON');
 program.parse();
 const opts = program.opts<{
@@ -53,8 +58,14 @@ const opts = program.opts<{
   replayPolicies: string;
   overload: string;
   memArena?: boolean;
+  ctWorkers: string;
+  ctTiny: string;
+  ctCls: string;
+  ctFloor: boolean;
+  ctProfile: boolean;
   json?: boolean;
 }>();
+const numbers = (list: string): number[] => list.split(',').filter((x) => x.trim() !== '').map(Number);
 const only = new Set(opts.only.split(','));
 const figures: Figure[] = [];
 if (only.has('throughput')) {
@@ -102,6 +113,17 @@ if (only.has('local-path')) figures.push(...(await runLocalPathBench()));
 if (only.has('data-plane')) figures.push(...(await runDataPlaneBench()));
 if (only.has('model-threads')) figures.push(...(await runModelThreadsBench()));
 if (only.has('rejection-rtt')) figures.push(...(await runRejectionRttBench(opts.requests === '1000' ? 2000 : Number(opts.requests))));
-if (only.has('controller-throughput')) figures.push(...(await runControllerThroughputBench()));
+if (only.has('controller-throughput')) {
+  figures.push(
+    ...(await runControllerThroughputBench({
+      ...CONTROLLER_THROUGHPUT_DEFAULTS,
+      workerCounts: numbers(opts.ctWorkers),
+      tinyRates: numbers(opts.ctTiny),
+      clsRates: numbers(opts.ctCls),
+      floor: opts.ctFloor,
+      profileWorkers: opts.ctProfile ? CONTROLLER_THROUGHPUT_DEFAULTS.profileWorkers : 0,
+    })),
+  );
+}
 if (opts.json) console.log(JSON.stringify({ machine: machine(), figures }, null, 2));
 else console.log(`machine: ${machine()}\n${describeFigures(figures)}`);
