@@ -1,5 +1,5 @@
 // `npm run bench`: runs the benchmarks and prints the figures with the machine.
-// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,many-models,live-many,multi-model,clockwork,replay-generator,rest,transports,rejection-rtt,local-path,data-plane,model-threads,controller-throughput (all but the first four take minutes; not in the default)
+// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,many-models,live-many,multi-model,clockwork,replay-generator,rest,transports,rejection-rtt,local-path,data-plane,remote-client,model-threads,controller-throughput (all but the first four take minutes; not in the default)
 //          --requests N --replay-seconds S --replay-loads 0.5,0.9,1.5,3 --replay-policies punctual,fifo
 //          --overload 3x20,10x60 (load × seconds cases of the V2 overload benchmark)
 //          --mem-arena (many-models: the worker with onnxruntime's memory arena and patterns on)
@@ -30,11 +30,12 @@ import { runLocalPathBench } from './local-path.js';
 import { runDataPlaneBench } from './data-plane.js';
 import { runRejectionRttBench } from './rejection-rtt.js';
 import { runModelThreadsBench } from './model-threads.js';
+import { runRemoteClientBench } from './remote-client.js';
 import { CONTROLLER_THROUGHPUT_DEFAULTS, runControllerThroughputBench } from './controller-throughput.js';
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, many-models, live-many, multi-model, clockwork, replay-generator, rest, transports, rejection-rtt, local-path, data-plane, model-threads, controller-throughput', 'live,throughput,operate,simulate')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, many-models, live-many, multi-model, clockwork, replay-generator, rest, transports, rejection-rtt, local-path, data-plane, remote-client, model-threads, controller-throughput', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
@@ -113,6 +114,7 @@ if (only.has('local-path')) figures.push(...(await runLocalPathBench()));
 if (only.has('data-plane')) figures.push(...(await runDataPlaneBench()));
 if (only.has('model-threads')) figures.push(...(await runModelThreadsBench()));
 if (only.has('rejection-rtt')) figures.push(...(await runRejectionRttBench(opts.requests === '1000' ? 2000 : Number(opts.requests))));
+if (only.has('remote-client')) figures.push(...(await runRemoteClientBench()));
 if (only.has('controller-throughput')) {
   figures.push(
     ...(await runControllerThroughputBench({
