@@ -29,10 +29,9 @@ import path from 'node:path';
 import { waitForListeningPort, stopChild } from '../cli/child-process.js';
 import { PunctualAdmin } from '../client/index.js';
 import { SERVER_NODE_FLAGS } from '../common/node-flags.js';
-import { buildAddModel } from '../test/support/onnx-builder.js';
 import type { StepRequest, StepResult } from './controller-throughput-load.js';
 import { cpuSecondsOfStat, machineCpuOfStat, spread, summariseProfile, type CpuProfile, type ProfileSummary } from './controller-throughput-stats.js';
-import { CLI, fmt, tempRepo, type Figure } from './support.js';
+import { addTinyModel, CLI, fmt, tempRepo, type Figure } from './support.js';
 import { f1, f2, pct, profileTable, stepTable, type StepRow } from './controller-throughput-tables.js';
 
 export interface ControllerThroughputOptions {
@@ -274,10 +273,7 @@ function verdicts(rows: StepRow[], model: string, workers: number): { within: St
 
 export async function runControllerThroughputBench(o: ControllerThroughputOptions = CONTROLLER_THROUGHPUT_DEFAULTS): Promise<Figure[]> {
   const repo = await tempRepo(['cls']);
-  const tinyDir = path.join(repo.dir, 'tiny', '1');
-  fs.mkdirSync(tinyDir, { recursive: true });
-  fs.writeFileSync(path.join(tinyDir, 'model.onnx'), buildAddModel({ dims: ['N', 16] }));
-  fs.writeFileSync(path.join(tinyDir, 'config.json'), JSON.stringify({ inputs: [{ name: 'x', dtype: 'float32', shape: [16] }], maxBatch: 16, defaultSloMs: 100 }));
+  addTinyModel(repo.dir, 16);
   const gens = Array.from({ length: o.generators }, () => forkScript('controller-throughput-load.js', []));
   const rows: StepRow[] = [];
   const figures: Figure[] = [];

@@ -10,21 +10,12 @@ import { startController } from '../controller/controller.js';
 import { PunctualClient, SloRejectedError } from '../client/index.js';
 import { createLogger } from '../common/log.js';
 import { PunctualError } from '../common/errors.js';
-import fs from 'node:fs';
-import path from 'node:path';
-import { buildAddModel } from '../test/support/onnx-builder.js';
-import { fmt, percentile, spawnWorker, stopAll, tempRepo, type Figure } from './support.js';
+import { addTinyModel, fmt, percentile, spawnWorker, stopAll, tempRepo, type Figure } from './support.js';
 
 export async function runLive(requests: number): Promise<Figure[]> {
   const repo = await tempRepo(['det', 'cls']);
   // A tiny generated model (y = x + 1 over 16 floats), profiled on first sight.
-  const tinyDir = path.join(repo.dir, 'tiny', '1');
-  fs.mkdirSync(tinyDir, { recursive: true });
-  fs.writeFileSync(path.join(tinyDir, 'model.onnx'), buildAddModel({ dims: ['N', 16] }));
-  fs.writeFileSync(
-    path.join(tinyDir, 'config.json'),
-    JSON.stringify({ inputs: [{ name: 'x', dtype: 'float32', shape: [16] }], maxBatch: 8, defaultSloMs: 100 }),
-  );
+  addTinyModel(repo.dir, 8);
   const controller = await startController({ port: 0, host: '127.0.0.1', repoDir: repo.dir, logger: createLogger('bench', 'warn') });
   const errors: number[] = [];
   controller.estimates.onPrediction = (e) => {

@@ -19,9 +19,8 @@ import path from 'node:path';
 import { waitForEvent } from '../cli/child-process.js';
 import { PunctualClient } from '../client/index.js';
 import { BUNDLED_MODELS, bundledModelsDir } from '../profiles/bundled-models.js';
-import { buildAddModel } from '../test/support/onnx-builder.js';
 import { createSession, runSession } from '../worker/ort-session.js';
-import { fmt, percentile, spawnCli, stopAll, tempRepo, type Figure } from './support.js';
+import { addTinyModel, fmt, percentile, spawnCli, stopAll, tempRepo, type Figure } from './support.js';
 
 const DET_SHAPE = [3, 224, 224];
 
@@ -65,10 +64,7 @@ function newPath(name: string, up: { child: ChildProcess; address: string }, dat
 
 export async function runLocalPathBench(requests = 600, rounds = 6): Promise<Figure[]> {
   const repo = await tempRepo(['det']);
-  const tinyDir = path.join(repo.dir, 'tiny', '1');
-  fs.mkdirSync(tinyDir, { recursive: true });
-  fs.writeFileSync(path.join(tinyDir, 'model.onnx'), buildAddModel({ dims: ['N', 16] }));
-  fs.writeFileSync(path.join(tinyDir, 'config.json'), JSON.stringify({ inputs: [{ name: 'x', dtype: 'float32', shape: [16] }], maxBatch: 8, defaultSloMs: 100 }));
+  addTinyModel(repo.dir, 8);
   const det = BUNDLED_MODELS.find((m) => m.config.name === 'det')!;
   const session = await createSession(path.join(bundledModelsDir(), det.file), { device: 'cpu', threads: 1 });
   const x = detInput();

@@ -10,13 +10,10 @@
 // the round trips alone.
 import { fork, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import fs from 'node:fs';
-import path from 'node:path';
 import { PunctualClient } from '../client/index.js';
-import { buildAddModel } from '../test/support/onnx-builder.js';
 import { stopChild, waitForListeningPort } from '../cli/child-process.js';
 import { SERVER_NODE_FLAGS } from '../common/node-flags.js';
-import { fmt, percentile, spawnCli, spawnWorker, stopAll, tempRepo, type Figure } from './support.js';
+import { addTinyModel, fmt, percentile, spawnCli, spawnWorker, stopAll, tempRepo, type Figure } from './support.js';
 
 /** One network condition: each direction's delay and the link's rate. */
 export interface Link {
@@ -60,10 +57,7 @@ interface Series {
 
 export async function runRemoteClientBench(requests = 300, blocks = 6): Promise<Figure[]> {
   const repo = await tempRepo(['det']);
-  const tinyDir = path.join(repo.dir, 'tiny', '1');
-  fs.mkdirSync(tinyDir, { recursive: true });
-  fs.writeFileSync(path.join(tinyDir, 'model.onnx'), buildAddModel({ dims: ['N', 16] }));
-  fs.writeFileSync(path.join(tinyDir, 'config.json'), JSON.stringify({ inputs: [{ name: 'x', dtype: 'float32', shape: [16] }], maxBatch: 8, defaultSloMs: 100 }));
+  addTinyModel(repo.dir, 8);
   const x = new Float32Array(3 * 224 * 224).map((_, i) => ((i * 2654435761) % 1000) / 1000);
   const tinyX = new Float32Array(16).map((_, i) => i / 16);
   const figures: Figure[] = [];

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { stopChild, waitForListeningPort } from '../cli/child-process.js';
 import { SERVER_NODE_FLAGS } from '../common/node-flags.js';
 import { ensureDefaultRepository } from '../controller/default-repository.js';
+import { buildAddModel } from '../test/support/onnx-builder.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/cli/main.js, from dist/bench/. */
@@ -28,6 +29,14 @@ export async function tempRepo(only?: string[]): Promise<{ dir: string; cleanup:
   const dir = path.join(root, 'models');
   await ensureDefaultRepository(dir, only);
   return { dir, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Adds the tiny model (y = x + 1 over 16 floats, test/support/onnx-builder.ts) to a repository as tiny@1; the controller profiles it on first sight. */
+export function addTinyModel(repoDir: string, maxBatch: number): void {
+  const dir = path.join(repoDir, 'tiny', '1');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'model.onnx'), buildAddModel({ dims: ['N', 16] }));
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ inputs: [{ name: 'x', dtype: 'float32', shape: [16] }], maxBatch, defaultSloMs: 100 }));
 }
 
 export function spawnCli(args: string[]): ChildProcess {
