@@ -95,7 +95,7 @@ export class PunctualClient {
   /** Fetches of one name's versions in flight, so concurrent first calls share one. */
   private readonly fetching = new Map<string, Promise<ModelInfo[]>>();
   /** The data plane's connections to workers (opened on first use). */
-  private readonly channels = new DataChannels();
+  private readonly channels: DataChannels;
   /** Until when infer() uses Infer: the controller said it has no data plane. */
   private dataPlaneOffUntil = 0;
 
@@ -108,6 +108,7 @@ export class PunctualClient {
     options: PunctualClientOptions = {},
   ) {
     this.opts = compileClientOptions(options, CHANNEL_OPTIONS);
+    this.channels = new DataChannels(options.dataPlaneTls ? { tls: options.dataPlaneTls } : {});
     const p = protos();
     this.inference = new p.inference.punctual.v1.Inference(address, this.opts.credentials, this.opts.channelOptions);
     this.admin = new p.admin.punctual.v1.Admin(address, this.opts.credentials, {

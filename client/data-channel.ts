@@ -9,6 +9,7 @@
 // `reason`, see worker/staging.ts), the connection failed or closed, or no
 // answer came within the time the caller allows.
 import net from 'node:net';
+import tls from 'node:tls';
 import { status as Status } from '@grpc/grpc-js';
 import { decodeDataFrame, encodeDataFrame, type DataFrame } from '../common/data-frames.js';
 import { FrameDecoder } from '../common/length-frames.js';
@@ -38,6 +39,12 @@ export interface DataChannelsOptions {
   connectTimeoutMs?: number;
   /** An answer's frame at most, bytes. @default 256 MiB */
   maxFrameBytes?: number;
+  /**
+   * Trust for workers whose data port speaks TLS (StageAt.tls): `ca`, the
+   * PEM certificates to trust (default: the system's), and `servername`, the
+   * name their certificates must carry (default: the data address's host).
+   */
+  tls?: { ca?: string | Buffer; servername?: string };
 }
 
 interface Pending {
@@ -62,13 +69,24 @@ class Connection {
 
   constructor(
     readonly address: string,
+    /** Connect with TLS (the worker's data port has it). */
+    readonly secure: boolean,
     opts: DataChannelsOptions,
     private readonly onGone: (c: Connection) => void,
   ) {
     const [host, port] = splitAddress(address);
     this.decoder = new FrameDecoder(opts.maxFrameBytes ?? 256 * 1024 * 1024);
-    this.socket = net.connect({ host, port, noDelay: true, timeout: opts.connectTimeoutMs ?? 5_000 });
-    this.socket.once('connect', () => this.socket.setTimeout(0));
+    const timeout = opts.connectTimeoutMs ?? 5_000;
+    if (secure) {
+      // A certificate that does not verify fails the connection ('error'), and with it its stages.
+      const servername = opts.tls?.servername ?? (net.isIP(host) ? undefined : host);
+      this.socket = tls.connect({ host, port, timeout, ...(opts.tls?.ca ? { ca: opts.tls.ca } : {}), ...(servername ? { servername } : {}) });
+      this.socket.setNoDelay(true);
+      this.socket.once('secureConnect', () => this.socket.setTimeout(0));
+    } else {
+      this.socket = net.connect({ host, port, noDelay: true, timeout });
+      this.socket.once('connect', () => this.socket.setTimeout(0));
+    }
     this.socket.on('timeout', () => this.fail(clientError(Status.UNAVAILABLE, `the worker's data port at ${address} did not answer the connection within ${opts.connectTimeoutMs ?? 5_000} ms`)));
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err) => this.fail(clientError(Status.UNAVAILABLE, `the worker's data port at ${address}: ${err.message}`, undefined, undefined, { cause: err })));
@@ -157,18 +175,19 @@ export class DataChannels {
 
   constructor(private readonly opts: DataChannelsOptions = {}) {}
 
-  /** Sends a request's tensors to the worker at `address` under `ticket`; resolves with its outputs. */
-  stage(address: string, ticket: string, tensors: readonly WireTensor[], timeoutMs: number): Promise<DataAnswer> {
-    let c = this.conns.get(address);
+  /** Sends a request's tensors to the worker at `address` (with TLS when `secure`) under `ticket`; resolves with its outputs. */
+  stage(address: string, ticket: string, tensors: readonly WireTensor[], timeoutMs: number, secure = false): Promise<DataAnswer> {
+    const key = `${secure ? 'tls' : 'tcp'} ${address}`;
+    let c = this.conns.get(key);
     if (!c) {
       try {
-        c = new Connection(address, this.opts, (gone) => {
-          if (this.conns.get(gone.address) === gone) this.conns.delete(gone.address);
+        c = new Connection(address, secure, this.opts, (gone) => {
+          if (this.conns.get(key) === gone) this.conns.delete(key);
         });
       } catch (err) {
         return Promise.reject(err as PunctualClientError);
       }
-      this.conns.set(address, c);
+      this.conns.set(key, c);
     }
     return c.stage(ticket, tensors, timeoutMs);
   }

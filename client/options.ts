@@ -24,6 +24,14 @@ export interface PunctualClientOptions {
    * Infer for the next 10 s. @default false
    */
   dataPlane?: boolean;
+  /**
+   * Trust for workers whose data port speaks TLS (what a TLS controller's
+   * data plane uses): `ca`, the PEM certificates to trust (default: the
+   * system's; usually the CA of the controller's certificate), and
+   * `servername`, the name the workers' certificates carry (default: the
+   * data address's host).
+   */
+  dataPlaneTls?: { ca?: string | Buffer; servername?: string };
 }
 
 export interface InferOptions {

@@ -55,7 +55,7 @@ export function stagedInfer(c: StagedCall, request: InferRequest): Promise<Infer
     c.signal?.addEventListener('abort', onAbort, { once: true });
     call.on('data', (ev: AdmitEvent__Output) => {
       if (ev.stage) {
-        const a = c.channels.stage(ev.stage.dataAddress, ev.stage.ticket, tensors, ev.stage.windowMs + ANSWER_GRACE_MS);
+        const a = c.channels.stage(ev.stage.dataAddress, ev.stage.ticket, tensors, ev.stage.windowMs + ANSWER_GRACE_MS, ev.stage.tls);
         a.catch(() => undefined); // a later StageAt may replace it; the stream says how the request ends
         answer = a;
       } else if (ev.done) {

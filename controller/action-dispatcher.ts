@@ -73,7 +73,7 @@ export class ActionDispatcher {
           if (!s.ticket) continue;
           const input = s.request.staged!;
           input.withdraw = () => conn.send({ unstage: { ticket: s.ticket } });
-          input.stage({ ticket: s.ticket, dataAddress: conn.dataAddress, windowMs: Math.max(0, d.latest - d.earliest) });
+          input.stage({ ticket: s.ticket, dataAddress: conn.dataAddress, windowMs: Math.max(0, d.latest - d.earliest), tls: conn.dataTls });
         }
         return;
       }

@@ -131,6 +131,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     policy: opts.policy,
     maxReserveShare: opts.maxReserveShare,
     warmOnJoin: opts.warmOnJoin,
+    dataPlaneTls: opts.tlsCertFile !== undefined,
   });
 
   for (const p of await cleanStaleFolders(opts.repoDir)) log.warn({ event: 'stale_folder_removed', path: p }, `removed ${p} (left by an interrupted change)`);
@@ -166,7 +167,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   // requests, errors → statuses, the not-admitted count (controller/services/server-call.ts).
   const calls = { auth, core, clock };
   const inferenceDef = p.inference.punctual.v1.Inference.service;
-  server.addService(checkedDecoding(inferenceDef), serveService(inferenceDef, inferenceService(core, clock, opts.tlsCertFile ? { dataPlaneOff: 'this controller uses TLS and the data plane has none yet' } : {}), INFERENCE_ROLES, calls));
+  server.addService(checkedDecoding(inferenceDef), serveService(inferenceDef, inferenceService(core, clock), INFERENCE_ROLES, calls));
   const modelAdmin = new ModelAdmin(core, estimates, clock, log, {
     repoDir: opts.repoDir,
     profileIterations: opts.profileIterations,

@@ -24,6 +24,8 @@ export interface StageAt {
   ticket: string;
   dataAddress: string;
   windowMs: number;
+  /** The worker's data port speaks TLS. */
+  tls: boolean;
 }
 
 /**

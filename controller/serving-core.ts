@@ -40,6 +40,8 @@ export interface CoreOptions {
   /** @default SCHEDULER_DEFAULTS.lostAfterMs */
   lostAfterMs?: number;
   /** Load models onto a joining executor while they fit. @default true */
+  /** The controller's clients connect with TLS: the data plane goes only to workers whose data port has TLS too (Hello.data_tls). @default false */
+  dataPlaneTls?: boolean;
   warmOnJoin?: boolean;
   /** Scheduling policy; 'fifo' is the baseline without admission or deadlines. @default DEFAULT_POLICY */
   policy?: Policy;
@@ -76,7 +78,11 @@ export class ServingCore {
   /** Counts for status and tests. */
   readonly stats = { accepted: 0, rejected: 0, ok: 0, dropped: 0, late: 0, refusedActions: 0, failedActions: 0 };
 
+  /** See CoreOptions.dataPlaneTls. */
+  private readonly dataPlaneTls: boolean;
+
   constructor(opts: CoreOptions) {
+    this.dataPlaneTls = opts.dataPlaneTls ?? false;
     this.clock = opts.clock;
     this.log = opts.log;
     this.lostLog = new RateLimitedLog(opts.log, opts.clock);
@@ -153,9 +159,13 @@ export class ServingCore {
   dataPlaneRefusal(): string | undefined {
     const workers = [...this.workers.values()].filter((w) => !w.closed && !w.draining);
     if (workers.length === 0) return undefined; // submit answers that one (no worker connected)
+    const names = (ws: WorkerConnection[]): string => `worker${ws.length === 1 ? '' : 's'} ${ws.slice(0, 3).map((w) => w.name).join(', ')}${ws.length > 3 ? ', …' : ''} ha${ws.length === 1 ? 's' : 've'}`;
     const without = workers.filter((w) => w.dataAddress === '');
-    if (without.length === 0) return undefined;
-    return `worker${without.length === 1 ? '' : 's'} ${without.slice(0, 3).map((w) => w.name).join(', ')}${without.length > 3 ? ', …' : ''} ha${without.length === 1 ? 's' : 've'} no data port (punctual worker --data-port); send the tensors with Infer`;
+    if (without.length > 0) return `${names(without)} no data port (punctual worker --data-port); send the tensors with Infer`;
+    // A client of a TLS controller is never told to send its tensors in the clear.
+    const plain = this.dataPlaneTls ? workers.filter((w) => !w.dataTls) : [];
+    if (plain.length > 0) return `this controller uses TLS and ${names(plain)} a data port without it (punctual worker --data-tls-cert, --data-tls-key); send the tensors with Infer`;
+    return undefined;
   }
 
   /**

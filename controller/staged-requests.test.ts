@@ -13,7 +13,7 @@ import { Estimates } from './scheduler/estimates.js';
 import { ServingCore } from './serving-core.js';
 import type { WorkerConnection } from './worker-connection.js';
 
-function fakeWorker(id: string, dataAddress: string): { conn: WorkerConnection; actions: Action[]; sent: ControllerMessage[] } {
+function fakeWorker(id: string, dataAddress: string, dataTls = false): { conn: WorkerConnection; actions: Action[]; sent: ControllerMessage[] } {
   const actions: Action[] = [];
   const sent: ControllerMessage[] = [];
   const conn = {
@@ -22,6 +22,7 @@ function fakeWorker(id: string, dataAddress: string): { conn: WorkerConnection; 
     closed: false,
     draining: false,
     dataAddress,
+    dataTls,
     executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes: 1e9 }],
     send: (msg: ControllerMessage) => {
       sent.push(msg);
@@ -34,7 +35,7 @@ function fakeWorker(id: string, dataAddress: string): { conn: WorkerConnection; 
   return { conn, actions, sent };
 }
 
-function setup(dataAddress = '127.0.0.1:9999') {
+function setup(dataAddress = '127.0.0.1:9999', dataPlaneTls = false) {
   const clock = new ManualClock(1000);
   const registry = new ModelRegistry();
   const model = registry.add({
@@ -46,7 +47,7 @@ function setup(dataAddress = '127.0.0.1:9999') {
     sha256: '',
   });
   const estimates = new Estimates({ unknownExecMs: 10, unknownLoadMs: 50, clock });
-  const core = new ServingCore({ clock, registry, estimates, log: createLogger('test', 'silent') });
+  const core = new ServingCore({ clock, registry, estimates, log: createLogger('test', 'silent'), dataPlaneTls });
   core.addModel(model);
   const { conn, actions, sent } = fakeWorker('w1', dataAddress);
   const result = (a: Action, r: Partial<ActionResult__Output>): ActionResult__Output =>
@@ -75,7 +76,7 @@ describe('staged requests (the data plane)', () => {
     expect(infer.inputs).toHaveLength(1);
     expect(infer.inputs![0]!.shape).toEqual([1, 2]); // the inline row only
     expect(infer.inputSpecs).toEqual([{ name: 'x', dtype: 'float32', shape: [2] }]);
-    expect(stages).toEqual([{ ticket: infer.staged![0]!.ticket, dataAddress: '127.0.0.1:9999', windowMs: expect.any(Number) }]);
+    expect(stages).toEqual([{ ticket: infer.staged![0]!.ticket, dataAddress: '127.0.0.1:9999', windowMs: expect.any(Number), tls: false }]);
     expect(stages[0]!.windowMs).toBeGreaterThan(0);
     // The worker sends the inline row's outputs only.
     clock.advance(10);
@@ -165,6 +166,24 @@ describe('staged requests (the data plane)', () => {
     core.addWorker(other);
     core.removeWorker(conn);
     expect(core.dataPlaneRefusal()).toBeUndefined();
+    core.close();
+  });
+
+  it('on a controller with TLS, goes only to workers whose data port has TLS too, and says which lack it', async () => {
+    const { core, clock, model, actions } = setup('', true);
+    const { conn: plain } = fakeWorker('w1', '127.0.0.1:1');
+    core.addWorker(plain);
+    expect(core.dataPlaneRefusal()).toMatch(/this controller uses TLS and worker w1 has a data port without it \(punctual worker --data-tls-cert, --data-tls-key\)/);
+    const { conn: secure, actions: secureActions } = fakeWorker('w2', '127.0.0.1:2', true);
+    core.addWorker(secure);
+    core.removeWorker(plain);
+    expect(core.dataPlaneRefusal()).toBeUndefined();
+    // Its StageAt tells the client to connect with TLS.
+    const stages: StageAt[] = [];
+    void core.submitStaged(model, { stage: (at) => void stages.push(at) }, 5000, clock.now()).catch(() => undefined);
+    core.onResult(secure, { actionId: Number(secureActions.find((a) => a.type === 'LOAD')!.id), status: 'OK', message: '', receivedMs: 0, startMs: 0, endMs: 1, durationMs: 1, memoryBytes: 1, outputs: [], missingRows: [] } as ActionResult__Output);
+    expect(stages).toEqual([{ ticket: expect.stringMatching(/^[0-9a-f]{32}$/), dataAddress: '127.0.0.1:2', windowMs: expect.any(Number), tls: true }]);
+    expect(actions).toEqual([]);
     core.close();
   });
 });

@@ -85,6 +85,8 @@ export class WorkerConnection {
     readonly dataAddress = '',
     /** It reads ActionBatch (Hello.takes_batches): actions that wait behind a write go together in the next. */
     takesBatches = false,
+    /** Its data port speaks TLS (Hello.data_tls). */
+    readonly dataTls = false,
   ) {
     this.out = takesBatches ? new CoalescedWrites<ControllerMessage>((m, done) => this.writeNow(m, done), packActions) : undefined;
     this.executors = executors;

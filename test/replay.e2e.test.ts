@@ -103,8 +103,8 @@ describe('replay against a live cluster', () => {
       const status = await c.client.clusterStatus().catch((e: unknown) => String(e));
       const metrics = await c.metricsText().catch((e: unknown) => String(e));
       const scheduler = metrics.split('\n').filter((l) => /^punctual_(actions|requests|exec_prediction|model_loads|workers|queue_depth|slo)/.test(l));
-      fs.writeFileSync(file, [JSON.stringify(s, null, 2), JSON.stringify(status, null, 2), scheduler.join('\n'), c.recentLogs()].join('\n\n'));
-      console.error(`fifo replay failed; diagnostics in ${file}\n${scheduler.join('\n')}\n${c.recentLogs().slice(-4000)}`);
+      fs.writeFileSync(file, [JSON.stringify(s, null, 2), JSON.stringify(status, null, 2), scheduler.join('\n'), c.logText()].join('\n\n'));
+      console.error(`fifo replay failed; diagnostics in ${file}\n${scheduler.join('\n')}\n${c.logText().slice(-4000)}`);
       throw err;
     }
   });

@@ -110,4 +110,28 @@ describe('TLS', () => {
     expect(refused.code).not.toBe(0);
     expect(JSON.parse(refused.stdout)).toMatchObject({ status: 'UNAVAILABLE' });
   });
+
+  it('takes the data plane over TLS to a worker whose data port has it, and Infer while a worker has one without it', async () => {
+    const key = path.join(dir, 'key.pem');
+    const first = cluster.workers[0]!;
+    const clear = cluster.startWorker({ extra: ['--data-port', '0'] });
+    await cluster.waitForWorkers(2);
+    first.kill('SIGTERM');
+    await cluster.waitForWorkers(1);
+    const tlsOptions = { credentials: grpc.credentials.createSsl(fs.readFileSync(caFile)), dataPlane: true, dataPlaneTls: { ca: fs.readFileSync(caFile) } };
+    // A data port without TLS behind a TLS controller: never told to the client; answered through Infer.
+    const viaInfer = new PunctualClient(cluster.address, tlsOptions);
+    closers.push(viaInfer);
+    const a = await viaInfer.infer('cls', input, { sloMs: 5000 });
+    expect(a.dataPlane).toBe(false);
+    cluster.startWorker({ extra: ['--data-port', '0', '--data-tls-cert', caFile, '--data-tls-key', key] });
+    await cluster.waitForWorkers(2);
+    clear.kill('SIGTERM');
+    await cluster.waitForWorkers(1);
+    const staged = new PunctualClient(cluster.address, tlsOptions);
+    closers.push(staged);
+    const b = await staged.infer('cls', input, { sloMs: 5000 });
+    expect(b.dataPlane).toBe(true);
+    expect([...(b.outputs['softmax_0.tmp_0']!.data as Float32Array)]).toEqual([...(a.outputs['softmax_0.tmp_0']!.data as Float32Array)]);
+  });
 });

@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../common/clock.js';
 import { decodeDataFrame, encodeDataFrame, type DataFrame, type DataMessage } from '../common/data-frames.js';
 import { FrameDecoder, frameHeader } from '../common/length-frames.js';
+import { DataChannels } from '../client/data-channel.js';
+import { selfSignedCertificate } from '../test/support/self-signed.js';
 import { DataPort, NO_TICKET } from './data-port.js';
 import { Staging } from './staging.js';
 
@@ -213,5 +215,39 @@ describe('DataPort', () => {
     for (let i = 0; i < 50 && port.connections() > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(port.connections()).toBe(0);
     expect(port.answer(T1, [], 1)).toBe(false);
+  });
+});
+
+describe('DataPort with TLS', () => {
+  it('serves a client that trusts its certificate; one that does not, and one in the clear, get nothing staged', async () => {
+    const cert = selfSignedCertificate(['localhost', '127.0.0.1']);
+    const staging = new Staging({ clock: systemClock, maxBytes: 1 << 20, holdUnknownMs: 30 });
+    const lines: string[] = [];
+    port = await DataPort.listen({ port: 0, staging, log: (l) => lines.push(l), tls: { cert: cert.cert, key: cert.key } });
+    const address = `127.0.0.1:${port.port}`;
+    const trusting = new DataChannels({ tls: { ca: cert.cert } });
+    const other = new DataChannels({ tls: { ca: selfSignedCertificate().cert } });
+    const plain = new DataChannels({ connectTimeoutMs: 1000 });
+    try {
+      const expected = staging.expect(T1, { tensors: X, latestMs: systemClock.now() + 5000 });
+      const answered = trusting.stage(address, T1, [{ name: 'x', dtype: 'float32', shape: [1, 4], data: input() }], 5000, true);
+      const got = await expected;
+      expect([...new Float32Array(new Uint8Array(got[0]!.data).buffer)]).toEqual([1, 2, 3, 4]);
+      port.answer(T1, [{ name: 'y', dtype: 'float32', shape: [1, 2], data: new Uint8Array(new Float32Array([9, 8]).buffer) }], 2);
+      const a = await answered;
+      expect([...new Float32Array(new Uint8Array(a.outputs[0]!.data).buffer)]).toEqual([9, 8]);
+      // A certificate it does not trust: the handshake fails, the stage with it (UNAVAILABLE).
+      const untrusted = await other.stage(address, T2, [{ name: 'x', dtype: 'float32', shape: [1, 4], data: input() }], 5000, true).catch((e: unknown) => e);
+      expect((untrusted as { code: number }).code).toBe(14);
+      expect(String((untrusted as Error).message)).toMatch(/data port/);
+      // Plain bytes to a TLS port: never a stage (the port sees a failed handshake and closes).
+      const clear = await plain.stage(address, T2, [{ name: 'x', dtype: 'float32', shape: [1, 4], data: input() }], 2000).catch((e: unknown) => e);
+      expect((clear as { code: number }).code).toBe(14);
+      expect(staging.bytes()).toBe(0);
+    } finally {
+      trusting.close();
+      other.close();
+      plain.close();
+    }
   });
 });

@@ -15,6 +15,7 @@
 // (code `protocol`) naming what was wrong, then the connection is closed:
 // its framing can no longer be trusted. Every other connection goes on.
 import net from 'node:net';
+import tls from 'node:tls';
 import { decodeDataFrame, encodeDataFrame, type DataMessage } from '../common/data-frames.js';
 import { PunctualError } from '../common/errors.js';
 import { FrameDecoder } from '../common/length-frames.js';
@@ -38,6 +39,8 @@ export interface DataPortOptions {
   idleTimeoutMs?: number;
   /** A frame started must be complete within this, ms. @default 10_000 */
   frameTimeoutMs?: number;
+  /** TLS for the port (PEM certificate chain and key); clients then connect with TLS. @default plain TCP */
+  tls?: { cert: Buffer | string; key: Buffer | string };
   /** Problem lines (rate-limited by the caller). */
   log: (line: string) => void;
 }
@@ -66,7 +69,7 @@ export class DataPort {
   }
 
   static async listen(opts: DataPortOptions): Promise<DataPort> {
-    const server = net.createServer({ noDelay: true });
+    const server = opts.tls ? tls.createServer({ cert: opts.tls.cert, key: opts.tls.key, noDelay: true }) : net.createServer({ noDelay: true });
     const host = opts.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -77,7 +80,11 @@ export class DataPort {
     });
     const port = (server.address() as net.AddressInfo).port;
     const dp = new DataPort(server, opts, host, port);
-    server.on('connection', (s) => dp.accept(s));
+    // With TLS a connection is accepted once its handshake is done; one that fails it is only logged.
+    if (opts.tls) {
+      server.on('secureConnection', (s: tls.TLSSocket) => dp.accept(s));
+      server.on('tlsClientError', (err) => opts.log(`data port: a client's TLS handshake failed: ${err.message}`));
+    } else server.on('connection', (s) => dp.accept(s));
     server.on('error', (err) => opts.log(`data port: ${err.message}`));
     return dp;
   }

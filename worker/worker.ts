@@ -124,6 +124,8 @@ export interface DataPortSettings {
   advertise?: string;
   /** Bytes of tensors staged ahead of their action, at most. @default 256 MiB */
   maxStagedBytes?: number;
+  /** TLS for the data port (PEM certificate chain and key); Hello says so and clients connect with TLS. @default none */
+  tls?: { cert: Buffer | string; key: Buffer | string };
   /**
    * How long past its earliest start a batch waits for its staged rows at
    * most (never past its start window), ms: a client that is admitted and
@@ -204,7 +206,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   let welcomed = false;
   // The data plane, when on: staged tensors wait in `staging` for the actions naming them.
   const staging = options.dataPort ? new Staging({ clock, maxBytes: options.dataPort.maxStagedBytes ?? 256 * 1024 * 1024 }) : undefined;
-  const dataPort = staging && options.dataPort ? await DataPort.listen({ port: options.dataPort.port, host: options.dataPort.host ?? options.listenHost ?? '127.0.0.1', staging, log }) : undefined;
+  const dataPort = staging && options.dataPort ? await DataPort.listen({ port: options.dataPort.port, host: options.dataPort.host ?? options.listenHost ?? '127.0.0.1', staging, log, ...(options.dataPort.tls ? { tls: options.dataPort.tls } : {}) }) : undefined;
   const dataAddress = dataPort ? (options.dataPort?.advertise ?? hostPort(dataPort.host === '0.0.0.0' || dataPort.host === '::' ? os.hostname() : dataPort.host, dataPort.port)) : '';
   const dataPlane: ExecutorDataPlane | undefined =
     staging && dataPort
@@ -275,6 +277,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         workerMs: clock.now(),
         cachedModels: cache.keys(),
         dataAddress,
+        dataTls: dataPort !== undefined && options.dataPort?.tls !== undefined,
         takesBatches: true,
       },
     }),

@@ -32,6 +32,8 @@ interface WorkerOnlyFlags extends WorkerFlags, MetricsFlags {
   dataHost?: string;
   dataAdvertise?: string;
   stageWaitMs?: number;
+  dataTlsCert?: string;
+  dataTlsKey?: string;
 }
 
 /** A port, or -1 for off. */
@@ -69,6 +71,8 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .addOption(new Option('--data-port <port>', "the data plane: clients send the tensors of requests dispatched here to this port instead of through the controller (0 picks a free one, -1 turns it off)").argParser(portOrOff).default(-1))
     .option('--data-host <host>', 'address the data port listens on (default: --listen-host)')
     .option('--data-advertise <host:port>', 'address clients are told to send to (default: the data port as it listens; the hostname when on every address)')
+    .option('--data-tls-cert <file>', 'TLS certificate chain (PEM) of the data port: clients then connect to it with TLS (what a controller with TLS needs)')
+    .option('--data-tls-key <file>', 'TLS private key (PEM) of the data port')
     .addOption(new Option('--stage-wait-ms <ms>', 'how long past its start a batch waits for tensors staged over the data plane, at most (default: its whole start window)').argParser(integerIn(1, 60_000)))
     .addOption(new Option('--drain-timeout <s>', 'on SIGTERM, seconds to wait for actions in flight before leaving').argParser(integerIn(0, 3600)).default(10))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']));
@@ -77,6 +81,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       const { controller, token, tlsCa } = globalsOf(cmd);
       const { startWorker } = await import('../../worker/worker.js');
       const metricsTls = readTlsPair(flags.metricsTlsCert, flags.metricsTlsKey);
+      const dataTls = readTlsPair(flags.dataTlsCert, flags.dataTlsKey, '--data-tls-cert and --data-tls-key');
       const handle = await startWorker({
         controller,
         executors: flags.executors,
@@ -93,7 +98,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         ...(flags.memArena ? { memArena: true } : {}),
         ...(flags.spinWait === false ? { spinWait: false } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
-        ...(flags.dataPort >= 0 ? { dataPort: { port: flags.dataPort, host: flags.dataHost ?? flags.listenHost, ...(flags.stageWaitMs !== undefined ? { stageWaitMs: flags.stageWaitMs } : {}), ...(flags.dataAdvertise ? { advertise: flags.dataAdvertise } : {}) } } : {}),
+        ...(flags.dataPort >= 0 ? { dataPort: { port: flags.dataPort, host: flags.dataHost ?? flags.listenHost, ...(flags.stageWaitMs !== undefined ? { stageWaitMs: flags.stageWaitMs } : {}), ...(flags.dataAdvertise ? { advertise: flags.dataAdvertise } : {}), ...(dataTls ? { tls: dataTls } : {}) } } : {}),
         ...(token ? { token } : {}),
         ...(tlsCa ? { tlsCa: fs.readFileSync(tlsCa) } : {}),
       });

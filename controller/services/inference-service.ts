@@ -43,18 +43,13 @@ function response(model: { config: { name: string; version: number } }, a: Infer
   };
 }
 
-export interface InferenceServiceOptions {
-  /** Why the data plane is off on this controller (e.g. TLS), or undefined. */
-  dataPlaneOff?: string;
-}
-
-export function inferenceService(core: ServingCore, clock: Clock, opts: InferenceServiceOptions = {}): ServiceImpl<InferenceHandlers> {
+export function inferenceService(core: ServingCore, clock: Clock): ServiceImpl<InferenceHandlers> {
   return {
     Admit: async (req: AdmitRequest__Output, call: grpc.ServerWritableStream<AdmitRequest__Output, AdmitEvent>): Promise<void> => {
       const arrival = arrivalOf(call.metadata, clock);
       core.noteIntake(arrival);
       const { model, slo } = core.beforeAdmission(() => {
-        const off = opts.dataPlaneOff ?? core.dataPlaneRefusal();
+        const off = core.dataPlaneRefusal();
         if (off) throw unavailable(`the data plane is not available: ${off}`, 'no_data_plane');
         const model = core.registry.resolve(req.model, req.version);
         const slo = sloFromArrival(ownSloMs(req), call.getDeadline(), model.config.defaultSloMs, arrival, clock);
@@ -63,7 +58,7 @@ export function inferenceService(core: ServingCore, clock: Clock, opts: Inferenc
         for (const { input } of declared) checkShape(model.config.name, input.name, input.shape);
         return { model, slo };
       });
-      const staged: StagedInput = { stage: (at) => void call.write({ stage: { ticket: at.ticket, dataAddress: at.dataAddress, windowMs: at.windowMs } }) };
+      const staged: StagedInput = { stage: (at) => void call.write({ stage: { ticket: at.ticket, dataAddress: at.dataAddress, windowMs: at.windowMs, tls: at.tls } }) };
       // A client that leaves costs its batch no wait for tensors that will not come: before its dispatch
       // the batch does not name it; after, its worker is told (Unstage).
       call.on('cancelled', () => {

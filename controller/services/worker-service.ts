@@ -42,7 +42,7 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
         if (msg.hello) {
           if (conn) return;
           const hello = msg.hello;
-          const c = new WorkerConnection(`w${nextWorker++}`, hello.name, stream, hello.executors, hello.cachedModels, clock, validDataAddress(hello.dataAddress), hello.takesBatches);
+          const c = new WorkerConnection(`w${nextWorker++}`, hello.name, stream, hello.executors, hello.cachedModels, clock, validDataAddress(hello.dataAddress), hello.takesBatches, hello.dataTls);
           conn = c;
           c.send({ welcome: { workerId: c.id, controllerMs: clock.now(), takesBatches: true } });
           for (let i = 0; i < 5; i++) c.ping();

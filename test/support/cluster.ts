@@ -57,11 +57,6 @@ export class TestCluster {
     return new TestCluster(path.join(repo, 'models'));
   }
 
-  /** The last lines the cluster's processes wrote to stderr (warnings and errors), for a failing test's message. */
-  recentLogs(): string {
-    return this.logs.join('');
-  }
-
   /** The controller's /metrics text, for a failing test's diagnostics. */
   async metricsText(): Promise<string> {
     const res = await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`);

@@ -9,6 +9,7 @@ export interface Hello {
   'cachedModels'?: (string)[];
   'dataAddress'?: (string);
   'takesBatches'?: (boolean);
+  'dataTls'?: (boolean);
 }
 
 export interface Hello__Output {
@@ -18,4 +19,5 @@ export interface Hello__Output {
   'cachedModels': (string)[];
   'dataAddress': (string);
   'takesBatches': (boolean);
+  'dataTls': (boolean);
 }

@@ -5,10 +5,12 @@ export interface StageAt {
   'ticket'?: (string);
   'dataAddress'?: (string);
   'windowMs'?: (number | string);
+  'tls'?: (boolean);
 }
 
 export interface StageAt__Output {
   'ticket': (string);
   'dataAddress': (string);
   'windowMs': (number);
+  'tls': (boolean);
 }
