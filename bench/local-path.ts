@@ -59,7 +59,7 @@ async function startUp(repo: string, extra: string[]): Promise<{ child: ChildPro
 }
 
 function newPath(name: string, up: { child: ChildProcess; address: string }, dataPlane: boolean): Path {
-  return { name, child: up.child, client: new PunctualClient(up.address, { dataPlane }), e2e: [], exec: [], server: [], tiny: [], cpuMs: 0, cpuRequests: 0, viaDataPlane: 0 };
+  return { name, child: up.child, client: new PunctualClient(up.address, { dataPlane, dataPlaneMinBytes: 0 }), e2e: [], exec: [], server: [], tiny: [], cpuMs: 0, cpuRequests: 0, viaDataPlane: 0 };
 }
 
 export async function runLocalPathBench(requests = 600, rounds = 6): Promise<Figure[]> {

@@ -191,6 +191,9 @@ export class PunctualClient {
   /** The request through the data plane when on and offered; undefined: send it with Infer. */
   private async viaDataPlane(request: InferRequest, options: InferOptions): Promise<InferResponse__Output | undefined> {
     if (!this.opts.dataPlane || performance.now() < this.dataPlaneOffUntil) return undefined;
+    let bytes = 0;
+    for (const t of request.inputs ?? []) bytes += t.data?.length ?? 0;
+    if (bytes < this.opts.dataPlaneMinBytes) return undefined; // its round trip to the controller costs more than the bypass saves
     try {
       return await stagedInfer(
         { inference: this.inference, channels: this.channels, metadata: this.opts.metadata(), deadlineMs: options.deadlineMs ?? this.opts.defaultDeadlineMs, signal: options.signal, address: this.address },

@@ -33,6 +33,7 @@ beforeAll(async () => {
 afterEach(() => {
   backend.infers.length = 0;
   backend.listModelsCalls.length = 0;
+  backend.admits = 0;
   backend.onInfer = echo;
   for (const c of clients.splice(0)) c.close();
 });
@@ -235,5 +236,23 @@ describe('cancellation and connection failures', () => {
     expect(err).toBeInstanceOf(UnavailableError);
     expect((err as UnavailableError).message).toBe('no worker has an executor for img');
     expect((err as UnavailableError).reason).toBe('no_capacity');
+  });
+});
+
+describe('the data plane and small requests', () => {
+  it('sends a request smaller than dataPlaneMinBytes (64 KiB unless told) through Infer, without asking for the data plane', async () => {
+    const x = new Float32Array(16);
+    await client({ dataPlane: true }).infer('any', { x: { data: x, shape: [1, 16] } });
+    expect(backend.admits).toBe(0);
+    expect(backend.infers).toHaveLength(1);
+    // 0: every request asks for it (the fake backend has none: no_data_plane, then Infer).
+    const r = await client({ dataPlane: true, dataPlaneMinBytes: 0 }).infer('any', { x: { data: x, shape: [1, 16] } });
+    expect(backend.admits).toBe(1);
+    expect(r.dataPlane).toBe(false);
+    expect(backend.infers).toHaveLength(2);
+    // At the threshold it asks.
+    await client({ dataPlane: true, dataPlaneMinBytes: 64 }).infer('any', { x: { data: x, shape: [1, 16] } });
+    expect(backend.admits).toBe(2);
+    expect(() => client({ dataPlaneMinBytes: -1 })).toThrow(/dataPlaneMinBytes must be a whole number of bytes/);
   });
 });

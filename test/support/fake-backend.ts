@@ -27,6 +27,8 @@ export interface FakeBackend {
   infers: Recorded<InferRequest__Output>[];
   listModelsCalls: Recorded<object>[];
   clusterStatusCalls: Recorded<object>[];
+  /** Inference.Admit calls (the data plane) received. */
+  admits: number;
   /** What ListModels answers; tests may replace it. */
   models: ModelInfo[];
   /** What ClusterStatus answers (its `models` default to `models`). */
@@ -90,6 +92,7 @@ export async function startFakeBackend(): Promise<FakeBackend> {
     infers: [],
     listModelsCalls: [],
     clusterStatusCalls: [],
+    admits: 0,
     models: structuredClone(DEFAULT_MODELS),
     status: { workers: [], uptimeS: 1, policy: 'punctual' },
     onInfer: echo,
@@ -116,6 +119,7 @@ export async function startFakeBackend(): Promise<FakeBackend> {
     },
     // The data plane is not faked: a client that asks for it hears no_data_plane and uses Infer.
     Admit: (call) => {
+      backend.admits++;
       call.emit('error', toServiceError(unavailable('the data plane is not available: the fake backend has none', 'no_data_plane')));
     },
   };
