@@ -41,10 +41,11 @@ export function waitForEvent(child: ChildProcess, event: string, opts: WaitOptio
 }
 
 /** The ports of a controller's {"event":"listening","port":N,...} line (0 for one it does not give, or turned off). */
-export async function waitForListeningPort(child: ChildProcess, opts: WaitOptions = {}): Promise<{ port: number; metricsPort: number; httpPort: number }> {
+export async function waitForListeningPort(child: ChildProcess, opts: WaitOptions = {}): Promise<{ port: number; metricsPort: number; httpPort: number; healthPort: number }> {
   const msg = await waitForEvent(child, 'listening', opts);
   if (typeof msg.port !== 'number') throw new Error('the "listening" event carries no port');
-  return { port: msg.port, metricsPort: typeof msg.metricsPort === 'number' ? msg.metricsPort : 0, httpPort: typeof msg.httpPort === 'number' ? msg.httpPort : 0 };
+  const portOf = (v: unknown): number => (typeof v === 'number' ? v : 0);
+  return { port: msg.port, metricsPort: portOf(msg.metricsPort), httpPort: portOf(msg.httpPort), healthPort: portOf(msg.healthPort) };
 }
 
 /** SIGTERM, then SIGKILL after `killAfterMs`; resolves when the child has exited. */

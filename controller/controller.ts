@@ -67,6 +67,8 @@ export interface ControllerHandle {
   metricsPort: number | undefined;
   /** The HTTP port (V2 REST; the real one when 0 was asked); undefined when off. */
   httpPort: number | undefined;
+  /** The plaintext health port (ControllerOptions.healthPort; the real one when 0 was asked); undefined when off. */
+  healthPort: number | undefined;
   /**
    * Opens a worker stream inside this process, for a worker started here
    * (`punctual up`'s local path): the same messages, the same handling and the
@@ -201,6 +203,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
   log.info({ event: 'listening', host, port }, `controller listening on ${hostPort(host, port)}`);
   const metricsPort = await ecosystem.startMetrics(metricsListenOptions);
+  const healthPort = await ecosystem.startHealthPort(opts.metricsHost, opts.healthPort);
 
   // The HTTP port's routes, each a fastify plugin (controller/http/http-server.ts).
   const httpPlugins: HttpPlugin[] = [v2Routes({ core, clock, log, auth, ready: () => ecosystem.ready(), maxBodyBytes: opts.maxMessageBytes, statistics: ecosystem.statistics }), dashboardRoutes({ core, estimates, auth, startedAt })];
@@ -227,6 +230,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     core,
     estimates,
     metricsPort,
+    healthPort,
     httpPort: http?.port,
     connectLocalWorker: () => {
       if (closing) return refusedClientStream<WorkerMessage>('the controller in this process has stopped');

@@ -8,7 +8,8 @@ import type { Clock } from '../common/clock.js';
 import { ecosystemProtos } from '../common/ecosystem-protos.js';
 import { HealthStatus } from '../common/health-service.js';
 import type { Logger } from '../common/log.js';
-import { isLoopbackHost } from '../common/listen-address.js';
+import { hostPort, isLoopbackHost } from '../common/listen-address.js';
+import { listenHealth, type HealthPort } from '../common/health-port.js';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../common/metrics-server.js';
 import type { Estimates, PredictionError } from './scheduler/estimates.js';
 import { checkedDecoding } from './checked-decoding.js';
@@ -43,6 +44,7 @@ export class Ecosystem {
   /** Triton's statistics per model version (ModelStatistics; the REST stats route may read it too). */
   readonly statistics: ModelStatistics;
   private metricsServer: MetricsServer | undefined;
+  private healthPort: HealthPort | undefined;
   private readonly refreshTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: EcosystemOptions) {
@@ -118,9 +120,18 @@ export class Ecosystem {
     return result;
   }
 
+  /** Starts the plaintext health port (common/health-port.ts) on host:port; returns its port, or undefined when off (port < 0). */
+  async startHealthPort(host: string, port: number): Promise<number | undefined> {
+    if (port < 0) return undefined;
+    this.healthPort = await listenHealth(this.health, host, port);
+    this.opts.log.info({ event: 'health_listening', host, port: this.healthPort.port }, `health (gRPC, plaintext) on ${hostPort(host, this.healthPort.port)}`);
+    return this.healthPort.port;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.refreshTimer);
     this.health.endWatches();
     await this.metricsServer?.close();
+    await this.healthPort?.close();
   }
 }

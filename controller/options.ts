@@ -57,6 +57,12 @@ export interface ControllerOptions extends TokenOptions {
   logger?: Logger;
   /** Prometheus /metrics port; 0 picks a free one, -1 turns it off (the CLI's default is CLI_DEFAULTS.metricsPort). @default -1 */
   metricsPort?: number;
+  /**
+   * A plaintext port with grpc.health.v1.Health only, on metricsHost, for
+   * probes that cannot speak TLS or send a token (Kubernetes' gRPC probes,
+   * beside a TLS listener); 0 picks a free one, -1 turns it off. @default -1
+   */
+  healthPort?: number;
   /** Address /metrics (and /healthz, /readyz) listens on. @default '127.0.0.1' */
   metricsHost?: string;
   /** Bearer token /metrics needs (/healthz and /readyz stay open). @default none */
@@ -107,6 +113,7 @@ export const CONTROLLER_DEFAULTS = {
   policy: DEFAULT_POLICY,
   warmOnJoin: true,
   metricsPort: -1,
+  healthPort: -1,
   metricsHost: '127.0.0.1',
   httpPort: -1,
   maxModelBytes: 2 ** 30,
@@ -180,6 +187,7 @@ export function compileControllerOptions(opts: ControllerOptions): CompiledContr
     policy: opts.policy ?? d.policy,
     warmOnJoin: opts.warmOnJoin ?? d.warmOnJoin,
     metricsPort: opts.metricsPort ?? d.metricsPort,
+    healthPort: opts.healthPort ?? d.healthPort,
     metricsHost: opts.metricsHost ?? d.metricsHost,
     httpPort: opts.httpPort ?? d.httpPort,
     httpHost: opts.httpHost ?? opts.host ?? d.host,
@@ -194,6 +202,7 @@ export function compileControllerOptions(opts: ControllerOptions): CompiledContr
   check(typeof c.host === 'string' && c.host !== '', 'host', 'an address', c.host);
   check(isPort(c.port), 'port', 'a port from 0 to 65535', c.port);
   check(c.metricsPort === -1 || isPort(c.metricsPort), 'metricsPort', 'a port from 0 to 65535, or -1 (off)', c.metricsPort);
+  check(c.healthPort === -1 || isPort(c.healthPort), 'healthPort', 'a port from 0 to 65535, or -1 (off)', c.healthPort);
   check(c.httpPort === -1 || isPort(c.httpPort), 'httpPort', 'a port from 0 to 65535, or -1 (off)', c.httpPort);
   check(typeof c.httpHost === 'string' && c.httpHost !== '', 'httpHost', 'an address', c.httpHost);
   for (const k of ['scheduleAheadMs', 'profileIterations', 'pingIntervalMs', 'livenessMs', 'lostAfterMs', 'estimateMaxAgeMs', 'uploadIdleTimeoutMs', 'swapWarmTimeoutMs', 'swapDrainTimeoutMs', 'drainTimeoutMs'] as const) {

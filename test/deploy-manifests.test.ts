@@ -279,10 +279,12 @@ function controllerProblems(c: CliContainer, docs: Doc[]): string[] {
   }
   const ready = probeOf(c.container, 'readinessProbe');
   if (c.owner.obj.kind === 'StatefulSet' || ready) {
-    // grpc.health.v1 on the client port; /readyz on the metrics port where the listener speaks TLS (the kubelet's gRPC probe does not).
-    const wanted = tls ? { kind: 'http', port: metricsPort, path: '/readyz' } : { kind: 'grpc', port };
-    if (!ready || ready.kind !== wanted.kind || ready.port !== wanted.port || (wanted.path !== undefined && ready.path !== wanted.path)) {
-      problems.push(`${c.where}: readinessProbe ${JSON.stringify(ready)} is not ${JSON.stringify(wanted)} (--port ${port}, --metrics-port ${metricsPort})`);
+    // grpc.health.v1 on the client port, or on --health-port (plaintext); only there where the listener speaks TLS (the kubelet's gRPC probe does not).
+    const healthPort = Number(f.healthPort ?? -1);
+    if (tls && healthPort < 0) problems.push(`${c.where}: the listener speaks TLS and --health-port is off: a kubelet's gRPC probe has nothing it can reach`);
+    const grpcPorts = (tls ? [healthPort] : [port, healthPort]).filter((p) => p >= 0);
+    if (!ready || ready.kind !== 'grpc' || !grpcPorts.includes(Number(ready.port))) {
+      problems.push(`${c.where}: readinessProbe ${JSON.stringify(ready)} is not grpc on ${tls ? `--health-port ${healthPort} (the listener speaks TLS)` : `--port ${port}${healthPort >= 0 ? ` or --health-port ${healthPort}` : ''}`}`);
     }
     for (const which of ['livenessProbe', 'startupProbe']) {
       const p = probeOf(c.container, which);
@@ -676,7 +678,11 @@ describe('deploy/kubernetes', () => {
     // Without the component's probe change, the gRPC probe would meet a TLS port.
     const probeless = structuredClone(tls);
     containerOf(find(probeless, 'StatefulSet', 'punctual-controller')).readinessProbe = { grpc: { port: 7000 } };
-    expect((await wiringProblems(probeless)).join('\n')).toMatch(/readinessProbe .*"grpc".* is not .*\/readyz/);
+    expect((await wiringProblems(probeless)).join('\n')).toMatch(/readinessProbe .*"grpc".* is not grpc on --health-port 7001 \(the listener speaks TLS\)/);
+    // Nor with the health port off.
+    const noHealth = structuredClone(tls);
+    setArg(containerOf(find(noHealth, 'StatefulSet', 'punctual-controller')), '--health-port', undefined);
+    expect((await wiringProblems(noHealth)).join('\n')).toMatch(/--health-port is off/);
     // Without the CA, the workers could not verify the controller.
     const noCa = structuredClone(tls);
     const worker = containerOf(find(noCa, 'Deployment', 'punctual-worker'));

@@ -16,6 +16,7 @@ import type { CliIo } from '../cli/context.js';
 import { runCli } from '../cli/program.js';
 import { randomFloat32, SHAPES, TestCluster } from './support/cluster.js';
 import { httpGet } from './support/http-get.js';
+import { healthClient, healthOf } from './support/oip-client.js';
 import { statusOf } from './support/outcome.js';
 import { selfSignedCertificate } from './support/self-signed.js';
 
@@ -34,7 +35,7 @@ describe('TLS', () => {
     fs.writeFileSync(path.join(dir, 'key.pem'), key, { mode: 0o600 });
     cluster = await TestCluster.withDefaultRepo(['cls']);
     cluster.tlsCa = caFile;
-    await cluster.startController(['--tls-cert', caFile, '--tls-key', path.join(dir, 'key.pem')]);
+    await cluster.startController(['--tls-cert', caFile, '--tls-key', path.join(dir, 'key.pem'), '--health-port', '0']);
     cluster.startWorker({ extra: ['--metrics-tls-cert', caFile, '--metrics-tls-key', path.join(dir, 'key.pem')] });
     await cluster.waitForWorkers(1);
   });
@@ -50,6 +51,18 @@ describe('TLS', () => {
     expect(Object.keys(r.outputs).length).toBeGreaterThan(0);
     const st = await cluster.client.clusterStatus();
     expect(st.workers).toHaveLength(1);
+  });
+
+  it('answers grpc.health.v1 in plaintext on --health-port (what a kubelet probe can reach), and only there', async () => {
+    expect(cluster.healthPort).toBeGreaterThan(0);
+    const plainHealth = healthClient(`127.0.0.1:${cluster.healthPort}`);
+    closers.push(plainHealth);
+    expect(await healthOf(plainHealth)).toBe('SERVING');
+    expect(await healthOf(plainHealth, 'inference.GRPCInferenceService')).toBe('SERVING');
+    // The same probe against the TLS listener fails: it cannot speak TLS.
+    const onTls = healthClient(cluster.address);
+    closers.push(onTls);
+    await expect(healthOf(onTls)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
   });
 
   it('refuses a plaintext client', async () => {

@@ -5,9 +5,8 @@
 // (welcomed by its controller, not draining), and the count of actions in
 // flight that a graceful drain waits for. worker.ts calls it at three points:
 // an action arrives, a result leaves, the connection changes.
-import * as grpc from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ecosystemProtos } from '../common/ecosystem-protos.js';
+import { listenHealth, type HealthPort } from '../common/health-port.js';
 import { HealthStatus } from '../common/health-service.js';
 import type { Logger } from '../common/log.js';
 import { hostPort, isLoopbackHost } from '../common/listen-address.js';
@@ -48,7 +47,7 @@ export class WorkerObservability {
   private connected = false;
   private draining = false;
   private metricsServer: MetricsServer | undefined;
-  private healthServer: grpc.Server | undefined;
+  private healthServer: HealthPort | undefined;
 
   constructor(private readonly opts: WorkerObservabilityOptions) {
     const registers = [this.registry];
@@ -182,12 +181,8 @@ export class WorkerObservability {
       }
     }
     if (listen.healthPort >= 0) {
-      const server = new grpc.Server();
-      server.addService(ecosystemProtos().health.grpc.health.v1.Health.service, this.health.handlers());
-      out.healthPort = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(hostPort(host, listen.healthPort), grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
-      );
-      this.healthServer = server;
+      this.healthServer = await listenHealth(this.health, host, listen.healthPort);
+      out.healthPort = this.healthServer.port;
       where.push(`health (gRPC) on ${hostPort(host, out.healthPort)}`);
     }
     this.opts.log.info({ event: 'worker_listening', host, ...out }, where.length > 0 ? `worker ${where.join(', ')}` : 'worker metrics and health ports off');
@@ -209,7 +204,6 @@ export class WorkerObservability {
   async close(): Promise<void> {
     this.health.endWatches();
     await this.metricsServer?.close();
-    const server = this.healthServer;
-    if (server) await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    await this.healthServer?.close();
   }
 }

@@ -42,6 +42,7 @@ interface ControllerFlags extends SecurityFlags, HttpFlags {
   profileIterations: number;
   logLevel?: string;
   metricsPort: number;
+  healthPort: number;
   drainTimeout: number;
   policy: Policy;
   maxReserveShare: number;
@@ -162,6 +163,11 @@ export function registerController(program: Command, ctx: CliContext): void {
         .default(D.profileIterations),
     )
     .addOption(new Option('--metrics-port <port>', 'Prometheus /metrics port (0 picks a free one, -1 turns it off)').argParser(parseMetricsPort).default(CLI_DEFAULTS.metricsPort))
+    .addOption(
+      new Option('--health-port <port>', 'plaintext gRPC port with grpc.health.v1.Health only, on --metrics-host, for probes that cannot speak TLS (0 picks a free one, -1 turns it off)')
+        .argParser(parseMetricsPort)
+        .default(D.healthPort),
+    )
     .addOption(new Option('--drain-timeout <s>', 'on SIGTERM, seconds to wait for accepted requests before exiting').argParser(positiveNumber('--drain-timeout')).default(D.drainTimeoutMs / 1000))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error or silent (env PUNCTUAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
     .addOption(policyOption())
@@ -182,12 +188,13 @@ export function registerController(program: Command, ctx: CliContext): void {
         profileIterations: flags.profileIterations,
         logLevel: flags.logLevel,
         metricsPort: flags.metricsPort,
+        healthPort: flags.healthPort,
         policy: flags.policy,
         maxReserveShare: flags.maxReserveShare,
         ...securityOptions(flags),
         ...httpOptions(flags),
       }).catch((err: unknown) => refuseInsecure(c, err));
-      ctx.io.stdout.write(JSON.stringify({ event: 'listening', port: handle.port, metricsPort: handle.metricsPort ?? null, httpPort: handle.httpPort ?? null }) + '\n');
+      ctx.io.stdout.write(JSON.stringify({ event: 'listening', port: handle.port, metricsPort: handle.metricsPort ?? null, httpPort: handle.httpPort ?? null, healthPort: handle.healthPort ?? null }) + '\n');
       ctx.io.stderr.write(`punctual controller listening on ${flags.host}:${handle.port} (repository ${repoDir}); Ctrl-C stops it\n`);
       const sig = await untilStopped(ctx.io.stderr);
       ctx.io.stderr.write(`${sig}: draining the controller (at most ${flags.drainTimeout} s), then closing\n`);

@@ -36,6 +36,8 @@ export class TestCluster {
   metricsPort = 0;
   /** The controller's HTTP port (V2 REST, the dashboard). */
   httpPort = 0;
+  /** The controller's plaintext health port (--health-port), 0 when off. */
+  healthPort = 0;
   /** Each worker's /metrics and health ports, from the line it prints on stdout. */
   readonly workerPorts = new Map<ChildProcess, Promise<{ metricsPort: number; healthPort: number; dataAddress: string }>>();
   private controller: ChildProcess | undefined;
@@ -90,9 +92,10 @@ export class TestCluster {
   async startController(extra: string[] = []): Promise<void> {
     const child = this.spawnCli(['controller', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0', '--http-port', '0', '--repo', this.repo, ...extra]);
     this.controller = child;
-    const { port, metricsPort, httpPort } = await waitForListeningPort(child, { timeoutMs: 60_000, detail: () => this.logs.join('') });
+    const { port, metricsPort, httpPort, healthPort } = await waitForListeningPort(child, { timeoutMs: 60_000, detail: () => this.logs.join('') });
     this.metricsPort = metricsPort;
     this.httpPort = httpPort;
+    this.healthPort = healthPort;
     this.address = `127.0.0.1:${port}`;
     this.client?.close();
     this.client = new PunctualClient(this.address, {
