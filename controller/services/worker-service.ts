@@ -4,6 +4,7 @@
 // (a worker heard from by nothing for longer is set aside until it answers
 // again); results flow back to the core.
 import type { Clock } from '../../common/clock.js';
+import { PACK_MAX_ITEMS } from '../../common/coalesced-writes.js';
 import type { Logger } from '../../common/log.js';
 import type { WorkerControlHandlers, WorkerMessage__Output } from '../../common/wire.js';
 import type { ServingCore } from '../serving-core.js';
@@ -77,7 +78,13 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
           core.onResult(conn, msg.result);
         } else if (msg.results) {
           // Results that waited behind one write on the worker's side, each as if it had come alone.
-          for (const r of msg.results.results) core.onResult(conn, r);
+          // A worker packs at most PACK_MAX_ITEMS: more is a broken or hostile one, whose extra
+          // results are not read (their actions are given up as lost, and re-planned).
+          const results = msg.results.results;
+          if (results.length > PACK_MAX_ITEMS) {
+            log.warn({ event: 'protocol_error', worker: conn.name, results: results.length }, `worker ${conn.name} sent ${results.length} results in one batch, at most ${PACK_MAX_ITEMS} are read`);
+          }
+          for (let i = 0; i < Math.min(results.length, PACK_MAX_ITEMS); i++) core.onResult(conn, results[i]!);
         } else if (msg.pong) {
           conn.onPong(msg.pong.controllerMs, msg.pong.workerMs);
           core.workerAnswered(conn, msg.pong.controllerMs);
