@@ -13,6 +13,7 @@ import type {
 } from '../common/wire.js';
 import type { AdminClient } from '../protos/generated/punctual/v1/Admin.js';
 import type { InferenceClient } from '../protos/generated/punctual/v1/Inference.js';
+import { tensorBytes } from '../common/coalesced-writes.js';
 import { allPages, LIST_PAGE_SIZE, type ModelPageOptions } from './admin.js';
 import { ModelNotFoundError, PunctualClientError, cancelledByCaller, fromServiceError } from './errors.js';
 
@@ -191,9 +192,7 @@ export class PunctualClient {
   /** The request through the data plane when on and offered; undefined: send it with Infer. */
   private async viaDataPlane(request: InferRequest, options: InferOptions): Promise<InferResponse__Output | undefined> {
     if (!this.opts.dataPlane || performance.now() < this.dataPlaneOffUntil) return undefined;
-    let bytes = 0;
-    for (const t of request.inputs ?? []) bytes += t.data?.length ?? 0;
-    if (bytes < this.opts.dataPlaneMinBytes) return undefined; // its round trip to the controller costs more than the bypass saves
+    if (tensorBytes(request.inputs) < this.opts.dataPlaneMinBytes) return undefined; // its round trip to the controller costs more than the bypass saves
     try {
       return await stagedInfer(
         { inference: this.inference, channels: this.channels, metadata: this.opts.metadata(), deadlineMs: options.deadlineMs ?? this.opts.defaultDeadlineMs, signal: options.signal, address: this.address },

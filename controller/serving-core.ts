@@ -10,13 +10,15 @@ import type { Clock } from '../common/clock.js';
 import { PunctualError, Status, statusName, unavailable } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { RateLimitedLog } from '../common/rate-limited-log.js';
-import { splitBatch, type WireTensor } from '../common/tensor.js';
+import type { WireTensor } from '../common/tensor.js';
 import type { ActionResult__Output } from '../common/wire.js';
 import { ActionDispatcher } from './action-dispatcher.js';
+import { outputsByRequest, type RequestOutputs } from './batch-outputs.js';
+import { dataPlaneRefusal } from './data-plane-refusal.js';
 import { IntakeDelay } from './intake.js';
 import type { ModelRegistry, ServedModel } from './model-registry.js';
 import { DROP_STATUS, REJECT_STATUS } from './reasons.js';
-import { booked, RequestBook, type BookedRequest, type InferAnswer, type StagedInput } from './request-book.js';
+import { RequestBook, type BookedRequest, type InferAnswer, type StagedInput } from './request-book.js';
 import { SchedulerDriver, WakeTimer } from './scheduler/driver.js';
 import type { Estimates } from './scheduler/estimates.js';
 import type { Policy } from './scheduler/policy.js';
@@ -25,7 +27,7 @@ import type { ActionOutcome, Admission, SchedRequest } from './scheduler/types.j
 import { SchedulingView } from './scheduling-view.js';
 import type { ServingObserver } from './serving-observer.js';
 import { Waiters } from './waiters.js';
-import type { WorkerConnection } from './worker-connection.js';
+import { outcomeOf, type WorkerConnection } from './worker-connection.js';
 import { WorkerMembership } from './worker-membership.js';
 
 export type { InferAnswer } from './request-book.js';
@@ -39,9 +41,9 @@ export interface CoreOptions {
   scheduleAheadMs?: number;
   /** @default SCHEDULER_DEFAULTS.lostAfterMs */
   lostAfterMs?: number;
-  /** Load models onto a joining executor while they fit. @default true */
   /** The controller's clients connect with TLS: the data plane goes only to workers whose data port has TLS too (Hello.data_tls). @default false */
   dataPlaneTls?: boolean;
+  /** Load models onto a joining executor while they fit. @default true */
   warmOnJoin?: boolean;
   /** Scheduling policy; 'fifo' is the baseline without admission or deadlines. @default DEFAULT_POLICY */
   policy?: Policy;
@@ -77,7 +79,6 @@ export class ServingCore {
   readonly intake = new IntakeDelay();
   /** Counts for status and tests. */
   readonly stats = { accepted: 0, rejected: 0, ok: 0, dropped: 0, late: 0, refusedActions: 0, failedActions: 0 };
-
   /** See CoreOptions.dataPlaneTls. */
   private readonly dataPlaneTls: boolean;
 
@@ -152,20 +153,9 @@ export class ServingCore {
     return this.submitAll(model, [[]], sloMs, arrival, staged)[0]!;
   }
 
-  /**
-   * Why the data plane cannot serve now (a worker without a data port, or
-   * none at all), or undefined. Its clients then use Infer.
-   */
+  /** Why the data plane cannot serve now (data-plane-refusal.ts), or undefined. Its clients then use Infer. */
   dataPlaneRefusal(): string | undefined {
-    const workers = [...this.workers.values()].filter((w) => !w.closed && !w.draining);
-    if (workers.length === 0) return undefined; // submit answers that one (no worker connected)
-    const names = (ws: WorkerConnection[]): string => `worker${ws.length === 1 ? '' : 's'} ${ws.slice(0, 3).map((w) => w.name).join(', ')}${ws.length > 3 ? ', …' : ''} ha${ws.length === 1 ? 's' : 've'}`;
-    const without = workers.filter((w) => w.dataAddress === '');
-    if (without.length > 0) return `${names(without)} no data port (punctual worker --data-port); send the tensors with Infer`;
-    // A client of a TLS controller is never told to send its tensors in the clear.
-    const plain = this.dataPlaneTls ? workers.filter((w) => !w.dataTls) : [];
-    if (plain.length > 0) return `this controller uses TLS and ${names(plain)} a data port without it (punctual worker --data-tls-cert, --data-tls-key); send the tensors with Infer`;
-    return undefined;
+    return dataPlaneRefusal(this.workers.values(), this.dataPlaneTls);
   }
 
   /**
@@ -285,21 +275,28 @@ export class ServingCore {
 
   /** A worker's result for an action. */
   onResult(conn: WorkerConnection, r: ActionResult__Output): void {
+    this.takeResult(conn, r);
+    this.pump();
+  }
+
+  /** Results that came together (a ResultBatch), in order; the scheduler runs once, after the last. */
+  onResults(conn: WorkerConnection, results: readonly ActionResult__Output[]): void {
+    for (const r of results) this.takeResult(conn, r);
+    this.pump();
+  }
+
+  private takeResult(conn: WorkerConnection, r: ActionResult__Output): void {
     const now = this.clock.now();
     // What the scheduler has in flight under this id (nothing once abandoned or its worker left).
     const info = this.scheduler.inflight(r.actionId);
-    let outcome: ActionOutcome;
-    if (r.status === 'OK') {
-      outcome = { status: 'ok', start: conn.toController(r.startMs), end: conn.toController(r.endMs), duration: r.durationMs, memory: r.memoryBytes, ...(r.receivedMs > 0 ? { received: conn.toController(r.receivedMs) } : {}) };
-    } else if (r.status === 'COULD_NOT_START_IN_TIME') {
+    const outcome = outcomeOf(conn, r);
+    if (outcome.status === 'refused') {
       this.stats.refusedActions++;
       if (info) this.notify('refused', info.model, info.executor, info.type);
       this.log.info({ event: 'action_refused', worker: conn.name, action: r.actionId, message: r.message }, 'action could not start in time');
-      outcome = { status: 'refused', message: r.message };
-    } else {
+    } else if (outcome.status === 'failed') {
       this.stats.failedActions++;
       this.log.warn({ event: 'action_failed', worker: conn.name, action: r.actionId, message: r.message }, 'action failed');
-      outcome = { status: 'failed', message: r.message || 'action failed' };
     }
     const done = this.scheduler.complete(r.actionId, outcome, now);
     if (info?.type === 'load' && outcome.status !== 'refused') {
@@ -308,7 +305,6 @@ export class ServingCore {
       if (ok) this.log.info({ event: 'model_loaded', model: info.model, executor: info.executor, loadMs: r.durationMs, memoryBytes: r.memoryBytes }, `loaded ${info.model} on ${info.executor}`);
     }
     if (done && outcome.status === 'ok') this.answerOutputs(conn, r, done, outcome, now);
-    this.pump();
   }
 
   /** Answers the requests of a finished inference from its outputs, one slice each. */
@@ -316,22 +312,17 @@ export class ServingCore {
     const { action, executor } = done;
     const outputMs = Math.max(0, now - outcome.start - outcome.duration);
     this.notify('executed', action.model, { executor: executor.spec.id, cls: executor.spec.cls, batch: action.requests.length, durationMs: outcome.duration, outputMs });
-    // Outputs come for the inline rows only when some rows were staged (theirs went to their clients).
-    const inlineRow = rowsInline(action.requests);
-    const inline = inlineRow.filter((k) => k >= 0).length;
-    let perRequest: WireTensor[][] = Array.from({ length: inline }, () => []);
-    if (r.outputs.length > 0) {
-      try {
-        perRequest = splitBatch(r.outputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })), inline);
-      } catch (err) {
-        for (const req of action.requests) this.answerError(req, new PunctualError(Status.INTERNAL, `worker returned malformed outputs: ${String(err)}`));
-        return;
-      }
+    let slices: RequestOutputs[];
+    try {
+      slices = outputsByRequest(action.requests, r.outputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })), r.missingRows);
+    } catch (err) {
+      for (const req of action.requests) this.answerError(req, new PunctualError(Status.INTERNAL, `worker returned malformed outputs: ${String(err)}`));
+      return;
     }
-    const missing = new Set(r.missingRows);
     const index = this.dispatcher.routes.get(executor.spec.id)?.index ?? -1;
     action.requests.forEach((req, i) => {
-      if (missing.has(i)) {
+      const outputs = slices[i]!;
+      if (outputs === 'missing') {
         const err = new PunctualError(Status.DEADLINE_EXCEEDED, `its tensors did not reach worker ${conn.name} while its batch waited for them (until the end of its start window, or the worker's --stage-wait-ms)`, 'not_staged_in_time');
         this.answerError(req, err);
         return;
@@ -348,7 +339,7 @@ export class ServingCore {
       const totalMs = now - req.arrival;
       const queueMs = Math.max(0, outcome.start - req.arrival);
       this.notify('answered', p.served.key, { totalMs, queueMs, late, execMs: outcome.duration });
-      p.resolve({ outputs: inlineRow[i]! >= 0 ? (perRequest[inlineRow[i]!] ?? []) : [], queueMs, execMs: outcome.duration, totalMs, batchSize: action.requests.length, worker: conn.name, executor: index });
+      p.resolve({ outputs, queueMs, execMs: outcome.duration, totalMs, batchSize: action.requests.length, worker: conn.name, executor: index });
     });
   }
 
@@ -428,8 +419,7 @@ export class ServingCore {
   /** The worker answered a ping sent at `sentAt` (controller clock): it reads its stream, which an overdue action's verdict waits for. */
   workerAnswered(conn: WorkerConnection, sentAt: number): void {
     if (conn.closed) return;
-    this.scheduler.answered(conn.id, sentAt, this.clock.now());
-    this.pump();
+    if (this.scheduler.answered(conn.id, sentAt, this.clock.now())) this.pump();
   }
 
   /** A worker left (stream ended or broke): its work is re-planned or failed. */
@@ -457,10 +447,4 @@ export class ServingCore {
   get inFlight(): number {
     return this.book.size;
   }
-}
-
-/** Each row's index among the batch's inline rows (those not staged), or -1 for a staged row. */
-function rowsInline(requests: readonly SchedRequest[]): number[] {
-  let k = 0;
-  return requests.map((r) => (booked(r).staged ? -1 : k++));
 }

@@ -12,8 +12,9 @@
 import fsp from 'node:fs/promises';
 import type { Clock } from '../common/clock.js';
 import { CoalescedWrites, packRuns, tensorBytes } from '../common/coalesced-writes.js';
-import type { Action, ControllerMessage, WorkerMessage__Output, ExecutorInfo__Output } from '../common/wire.js';
+import type { Action, ActionResult__Output, ControllerMessage, WorkerMessage__Output, ExecutorInfo__Output } from '../common/wire.js';
 import type { ModelFile } from '../profiles/profiler.js';
+import type { ActionOutcome } from './scheduler/types.js';
 
 /**
  * The part of a worker's stream the controller uses: grpc-js's
@@ -301,3 +302,13 @@ const packActions = packRuns<ControllerMessage, Action>(
   (actions) => ({ actions: { actions } }),
   (a) => tensorBytes(a.inputs),
 );
+
+/** A worker's result as the scheduler reads it: its times on the controller's clock (conn.toController). */
+export function outcomeOf(conn: Pick<WorkerConnection, 'toController'>, r: ActionResult__Output): ActionOutcome {
+  if (r.status === 'OK') {
+    const received = r.receivedMs > 0 ? { received: conn.toController(r.receivedMs) } : {};
+    return { status: 'ok', start: conn.toController(r.startMs), end: conn.toController(r.endMs), duration: r.durationMs, memory: r.memoryBytes, ...received };
+  }
+  if (r.status === 'COULD_NOT_START_IN_TIME') return { status: 'refused', message: r.message };
+  return { status: 'failed', message: r.message || 'action failed' };
+}

@@ -169,13 +169,21 @@ export class Outcomes {
     return n;
   }
 
-  /** The worker answered a ping sent at `sentAt` (controller clock): see ExecutorTimeline.pingAnsweredFrom. */
-  answered(workerId: string, sentAt: number, now: number): void {
+  /**
+   * The worker answered a ping sent at `sentAt` (controller clock): see
+   * ExecutorTimeline.pingAnsweredFrom. True when one of its executors has
+   * work in flight, whose lost verdict this may decide (run a tick then).
+   */
+  answered(workerId: string, sentAt: number, now: number): boolean {
     this.st.seen(now);
     const at = Math.min(sentAt, now);
+    let busy = false;
     for (const e of this.st.executors.values()) {
-      if (e.spec.workerId === workerId) e.pingAnsweredFrom = Math.max(e.pingAnsweredFrom ?? -Infinity, at);
+      if (e.spec.workerId !== workerId) continue;
+      e.pingAnsweredFrom = Math.max(e.pingAnsweredFrom ?? -Infinity, at);
+      busy ||= firstEnd(e) < Infinity;
     }
+    return busy;
   }
 
   /** A set-aside worker answers again: its executors take work again. */

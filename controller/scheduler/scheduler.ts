@@ -185,9 +185,9 @@ export class Scheduler {
     this.outcomes.resumeWorker(workerId, now);
   }
 
-  /** The worker answered a ping sent at `sentAt`: see Outcomes.answered. */
-  answered(workerId: string, sentAt: number, now: number): void {
-    this.outcomes.answered(workerId, sentAt, now);
+  /** The worker answered a ping sent at `sentAt`: see Outcomes.answered (true: tick now). */
+  answered(workerId: string, sentAt: number, now: number): boolean {
+    return this.outcomes.answered(workerId, sentAt, now);
   }
 
   // ---- admission -----------------------------------------------------------

@@ -1,6 +1,6 @@
 // The worker stream's handler with a fake stream and a real serving core:
-// Hello first, then a ResultBatch's results are taken one by one, as if each
-// had come alone, at most PACK_MAX_ITEMS of them (a worker packs no more; a
+// Hello first, then a ResultBatch's results are taken in order, each as if
+// it had come alone (the scheduler run once after them), at most PACK_MAX_ITEMS of them (a worker packs no more; a
 // larger batch is a broken or hostile worker's, and the rest is not read).
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
@@ -19,7 +19,7 @@ function setup() {
   const log = createLogger('test', 'silent');
   const warn = vi.spyOn(log, 'warn');
   const core = new ServingCore({ clock, registry: new ModelRegistry(), estimates: new Estimates({ unknownExecMs: 10, unknownLoadMs: 50, clock }), log });
-  const onResult = vi.spyOn(core, 'onResult');
+  const onResults = vi.spyOn(core, 'onResults');
   const written: ControllerMessage[] = [];
   const stream = Object.assign(new EventEmitter(), {
     write: (m: ControllerMessage, done?: () => void) => {
@@ -31,26 +31,27 @@ function setup() {
   }) as unknown as WorkerStream & EventEmitter;
   workerService(core, clock, log, { pingIntervalMs: 1_000_000, livenessMs: 1_000_000 }).Connect(stream);
   const send = (m: Partial<WorkerMessage__Output>): boolean => stream.emit('data', m as WorkerMessage__Output);
-  return { core, onResult, warn, written, send };
+  return { core, onResults, warn, written, send };
 }
 
 const result = (actionId: number) => ({ actionId, status: 'OK' as const, message: '', receivedMs: 0, startMs: 0, endMs: 1, durationMs: 1, memoryBytes: 0, outputs: [], missingRows: [] });
 
 describe('workerService', () => {
   it('welcomes a worker, saying it takes batches, and reads each result of a ResultBatch', () => {
-    const { core, onResult, written, send } = setup();
+    const { core, onResults, written, send } = setup();
     send({ msg: 'hello', hello: { name: 'w', executors: [], workerMs: 0, cachedModels: [], dataAddress: '', takesBatches: true, dataTls: false } });
     expect(written[0]?.welcome).toMatchObject({ takesBatches: true });
     send({ msg: 'results', results: { results: [result(1), result(2), result(3)] } });
-    expect(onResult.mock.calls.map((c) => c[1].actionId)).toEqual([1, 2, 3]);
+    expect(onResults.mock.calls.map((c) => c[1].map((r) => r.actionId))).toEqual([[1, 2, 3]]);
     core.close();
   });
 
   it(`reads at most ${PACK_MAX_ITEMS} results of one batch, and says so`, () => {
-    const { core, onResult, warn, send } = setup();
+    const { core, onResults, warn, send } = setup();
     send({ msg: 'hello', hello: { name: 'w', executors: [], workerMs: 0, cachedModels: [], dataAddress: '', takesBatches: true, dataTls: false } });
     send({ msg: 'results', results: { results: Array.from({ length: PACK_MAX_ITEMS + 100 }, (_, i) => result(i + 1)) } });
-    expect(onResult).toHaveBeenCalledTimes(PACK_MAX_ITEMS);
+    expect(onResults.mock.calls.map((c) => c[1].length)).toEqual([PACK_MAX_ITEMS]);
+    expect(onResults.mock.calls[0]![1].map((r) => r.actionId)).toEqual(Array.from({ length: PACK_MAX_ITEMS }, (_, i) => i + 1));
     expect(warn.mock.calls.some((c) => /sent 612 results in one batch, at most 512 are read/.test(String(c[1])))).toBe(true);
     core.close();
   });

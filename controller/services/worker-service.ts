@@ -84,7 +84,7 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
           if (results.length > PACK_MAX_ITEMS) {
             log.warn({ event: 'protocol_error', worker: conn.name, results: results.length }, `worker ${conn.name} sent ${results.length} results in one batch, at most ${PACK_MAX_ITEMS} are read`);
           }
-          for (let i = 0; i < Math.min(results.length, PACK_MAX_ITEMS); i++) core.onResult(conn, results[i]!);
+          core.onResults(conn, results.length > PACK_MAX_ITEMS ? results.slice(0, PACK_MAX_ITEMS) : results);
         } else if (msg.pong) {
           conn.onPong(msg.pong.controllerMs, msg.pong.workerMs);
           core.workerAnswered(conn, msg.pong.controllerMs);
