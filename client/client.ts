@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
 import type {
   ClusterStatusResponse__Output,
+  GetRingResponse__Output,
   InferRequest,
   InferResponse__Output,
   ListModelsResponse__Output,
@@ -181,6 +182,18 @@ export class PunctualClient {
     this.byName.clear();
     this.remember(models);
     return models;
+  }
+
+  /**
+   * The ring of controllers this controller belongs to (Admin.GetRing): no
+   * members when it is alone. PunctualRingClient (ring-client.ts) routes by it.
+   */
+  async getRing(options: { signal?: AbortSignal } = {}): Promise<GetRingResponse__Output> {
+    return this.unary<GetRingResponse__Output>(
+      (md, co, cb) => this.admin.GetRing({}, md, co, cb),
+      this.opts.defaultDeadlineMs ?? ADMIN_DEADLINE_MS,
+      options.signal,
+    );
   }
 
   /** Closes the channel (and the data plane's connections). Calls made afterwards fail. */

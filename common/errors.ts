@@ -20,6 +20,8 @@ export class PunctualError extends Error {
     message: string,
     /** Machine-readable reason, e.g. "slo_unattainable". Sent as metadata `punctual-reason`. */
     readonly reason?: string,
+    /** More trailers to send with it (e.g. `punctual-owner` for a model another controller owns). */
+    readonly trailers?: Readonly<Record<string, string>>,
   ) {
     super(stacklessFor(message));
     Error.stackTraceLimit = savedStackTraceLimit;
@@ -53,6 +55,7 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   if (err instanceof PunctualError) {
     const metadata = new Metadata();
     if (err.reason) metadata.set('punctual-reason', err.reason);
+    if (err.trailers) for (const [k, v] of Object.entries(err.trailers)) metadata.set(k, v);
     return { code: err.code, details: capMessage(err.message), metadata };
   }
   return { code: Status.INTERNAL, details: 'internal error (see controller log)' };

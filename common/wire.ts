@@ -43,6 +43,8 @@ export type { UnregisterModelRequest, UnregisterModelRequest__Output } from '../
 export type { UnregisterModelResponse, UnregisterModelResponse__Output } from '../protos/generated/punctual/v1/UnregisterModelResponse.js';
 export type { DescribeModelRequest, DescribeModelRequest__Output } from '../protos/generated/punctual/v1/DescribeModelRequest.js';
 export type { DescribeModelResponse, DescribeModelResponse__Output } from '../protos/generated/punctual/v1/DescribeModelResponse.js';
+export type { GetRingResponse, GetRingResponse__Output } from '../protos/generated/punctual/v1/GetRingResponse.js';
+export type { RingMember__Output } from '../protos/generated/punctual/v1/RingMember.js';
 export type { ModelVersionInfo, ModelVersionInfo__Output } from '../protos/generated/punctual/v1/ModelVersionInfo.js';
 export type { ProfileInfo, ProfileInfo__Output } from '../protos/generated/punctual/v1/ProfileInfo.js';
 export type { ProfileModelRequest, ProfileModelRequest__Output } from '../protos/generated/punctual/v1/ProfileModelRequest.js';

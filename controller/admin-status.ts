@@ -78,6 +78,9 @@ function pageOf(registry: ModelRegistry, q: ModelsQuery): ReturnType<ModelRegist
 /** ListModels: every model, or one page (in key order), brief or with estimates. */
 export function listModels(core: ServingCore, estimates: Estimates, q: ModelsQuery = {}): ListModelsResponse {
   const page = pageOf(core.registry, q);
+  // One name asked for, held nowhere here, and another controller's: its owner answers it (controller/shard.ts).
+  const owner = q.name && page.total === 0 ? core.registry.shard?.elsewhere(q.name) : undefined;
+  if (owner) throw core.registry.shard!.otherShard(q.name!, owner);
   return {
     models: page.models.map((m) => buildModelInfo(m, core, estimates, { brief: q.brief ?? false })),
     nextPageToken: page.next,

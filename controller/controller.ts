@@ -25,6 +25,8 @@ import { checkListenSafety } from './listen-guard.js';
 import { checkSignature, outputsOf } from './model-check.js';
 import { ModelAdmin } from './model-admin.js';
 import { ModelRegistry } from './model-registry.js';
+import { Shard } from './shard.js';
+import { ControllerRing } from '../common/ring.js';
 import { compileControllerOptions, type CompiledControllerOptions, type ControllerOptions } from './options.js';
 import { loadRepository, saveConfig, saveProfile, type RepoModel } from './model-repository.js';
 import { cleanStaleFolders, uploadsDir } from './repository-writer.js';
@@ -122,7 +124,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const httpTls = readTlsPair(opts.tlsCertFile, opts.tlsKeyFile, '--tls-cert and --tls-key');
   const metricsListenOptions = metricsListen(opts);
   const estimates = new Estimates({ clock, maxAgeMs: opts.estimateMaxAgeMs });
-  const registry = new ModelRegistry();
+  const shard = opts.ring ? new Shard(new ControllerRing(opts.ring), opts.ringName!) : undefined;
+  if (shard) log.info({ event: 'ring', self: shard.self.name, members: shard.ring.members.map((m) => m.name), version: shard.ring.version }, `controller ${shard.self.name} of a ring of ${shard.ring.members.length}`);
+  const registry = new ModelRegistry(shard);
   const core = new ServingCore({
     clock,
     registry,

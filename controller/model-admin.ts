@@ -45,6 +45,7 @@ import { MAX_COPIES, type ServedModel } from './model-registry.js';
 import type { RepoModel } from './model-repository.js';
 import { removeVersion, writeSharedFiles, writeVersion } from './repository-writer.js';
 import type { ServingCore } from './serving-core.js';
+import { OTHER_SHARD } from './shard.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -157,10 +158,29 @@ export class ModelAdmin {
     }
     const copies = meta.copies || 1;
     if (copies > MAX_COPIES) throw invalidArgument(`copies must be from 1 to ${MAX_COPIES}, not ${copies}`);
-    if (copies === 1) return [name];
-    const names = Array.from({ length: copies }, (_, i) => `${name}-${i}`);
+    const names = copies === 1 ? [name] : Array.from({ length: copies }, (_, i) => `${name}-${i}`);
     if (!names.every((n) => MODEL_NAME_PATTERN.test(n))) throw invalidArgument(`model name ${name} is too long for ${copies} copies`);
-    return names;
+    return this.owned(names);
+  }
+
+  /**
+   * In a ring of controllers, the names this one owns: a model another
+   * owns is refused with its owner (FAILED_PRECONDITION, reason other_shard);
+   * of several copies, this one registers its share, and the others go to
+   * their owners (the CLI sends the same registration to every controller).
+   */
+  private owned(names: string[]): string[] {
+    const shard = this.core.registry.shard;
+    if (!shard) return names;
+    const mine = names.filter((n) => shard.owns(n));
+    if (mine.length > 0) return mine;
+    const owner = shard.ring.owner(names[0]!);
+    if (names.length === 1) throw shard.otherShard(names[0]!, owner, Status.FAILED_PRECONDITION);
+    throw new PunctualError(
+      Status.FAILED_PRECONDITION,
+      `none of the ${names.length} copies ${names[0]} … ${names[names.length - 1]} is owned by this controller (${shard.self.name}): send the registration to the other controllers of the ring`,
+      OTHER_SHARD,
+    );
   }
 
   private checkVersion(asked: number): void {

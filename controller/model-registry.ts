@@ -6,6 +6,7 @@
 import { quoted, someOf } from '../common/bounded-text.js';
 import { notFound } from '../common/errors.js';
 import type { RepoModel } from './model-repository.js';
+import type { Shard } from './shard.js';
 
 /** Most copies one registration (`--copies`) adds: 4,000 instances, Clockwork's scale, in one call. */
 export const MAX_COPIES = 4000;
@@ -45,6 +46,9 @@ export class ModelRegistry {
   private readonly byContent = new Map<string, { models: number; size: number }>();
   /** Every model in key order; rebuilt on the first read after a change. */
   private sorted: ServedModel[] | undefined;
+
+  /** @param shard this controller's place in a ring (`--ring`): a name it does not hold and does not own is answered with its owner */
+  constructor(readonly shard?: Shard) {}
 
   add(m: RepoModel): ServedModel {
     if (this.byKey.has(m.key)) this.remove(m.key);
@@ -88,6 +92,8 @@ export class ModelRegistry {
   resolve(name: string, version: number): ServedModel {
     const list = this.byName.get(name);
     if (!list || list.length === 0) {
+      const owner = this.shard?.elsewhere(name);
+      if (owner) throw this.shard!.otherShard(name, owner);
       const names = [...this.byName.keys()].sort();
       throw notFound(`model ${quoted(name)} not found; available models: ${names.length ? someOf(names) : '(none)'}`);
     }

@@ -10,6 +10,7 @@
 // it before it knows which command runs.
 import { systemClock, type Clock } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
+import { checkRing, type RingMember } from '../common/ring-members.js';
 import type { TokenOptions } from './auth.js';
 import { ESTIMATES_DEFAULTS } from './scheduler/estimates.js';
 import { DEFAULT_POLICY, POLICIES, isPolicy, type Policy } from './scheduler/policy.js';
@@ -95,6 +96,20 @@ export interface ControllerOptions extends TokenOptions {
   /** TLS for the listener: PEM certificate chain and private key files. @default plaintext */
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /**
+   * The ring of controllers this one is a member of (`--ring`,
+   * common/ring.ts): each owns the models its name hashes to, and answers
+   * any other with its owner. @default one controller, owning every model
+   */
+  ring?: readonly RingMember[];
+  /** This controller's name in `ring` (`--ring-name`; in Kubernetes its pod's name). Needed with a ring. */
+  ringName?: string;
+  /**
+   * The admin token of the ring's other controllers, for handing them the
+   * models they own that this one holds (controller/shard-handoff.ts).
+   * @default this controller's own admin token (one token for the ring)
+   */
+  peerToken?: string;
 }
 
 /** The defaults of ControllerOptions, one entry per defaulted option (see each option's doc). */
@@ -122,7 +137,7 @@ export const CONTROLLER_DEFAULTS = {
   swapWarmTimeoutMs: 30_000,
   swapDrainTimeoutMs: 60_000,
   drainTimeoutMs: 10_000,
-} as const satisfies Required<Omit<ControllerOptions, keyof TokenOptions | 'repoDir' | 'clock' | 'logLevel' | 'logger' | 'httpHost' | 'metricsToken' | 'metricsTlsCertFile' | 'metricsTlsKeyFile' | 'tlsCertFile' | 'tlsKeyFile'>>;
+} as const satisfies Required<Omit<ControllerOptions, keyof TokenOptions | 'repoDir' | 'clock' | 'logLevel' | 'logger' | 'httpHost' | 'metricsToken' | 'metricsTlsCertFile' | 'metricsTlsKeyFile' | 'tlsCertFile' | 'tlsKeyFile' | 'ring' | 'ringName' | 'peerToken'>>;
 
 /**
  * Where the CLI's defaults differ from the library's: a controller started
@@ -211,5 +226,13 @@ export function compileControllerOptions(opts: ControllerOptions): CompiledContr
   for (const k of ['maxMessageBytes', 'maxModelBytes', 'maxConcurrentUploads'] as const) check(isPositiveInteger(c[k]), k, 'a positive integer', c[k]);
   check(Number.isFinite(c.maxReserveShare) && c.maxReserveShare >= 0 && c.maxReserveShare < 1, 'maxReserveShare', 'a fraction in [0, 1)', c.maxReserveShare);
   check(isPolicy(c.policy), 'policy', `one of ${POLICIES.join(', ')}`, c.policy);
+  if (c.ring) {
+    try {
+      checkRing(c.ring);
+    } catch (err) {
+      throw new ControllerOptionsError('ring', `controller option ring: ${(err as Error).message}`);
+    }
+    check(typeof c.ringName === 'string' && c.ring.some((m) => m.name === c.ringName), 'ringName', `the name of one of the ring's members (${c.ring.map((m) => m.name).join(', ')})`, c.ringName);
+  }
   return c;
 }

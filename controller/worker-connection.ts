@@ -74,6 +74,8 @@ export class WorkerConnection {
   draining = false;
   /** It missed its liveness deadline: set aside until it answers again (see Liveness). */
   unresponsive = false;
+  /** Sessions it held as it joined that its Welcome adopted ("executor/modelKey", adoptedSessions). */
+  adopted: ReadonlySet<string> = new Set();
 
   constructor(
     readonly id: string,

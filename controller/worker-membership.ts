@@ -11,6 +11,7 @@ import type { ModelRegistry } from './model-registry.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import { executorId } from './scheduler/types.js';
 import type { WorkerConnection } from './worker-connection.js';
+import type { ExecutorInfo__Output } from '../common/wire.js';
 
 export interface MembershipDeps {
   scheduler: Scheduler;
@@ -24,6 +25,29 @@ export interface MembershipDeps {
   changed: (connected: number) => void;
 }
 
+/** Most sessions adopted per executor from one Hello (a hostile worker's list is not read further). */
+export const MAX_ADOPTED_PER_EXECUTOR = 8192;
+
+/**
+ * The sessions a joining worker announced (ExecutorInfo.loaded) that this
+ * controller takes as its own: registered models, on executors and threads
+ * the worker has, each once. Its Welcome names them; the worker releases the
+ * rest. Keys are "executor/modelKey".
+ */
+export function adoptedSessions(executors: readonly ExecutorInfo__Output[], registry: ModelRegistry): Set<string> {
+  const out = new Set<string>();
+  const seen = new Set<number>();
+  for (const e of executors) {
+    if (seen.has(e.index)) continue;
+    seen.add(e.index);
+    const lanes = clampLanes(e.lanes);
+    for (const l of (e.loaded ?? []).slice(0, MAX_ADOPTED_PER_EXECUTOR)) {
+      if (registry.get(l.modelKey) && l.lane < lanes) out.add(`${e.index}/${l.modelKey}`);
+    }
+  }
+  return out;
+}
+
 export class WorkerMembership {
   readonly workers = new Map<string, WorkerConnection>();
 
@@ -35,14 +59,17 @@ export class WorkerMembership {
     const now = clock.now();
     this.workers.set(conn.id, conn);
     const models = this.d.registry.all().map((m) => m.key);
+    let adopted = 0;
     for (const e of conn.executors) {
       const id = executorId(conn.id, e.index);
       this.d.routes.set(id, { conn, index: e.index });
       // lanes ≥ 2: the executor's loads run on a lane of their own, beside its inferences (0 from a worker before lanes: one).
       scheduler.addExecutor({ id, workerId: conn.id, cls: executorClass(parseDevice(e.device), e.threads), memoryBudget: e.memoryBytes, lanes: clampLanes(e.lanes) }, now);
+      // What it already holds (a restarted controller's workers coming back) is booked as loaded, not loaded again.
+      for (const l of e.loaded ?? []) if (conn.adopted.has(`${e.index}/${l.modelKey}`) && scheduler.adopt(id, l.modelKey, l.lane, l.memoryBytes, now)) adopted++;
       if (this.d.warmOnJoin) scheduler.preload(id, models);
     }
-    this.d.log.info({ event: 'worker_joined', worker: conn.name, id: conn.id, executors: conn.executors.length }, 'worker joined');
+    this.d.log.info({ event: 'worker_joined', worker: conn.name, id: conn.id, executors: conn.executors.length, adoptedSessions: adopted }, adopted > 0 ? `worker joined holding ${adopted} session(s), adopted` : 'worker joined');
     this.d.changed(this.workers.size);
   }
 

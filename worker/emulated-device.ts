@@ -63,6 +63,12 @@ export class EmulatedDevice {
     this.runs.clear();
   }
 
+  /** Forgets one loaded model (its controller did not adopt it). */
+  forget(modelKey: string): void {
+    this.loaded.delete(modelKey);
+    this.runs.delete(modelKey);
+  }
+
   /** Ends every wait now; nothing more runs. */
   close(): void {
     this.closed = true;

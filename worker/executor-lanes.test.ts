@@ -21,10 +21,32 @@ describe('Executor lanes (emulated)', () => {
     const one = await start(undefined);
     const two = await start(2, 3);
     try {
-      expect(one.executor.info()).toEqual({ index: 0, device: 'emulated', threads: 1, memoryBytes: 0, lanes: 1 });
+      expect(one.executor.info()).toEqual({ index: 0, device: 'emulated', threads: 1, memoryBytes: 0, lanes: 1, loaded: [] });
       expect(two.executor.info().lanes).toBe(2);
     } finally {
       await Promise.all([one.executor.close(), two.executor.close()]);
+    }
+  });
+
+  it('keeps its sessions when the controller goes away, announces them, and releases what the next one does not adopt', async () => {
+    const h = await start(2);
+    try {
+      await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 0 });
+      await h.ok({ type: 'LOAD', modelKey: 'b@1', lane: 1 });
+      await h.ok({ type: 'LOAD', modelKey: 'c@1', lane: 1 });
+      await h.ok({ type: 'UNLOAD', modelKey: 'c@1' });
+      h.executor.detach();
+      expect(h.executor.info().loaded.map((l) => [l.modelKey, l.lane])).toEqual([['a@1', 0], ['b@1', 1]]);
+      // The next controller adopted a@1 only: b@1 is released, a@1 still runs on its lane.
+      h.executor.keepOnly(new Set(['a@1']));
+      expect(h.executor.info().loaded.map((l) => l.modelKey)).toEqual(['a@1']);
+      expect((await h.ok({ type: 'INFER', modelKey: 'a@1' })).status).toBe('OK');
+      expect((await h.run({ type: 'INFER', modelKey: 'b@1' })).status).toBe('FAILED');
+      // A reset (a controller that adopts nothing) releases every one.
+      h.executor.reset();
+      expect(h.executor.info().loaded).toEqual([]);
+    } finally {
+      await h.executor.close();
     }
   });
 

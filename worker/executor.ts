@@ -156,6 +156,14 @@ export class Executor {
   private readonly logger: Logger;
   private epoch = 0;
   private closed = false;
+  /**
+   * Sessions its threads hold, by model key: kept when the controller goes
+   * away (detach), announced in the next Hello, and released unless the
+   * controller adopts them (keepOnly).
+   */
+  private readonly resident = new Map<string, { lane: number; memoryBytes: number }>();
+  /** The first epoch after the last reset (release of every session): older jobs change no bookkeeping. */
+  private releasedBefore = 0;
 
   private constructor(private readonly opts: ExecutorOptions) {
     this.lanes = new SessionLanes(opts.lanes ?? 1);
@@ -175,7 +183,12 @@ export class Executor {
       const { index, device, threads, memArena, spinWait, log, threadScript, onThreadDied } = opts;
       for (let lane = 0; lane < this.lanes.count; lane++) {
         const label = this.lanes.count > 1 ? `executor thread ${index} (lane ${lane})` : undefined;
-        this.threads.push(new ThreadClient({ index, device, threads, memArena, ...(spinWait === false ? { spinWait } : {}), log, script: threadScript, ...(label ? { label } : {}), ...(onThreadDied ? { onDied: onThreadDied } : {}) }));
+        // A dead thread's sessions are gone with it: none of them is announced again.
+        const onDied = (why: string): void => {
+          for (const [key, r] of this.resident) if (r.lane === lane) this.resident.delete(key);
+          onThreadDied?.(why);
+        };
+        this.threads.push(new ThreadClient({ index, device, threads, memArena, ...(spinWait === false ? { spinWait } : {}), log, script: threadScript, ...(label ? { label } : {}), onDied }));
       }
     }
     if (opts.optimizer !== undefined) {
@@ -203,10 +216,11 @@ export class Executor {
     return this.opts.index;
   }
 
-  /** What Hello announces. */
+  /** What Hello announces: the executor, and the sessions it holds. */
   info(): ExecutorInfo {
     const { index, device, threads, memoryBytes } = this.opts;
-    return { index, device, threads, memoryBytes, lanes: this.lanes.count };
+    const loaded = [...this.resident].map(([modelKey, r]) => ({ modelKey, lane: r.lane, memoryBytes: r.memoryBytes }));
+    return { index, device, threads, memoryBytes, lanes: this.lanes.count, loaded };
   }
 
   /** Queues an action that arrived at `receivedMs` (worker clock). */
@@ -264,6 +278,8 @@ export class Executor {
    */
   reset(): void {
     if (this.closed) return;
+    this.resident.clear();
+    this.releasedBefore = this.epoch + 1;
     this.epoch++;
     this.execRunner.clear();
     this.loadRunner.clear();
@@ -275,6 +291,43 @@ export class Executor {
           if (!r.ok) this.opts.log(`executor ${this.index}: releasing sessions failed: ${r.message}`);
         },
         (err: unknown) => this.opts.log(`executor ${this.index}: releasing sessions failed: ${String(err)}`),
+      );
+    }
+  }
+
+  /**
+   * The controller went away: drops everything queued (nothing of it is
+   * answered) and keeps the sessions, for the next controller to adopt
+   * (keepOnly). An action running now finishes; its result is not sent.
+   */
+  detach(): void {
+    if (this.closed) return;
+    this.epoch++;
+    this.execRunner.clear();
+    this.loadRunner.clear();
+  }
+
+  /**
+   * The controller that welcomed this worker adopted the sessions named in
+   * `keys` (all, some or none of those info() announced): every other one is
+   * released, on the thread that holds it, before anything the controller
+   * sends next runs there (a thread takes its requests in order).
+   */
+  keepOnly(keys: ReadonlySet<string>): void {
+    if (this.closed) return;
+    for (const [modelKey, r] of [...this.resident]) {
+      if (keys.has(modelKey)) continue;
+      this.resident.delete(modelKey);
+      this.lanes.forget(modelKey);
+      if (this.emulated) {
+        this.emulated.forget(modelKey);
+        continue;
+      }
+      this.threads[r.lane]?.request({ type: 'unload', modelKey }).then(
+        (reply) => {
+          if (!reply.ok) this.opts.log(`executor ${this.index}: releasing ${modelKey} failed: ${reply.message}`);
+        },
+        (err: unknown) => this.opts.log(`executor ${this.index}: releasing ${modelKey} failed: ${String(err)}`),
       );
     }
   }
@@ -355,10 +408,15 @@ export class Executor {
       const thread = this.threads[lane];
       const outcome = thread ? await this.onThread(thread, job) : await this.onEmulated(lane, job);
       ok = outcome.ok;
+      if (ok && job.type === 'LOAD' && job.epoch >= this.releasedBefore && !this.resident.has(job.modelKey)) this.resident.set(job.modelKey, { lane, memoryBytes: outcome.memoryBytes });
       return outcome;
     } finally {
       this.lanes.leave(lane);
-      if (job.epoch === this.epoch) this.lanes.settle(job.type, job.modelKey, route, ok);
+      // Bookkept across a detach (the thread holds the session, or not, either way), not across a reset.
+      if (job.epoch >= this.releasedBefore) {
+        this.lanes.settle(job.type, job.modelKey, route, ok);
+        if (job.type === 'UNLOAD') this.resident.delete(job.modelKey);
+      }
     }
   }
 

@@ -70,6 +70,11 @@ export class SessionLanes {
     this.holders.clear();
   }
 
+  /** One session was released outside an UNLOAD (its controller did not adopt it). */
+  forget(modelKey: string): void {
+    this.holders.delete(modelKey);
+  }
+
   /** The lane holding `modelKey`, if any (several lanes only). */
   holderOf(modelKey: string): number | undefined {
     return this.holders.get(modelKey);

@@ -66,7 +66,7 @@ describe('worker (cpu executor)', () => {
     const before = systemClock.now();
     const hello = await stream.next('hello');
     expect(hello.name).toBe('test-worker');
-    expect(hello.executors).toEqual([{ index: 0, device: 'cpu', threads: 1, memoryBytes: GiB, lanes: 2 }]);
+    expect(hello.executors).toEqual([{ index: 0, device: 'cpu', threads: 1, memoryBytes: GiB, lanes: 2, loaded: [] }]);
     expect(hello.cachedModels).toEqual([]);
     expect(hello.workerMs).toBeGreaterThan(before - 60_000);
     expect(worker.connected()).toBe(false);

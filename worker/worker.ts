@@ -223,6 +223,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     if (m.welcome) {
       welcomed = true;
       connection.welcomed(m.welcome.takesBatches);
+      // The sessions this controller adopted stay; the others are released (all, for a controller that adopts none).
+      const adopted = new Map<number, Set<string>>();
+      if (m.welcome.adoptsSessions) for (const a of m.welcome.adopted) adopted.set(a.executor, (adopted.get(a.executor) ?? new Set()).add(a.modelKey));
+      for (const e of executors) e.keepOnly(adopted.get(e.index) ?? new Set());
       observability.setConnected(true);
     } else if (m.ping) {
       connection.send({ pong: { pingId: m.ping.id, controllerMs: m.ping.controllerMs, workerMs: clock.now() } });
@@ -281,12 +285,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         takesBatches: true,
       },
     }),
-    // The controller treats a reconnected worker as new: nothing stays loaded,
-    // nothing queued is answered. The cached bytes stay (Hello announces them).
+    // A reconnected worker is a new worker to the controller: nothing queued is
+    // answered. The cached bytes and the loaded sessions stay (Hello announces
+    // them): a restarted controller adopts the sessions rather than loading
+    // every model again, and the worker releases the ones it does not adopt.
     onLost: () => {
       welcomed = false;
       observability.setConnected(false);
-      for (const e of executors) e.reset();
+      for (const e of executors) e.detach();
       staging?.clear('the worker lost its controller; nothing staged here will run');
       dataPort?.refuseAll('not_run', 'the worker lost its controller; the request is planned again, or answered, by the controller');
     },

@@ -12,6 +12,7 @@ import { untilStopped } from '../shutdown.js';
 import { isInsecureListenError } from '../../controller/listen-guard.js';
 import { CLI_DEFAULTS, CONTROLLER_DEFAULTS as D } from '../../controller/options.js';
 import { POLICIES, type Policy } from '../../controller/scheduler/policy.js';
+import { parseRing, type RingMember } from '../../common/ring-members.js';
 
 /** --policy, shared with `up`: fifo is the baseline without admission control or deadline awareness. */
 export function policyOption(): Option {
@@ -46,6 +47,18 @@ interface ControllerFlags extends SecurityFlags, HttpFlags {
   drainTimeout: number;
   policy: Policy;
   maxReserveShare: number;
+  ring?: RingMember[];
+  ringName?: string;
+  peerToken?: string;
+}
+
+/** --ring's argument: name=host:port,… (common/ring-members.ts). */
+function ringArg(value: string): RingMember[] {
+  try {
+    return parseRing(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 /** A size in exact binary units as --help shows it ("64MiB"); parseMemorySize reads it back. */
@@ -175,11 +188,20 @@ export function registerController(program: Command, ctx: CliContext): void {
       new Option('--max-reserve-share <fraction>', 'most of an SLO admission may set aside for recent prediction errors (0 turns it off)')
         .argParser(fraction('--max-reserve-share'))
         .default(D.maxReserveShare),
-    );
+    )
+    .addOption(
+      new Option('--ring <members>', 'the ring of controllers this one belongs to, name=host:port,… (each owns the models its name hashes to, and answers others with their owner)').argParser(ringArg),
+    )
+    .option('--ring-name <name>', "this controller's name in --ring (in Kubernetes, its pod's name)")
+    .addOption(new Option('--peer-token <token>', "admin token of the ring's other controllers, for handing them their models (default: --admin-token; env PUNCTUAL_PEER_TOKEN)").default(ctx.io.env.PUNCTUAL_PEER_TOKEN || undefined, 'env'));
   addSecurityFlags(addHttpFlags(cmd), ctx.io.env)
     .action(async (flags: ControllerFlags, c: Command) => {
       const { startController } = await import('../../controller/controller.js');
       const repoDir = path.resolve(flags.repo);
+      if (flags.ring && !flags.ring.some((m) => m.name === flags.ringName)) {
+        const names = flags.ring.map((m) => m.name).join(', ');
+        c.error(`error: --ring needs --ring-name, this controller's name among its members (${names})${flags.ringName ? `; ${JSON.stringify(flags.ringName)} is not one` : ''}`, { exitCode: 2 });
+      }
       const handle = await startController({
         port: flags.port,
         host: flags.host,
@@ -191,6 +213,8 @@ export function registerController(program: Command, ctx: CliContext): void {
         healthPort: flags.healthPort,
         policy: flags.policy,
         maxReserveShare: flags.maxReserveShare,
+        ...(flags.ring ? { ring: flags.ring, ringName: flags.ringName ?? '' } : {}),
+        ...(flags.peerToken ? { peerToken: flags.peerToken } : {}),
         ...securityOptions(flags),
         ...httpOptions(flags),
       }).catch((err: unknown) => refuseInsecure(c, err));

@@ -91,6 +91,7 @@ export function v2Routes(deps: V2RoutesDeps): HttpPlugin {
     }
     const status = httpStatus(err.code);
     if (err.reason) reply.header('punctual-reason', err.reason);
+    if (err.trailers) for (const [k, v] of Object.entries(err.trailers)) reply.header(k, v);
     if (status === 429) reply.header('retry-after', String(retryAfterSeconds(err, model)));
     if (status === 401) reply.header('www-authenticate', 'Bearer realm="punctual"');
     return reply.code(status).send({ error: capMessage(err.message), ...(err.reason ? { reason: err.reason } : {}) });

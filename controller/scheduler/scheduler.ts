@@ -294,6 +294,25 @@ export class Scheduler {
     this.loads.warm(executorId, models, now);
   }
 
+  /**
+   * A joining executor already holds `key`'s session on thread `lane` (its
+   * worker kept it while its controller was away, and this controller adopted
+   * it, controller/services/worker-service.ts): booked as loaded, at the
+   * larger of the estimate and what the worker measured, as a finished LOAD
+   * is. False when it cannot be booked (unknown model or executor, no such
+   * lane, held already, or no room left): the worker then keeps a session
+   * this controller does not know, until it unloads it.
+   */
+  adopt(executorId: string, key: string, lane: number, memoryBytes: number, now: number): boolean {
+    const e = this.st.executors.get(executorId);
+    if (!e || !this.st.models.has(key) || e.holds(key) || !(Number.isInteger(lane) && lane >= 0 && lane < e.lanes)) return false;
+    const memory = Math.max(this.st.est.memory(key), memoryBytes);
+    if (memory > e.freeMemory()) return false;
+    e.memoryUsed += memory;
+    e.models.set(key, { state: 'loaded', readyAt: now, lastUsed: now, memory, inflightInfers: 0, lane });
+    return true;
+  }
+
   /** Warms a joining executor in the background, one load at a time while it is idle (see LoadPlanner.preload). */
   preload(executorId: string, models: readonly string[]): void {
     this.loads.preload(executorId, models);

@@ -10,6 +10,7 @@ import type {
   ClusterStatusResponse,
   DescribeModelRequest__Output,
   DescribeModelResponse,
+  GetRingResponse,
   ListModelsRequest__Output,
   ListModelsResponse,
   ProfileModelEvent,
@@ -37,7 +38,7 @@ export interface AdminServiceOptions {
   log: Logger;
 }
 
-/** Admin calls take the admin token; ListModels (clients read input shapes) the infer token too. */
+/** Admin calls take the admin token; ListModels (clients read input shapes) and GetRing (clients route by it) the infer token too. */
 export const ADMIN_ROLES: ServiceRoles<AdminHandlers> = {
   ClusterStatus: 'admin',
   ListModels: 'read',
@@ -45,6 +46,7 @@ export const ADMIN_ROLES: ServiceRoles<AdminHandlers> = {
   UnregisterModel: 'admin',
   DescribeModel: 'admin',
   ProfileModel: 'admin',
+  GetRing: 'read',
 };
 
 export function adminService(core: ServingCore, estimates: Estimates, clock: Clock, startedAt: number, o: AdminServiceOptions): ServiceImpl<AdminHandlers> {
@@ -65,6 +67,10 @@ export function adminService(core: ServingCore, estimates: Estimates, clock: Clo
     },
     UnregisterModel: async (req: UnregisterModelRequest__Output): Promise<UnregisterModelResponse> => ({ removed: await o.modelAdmin.unregister(req.name, req.version) }),
     DescribeModel: (req: DescribeModelRequest__Output): DescribeModelResponse => describeModel(req.name, core, estimates),
+    GetRing: (): GetRingResponse => {
+      const shard = core.registry.shard;
+      return shard ? { members: [...shard.ring.members], version: shard.ring.version, self: shard.self.name } : { members: [], version: '', self: '' };
+    },
     // Server-streaming: progress events while it measures, then the result (the adapter ends the call).
     ProfileModel: async (r: ProfileModelRequest__Output, call: grpc.ServerWritableStream<ProfileModelRequest__Output, ProfileModelEvent>): Promise<void> => {
       const send = (e: ProfileModelEvent): void => {

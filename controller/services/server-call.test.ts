@@ -45,6 +45,10 @@ const adminImpl: ServiceImpl<AdminHandlers> = {
     ran.push('ListModels');
     return { models: [] };
   },
+  GetRing: () => {
+    ran.push('GetRing');
+    return { members: [], version: '', self: '' };
+  },
   DescribeModel: () => {
     ran.push('DescribeModel');
     return behave() as never;

@@ -10,6 +10,7 @@ import type { WorkerControlHandlers, WorkerMessage__Output } from '../../common/
 import type { ServingCore } from '../serving-core.js';
 import { Liveness } from '../liveness.js';
 import { WorkerConnection, type WorkerStream } from '../worker-connection.js';
+import { adoptedSessions } from '../worker-membership.js';
 import type { ServiceImpl, ServiceRoles } from './server-call.js';
 
 export interface WorkerServiceOptions {
@@ -45,7 +46,10 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
           const hello = msg.hello;
           const c = new WorkerConnection(`w${nextWorker++}`, hello.name, stream, hello.executors, hello.cachedModels, clock, validDataAddress(hello.dataAddress), hello.takesBatches, hello.dataTls);
           conn = c;
-          c.send({ welcome: { workerId: c.id, controllerMs: clock.now(), takesBatches: true } });
+          // The sessions it kept from a controller before this one (this one restarted): adopted, not loaded again.
+          c.adopted = adoptedSessions(hello.executors, core.registry);
+          const adopted = [...c.adopted].map((k) => ({ executor: Number(k.slice(0, k.indexOf('/'))), modelKey: k.slice(k.indexOf('/') + 1) }));
+          c.send({ welcome: { workerId: c.id, controllerMs: clock.now(), takesBatches: true, adoptsSessions: true, adopted } });
           for (let i = 0; i < 5; i++) c.ping();
           liveness = new Liveness(clock.now(), { deadlineMs: opts.livenessMs, checkEveryMs: opts.pingIntervalMs });
           const alive = liveness;

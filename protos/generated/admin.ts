@@ -10,6 +10,8 @@ import type { ClusterStatusResponse as _punctual_v1_ClusterStatusResponse, Clust
 import type { DescribeModelRequest as _punctual_v1_DescribeModelRequest, DescribeModelRequest__Output as _punctual_v1_DescribeModelRequest__Output } from './punctual/v1/DescribeModelRequest.js';
 import type { DescribeModelResponse as _punctual_v1_DescribeModelResponse, DescribeModelResponse__Output as _punctual_v1_DescribeModelResponse__Output } from './punctual/v1/DescribeModelResponse.js';
 import type { ExecutorStatus as _punctual_v1_ExecutorStatus, ExecutorStatus__Output as _punctual_v1_ExecutorStatus__Output } from './punctual/v1/ExecutorStatus.js';
+import type { GetRingRequest as _punctual_v1_GetRingRequest, GetRingRequest__Output as _punctual_v1_GetRingRequest__Output } from './punctual/v1/GetRingRequest.js';
+import type { GetRingResponse as _punctual_v1_GetRingResponse, GetRingResponse__Output as _punctual_v1_GetRingResponse__Output } from './punctual/v1/GetRingResponse.js';
 import type { InputDeclaration as _punctual_v1_InputDeclaration, InputDeclaration__Output as _punctual_v1_InputDeclaration__Output } from './punctual/v1/InputDeclaration.js';
 import type { ListModelsRequest as _punctual_v1_ListModelsRequest, ListModelsRequest__Output as _punctual_v1_ListModelsRequest__Output } from './punctual/v1/ListModelsRequest.js';
 import type { ListModelsResponse as _punctual_v1_ListModelsResponse, ListModelsResponse__Output as _punctual_v1_ListModelsResponse__Output } from './punctual/v1/ListModelsResponse.js';
@@ -24,6 +26,7 @@ import type { ProfileProgress as _punctual_v1_ProfileProgress, ProfileProgress__
 import type { RegisterMetadata as _punctual_v1_RegisterMetadata, RegisterMetadata__Output as _punctual_v1_RegisterMetadata__Output } from './punctual/v1/RegisterMetadata.js';
 import type { RegisterModelRequest as _punctual_v1_RegisterModelRequest, RegisterModelRequest__Output as _punctual_v1_RegisterModelRequest__Output } from './punctual/v1/RegisterModelRequest.js';
 import type { RegisterModelResponse as _punctual_v1_RegisterModelResponse, RegisterModelResponse__Output as _punctual_v1_RegisterModelResponse__Output } from './punctual/v1/RegisterModelResponse.js';
+import type { RingMember as _punctual_v1_RingMember, RingMember__Output as _punctual_v1_RingMember__Output } from './punctual/v1/RingMember.js';
 import type { Tensor as _punctual_v1_Tensor, Tensor__Output as _punctual_v1_Tensor__Output } from './punctual/v1/Tensor.js';
 import type { TensorSpec as _punctual_v1_TensorSpec, TensorSpec__Output as _punctual_v1_TensorSpec__Output } from './punctual/v1/TensorSpec.js';
 import type { ThreadTrial as _punctual_v1_ThreadTrial, ThreadTrial__Output as _punctual_v1_ThreadTrial__Output } from './punctual/v1/ThreadTrial.js';
@@ -47,6 +50,8 @@ export interface ProtoGrpcType {
       DescribeModelRequest: MessageTypeDefinition<_punctual_v1_DescribeModelRequest, _punctual_v1_DescribeModelRequest__Output>
       DescribeModelResponse: MessageTypeDefinition<_punctual_v1_DescribeModelResponse, _punctual_v1_DescribeModelResponse__Output>
       ExecutorStatus: MessageTypeDefinition<_punctual_v1_ExecutorStatus, _punctual_v1_ExecutorStatus__Output>
+      GetRingRequest: MessageTypeDefinition<_punctual_v1_GetRingRequest, _punctual_v1_GetRingRequest__Output>
+      GetRingResponse: MessageTypeDefinition<_punctual_v1_GetRingResponse, _punctual_v1_GetRingResponse__Output>
       InputDeclaration: MessageTypeDefinition<_punctual_v1_InputDeclaration, _punctual_v1_InputDeclaration__Output>
       ListModelsRequest: MessageTypeDefinition<_punctual_v1_ListModelsRequest, _punctual_v1_ListModelsRequest__Output>
       ListModelsResponse: MessageTypeDefinition<_punctual_v1_ListModelsResponse, _punctual_v1_ListModelsResponse__Output>
@@ -61,6 +66,7 @@ export interface ProtoGrpcType {
       RegisterMetadata: MessageTypeDefinition<_punctual_v1_RegisterMetadata, _punctual_v1_RegisterMetadata__Output>
       RegisterModelRequest: MessageTypeDefinition<_punctual_v1_RegisterModelRequest, _punctual_v1_RegisterModelRequest__Output>
       RegisterModelResponse: MessageTypeDefinition<_punctual_v1_RegisterModelResponse, _punctual_v1_RegisterModelResponse__Output>
+      RingMember: MessageTypeDefinition<_punctual_v1_RingMember, _punctual_v1_RingMember__Output>
       Tensor: MessageTypeDefinition<_punctual_v1_Tensor, _punctual_v1_Tensor__Output>
       TensorSpec: MessageTypeDefinition<_punctual_v1_TensorSpec, _punctual_v1_TensorSpec__Output>
       ThreadTrial: MessageTypeDefinition<_punctual_v1_ThreadTrial, _punctual_v1_ThreadTrial__Output>

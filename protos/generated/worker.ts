@@ -4,6 +4,7 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { Action as _punctual_v1_Action, Action__Output as _punctual_v1_Action__Output } from './punctual/v1/Action.js';
 import type { ActionBatch as _punctual_v1_ActionBatch, ActionBatch__Output as _punctual_v1_ActionBatch__Output } from './punctual/v1/ActionBatch.js';
 import type { ActionResult as _punctual_v1_ActionResult, ActionResult__Output as _punctual_v1_ActionResult__Output } from './punctual/v1/ActionResult.js';
+import type { AdoptedModel as _punctual_v1_AdoptedModel, AdoptedModel__Output as _punctual_v1_AdoptedModel__Output } from './punctual/v1/AdoptedModel.js';
 import type { ControllerMessage as _punctual_v1_ControllerMessage, ControllerMessage__Output as _punctual_v1_ControllerMessage__Output } from './punctual/v1/ControllerMessage.js';
 import type { Draining as _punctual_v1_Draining, Draining__Output as _punctual_v1_Draining__Output } from './punctual/v1/Draining.js';
 import type { EmulatedBatch as _punctual_v1_EmulatedBatch, EmulatedBatch__Output as _punctual_v1_EmulatedBatch__Output } from './punctual/v1/EmulatedBatch.js';
@@ -11,6 +12,7 @@ import type { EmulatedModel as _punctual_v1_EmulatedModel, EmulatedModel__Output
 import type { ExecutorInfo as _punctual_v1_ExecutorInfo, ExecutorInfo__Output as _punctual_v1_ExecutorInfo__Output } from './punctual/v1/ExecutorInfo.js';
 import type { ForgetModel as _punctual_v1_ForgetModel, ForgetModel__Output as _punctual_v1_ForgetModel__Output } from './punctual/v1/ForgetModel.js';
 import type { Hello as _punctual_v1_Hello, Hello__Output as _punctual_v1_Hello__Output } from './punctual/v1/Hello.js';
+import type { LoadedModel as _punctual_v1_LoadedModel, LoadedModel__Output as _punctual_v1_LoadedModel__Output } from './punctual/v1/LoadedModel.js';
 import type { ModelBytes as _punctual_v1_ModelBytes, ModelBytes__Output as _punctual_v1_ModelBytes__Output } from './punctual/v1/ModelBytes.js';
 import type { ModelBytesAck as _punctual_v1_ModelBytesAck, ModelBytesAck__Output as _punctual_v1_ModelBytesAck__Output } from './punctual/v1/ModelBytesAck.js';
 import type { Ping as _punctual_v1_Ping, Ping__Output as _punctual_v1_Ping__Output } from './punctual/v1/Ping.js';
@@ -35,6 +37,7 @@ export interface ProtoGrpcType {
       ActionBatch: MessageTypeDefinition<_punctual_v1_ActionBatch, _punctual_v1_ActionBatch__Output>
       ActionResult: MessageTypeDefinition<_punctual_v1_ActionResult, _punctual_v1_ActionResult__Output>
       ActionType: EnumTypeDefinition
+      AdoptedModel: MessageTypeDefinition<_punctual_v1_AdoptedModel, _punctual_v1_AdoptedModel__Output>
       ControllerMessage: MessageTypeDefinition<_punctual_v1_ControllerMessage, _punctual_v1_ControllerMessage__Output>
       Draining: MessageTypeDefinition<_punctual_v1_Draining, _punctual_v1_Draining__Output>
       EmulatedBatch: MessageTypeDefinition<_punctual_v1_EmulatedBatch, _punctual_v1_EmulatedBatch__Output>
@@ -42,6 +45,7 @@ export interface ProtoGrpcType {
       ExecutorInfo: MessageTypeDefinition<_punctual_v1_ExecutorInfo, _punctual_v1_ExecutorInfo__Output>
       ForgetModel: MessageTypeDefinition<_punctual_v1_ForgetModel, _punctual_v1_ForgetModel__Output>
       Hello: MessageTypeDefinition<_punctual_v1_Hello, _punctual_v1_Hello__Output>
+      LoadedModel: MessageTypeDefinition<_punctual_v1_LoadedModel, _punctual_v1_LoadedModel__Output>
       ModelBytes: MessageTypeDefinition<_punctual_v1_ModelBytes, _punctual_v1_ModelBytes__Output>
       ModelBytesAck: MessageTypeDefinition<_punctual_v1_ModelBytesAck, _punctual_v1_ModelBytesAck__Output>
       Ping: MessageTypeDefinition<_punctual_v1_Ping, _punctual_v1_Ping__Output>

@@ -6,6 +6,8 @@ import type { ClusterStatusRequest as _punctual_v1_ClusterStatusRequest, Cluster
 import type { ClusterStatusResponse as _punctual_v1_ClusterStatusResponse, ClusterStatusResponse__Output as _punctual_v1_ClusterStatusResponse__Output } from '../../punctual/v1/ClusterStatusResponse.js';
 import type { DescribeModelRequest as _punctual_v1_DescribeModelRequest, DescribeModelRequest__Output as _punctual_v1_DescribeModelRequest__Output } from '../../punctual/v1/DescribeModelRequest.js';
 import type { DescribeModelResponse as _punctual_v1_DescribeModelResponse, DescribeModelResponse__Output as _punctual_v1_DescribeModelResponse__Output } from '../../punctual/v1/DescribeModelResponse.js';
+import type { GetRingRequest as _punctual_v1_GetRingRequest, GetRingRequest__Output as _punctual_v1_GetRingRequest__Output } from '../../punctual/v1/GetRingRequest.js';
+import type { GetRingResponse as _punctual_v1_GetRingResponse, GetRingResponse__Output as _punctual_v1_GetRingResponse__Output } from '../../punctual/v1/GetRingResponse.js';
 import type { ListModelsRequest as _punctual_v1_ListModelsRequest, ListModelsRequest__Output as _punctual_v1_ListModelsRequest__Output } from '../../punctual/v1/ListModelsRequest.js';
 import type { ListModelsResponse as _punctual_v1_ListModelsResponse, ListModelsResponse__Output as _punctual_v1_ListModelsResponse__Output } from '../../punctual/v1/ListModelsResponse.js';
 import type { ProfileModelEvent as _punctual_v1_ProfileModelEvent, ProfileModelEvent__Output as _punctual_v1_ProfileModelEvent__Output } from '../../punctual/v1/ProfileModelEvent.js';
@@ -33,6 +35,15 @@ export interface AdminClient extends grpc.Client {
   describeModel(argument: _punctual_v1_DescribeModelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_punctual_v1_DescribeModelResponse__Output>): grpc.ClientUnaryCall;
   describeModel(argument: _punctual_v1_DescribeModelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_DescribeModelResponse__Output>): grpc.ClientUnaryCall;
   describeModel(argument: _punctual_v1_DescribeModelRequest, callback: grpc.requestCallback<_punctual_v1_DescribeModelResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetRing(argument: _punctual_v1_GetRingRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_GetRingResponse__Output>): grpc.ClientUnaryCall;
+  GetRing(argument: _punctual_v1_GetRingRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_punctual_v1_GetRingResponse__Output>): grpc.ClientUnaryCall;
+  GetRing(argument: _punctual_v1_GetRingRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_GetRingResponse__Output>): grpc.ClientUnaryCall;
+  GetRing(argument: _punctual_v1_GetRingRequest, callback: grpc.requestCallback<_punctual_v1_GetRingResponse__Output>): grpc.ClientUnaryCall;
+  getRing(argument: _punctual_v1_GetRingRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_GetRingResponse__Output>): grpc.ClientUnaryCall;
+  getRing(argument: _punctual_v1_GetRingRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_punctual_v1_GetRingResponse__Output>): grpc.ClientUnaryCall;
+  getRing(argument: _punctual_v1_GetRingRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_GetRingResponse__Output>): grpc.ClientUnaryCall;
+  getRing(argument: _punctual_v1_GetRingRequest, callback: grpc.requestCallback<_punctual_v1_GetRingResponse__Output>): grpc.ClientUnaryCall;
   
   ListModels(argument: _punctual_v1_ListModelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
   ListModels(argument: _punctual_v1_ListModelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_punctual_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
@@ -73,6 +84,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   
   DescribeModel: grpc.handleUnaryCall<_punctual_v1_DescribeModelRequest__Output, _punctual_v1_DescribeModelResponse>;
   
+  GetRing: grpc.handleUnaryCall<_punctual_v1_GetRingRequest__Output, _punctual_v1_GetRingResponse>;
+  
   ListModels: grpc.handleUnaryCall<_punctual_v1_ListModelsRequest__Output, _punctual_v1_ListModelsResponse>;
   
   ProfileModel: grpc.handleServerStreamingCall<_punctual_v1_ProfileModelRequest__Output, _punctual_v1_ProfileModelEvent>;
@@ -86,6 +99,7 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 export interface AdminDefinition extends grpc.ServiceDefinition {
   ClusterStatus: MethodDefinition<_punctual_v1_ClusterStatusRequest, _punctual_v1_ClusterStatusResponse, _punctual_v1_ClusterStatusRequest__Output, _punctual_v1_ClusterStatusResponse__Output>
   DescribeModel: MethodDefinition<_punctual_v1_DescribeModelRequest, _punctual_v1_DescribeModelResponse, _punctual_v1_DescribeModelRequest__Output, _punctual_v1_DescribeModelResponse__Output>
+  GetRing: MethodDefinition<_punctual_v1_GetRingRequest, _punctual_v1_GetRingResponse, _punctual_v1_GetRingRequest__Output, _punctual_v1_GetRingResponse__Output>
   ListModels: MethodDefinition<_punctual_v1_ListModelsRequest, _punctual_v1_ListModelsResponse, _punctual_v1_ListModelsRequest__Output, _punctual_v1_ListModelsResponse__Output>
   ProfileModel: MethodDefinition<_punctual_v1_ProfileModelRequest, _punctual_v1_ProfileModelEvent, _punctual_v1_ProfileModelRequest__Output, _punctual_v1_ProfileModelEvent__Output>
   RegisterModel: MethodDefinition<_punctual_v1_RegisterModelRequest, _punctual_v1_RegisterModelResponse, _punctual_v1_RegisterModelRequest__Output, _punctual_v1_RegisterModelResponse__Output>
