@@ -104,12 +104,6 @@ export interface ControllerOptions extends TokenOptions {
   ring?: readonly RingMember[];
   /** This controller's name in `ring` (`--ring-name`; in Kubernetes its pod's name). Needed with a ring. */
   ringName?: string;
-  /**
-   * The admin token of the ring's other controllers, for handing them the
-   * models they own that this one holds (controller/shard-handoff.ts).
-   * @default this controller's own admin token (one token for the ring)
-   */
-  peerToken?: string;
 }
 
 /** The defaults of ControllerOptions, one entry per defaulted option (see each option's doc). */
@@ -137,7 +131,7 @@ export const CONTROLLER_DEFAULTS = {
   swapWarmTimeoutMs: 30_000,
   swapDrainTimeoutMs: 60_000,
   drainTimeoutMs: 10_000,
-} as const satisfies Required<Omit<ControllerOptions, keyof TokenOptions | 'repoDir' | 'clock' | 'logLevel' | 'logger' | 'httpHost' | 'metricsToken' | 'metricsTlsCertFile' | 'metricsTlsKeyFile' | 'tlsCertFile' | 'tlsKeyFile' | 'ring' | 'ringName' | 'peerToken'>>;
+} as const satisfies Required<Omit<ControllerOptions, keyof TokenOptions | 'repoDir' | 'clock' | 'logLevel' | 'logger' | 'httpHost' | 'metricsToken' | 'metricsTlsCertFile' | 'metricsTlsKeyFile' | 'tlsCertFile' | 'tlsKeyFile' | 'ring' | 'ringName'>>;
 
 /**
  * Where the CLI's defaults differ from the library's: a controller started

@@ -6,8 +6,8 @@
 // (for a person or any V2 client) and in the `punctual-owner` trailer (for
 // ours, client/ring-client.ts, which sends it there and learns the ring again).
 // A model this controller holds is served whoever owns it: after the ring
-// changes, it serves the models it still holds until their new owner has them
-// (controller/shard-handoff.ts).
+// changes, it serves the models it still holds (handing them to their new
+// owner is the operator's, by registering them there, for now).
 import { quoted } from '../common/bounded-text.js';
 import { PunctualError, Status } from '../common/errors.js';
 import { ControllerRing, type RingMember } from '../common/ring.js';

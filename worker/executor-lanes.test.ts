@@ -36,10 +36,10 @@ describe('Executor lanes (emulated)', () => {
       await h.ok({ type: 'LOAD', modelKey: 'c@1', lane: 1 });
       await h.ok({ type: 'UNLOAD', modelKey: 'c@1' });
       h.executor.detach();
-      expect(h.executor.info().loaded.map((l) => [l.modelKey, l.lane])).toEqual([['a@1', 0], ['b@1', 1]]);
+      expect((h.executor.info().loaded ?? []).map((l) => [l.modelKey, l.lane])).toEqual([['a@1', 0], ['b@1', 1]]);
       // The next controller adopted a@1 only: b@1 is released, a@1 still runs on its lane.
       h.executor.keepOnly(new Set(['a@1']));
-      expect(h.executor.info().loaded.map((l) => l.modelKey)).toEqual(['a@1']);
+      expect((h.executor.info().loaded ?? []).map((l) => l.modelKey)).toEqual(['a@1']);
       expect((await h.ok({ type: 'INFER', modelKey: 'a@1' })).status).toBe('OK');
       expect((await h.run({ type: 'INFER', modelKey: 'b@1' })).status).toBe('FAILED');
       // A reset (a controller that adopts nothing) releases every one.

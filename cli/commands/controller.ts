@@ -49,7 +49,6 @@ interface ControllerFlags extends SecurityFlags, HttpFlags {
   maxReserveShare: number;
   ring?: RingMember[];
   ringName?: string;
-  peerToken?: string;
 }
 
 /** --ring's argument: name=host:port,… (common/ring-members.ts). */
@@ -192,8 +191,7 @@ export function registerController(program: Command, ctx: CliContext): void {
     .addOption(
       new Option('--ring <members>', 'the ring of controllers this one belongs to, name=host:port,… (each owns the models its name hashes to, and answers others with their owner)').argParser(ringArg),
     )
-    .option('--ring-name <name>', "this controller's name in --ring (in Kubernetes, its pod's name)")
-    .addOption(new Option('--peer-token <token>', "admin token of the ring's other controllers, for handing them their models (default: --admin-token; env PUNCTUAL_PEER_TOKEN)").default(ctx.io.env.PUNCTUAL_PEER_TOKEN || undefined, 'env'));
+    .option('--ring-name <name>', "this controller's name in --ring (in Kubernetes, its pod's name)");
   addSecurityFlags(addHttpFlags(cmd), ctx.io.env)
     .action(async (flags: ControllerFlags, c: Command) => {
       const { startController } = await import('../../controller/controller.js');
@@ -214,7 +212,6 @@ export function registerController(program: Command, ctx: CliContext): void {
         policy: flags.policy,
         maxReserveShare: flags.maxReserveShare,
         ...(flags.ring ? { ring: flags.ring, ringName: flags.ringName ?? '' } : {}),
-        ...(flags.peerToken ? { peerToken: flags.peerToken } : {}),
         ...securityOptions(flags),
         ...httpOptions(flags),
       }).catch((err: unknown) => refuseInsecure(c, err));
