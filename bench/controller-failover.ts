@@ -7,20 +7,11 @@
 // to the first cls request that succeeds after it; beside it the cls and det
 // requests that failed meanwhile. Target: < 5 s.
 import type { ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { waitForListeningPort } from '../cli/child-process.js';
 import { PunctualRingClient } from '../client/index.js';
-import { spawnCli, spawnWorker, stopAll, tempRepo, type Figure } from './support.js';
+import { freePort, spawnCli, spawnWorker, stopAll, tempRepo, type Figure } from './support.js';
 
 const EVERY_MS = 100;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function killed(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {

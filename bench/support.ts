@@ -2,6 +2,7 @@
 // the compiled CLI, and a default repository in a temp folder.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,4 +72,13 @@ export interface Figure {
 
 export function fmt(v: number, digits = 3): string {
   return Number.isFinite(v) ? v.toFixed(digits) : String(v);
+}
+
+/** A port free on 127.0.0.1 now (for processes that must know each other's ports before they start, e.g. a ring). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

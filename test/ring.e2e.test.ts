@@ -5,21 +5,13 @@
 // killed (SIGKILL) under load and started again on its port: every request
 // is answered, det's never fail, cls serves again, and the worker's session
 // is adopted by the new controller instead of loaded again.
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControllerRing, ModelNotFoundError, PunctualRingClient, type InferResult } from '../client/index.js';
+import { freePort } from '../bench/support.js';
 import { TestCluster, randomFloat32, SHAPES } from './support/cluster.js';
 
 /** The test's bound on the killed shard's outage (the target is 5 s; a loaded 2-core CI machine needs the margin). */
 const OUTAGE_BOUND_MS = 15_000;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function loadsDone(cluster: TestCluster): Promise<number> {
   const ports = await cluster.workerPorts.get(cluster.workers[0]!)!;
