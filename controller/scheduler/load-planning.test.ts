@@ -133,6 +133,20 @@ describe('Scheduler: LRU eviction', () => {
 });
 
 describe('Scheduler: cold starts', () => {
+  it('books an adopted session as loaded: its request runs at once, with no LOAD, and the warm-up skips it', () => {
+    const { s } = setup({}, [executor('w1/0', 1000)]);
+    expect(s.adopt('w1/0', 'a@1', 0, 0, 0)).toBe(true);
+    expect(s.adopt('w1/0', 'a@1', 0, 0, 0), 'held already').toBe(false);
+    expect(s.adopt('w1/0', 'nope@1', 0, 0, 0), 'unknown model').toBe(false);
+    expect(s.adopt('w9/0', 'b@1', 0, 0, 0), 'unknown executor').toBe(false);
+    expect(s.adopt('w1/0', 'b@1', 3, 0, 0), 'no such lane').toBe(false);
+    s.preload('w1/0', ['a@1']);
+    accept(s, req('a@1', 0, 100), 0);
+    const ds = s.tick(0);
+    expect(infers(ds).map((d) => d.model)).toEqual(['a@1']);
+    expect(loads(ds)).toEqual([]);
+  });
+
   it('warms a joining executor in the background: one load at a time, only while idle and after a lull in traffic, never ahead of a request', () => {
     const { s } = setup({}, [executor('w1/0', 1000)]);
     s.preload('w1/0', ['a@1', 'b@1', 'c@1']);
