@@ -57,12 +57,6 @@ export class EmulatedDevice {
     return run;
   }
 
-  /** Forgets every loaded model (the controller is gone). */
-  clear(): void {
-    this.loaded.clear();
-    this.runs.clear();
-  }
-
   /** Forgets one loaded model (its controller did not adopt it). */
   forget(modelKey: string): void {
     this.loaded.delete(modelKey);

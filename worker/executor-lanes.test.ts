@@ -42,8 +42,9 @@ describe('Executor lanes (emulated)', () => {
       expect((h.executor.info().loaded ?? []).map((l) => l.modelKey)).toEqual(['a@1']);
       expect((await h.ok({ type: 'INFER', modelKey: 'a@1' })).status).toBe('OK');
       expect((await h.run({ type: 'INFER', modelKey: 'b@1' })).status).toBe('FAILED');
-      // A reset (a controller that adopts nothing) releases every one.
-      h.executor.reset();
+      // A controller that adopts nothing: every one is released.
+      h.executor.detach();
+      h.executor.keepOnly(new Set());
       expect(h.executor.info().loaded).toEqual([]);
     } finally {
       await h.executor.close();
@@ -157,11 +158,12 @@ describe('Executor lanes (emulated)', () => {
     }
   });
 
-  it('after a reset, holds nothing on any lane', async () => {
+  it('after its controller left and the next adopted nothing, holds nothing on any lane', async () => {
     const h = await start(2);
     try {
       await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 1 });
-      h.executor.reset();
+      h.executor.detach();
+      h.executor.keepOnly(new Set());
       expect((await h.run({ type: 'INFER', modelKey: 'a@1' })).message).toBe('model a@1 is not loaded on executor 0');
       await h.ok({ type: 'LOAD', modelKey: 'a@1', lane: 0 });
       await h.ok({ type: 'INFER', modelKey: 'a@1' });

@@ -1,5 +1,5 @@
 // One executor on its own, no gRPC: one action at a time on real timers,
-// results dropped after a reset, and a replacement thread after one dies.
+// results dropped after its controller left and the next adopted nothing, and a replacement thread after one dies.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,7 +84,7 @@ describe('Executor (emulated)', () => {
     }
   });
 
-  it('after a reset, answers nothing from before it and holds nothing loaded', async () => {
+  it('after its controller left and the next adopted nothing, answers nothing from before it and holds nothing loaded', async () => {
     const results = new Results();
     const e = await Executor.start({ index: 2, device: 'emulated', threads: 1, memoryBytes: 0, clock: systemClock, cache: new ModelCache(), onResult: results.add, log: quiet });
     try {
@@ -95,7 +95,8 @@ describe('Executor (emulated)', () => {
       const waiting = action({ expectedMs: 1 });
       e.submit(running, systemClock.now());
       e.submit(waiting, systemClock.now());
-      e.reset();
+      e.detach();
+      e.keepOnly(new Set());
       const after = action({ expectedMs: 1 });
       e.submit(after, systemClock.now());
       const r = await results.of(after.id);

@@ -156,14 +156,6 @@ export class Executor {
   private readonly logger: Logger;
   private epoch = 0;
   private closed = false;
-  /**
-   * Sessions its threads hold, by model key: kept when the controller goes
-   * away (detach), announced in the next Hello, and released unless the
-   * controller adopts them (keepOnly).
-   */
-  private readonly resident = new Map<string, { lane: number; memoryBytes: number }>();
-  /** The first epoch after the last reset (release of every session): older jobs change no bookkeeping. */
-  private releasedBefore = 0;
 
   private constructor(private readonly opts: ExecutorOptions) {
     this.lanes = new SessionLanes(opts.lanes ?? 1);
@@ -185,7 +177,7 @@ export class Executor {
         const label = this.lanes.count > 1 ? `executor thread ${index} (lane ${lane})` : undefined;
         // A dead thread's sessions are gone with it: none of them is announced again.
         const onDied = (why: string): void => {
-          for (const [key, r] of this.resident) if (r.lane === lane) this.resident.delete(key);
+          this.lanes.laneDied(lane);
           onThreadDied?.(why);
         };
         this.threads.push(new ThreadClient({ index, device, threads, memArena, ...(spinWait === false ? { spinWait } : {}), log, script: threadScript, ...(label ? { label } : {}), onDied }));
@@ -219,8 +211,7 @@ export class Executor {
   /** What Hello announces: the executor, and the sessions it holds. */
   info(): ExecutorInfo {
     const { index, device, threads, memoryBytes } = this.opts;
-    const loaded = [...this.resident].map(([modelKey, r]) => ({ modelKey, lane: r.lane, memoryBytes: r.memoryBytes }));
-    return { index, device, threads, memoryBytes, lanes: this.lanes.count, loaded };
+    return { index, device, threads, memoryBytes, lanes: this.lanes.count, loaded: this.lanes.held() };
   }
 
   /** Queues an action that arrived at `receivedMs` (worker clock). */
@@ -272,30 +263,6 @@ export class Executor {
   }
 
   /**
-   * The controller is gone: drop waiting actions without answering (nobody
-   * would hear), drop the result of the running one, and release every
-   * session. The controller treats the reconnected worker as new.
-   */
-  reset(): void {
-    if (this.closed) return;
-    this.resident.clear();
-    this.releasedBefore = this.epoch + 1;
-    this.epoch++;
-    this.execRunner.clear();
-    this.loadRunner.clear();
-    this.emulated?.clear();
-    this.lanes.clear();
-    for (const thread of this.threads) {
-      thread.request({ type: 'release-all' }).then(
-        (r) => {
-          if (!r.ok) this.opts.log(`executor ${this.index}: releasing sessions failed: ${r.message}`);
-        },
-        (err: unknown) => this.opts.log(`executor ${this.index}: releasing sessions failed: ${String(err)}`),
-      );
-    }
-  }
-
-  /**
    * The controller went away: drops everything queued (nothing of it is
    * answered) and keeps the sessions, for the next controller to adopt
    * (keepOnly). An action running now finishes; its result is not sent.
@@ -315,21 +282,24 @@ export class Executor {
    */
   keepOnly(keys: ReadonlySet<string>): void {
     if (this.closed) return;
-    for (const [modelKey, r] of [...this.resident]) {
-      if (keys.has(modelKey)) continue;
-      this.resident.delete(modelKey);
-      this.lanes.forget(modelKey);
+    for (const { modelKey, lane } of this.lanes.release(keys)) {
       if (this.emulated) {
         this.emulated.forget(modelKey);
         continue;
       }
-      this.threads[r.lane]?.request({ type: 'unload', modelKey }).then(
-        (reply) => {
-          if (!reply.ok) this.opts.log(`executor ${this.index}: releasing ${modelKey} failed: ${reply.message}`);
-        },
-        (err: unknown) => this.opts.log(`executor ${this.index}: releasing ${modelKey} failed: ${String(err)}`),
-      );
+      this.release(this.threads[lane], { type: 'unload', modelKey }, modelKey);
     }
+  }
+
+  /** Asks `thread` to release sessions; nothing waits for it, a failure is logged. */
+  private release(thread: ThreadClient | undefined, request: Parameters<ThreadClient['request']>[0], what: string): void {
+    const failed = (why: string): void => this.opts.log(`executor ${this.index}: releasing ${what} failed: ${why}`);
+    thread?.request(request).then(
+      (r) => {
+        if (!r.ok) failed(r.message);
+      },
+      (err: unknown) => failed(String(err)),
+    );
   }
 
   /** Drops everything queued and stops the thread. */
@@ -408,15 +378,13 @@ export class Executor {
       const thread = this.threads[lane];
       const outcome = thread ? await this.onThread(thread, job) : await this.onEmulated(lane, job);
       ok = outcome.ok;
-      if (ok && job.type === 'LOAD' && job.epoch >= this.releasedBefore && !this.resident.has(job.modelKey)) this.resident.set(job.modelKey, { lane, memoryBytes: outcome.memoryBytes });
+      if (ok && job.type === 'LOAD') this.lanes.loaded(job.modelKey, lane, outcome.memoryBytes);
       return outcome;
     } finally {
       this.lanes.leave(lane);
-      // Bookkept across a detach (the thread holds the session, or not, either way), not across a reset.
-      if (job.epoch >= this.releasedBefore) {
-        this.lanes.settle(job.type, job.modelKey, route, ok);
-        if (job.type === 'UNLOAD') this.resident.delete(job.modelKey);
-      }
+      // Bookkept whatever the epoch: across a detach the thread holds the session, or not, either way.
+      this.lanes.settle(job.type, job.modelKey, route, ok);
+      if (job.type === 'UNLOAD') this.lanes.unloaded(job.modelKey);
     }
   }
 

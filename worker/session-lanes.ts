@@ -65,14 +65,49 @@ export class SessionLanes {
     if (releases && this.holders.get(modelKey) === route.lane) this.holders.delete(modelKey);
   }
 
-  /** Every session was released (the controller is gone): no lane holds anything. */
+  /** Every session was released: no lane holds anything. */
   clear(): void {
     this.holders.clear();
+    this.sessions.clear();
   }
 
-  /** One session was released outside an UNLOAD (its controller did not adopt it). */
-  forget(modelKey: string): void {
-    this.holders.delete(modelKey);
+  /**
+   * Sessions the threads hold, by model key, with what their LOAD reported
+   * (every lane count): kept when the controller goes away, announced in the
+   * next Hello, released unless the next controller adopts them (release).
+   */
+  private readonly sessions = new Map<string, { lane: number; memoryBytes: number }>();
+
+  /** A LOAD made a session on `lane` (a repeated LOAD of a held model changes nothing). */
+  loaded(modelKey: string, lane: number, memoryBytes: number): void {
+    if (!this.sessions.has(modelKey)) this.sessions.set(modelKey, { lane, memoryBytes });
+  }
+
+  /** An UNLOAD ran: the session is gone. */
+  unloaded(modelKey: string): void {
+    this.sessions.delete(modelKey);
+  }
+
+  /** The thread of `lane` died, and its sessions with it. */
+  laneDied(lane: number): void {
+    for (const [key, r] of this.sessions) if (r.lane === lane) this.sessions.delete(key);
+  }
+
+  /** The sessions held now, as Hello announces them. */
+  held(): { modelKey: string; lane: number; memoryBytes: number }[] {
+    return [...this.sessions].map(([modelKey, r]) => ({ modelKey, lane: r.lane, memoryBytes: r.memoryBytes }));
+  }
+
+  /** Forgets every session but those in `keep`, and returns the forgotten ones (for their threads to release). */
+  release(keep: ReadonlySet<string>): { modelKey: string; lane: number }[] {
+    const out: { modelKey: string; lane: number }[] = [];
+    for (const [modelKey, r] of [...this.sessions]) {
+      if (keep.has(modelKey)) continue;
+      this.sessions.delete(modelKey);
+      this.holders.delete(modelKey);
+      out.push({ modelKey, lane: r.lane });
+    }
+    return out;
   }
 
   /** The lane holding `modelKey`, if any (several lanes only). */
