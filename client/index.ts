@@ -1,7 +1,7 @@
 // The client library's public surface. Import from here, not from the files behind it.
 export { PunctualClient, type ClusterStatus, type InferResult, type InferTimings, type ModelInfo } from './client.js';
 export { PunctualRingClient, notAdmitted, type RetryOptions, type RingClientOptions } from './ring-client.js';
-export { ControllerRing, type RingMember } from '../common/ring.js';
+export { ControllerRing, OTHER_SHARD, OWNER_TRAILER, RING_VERSION_TRAILER, type RingMember } from '../common/ring.js';
 export type { InferOptions, PunctualClientOptions } from './options.js';
 export type { InferInputs, OutputTensor, TensorInput } from './tensors.js';
 export {

@@ -1,5 +1,6 @@
 import { Metadata, status as Status } from '@grpc/grpc-js';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeBackend, type FakeBackend } from '../test/support/fake-backend.js';
 import { PunctualClientError, UnavailableError } from './errors.js';
 import { PunctualRingClient, notAdmitted } from './ring-client.js';
 
@@ -31,6 +32,31 @@ describe('PunctualRingClient options', () => {
     const client = new PunctualRingClient('127.0.0.1:1', { retry: { attempts: 2, backoffMs: 1 } });
     try {
       await expect(client.infer('det', { x: { shape: [1], data: new Float32Array(1) } }, { sloMs: 1000 })).rejects.toBeInstanceOf(UnavailableError);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('PunctualRingClient of a controller alone', () => {
+  let backend: FakeBackend;
+  beforeAll(async () => {
+    backend = await startFakeBackend(); // GetRing: no members
+  });
+  afterAll(async () => {
+    await backend.close();
+  });
+
+  it('has no ring, and names the controller (by its address) as owner and as its one member', async () => {
+    const client = new PunctualRingClient(backend.address);
+    try {
+      expect(await client.ring()).toBeUndefined();
+      const self = { name: backend.address, address: backend.address };
+      expect(await client.ownerOf('img')).toEqual(self);
+      expect(await client.ownerOf('anything-else')).toEqual(self);
+      const status = await client.clusterStatus();
+      expect(status.map((s) => s.controller)).toEqual([self]);
+      expect((await client.listModels()).map((m) => m.name)).toEqual(backend.models.map((m) => m.name).sort());
     } finally {
       client.close();
     }

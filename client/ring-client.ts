@@ -18,7 +18,7 @@
 // else `retry.withinMs`): each attempt carries what is left of the SLO, so
 // the controller's admission judges the time the caller still has.
 import { status as Status } from '@grpc/grpc-js';
-import { ControllerRing, type RingMember } from '../common/ring.js';
+import { ControllerRing, OTHER_SHARD, OWNER_TRAILER, RING_VERSION_TRAILER, parseOwnerTrailer, type RingMember } from '../common/ring.js';
 import { PunctualClient, type ClusterStatus, type InferResult, type ModelInfo } from './client.js';
 import { PunctualClientError } from './errors.js';
 import { checkInferOptions, type InferOptions, type PunctualClientOptions } from './options.js';
@@ -52,12 +52,9 @@ interface NextRoute {
   waitMs: number;
 }
 
-/** The owner a `punctual-owner` trailer names (`name=host:port`). */
-function ownerOf(err: PunctualClientError): RingMember | undefined {
-  const v = err.metadata?.get('punctual-owner')[0];
-  if (typeof v !== 'string') return undefined;
-  const eq = v.indexOf('=');
-  return eq > 0 ? { name: v.slice(0, eq), address: v.slice(eq + 1) } : undefined;
+/** The owner an other_shard answer names in its trailer. */
+function ownerNamedBy(err: PunctualClientError): RingMember | undefined {
+  return parseOwnerTrailer(err.metadata?.get(OWNER_TRAILER)[0]);
 }
 
 /** Whether an UNAVAILABLE is one no controller admitted (safe to send again). */
@@ -82,7 +79,8 @@ export class PunctualRingClient {
   private readonly seeds: readonly string[];
   /** The ring as last learnt; undefined: a controller alone (every model at the first seed that answered). */
   private current: ControllerRing | undefined;
-  private alone: string | undefined;
+  /** The controller alone, named by its address, when it is in no ring. */
+  private alone: RingMember | undefined;
   private learning: Promise<void> | undefined;
   private learntAt = -Infinity;
   private closed = false;
@@ -116,8 +114,7 @@ export class PunctualRingClient {
   /** The controller that owns `model`, as the ring says (learning it first if need be). */
   async ownerOf(model: string): Promise<RingMember> {
     const ring = await this.ring();
-    if (ring) return ring.owner(model);
-    return { name: this.alone!, address: this.alone! };
+    return ring ? ring.owner(model) : this.alone!;
   }
 
   /** Runs one inference request on its model's owner (see the file's head for retries). Throws as PunctualClient.infer. */
@@ -144,7 +141,7 @@ export class PunctualRingClient {
   /** Every controller's models (each lists the ones it holds; a model being handed over is listed once). */
   async listModels(options: { signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
     const seen = new Map<string, ModelInfo>();
-    for (const address of await this.addresses()) {
+    for (const { address } of await this.members()) {
       for (const m of await this.client(address).listModels(options)) seen.set(`${m.name}@${m.version}`, m);
     }
     return [...seen.values()].sort((a, b) => (a.name === b.name ? a.version - b.version : a.name < b.name ? -1 : 1));
@@ -152,8 +149,7 @@ export class PunctualRingClient {
 
   /** Each controller's status, by member. */
   async clusterStatus(options: { signal?: AbortSignal } = {}): Promise<{ controller: RingMember; status: ClusterStatus }[]> {
-    const ring = await this.ring();
-    const members = ring ? ring.members : [{ name: this.alone!, address: this.alone! }];
+    const members = await this.members();
     return Promise.all(members.map(async (controller) => ({ controller, status: await this.client(controller.address).clusterStatus({ ...options, brief: true }) })));
   }
 
@@ -163,9 +159,10 @@ export class PunctualRingClient {
     this.clients.clear();
   }
 
-  private async addresses(): Promise<string[]> {
+  /** The ring's members, or the controller alone. */
+  private async members(): Promise<readonly RingMember[]> {
     const ring = await this.ring();
-    return ring ? ring.members.map((m) => m.address) : [this.alone!];
+    return ring ? ring.members : [this.alone!];
   }
 
   private client(address: string): PunctualClient {
@@ -180,10 +177,10 @@ export class PunctualRingClient {
   }
 
   private async nextRoute(err: PunctualClientError, model: string, address: string, attempt: number): Promise<NextRoute | undefined> {
-    if (err.reason === 'other_shard') {
-      const owner = ownerOf(err);
+    if (err.reason === OTHER_SHARD) {
+      const owner = ownerNamedBy(err);
       if (!owner || owner.address === address) return undefined;
-      const version = err.metadata?.get('punctual-ring-version')[0];
+      const version = err.metadata?.get(RING_VERSION_TRAILER)[0];
       if (version !== this.current?.version) void this.learn(true, owner.address).catch(() => undefined);
       return { address: owner.address, waitMs: 0 };
     }
@@ -208,7 +205,7 @@ export class PunctualRingClient {
           const r = await this.client(address).getRing();
           if (r.members.length === 0) {
             this.current = undefined;
-            this.alone = address;
+            this.alone = { name: address, address };
           } else {
             this.current = new ControllerRing(r.members);
             this.alone = undefined;

@@ -13,6 +13,27 @@ import { checkRing, type RingMember } from './ring-members.js';
 
 export { checkRing, parseRing, MAX_RING_MEMBERS, type RingMember } from './ring-members.js';
 
+// How a controller names another as a model's owner (controller/shard.ts
+// answers so; client/ring-client.ts and the CLI read it).
+/** Trailer (and HTTP header) naming a model's owner: `name=host:port` (ownerTrailer, parseOwnerTrailer). */
+export const OWNER_TRAILER = 'punctual-owner';
+/** Trailer (and HTTP header) with the version of the ring the answer was made by. */
+export const RING_VERSION_TRAILER = 'punctual-ring-version';
+/** The reason of an answer naming another controller. */
+export const OTHER_SHARD = 'other_shard';
+
+/** The OWNER_TRAILER value naming `owner`. */
+export function ownerTrailer(owner: RingMember): string {
+  return `${owner.name}=${owner.address}`;
+}
+
+/** The member an OWNER_TRAILER value names; undefined for anything else. */
+export function parseOwnerTrailer(value: unknown): RingMember | undefined {
+  if (typeof value !== 'string') return undefined;
+  const eq = value.indexOf('=');
+  return eq > 0 && eq < value.length - 1 ? { name: value.slice(0, eq), address: value.slice(eq + 1) } : undefined;
+}
+
 /** Which controller owns each model. Immutable: a changed ring is a new ControllerRing. */
 export class ControllerRing {
   readonly members: readonly RingMember[];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PunctualError, Status } from '../common/errors.js';
-import { ControllerRing, parseRing } from '../common/ring.js';
+import { ControllerRing, OTHER_SHARD, OWNER_TRAILER, RING_VERSION_TRAILER, parseOwnerTrailer, parseRing } from '../common/ring.js';
 import { ModelRegistry } from './model-registry.js';
-import { OTHER_SHARD, OWNER_TRAILER, RING_VERSION_TRAILER, Shard } from './shard.js';
+import { Shard } from './shard.js';
 
 // With members c0 and c1, c0 owns cls and c1 owns det and rec (the hash is fixed; test/ring.e2e.test.ts relies on it too).
 const ring = new ControllerRing(parseRing('c0=127.0.0.1:7001,c1=127.0.0.1:7002'));
@@ -24,6 +24,13 @@ describe('Shard', () => {
     expect(err.message).toContain('served by controller c1 at 127.0.0.1:7002');
     expect(err.trailers).toEqual({ [OWNER_TRAILER]: 'c1=127.0.0.1:7002', [RING_VERSION_TRAILER]: ring.version });
     expect(shard.otherShard('det', ring.owner('det'), Status.FAILED_PRECONDITION).code).toBe(Status.FAILED_PRECONDITION);
+  });
+
+  it('names the owner in a trailer that parseOwnerTrailer reads back (what the ring client and the CLI follow)', () => {
+    const err = new Shard(ring, 'c0').otherShard('det', ring.owner('det'));
+    expect(parseOwnerTrailer(err.trailers?.[OWNER_TRAILER])).toEqual(ring.owner('det'));
+    expect(parseOwnerTrailer(new Shard(ring, 'c1').otherShard('cls', ring.owner('cls')).trailers?.[OWNER_TRAILER])).toEqual({ name: 'c0', address: '127.0.0.1:7001' });
+    for (const bad of [undefined, 7, '', 'c1', '=127.0.0.1:7002', 'c1=']) expect(parseOwnerTrailer(bad), String(bad)).toBeUndefined();
   });
 
   it('refuses a name that is not a member', () => {

@@ -10,14 +10,10 @@
 // owner is the operator's, by registering them there, for now).
 import { quoted } from '../common/bounded-text.js';
 import { PunctualError, Status } from '../common/errors.js';
-import { ControllerRing, type RingMember } from '../common/ring.js';
+import { ControllerRing, OTHER_SHARD, OWNER_TRAILER, RING_VERSION_TRAILER, ownerTrailer, type RingMember } from '../common/ring.js';
 
-/** Trailer (and HTTP header) naming a model's owner: `name=host:port`. */
-export const OWNER_TRAILER = 'punctual-owner';
-/** Trailer (and HTTP header) with the version of the ring the answer was made by. */
-export const RING_VERSION_TRAILER = 'punctual-ring-version';
-/** The reason of an answer naming another controller. */
-export const OTHER_SHARD = 'other_shard';
+// Defined in common/ring.ts, with the client's reading of them; named here too for the controller's other files.
+export { OTHER_SHARD } from '../common/ring.js';
 
 export class Shard {
   readonly self: RingMember;
@@ -52,7 +48,7 @@ export class Shard {
       code,
       `model ${quoted(model)} is served by controller ${owner.name} at ${owner.address}, not by this one (${this.self.name}; the ring has ${this.ring.members.length} controllers): send it there`,
       OTHER_SHARD,
-      { [OWNER_TRAILER]: `${owner.name}=${owner.address}`, [RING_VERSION_TRAILER]: this.ring.version },
+      { [OWNER_TRAILER]: ownerTrailer(owner), [RING_VERSION_TRAILER]: this.ring.version },
     );
   }
 }
