@@ -1,6 +1,7 @@
 // The `punctual` command line: global options, subcommands, and the exit
 // status policy — 0 success, 1 a failed operation (its gRPC status printed),
-// 2 a usage error (unknown command or flag, bad value). runCli() never calls
+// 2 a usage error (unknown command or flag, bad value, a controller option
+// out of range: controller/options.ts). runCli() never calls
 // process.exit, so tests drive it in-process with captured output.
 //
 // Each subcommand's module is imported only when it is run: `punctual status`
@@ -33,6 +34,17 @@ export const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise
   ['compare', async () => (await import('./commands/compare.js')).registerCompare],
   ['trace', async () => (await import('./commands/trace.js')).registerTrace],
 ];
+
+/**
+ * Whether `err` is a controller's option refused before it started
+ * (ControllerOptionsError, controller/options.ts), a usage error like a bad
+ * flag. Told by its name first, so that any other failure loads nothing of
+ * the controller (a failed `punctual status` stays a client).
+ */
+async function isControllerOptionsError(err: unknown): Promise<boolean> {
+  if (!(err instanceof Error) || err.name !== 'ControllerOptionsError') return false;
+  return (await import('../controller/options.js')).isControllerOptionsError(err);
+}
 
 /** The program with its global options and no command yet. */
 function rootProgram(io: CliIo): Command {
@@ -95,6 +107,12 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0; // --help
       if (json) io.stdout.write(JSON.stringify({ status: 'INVALID_ARGUMENT', message: err.message.replace(/^error: /, '') }) + '\n');
+      return USAGE_ERROR;
+    }
+    if (await isControllerOptionsError(err)) {
+      const message = (err as Error).message;
+      if (json) io.stdout.write(JSON.stringify({ status: 'INVALID_ARGUMENT', message }) + '\n');
+      else io.stderr.write(`${painter(io.stderr.isTTY === true)('red', 'error')}: ${message}\n`);
       return USAGE_ERROR;
     }
     const report = describeError(err);

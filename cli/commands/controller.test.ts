@@ -1,19 +1,24 @@
 // `punctual controller` and `punctual up` take their flags' defaults from
 // controller/options.ts: --help shows the table's numbers, and a controller
 // started with no flags gets the library's defaults (but for the CLI's own
-// metrics port).
+// metrics port). A controller option out of range is a usage error: its own
+// message, exit status 2.
 import { describe, expect, it, vi } from 'vitest';
 import { CLI_DEFAULTS, CONTROLLER_DEFAULTS as D, compileControllerOptions, type ControllerOptions } from '../../controller/options.js';
 import { runCliCaptured } from '../../test/support/run-cli.js';
 
 const started: ControllerOptions[] = [];
-vi.mock('../../controller/controller.js', () => ({
-  // Records what the CLI asks for, then fails, so the command ends here.
-  startController: (opts: ControllerOptions) => {
-    started.push(opts);
-    return Promise.reject(new Error('not started (test)'));
-  },
-}));
+vi.mock('../../controller/controller.js', async () => {
+  const options = await vi.importActual<typeof import('../../controller/options.js')>('../../controller/options.js');
+  return {
+    // Records what the CLI asks for and checks it as startController does, then fails, so the command ends here.
+    startController: async (opts: ControllerOptions) => {
+      started.push(opts);
+      options.compileControllerOptions(opts);
+      throw new Error('not started (test)');
+    },
+  };
+});
 
 /** --help with its lines joined, so a default wrapped onto the next line still reads "(default: N)". */
 async function help(cmd: string): Promise<string> {
@@ -61,5 +66,34 @@ describe('the CLI reads its defaults from controller/options.ts', () => {
     expect(repoDir).toBe('/nonexistent-repo');
     expect(clock).toBeDefined();
     expect(rest).toEqual({ ...D, metricsPort: CLI_DEFAULTS.metricsPort, httpPort: CLI_DEFAULTS.httpPort, httpHost: D.host });
+  });
+});
+
+describe('a controller option out of range', () => {
+  const ring = ['--ring', 'c0=127.0.0.1:7001,c1=127.0.0.1:7002'];
+
+  it.each([
+    ['no --ring-name', [...ring]],
+    ['a --ring-name not in --ring', [...ring, '--ring-name', 'c7']],
+  ])('%s: the options\' own message, exit status 2 (not "UNKNOWN")', async (_what, flags) => {
+    started.length = 0;
+    const r = await runCliCaptured(['controller', '--repo', '/nonexistent-repo', ...flags]);
+    expect(r.code).toBe(2);
+    expect(started).toHaveLength(1); // the options checked it, not the CLI
+    expect(r.stderr).toMatch(/^error: controller option ringName must be the name of one of the ring's members \(c0, c1\)/);
+    expect(r.stderr).not.toContain('UNKNOWN');
+  });
+
+  it('with --json, the same as a JSON status on stdout', async () => {
+    const r = await runCliCaptured(['controller', '--repo', '/nonexistent-repo', ...ring, '--ring-name', 'c7', '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toEqual({ status: 'INVALID_ARGUMENT', message: expect.stringContaining('controller option ringName') as unknown });
+  });
+
+  it('a member of --ring passes, and any other failure stays status 1', async () => {
+    const r = await runCliCaptured(['controller', '--repo', '/nonexistent-repo', ...ring, '--ring-name', 'c1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: UNKNOWN: not started (test)');
+    expect(started.at(-1)).toMatchObject({ ringName: 'c1' });
   });
 });

@@ -196,10 +196,6 @@ export function registerController(program: Command, ctx: CliContext): void {
     .action(async (flags: ControllerFlags, c: Command) => {
       const { startController } = await import('../../controller/controller.js');
       const repoDir = path.resolve(flags.repo);
-      if (flags.ring && !flags.ring.some((m) => m.name === flags.ringName)) {
-        const names = flags.ring.map((m) => m.name).join(', ');
-        c.error(`error: --ring needs --ring-name, this controller's name among its members (${names})${flags.ringName ? `; ${JSON.stringify(flags.ringName)} is not one` : ''}`, { exitCode: 2 });
-      }
       const handle = await startController({
         port: flags.port,
         host: flags.host,
