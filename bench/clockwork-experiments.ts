@@ -136,6 +136,11 @@ export function meanRun1(models: readonly SimModel[]): number {
  * onto the models as traceArrivals maps them, add up to.
  */
 export function azureLikeArrivals(models: readonly SimModel[], executors: number, o: { functions: number; minutes: number; utilisation: number; seed: number }): Iterable<Arrival> {
+  return azureLikeWorkload(models, executors, o)();
+}
+
+/** azureLikeArrivals as a stream that can be drawn again, identical each time (the trace is generated once). */
+export function azureLikeWorkload(models: readonly SimModel[], executors: number, o: { functions: number; minutes: number; utilisation: number; seed: number }): () => Iterable<Arrival> {
   const perMinute = ((o.utilisation * executors * 1000) / meanRun1(models)) * 60;
   const trace = parseAzureTrace(generateAzureTrace({ functions: o.functions, minutes: o.minutes, seed: o.seed, totalPerMinute: perMinute }));
   const keys = models.map((m) => m.key);
@@ -148,7 +153,7 @@ export function azureLikeArrivals(models: readonly SimModel[], executors: number
     work += n * run1[map[i]!]!;
   });
   const rateScale = work > 0 ? (o.utilisation * executors * o.minutes * 60_000) / work : 1;
-  return traceArrivals(trace, { models: keys, seed: o.seed, rateScale });
+  return () => traceArrivals(trace, { models: keys, seed: o.seed, rateScale });
 }
 
 export function azureReplay(c: AzureReplayCase): Run {

@@ -1,5 +1,5 @@
 // `npm run bench`: runs the benchmarks and prints the figures with the machine.
-// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,many-models,live-many,multi-model,clockwork,replay-generator,rest,transports,rejection-rtt,local-path,data-plane,remote-client,model-threads,controller-throughput,controller-failover (all but the first four take minutes; not in the default)
+// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,many-models,live-many,multi-model,clockwork,replay-generator,rest,transports,rejection-rtt,local-path,data-plane,remote-client,model-threads,controller-throughput,controller-failover,sharded-sim (all but the first four take minutes; not in the default)
 //          --requests N --replay-seconds S --replay-loads 0.5,0.9,1.5,3 --replay-policies punctual,fifo
 //          --overload 3x20,10x60 (load × seconds cases of the V2 overload benchmark)
 //          --mem-arena (many-models: the worker with onnxruntime's memory arena and patterns on)
@@ -15,6 +15,7 @@ import { runOverloadBench, type OverloadCase } from './overload.js';
 import { runFreezeBench } from './freeze.js';
 import { runRejoinBench } from './rejoin.js';
 import { runControllerFailoverBench } from './controller-failover.js';
+import { runShardedSimBench, SHARDED_SIM_DEFAULTS } from './sharded-sim.js';
 import { runUploadsBench } from './uploads.js';
 import { runManyModelsBench } from './many-models.js';
 import { runLiveManyBench } from './live-many.js';
@@ -36,7 +37,7 @@ import { CONTROLLER_THROUGHPUT_DEFAULTS, runControllerThroughputBench } from './
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, many-models, live-many, multi-model, clockwork, replay-generator, rest, transports, rejection-rtt, local-path, data-plane, remote-client, model-threads, controller-throughput, controller-failover', 'live,throughput,operate,simulate')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, many-models, live-many, multi-model, clockwork, replay-generator, rest, transports, rejection-rtt, local-path, data-plane, remote-client, model-threads, controller-throughput, controller-failover, sharded-sim', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
@@ -49,6 +50,8 @@ const program = new Command('bench')
   .option('--ct-cls <list>', 'controller-throughput: offered rates of cls, req/s (empty: none)', CONTROLLER_THROUGHPUT_DEFAULTS.clsRates.join(','))
   .option('--ct-no-floor', 'controller-throughput: skip the no-op server (the floor)')
   .option('--ct-no-profile', 'controller-throughput: skip the CPU-profiled run')
+  .option('--sharded-controllers <list>', 'sharded-sim: ring sizes', SHARDED_SIM_DEFAULTS.controllers.join(','))
+  .option('--sharded-seconds <s>', 'sharded-sim: virtual seconds of the trace', String(SHARDED_SIM_DEFAULTS.seconds))
   .option('--json', 'print JSON');
 program.parse();
 const opts = program.opts<{
@@ -65,6 +68,8 @@ const opts = program.opts<{
   ctCls: string;
   ctFloor: boolean;
   ctProfile: boolean;
+  shardedControllers: string;
+  shardedSeconds: string;
   json?: boolean;
 }>();
 const numbers = (list: string): number[] => list.split(',').filter((x) => x.trim() !== '').map(Number);
@@ -100,6 +105,7 @@ if (only.has('overload')) {
 if (only.has('freeze')) figures.push(...(await runFreezeBench({ rate: 200, freezeSeconds: 15, before: 10, after: 10 })));
 if (only.has('rejoin')) figures.push(...(await runRejoinBench([5, 30], 3)));
 if (only.has('controller-failover')) figures.push(...(await runControllerFailoverBench(5)));
+if (only.has('sharded-sim')) figures.push(...runShardedSimBench({ ...SHARDED_SIM_DEFAULTS, controllers: numbers(opts.shardedControllers), seconds: Number(opts.shardedSeconds) }));
 if (only.has('uploads')) figures.push(...(await runUploadsBench(700)));
 if (only.has('many-models')) figures.push(...(await runManyModelsBench({ memArena: opts.memArena === true })));
 if (only.has('live-many')) figures.push(...(await runLiveManyBench()));

@@ -94,6 +94,19 @@ class Tally {
     else this.errors++;
   }
 
+  /** Adds another tally's requests to this one's. */
+  absorb(o: Tally): void {
+    this.requests += o.requests;
+    this.ok += o.ok;
+    this.okWithin += o.okWithin;
+    this.rejected += o.rejected;
+    this.late += o.late;
+    this.errors += o.errors;
+    this.floor += o.floor;
+    this.rejectedOfFloor += o.rejectedOfFloor;
+    for (const l of o.latencies) this.latencies.push(l);
+  }
+
   stats(durationS: number): Stats {
     const sorted = Float64Array.from(this.latencies).sort();
     const accepted = this.requests - this.rejected;
@@ -162,6 +175,32 @@ export class SummaryBuilder {
 
   get requests(): number {
     return this.all.requests;
+  }
+
+  /**
+   * Adds everything `other` was told (its requests, per model and per
+   * bucket) to this builder, as if each had been added here: the summary of
+   * several runs side by side (the shards of `simulate --controllers`).
+   */
+  absorb(other: SummaryBuilder): void {
+    if (other.bucketMs !== this.bucketMs) throw new RangeError(`cannot merge a timeline of ${other.bucketMs} ms buckets into one of ${this.bucketMs} ms`);
+    this.all.absorb(other.all);
+    for (const [model, t] of other.byModel) {
+      let mine = this.byModel.get(model);
+      if (!mine) this.byModel.set(model, (mine = new Tally(this.tracksFloor)));
+      mine.absorb(t);
+    }
+    other.buckets.forEach((b, i) => {
+      while (this.buckets.length <= i) this.buckets.push({ offered: 0, okWithin: 0, okPast: 0, rejected: 0, late: 0, errors: 0, latencies: [] });
+      const mine = this.buckets[i]!;
+      mine.offered += b.offered;
+      mine.okWithin += b.okWithin;
+      mine.okPast += b.okPast;
+      mine.rejected += b.rejected;
+      mine.late += b.late;
+      mine.errors += b.errors;
+      for (const l of b.latencies) mine.latencies.push(l);
+    });
   }
 
   build(durationMs: number, config: Record<string, unknown>): Summary {

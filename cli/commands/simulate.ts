@@ -4,7 +4,10 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_POLICY, isPolicy, POLICIES, type Policy } from '../../controller/scheduler/policy.js';
 import { loadSimModels } from '../../traces/sim-models.js';
+import { MAX_RING_MEMBERS } from '../../common/ring-members.js';
+import { simulateSharded, WORKER_SPLITS, type ShardedSimulationResult, type ShardFigures, type WorkerSplit } from '../../traces/sharded-simulation.js';
 import { SIMULATION_DEFAULTS, simulate, type SimulationResult } from '../../traces/simulator.js';
+import type { Arrival } from '../../traces/trace-arrivals.js';
 import { writeOutputs } from '../../traces/replay.js';
 import { compileWorkload } from '../../traces/workload.js';
 import { integerIn, parseMemorySize, parseMs } from '../args.js';
@@ -39,31 +42,37 @@ export function addSimulateFlags(cmd: Command): Command {
     .option('--out <dir>', 'also write summary.json and report.svg here');
 }
 
-/** Runs one simulation from the flags (shared with `compare`). */
-export async function runSimulation(trace: string | undefined, flags: SimulateFlags, policy: Policy, showProgress: boolean): Promise<SimulationResult> {
+/** The models, workload and options of a simulation from the flags (shared by one controller and a ring). */
+async function prepare(trace: string | undefined, flags: SimulateFlags, policy: Policy) {
   const models = loadSimModels({ ...(flags.repo ? { repo: flags.repo } : {}), ...(flags.modelInstances ? { instances: flags.modelInstances } : {}) });
   const names = models.map((m) => m.name);
   const spec = workloadSpec(trace, flags);
   const workload = await compileWorkload(spec, names);
   const byName = new Map(models.map((m) => [m.name, m.key]));
-  const arrivals = (function* () {
+  const arrivals = function* (): Generator<Arrival> {
     for (const a of workload.arrivals()) yield { time: a.time, model: byName.get(a.model)! };
-  })();
+  };
+  const options = {
+    models: models.filter((m) => workload.models.includes(m.name)),
+    workers: flags.workers,
+    executorsPerWorker: flags.executors,
+    lanes: flags.lanes,
+    memoryBytes: flags.memory,
+    policy,
+    noise: flags.noise,
+    seed: flags.seed,
+    durationMs: workload.durationMs,
+    ...(flags.sloMs !== undefined ? { sloMs: flags.sloMs } : {}),
+  };
+  return { workload, arrivals, options };
+}
+
+/** Runs one simulation from the flags (shared with `compare`). */
+export async function runSimulation(trace: string | undefined, flags: SimulateFlags, policy: Policy, showProgress: boolean): Promise<SimulationResult> {
+  const { workload, arrivals, options } = await prepare(trace, flags, policy);
   const bar = progressBar(`simulate ${policy}`, Math.max(1, Math.round(workload.expected)), showProgress);
   try {
-    const r = simulate(arrivals, {
-      models: models.filter((m) => workload.models.includes(m.name)),
-      workers: flags.workers,
-      executorsPerWorker: flags.executors,
-      lanes: flags.lanes,
-      memoryBytes: flags.memory,
-      policy,
-      noise: flags.noise,
-      seed: flags.seed,
-      durationMs: workload.durationMs,
-      ...(flags.sloMs !== undefined ? { sloMs: flags.sloMs } : {}),
-      onProgress: (n) => bar.update(n),
-    });
+    const r = simulate(arrivals(), { ...options, onProgress: (n) => bar.update(n) });
     Object.assign(r.summary.config, workload.config);
     return r;
   } finally {
@@ -71,20 +80,71 @@ export async function runSimulation(trace: string | undefined, flags: SimulateFl
   }
 }
 
+/** Runs the flags' workload on a ring of `controllers` controllers, each shard on its own workers. */
+export async function runShardedSimulation(
+  trace: string | undefined,
+  flags: SimulateFlags,
+  ring: { controllers: number; workerSplit: WorkerSplit },
+  policy: Policy,
+  showProgress: boolean,
+): Promise<ShardedSimulationResult> {
+  const { workload, arrivals, options } = await prepare(trace, flags, policy);
+  const bar = progressBar(`simulate ${ring.controllers} controllers`, Math.max(1, Math.round(workload.expected)), showProgress);
+  try {
+    const r = simulateSharded(arrivals, { ...options, ...ring, onProgress: (n) => bar.update(n) });
+    Object.assign(r.summary.config, workload.config);
+    return r;
+  } finally {
+    bar.stop();
+  }
+}
+
+/** What each controller of a simulated ring takes and what scheduling it cost. */
+export function renderShards(shards: readonly ShardFigures[]): string {
+  const head = ['controller', 'models', 'workers', 'requests', 'req/s', 'attainment', 'rejected', 'late', 'sched µs/req', 'sched cores'];
+  const rows = shards.map((s) => [
+    s.controller,
+    String(s.models),
+    String(s.workers),
+    String(s.requests),
+    s.offered_rps.toFixed(0),
+    `${(100 * s.slo_attainment).toFixed(2)} %`,
+    String(s.rejected),
+    String(s.late),
+    s.cpu_us_per_request.toFixed(1),
+    s.scheduling_cores.toFixed(2),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), ...rows.map(line)].join('\n') + '\n' +
+    'sched µs/req: CPU time of the shard\'s simulation per request, the scheduler\'s CPU on one core (no gRPC); sched cores: req/s × that\n';
+}
+
 export function registerSimulate(program: Command, ctx: CliContext): void {
   addSimulateFlags(program.command('simulate').description('simulate a workload on the real scheduler in virtual time, with emulated executors'))
     .addOption(new Option('--policy <policy>', 'scheduling policy').choices([...POLICIES]).default(DEFAULT_POLICY))
-    .action(async (trace: string | undefined, flags: SimulateFlags, cmd: Command) => {
+    .addOption(
+      new Option('--controllers <n>', 'a ring of n controllers: models split by the ring\'s hash as live, workers evenly, each shard simulated on its own')
+        .argParser(integerIn(1, MAX_RING_MEMBERS)),
+    )
+    .addOption(new Option('--split-workers <how>', 'with --controllers: workers evenly, or by each shard\'s offered work (as a per-shard autoscaler settles)').choices([...WORKER_SPLITS]).default('even'))
+    .action(async (trace: string | undefined, flags: SimulateFlags & { controllers?: number; splitWorkers: WorkerSplit }, cmd: Command) => {
       const g = globalsOf(cmd);
       const policy = isPolicy(flags.policy) ? flags.policy : DEFAULT_POLICY;
       const t0 = performance.now();
-      const r = await runSimulation(trace, flags, policy, interactive(ctx.io.stderr, g));
+      const show = interactive(ctx.io.stderr, g);
+      if (flags.controllers !== undefined && flags.controllers > flags.workers) {
+        cmd.error(`error: --controllers ${flags.controllers} needs at least as many --workers (each controller serves its shard on workers of its own), not ${flags.workers}`, { exitCode: 2 });
+      }
+      const ring = flags.controllers !== undefined ? await runShardedSimulation(trace, flags, { controllers: flags.controllers, workerSplit: flags.splitWorkers }, policy, show) : undefined;
+      const r = ring ?? (await runSimulation(trace, flags, policy, show));
       const wallS = (performance.now() - t0) / 1000;
       r.summary.config.wall_s = wallS;
       if (flags.out) writeOutputs(flags.out, r.summary, r.builder, flags.sloMs !== undefined ? [flags.sloMs] : []);
-      if (g.json) ctx.io.stdout.write(JSON.stringify(r.summary) + '\n');
+      if (g.json) ctx.io.stdout.write(JSON.stringify(ring ? { ...r.summary, controllers: ring.shards } : r.summary) + '\n');
       else {
-        ctx.io.stdout.write(renderSummary(`simulated, policy ${policy}`, r.summary));
+        ctx.io.stdout.write(renderSummary(`simulated, policy ${policy}${ring ? `, ${ring.shards.length} controllers` : ''}`, r.summary));
+        if (ring) ctx.io.stdout.write(renderShards(ring.shards));
         ctx.io.stdout.write(`${r.summary.requests} requests simulated in ${wallS.toFixed(1)} s (${Math.round(r.summary.requests / wallS)} req/s)${flags.out ? `; wrote ${flags.out}/summary.json and report.svg` : ''}\n`);
       }
     });
