@@ -55,7 +55,7 @@ export function runShardedSimBench(o: ShardedSimOptions = SHARDED_SIM_DEFAULTS, 
   for (const controllers of o.controllers) {
     log(`sharded-sim: ${controllers} controller(s), ${o.workers} workers (split ${o.workerSplit}), ${n} models, ${o.rps} r/s for ${o.seconds} s`);
     const t0 = performance.now();
-    const r = simulateSharded(arrivals, {
+    const r = simulateSharded(arrivals(), {
       models,
       workers: o.workers,
       executorsPerWorker: 1,

@@ -34,8 +34,8 @@ describe('simulateSharded', () => {
   });
 
   it('gives the busier shard more workers with workerSplit load', () => {
-    const even = simulateSharded(arrivals, { ...base, controllers: 3 });
-    const byLoad = simulateSharded(arrivals, { ...base, controllers: 3, workerSplit: 'load' });
+    const even = simulateSharded(arrivals(), { ...base, controllers: 3 });
+    const byLoad = simulateSharded(arrivals(), { ...base, controllers: 3, workerSplit: 'load' });
     expect(byLoad.shards.reduce((n, s) => n + s.workers, 0)).toBe(6);
     const busiest = even.shards.reduce((a, b) => (b.offered_rps > a.offered_rps ? b : a));
     const idlest = even.shards.reduce((a, b) => (b.offered_rps < a.offered_rps ? b : a));
@@ -53,7 +53,7 @@ describe('simulateSharded', () => {
   });
 
   it('with one controller, is the plain simulation', () => {
-    const one = simulateSharded(arrivals, { ...base, controllers: 1 });
+    const one = simulateSharded(arrivals(), { ...base, controllers: 1 });
     const plain = simulate(arrivals(), { ...base }).summary;
     const { config: _a, ...figures } = one.summary;
     const { config: _b, ...plainFigures } = plain;
@@ -66,7 +66,7 @@ describe('simulateSharded', () => {
 
   it('simulates every arrival once, on the shard that owns its model, and the shards add up to the cluster', () => {
     const all = [...arrivals()];
-    const r = simulateSharded(arrivals, { ...base, controllers: 3 });
+    const r = simulateSharded(arrivals(), { ...base, controllers: 3 });
     expect(r.shards.map((s) => s.workers)).toEqual([2, 2, 2]);
     expect(r.summary.requests).toBe(all.length);
     expect(r.shards.reduce((n, s) => n + s.requests, 0)).toBe(all.length);
@@ -91,7 +91,7 @@ describe('simulateSharded', () => {
   });
 
   it('gives each shard what simulating it alone gives: shards share nothing', () => {
-    const r = simulateSharded(arrivals, { ...base, controllers: 2 });
+    const r = simulateSharded(arrivals(), { ...base, controllers: 2 });
     const ring = simulatedRing(2);
     const mine = models.filter((m) => ring.owner(m.name).name === 'controller-1');
     const mineKeys = new Set(mine.map((m) => m.key));
@@ -101,9 +101,9 @@ describe('simulateSharded', () => {
   });
 
   it('refuses a ring it cannot build', () => {
-    expect(() => simulateSharded(arrivals, { ...base, controllers: 0 })).toThrow(/from 1 to 64/);
-    expect(() => simulateSharded(arrivals, { ...base, controllers: 65, workers: 100 })).toThrow(/from 1 to 64/);
-    expect(() => simulateSharded(arrivals, { ...base, controllers: 7 })).toThrow(/7 controllers need at least 7 workers/);
+    expect(() => simulateSharded(arrivals(), { ...base, controllers: 0 })).toThrow(/from 1 to 64/);
+    expect(() => simulateSharded(arrivals(), { ...base, controllers: 65, workers: 100 })).toThrow(/from 1 to 64/);
+    expect(() => simulateSharded(arrivals(), { ...base, controllers: 7 })).toThrow(/7 controllers need at least 7 workers/);
   });
 });
 

@@ -50,11 +50,11 @@ export interface ShardFigures {
   accepted_slo_attainment: number;
   rejected: number;
   late: number;
-  /** CPU seconds of this shard's simulation (this process, every thread), without drawing the arrivals. */
+  /** CPU seconds of this shard's simulation (this process, every thread). */
   cpu_s: number;
   /**
    * CPU per request from the steady start (steadyFromMs) to the last
-   * arrival, without drawing the arrivals, µs: the controller's scheduling
+   * arrival, µs: the controller's scheduling
    * CPU per request (the simulation is one thread: it runs on one core).
    */
   cpu_us_per_request: number;
@@ -107,68 +107,85 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** Where a shard's stream stood at one moment: CPU ms, arrivals drawn (kept or not), arrivals kept. */
+/** One shard's arrivals, compact (20 bytes each): times, model indices, SLOs (NaN: none). */
+class ShardStream {
+  private times = new Float64Array(1024);
+  private slos = new Float64Array(1024);
+  private models = new Int32Array(1024);
+  length = 0;
+  /** Σ batch-1 p50 of its arrivals, ms: its offered work. */
+  work = 0;
+
+  push(time: number, model: number, sloMs: number | undefined): void {
+    if (this.length === this.times.length) {
+      const grow = <T extends Float64Array | Int32Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.times = grow(this.times, (n) => new Float64Array(n));
+      this.slos = grow(this.slos, (n) => new Float64Array(n));
+      this.models = grow(this.models, (n) => new Int32Array(n));
+    }
+    this.times[this.length] = time;
+    this.slos[this.length] = sloMs ?? NaN;
+    this.models[this.length++] = model;
+  }
+
+  /**
+   * Its arrivals again, noting the CPU time when the first one at or after
+   * `steadyFromMs` is taken and when the last one is.
+   */
+  *arrivals(keys: readonly string[], steadyFromMs: number, marks: { steady?: Mark; last?: Mark }): Generator<Arrival> {
+    for (let i = 0; i < this.length; i++) {
+      const time = this.times[i]!;
+      if (!marks.steady && time >= steadyFromMs) marks.steady = { cpu: cpuMs(), taken: i };
+      const slo = this.slos[i]!;
+      yield Number.isNaN(slo) ? { time, model: keys[this.models[i]!]! } : { time, model: keys[this.models[i]!]!, sloMs: slo };
+    }
+    marks.last = { cpu: cpuMs(), taken: this.length };
+  }
+}
+
+/** Where a shard's stream stood at one moment: CPU ms, arrivals taken. */
 interface Mark {
   cpu: number;
-  drawn: number;
-  kept: number;
+  taken: number;
 }
 
-/** What drawing a shard's arrivals saw: counts, and marks at the steady start and the last arrival. */
-interface Draw {
-  drawn: number;
-  kept: number;
-  steady?: Mark;
-  last?: Mark;
-}
-
-/** The arrivals of `keys` only, counting every arrival drawn (kept or not). */
-function* only(source: Iterable<Arrival>, keys: ReadonlySet<string>, steadyFromMs: number, d: Draw): Generator<Arrival> {
-  for (const a of source) {
-    d.drawn++;
-    if (!keys.has(a.model)) continue;
-    if (!d.steady && a.time >= steadyFromMs) d.steady = { cpu: cpuMs(), drawn: d.drawn, kept: d.kept };
-    d.kept++;
-    yield a;
-  }
-  d.last = { cpu: cpuMs(), drawn: d.drawn, kept: d.kept };
-}
-
-/** One pass over the stream: what drawing an arrival costs (CPU ms), and each controller's offered work (Σ batch-1 p50, ms). */
-function survey(arrivals: Iterable<Arrival>, ownerOf: ReadonlyMap<string, number>, run1: ReadonlyMap<string, number>, controllers: number): { drawMs: number; work: number[] } {
-  const work = new Array<number>(controllers).fill(0);
-  let n = 0;
-  const t0 = cpuMs();
+/** One pass over the stream, each arrival into its owner's stream. */
+function partition(arrivals: Iterable<Arrival>, models: readonly SimModel[], ring: ControllerRing): { keys: string[]; streams: ShardStream[] } {
+  const keys = models.map((m) => m.key);
+  const index = new Map<string, { model: number; shard: number; run1: number }>();
+  models.forEach((m, i) => {
+    const cls = Object.values(m.profile.classes)[0];
+    index.set(m.key, { model: i, shard: ring.members.indexOf(ring.owner(m.name)), run1: cls?.batches.find((b) => b.batch === 1)?.p50Ms ?? 0 });
+  });
+  const streams = ring.members.map(() => new ShardStream());
   for (const a of arrivals) {
-    n++;
-    const i = ownerOf.get(a.model);
-    if (i !== undefined) work[i]! += run1.get(a.model) ?? 0;
+    const at = index.get(a.model);
+    if (!at) throw new Error(`arrival for unknown model ${a.model}`);
+    const s = streams[at.shard]!;
+    s.push(a.time, at.model, a.sloMs);
+    s.work += at.run1;
   }
-  return { drawMs: n > 0 ? (cpuMs() - t0) / n : 0, work };
+  return { keys, streams };
 }
 
 /**
- * Simulates a ring of `controllers` controllers. `arrivals` must give the
- * same stream on every call (a Workload's arrivals() does): each shard draws
- * the whole stream and keeps its own models' requests, so nothing is held in
- * memory however long the trace.
+ * Simulates a ring of `controllers` controllers. The arrivals are drawn once
+ * and held per shard, 20 bytes each (a million requests: 20 MB), so that each
+ * shard's CPU time is its own scheduling and not the drawing of the others'.
  */
-export function simulateSharded(arrivals: () => Iterable<Arrival>, opts: ShardedSimulationOptions): ShardedSimulationResult {
+export function simulateSharded(arrivals: Iterable<Arrival>, opts: ShardedSimulationOptions): ShardedSimulationResult {
   const n = opts.controllers;
   if (!Number.isInteger(n) || n < 1 || n > MAX_RING_MEMBERS) throw new RangeError(`controllers must be an integer from 1 to ${MAX_RING_MEMBERS}, not ${n}`);
   if (opts.workers < n) throw new RangeError(`${n} controllers need at least ${n} workers (each controller serves its shard on workers of its own), not ${opts.workers}`);
   const ring = simulatedRing(n);
   const byOwner = new Map<string, SimModel[]>(ring.members.map((m) => [m.name, []]));
   for (const m of opts.models) byOwner.get(ring.owner(m.name).name)!.push(m);
-  const ownerOf = new Map<string, number>();
-  const run1 = new Map<string, number>();
-  for (const m of opts.models) {
-    ownerOf.set(m.key, ring.members.findIndex((x) => x.name === ring.owner(m.name).name));
-    const cls = Object.values(m.profile.classes)[0];
-    run1.set(m.key, cls?.batches.find((b) => b.batch === 1)?.p50Ms ?? 0);
-  }
-  const { drawMs, work } = survey(arrivals(), ownerOf, run1, n);
-  const workers = opts.workerSplit === 'load' ? splitWorkersByLoad(opts.workers, work) : splitWorkers(opts.workers, n);
+  const { keys: allKeys, streams } = partition(arrivals, opts.models, ring);
+  const workers = opts.workerSplit === 'load' ? splitWorkersByLoad(opts.workers, streams.map((x) => x.work)) : splitWorkers(opts.workers, n);
   const builder = new SummaryBuilder(1000, true);
   const shards: ShardFigures[] = [];
   let ended = 0;
@@ -176,24 +193,24 @@ export function simulateSharded(arrivals: () => Iterable<Arrival>, opts: Sharded
   let template: Record<string, unknown> = {};
   ring.members.forEach((member, i) => {
     const models = byOwner.get(member.name)!;
-    const keys = new Set(models.map((m) => m.key));
-    const draw: Draw = { drawn: 0, kept: 0 };
+    const marks: { steady?: Mark; last?: Mark } = {};
     const before = ended;
     const t0 = cpuMs();
-    const r = simulate(only(arrivals(), keys, opts.steadyFromMs ?? 0, draw), {
+    const r = simulate(streams[i]!.arrivals(allKeys, opts.steadyFromMs ?? 0, marks), {
       ...opts,
       models,
       workers: workers[i]!,
       durationMs: opts.durationMs,
       onProgress: (e) => opts.onProgress?.((ended = before + e)),
     });
-    const cpuS = Math.max(0, cpuMs() - t0 - draw.drawn * drawMs) / 1000;
+    const cpuS = (cpuMs() - t0) / 1000;
+    streams[i] = new ShardStream(); // its arrivals are spent: let them go
     ended = before + r.summary.requests;
     builder.absorb(r.builder);
     const s = r.summary;
-    const { steady, last } = draw;
-    const span = steady && last && last.kept > steady.kept ? { ms: last.cpu - steady.cpu - (last.drawn - steady.drawn) * drawMs, n: last.kept - steady.kept } : undefined;
-    const perRequestUs = span ? (Math.max(0, span.ms) * 1000) / span.n : s.requests > 0 ? (cpuS * 1e6) / s.requests : 0;
+    const { steady, last } = marks;
+    const span = steady && last && last.taken > steady.taken ? { ms: last.cpu - steady.cpu, n: last.taken - steady.taken } : undefined;
+    const perRequestUs = span ? (span.ms * 1000) / span.n : s.requests > 0 ? (cpuS * 1e6) / s.requests : 0;
     if (i === 0) template = s.config;
     offeredExecutorMs += Number(s.config.utilisation) * opts.durationMs * workers[i]! * opts.executorsPerWorker;
     shards.push({

@@ -91,7 +91,7 @@ export async function runShardedSimulation(
   const { workload, arrivals, options } = await prepare(trace, flags, policy);
   const bar = progressBar(`simulate ${ring.controllers} controllers`, Math.max(1, Math.round(workload.expected)), showProgress);
   try {
-    const r = simulateSharded(arrivals, { ...options, ...ring, onProgress: (n) => bar.update(n) });
+    const r = simulateSharded(arrivals(), { ...options, ...ring, onProgress: (n) => bar.update(n) });
     Object.assign(r.summary.config, workload.config);
     return r;
   } finally {
