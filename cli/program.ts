@@ -33,6 +33,7 @@ export const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise
   ['simulate', async () => (await import('./commands/simulate.js')).registerSimulate],
   ['compare', async () => (await import('./commands/compare.js')).registerCompare],
   ['trace', async () => (await import('./commands/trace.js')).registerTrace],
+  ['ring', async () => (await import('./commands/ring.js')).registerRing],
 ];
 
 /**
