@@ -1,6 +1,8 @@
 // `punctual infer MODEL`: sends random input of the model's declared shape
 // and dtype (from ListModels); with --batch B, B single-item requests at once
 // so the controller may batch them. Exit status 1 if any request failed.
+// In a ring of controllers, every call goes to the model's owner, whichever
+// member --controller names (cli/ring-route.ts).
 import { status as Status } from '@grpc/grpc-js';
 import { Option, type Command } from 'commander';
 import { PunctualClient, type InferResult } from '../../client/client.js';
@@ -9,6 +11,7 @@ import { randomInputs } from '../../traces/random-input.js';
 import { integerIn, parseMs } from '../args.js';
 import { clientOptions, globalsOf, interactive, type CliContext } from '../context.js';
 import { buildInferReport, inferExitCode, renderInferHuman, type RequestOutcome } from '../infer-report.js';
+import { learnRoute } from '../ring-route.js';
 
 interface InferFlags {
   sloMs?: number;
@@ -32,7 +35,8 @@ export function registerInfer(program: Command, ctx: CliContext): void {
     .addOption(new Option('--version <v>', 'pin a model version (default: newest)').argParser(integerIn(1, Number.MAX_SAFE_INTEGER)))
     .action(async (model: string, flags: InferFlags, cmd: Command) => {
       const g = globalsOf(cmd);
-      const client = new PunctualClient(g.controller, clientOptions(g));
+      const address = (await learnRoute(g)).owner(model).address;
+      const client = new PunctualClient(address, clientOptions(g));
       try {
         const models = await client.listModels();
         const candidates = models.filter((m) => m.name === model && (flags.version === undefined || m.version === flags.version));
@@ -40,7 +44,7 @@ export function registerInfer(program: Command, ctx: CliContext): void {
         if (!info) {
           const known = [...new Set(models.map((m) => m.name))].join(', ') || 'none';
           const which = flags.version === undefined ? model : `${model} version ${flags.version}`;
-          throw new ModelNotFoundError(Status.NOT_FOUND, `model ${which} is not registered at ${g.controller} (registered: ${known})`);
+          throw new ModelNotFoundError(Status.NOT_FOUND, `model ${which} is not registered at ${address} (registered: ${known})`);
         }
         const sloMs = flags.sloMs ?? (info.defaultSloMs > 0 ? info.defaultSloMs : undefined);
         const options = {

@@ -2,18 +2,25 @@
 // Register reads the file, streams it with a progress bar (a terminal only,
 // never with --json) and prints what became servable. List reads every model
 // a page at a time, or shows one page (--limit, --page-token).
+//
+// In a ring of controllers (cli/ring-route.ts) a call about one name goes to
+// its owner; `register --copies n` goes to every member that owns some of the
+// copies (each registers its share), and `list` reads every member, each
+// member's answer labelled (--json: {ring, controllers: [{controller, …}]}).
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { PunctualAdmin } from '../../client/admin.js';
+import { PunctualAdmin, type RegisterOptions } from '../../client/admin.js';
 import { MAX_COPIES } from '../../controller/model-registry.js';
 import { MAX_MODEL_THREADS } from '../../common/model-threads.js';
+import type { ControllerRing } from '../../common/ring.js';
 import type { InputDeclaration } from '../../common/wire.js';
 import { integerIn, parseMs } from '../args.js';
 import { clientOptions, globalsOf, interactive, type CliContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../format.js';
 import { renderDescribe, renderModelList, renderModelPage, renderRegistered } from '../models-view.js';
 import { progressBar } from '../progress.js';
+import { at, copiesByOwner, learnRoute, memberLabel, onEach, onRingToken, writeEach } from '../ring-route.js';
 
 /** "1,2,4,8" → [1, 2, 4, 8]. */
 export function parseIntList(s: string): number[] {
@@ -53,6 +60,49 @@ async function withAdmin<T>(g: GlobalOptions, fn: (a: PunctualAdmin) => Promise<
   }
 }
 
+/** What `register` asks for, but the progress callback. */
+function registerOptions(flags: RegisterFlags): Omit<RegisterOptions, 'onProgress'> {
+  return {
+    name: flags.name,
+    ...(flags.version !== undefined ? { version: flags.version } : {}),
+    ...(flags.maxBatch !== undefined ? { maxBatch: flags.maxBatch } : {}),
+    ...(flags.batchSizes ? { batchSizes: flags.batchSizes } : {}),
+    ...(flags.sloMs !== undefined ? { defaultSloMs: flags.sloMs } : {}),
+    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+    ...(flags.inputShape ? { inputs: flags.inputShape } : {}),
+    copies: flags.copies,
+  };
+}
+
+/**
+ * `register --copies n` in a ring: the file to each member that owns some of
+ * the copies, at once (one bar for every byte sent), each member's answer
+ * and how many it registered, then the total.
+ */
+async function registerOnRing(ctx: CliContext, g: GlobalOptions, ring: ControllerRing, bytes: Buffer, flags: RegisterFlags): Promise<void> {
+  const shares = copiesByOwner(ring, flags.name, flags.copies);
+  const bar = progressBar(`uploading ${formatBytes(bytes.byteLength)} to ${shares.length} controllers`, bytes.byteLength * shares.length, interactive(ctx.io.stderr, g));
+  const sent = new Map<string, number>();
+  const outcomes = await onEach(
+    shares.map((s) => s.member),
+    (m) =>
+      withAdmin(at(g, m), (a) =>
+        a.register(bytes, {
+          ...registerOptions(flags),
+          onProgress: (n) => {
+            sent.set(m.name, n);
+            bar.update([...sent.values()].reduce((x, y) => x + y, 0));
+          },
+        }),
+      ),
+  ).finally(() => bar.stop());
+  const registered = outcomes.reduce((n, o) => n + ('value' in o ? o.value.models.length : 0), 0);
+  writeEach(ctx, g, ring, 'registered', outcomes, (res) => `${res.models.length} of the ${flags.copies} copies\n${renderRegistered(res)}`, {
+    extra: { copies: flags.copies, registered },
+    footer: `${registered} of ${flags.copies} copies registered, on ${outcomes.length - outcomes.filter((o) => 'error' in o).length} of ${outcomes.length} controllers`,
+  });
+}
+
 function print(ctx: CliContext, g: GlobalOptions, value: unknown, human: () => string): void {
   ctx.io.stdout.write((g.json ? JSON.stringify(value, null, 2) : human()) + '\n');
   ctx.exitCode = 0;
@@ -82,23 +132,14 @@ export function registerModels(program: Command, ctx: CliContext): void {
       const full = path.resolve(file);
       if (!fs.existsSync(full)) throw new InvalidArgumentError(`${file}: no such file`);
       const bytes = fs.readFileSync(full);
+      const route = await learnRoute(g);
+      if (route.ring && flags.copies > 1) return registerOnRing(ctx, g, route.ring, bytes, flags);
+      const owner = route.owner(flags.name);
       const bar = progressBar(`uploading ${formatBytes(bytes.byteLength)}`, bytes.byteLength, interactive(ctx.io.stderr, g));
-      const res = await withAdmin(g, (a) =>
-        a
-          .register(bytes, {
-            name: flags.name,
-            ...(flags.version !== undefined ? { version: flags.version } : {}),
-            ...(flags.maxBatch !== undefined ? { maxBatch: flags.maxBatch } : {}),
-            ...(flags.batchSizes ? { batchSizes: flags.batchSizes } : {}),
-            ...(flags.sloMs !== undefined ? { defaultSloMs: flags.sloMs } : {}),
-            ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
-            ...(flags.inputShape ? { inputs: flags.inputShape } : {}),
-            copies: flags.copies,
-            onProgress: (sent) => bar.update(sent),
-          })
-          .finally(() => bar.stop()),
+      const res = await withAdmin(at(g, owner), (a) =>
+        a.register(bytes, { ...registerOptions(flags), onProgress: (sent) => bar.update(sent) }).finally(() => bar.stop()),
       );
-      print(ctx, g, res, () => renderRegistered(res));
+      print(ctx, g, res, () => (route.ring ? `on controller ${memberLabel(owner)}\n` : '') + renderRegistered(res));
     });
 
   models
@@ -113,13 +154,29 @@ export function registerModels(program: Command, ctx: CliContext): void {
       // The table shows no estimates: it asks for none.
       const brief = flags.brief === true || !g.json;
       const name = flags.name ? { name: flags.name } : {};
-      if (flags.limit === undefined) {
-        const list = await withAdmin(g, (a) => a.listModels({ brief, ...name }));
-        print(ctx, g, list, () => renderModelList(list));
+      const route = await learnRoute(g);
+      const pageOf = (target: GlobalOptions) =>
+        withAdmin(target, (a) => a.listModelsPage({ pageSize: flags.limit, brief, ...name, ...(flags.pageToken ? { pageToken: flags.pageToken } : {}) }));
+      // One name's versions are its owner's; every model, each member's.
+      if (!route.ring || flags.name) {
+        const target = at(g, flags.name ? route.owner(flags.name) : route.members[0]!);
+        if (flags.limit === undefined) {
+          const list = await withAdmin(target, (a) => a.listModels({ brief, ...name }));
+          print(ctx, g, list, () => renderModelList(list));
+          return;
+        }
+        const page = await pageOf(target);
+        print(ctx, g, page, () => renderModelPage(page));
         return;
       }
-      const page = await withAdmin(g, (a) => a.listModelsPage({ pageSize: flags.limit, brief, ...name, ...(flags.pageToken ? { pageToken: flags.pageToken } : {}) }));
-      print(ctx, g, page, () => renderModelPage(page));
+      if (flags.limit === undefined) {
+        const lists = await onEach(route.members, (m) => withAdmin(at(g, m), (a) => a.listModels({ brief })));
+        writeEach(ctx, g, route.ring, 'models', lists, (list) => renderModelList(list));
+        return;
+      }
+      // One --page-token for every member: each page that has more names the ring's next token.
+      const { outcomes, next } = onRingToken(await onEach(route.members, (m) => pageOf(at(g, m))));
+      writeEach(ctx, g, route.ring, 'page', outcomes, (page) => renderModelPage(page), { extra: next ? { nextPageToken: next } : {} });
     });
 
   models
@@ -128,7 +185,7 @@ export function registerModels(program: Command, ctx: CliContext): void {
     .argument('<name>', 'model name')
     .action(async (name: string, _flags: object, cmd: Command) => {
       const g = globalsOf(cmd);
-      const d = await withAdmin(g, (a) => a.describe(name));
+      const d = await withAdmin(at(g, (await learnRoute(g)).owner(name)), (a) => a.describe(name));
       print(ctx, g, d, () => renderDescribe(d, interactive(ctx.io.stdout, g)));
     });
 
@@ -139,7 +196,7 @@ export function registerModels(program: Command, ctx: CliContext): void {
     .addOption(new Option('--version <v>', 'only this version (default: every version)').argParser(integerIn(1, 999_999_999)))
     .action(async (name: string, flags: { version?: number }, cmd: Command) => {
       const g = globalsOf(cmd);
-      const removed = await withAdmin(g, (a) => a.unregister(name, flags.version ?? 0));
+      const removed = await withAdmin(at(g, (await learnRoute(g)).owner(name)), (a) => a.unregister(name, flags.version ?? 0));
       print(ctx, g, { removed }, () => `removed ${removed.join(', ')}`);
     });
 }

@@ -1,13 +1,15 @@
 // `punctual profile MODEL`: profiles a registered model again on the
 // controller's machine (exec time per batch size, load time, memory, and
 // 1..T intra-op threads), stores it as the model's profile and prints it.
-// The controller streams progress; a bar shows it on a terminal.
+// The controller streams progress; a bar shows it on a terminal. In a ring
+// of controllers, the model's owner profiles it (cli/ring-route.ts).
 import { Option, type Command } from 'commander';
 import { PunctualAdmin } from '../../client/admin.js';
 import { integerIn } from '../args.js';
 import { clientOptions, globalsOf, interactive, type CliContext } from '../context.js';
 import { renderProfile } from '../models-view.js';
 import { progressBar, type Progress } from '../progress.js';
+import { learnRoute } from '../ring-route.js';
 import { parseIntList } from './models.js';
 
 interface ProfileFlags {
@@ -28,7 +30,7 @@ export function registerProfile(program: Command, ctx: CliContext): void {
     .addOption(new Option('--version <v>', 'model version (default: newest)').argParser(integerIn(1, 999_999_999)))
     .action(async (model: string, flags: ProfileFlags, cmd: Command) => {
       const g = globalsOf(cmd);
-      const admin = new PunctualAdmin(g.controller, clientOptions(g));
+      const admin = new PunctualAdmin((await learnRoute(g)).owner(model).address, clientOptions(g));
       // The total is known from the first progress event.
       let bar: Progress | undefined;
       try {

@@ -1,12 +1,15 @@
 // `punctual status`: Admin.ClusterStatus as a readable table, or as JSON:
 // workers and executors, a summary of every model, and one page of models
 // (50 by default, in key order; --page-token for the next, --all for every one).
+// In a ring of controllers, every member's, each under its name
+// (cli/ring-route.ts; --json: {ring, controllers: [{controller, status}]}).
 import { Option, type Command } from 'commander';
 import { PunctualClient, type ClusterStatus } from '../../client/client.js';
 import { LIST_PAGE_SIZE } from '../../client/admin.js';
 import { integerIn } from '../args.js';
 import { clientOptions, globalsOf, interactive, type CliContext } from '../context.js';
 import { renderStatusHuman } from '../status-view.js';
+import { learnRoute, memberLabel, onEach, onRingToken, writeEach } from '../ring-route.js';
 
 /** Models one `punctual status` shows unless told otherwise. */
 export const STATUS_PAGE_SIZE = 50;
@@ -39,15 +42,26 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .option('--all', 'every model (read a page at a time)')
     .action(async (flags: StatusFlags, cmd: Command) => {
       const g = globalsOf(cmd);
-      const client = new PunctualClient(g.controller, clientOptions(g));
-      try {
-        const st = flags.all ? await statusOfAll(client) : await client.clusterStatus({ pageSize: flags.limit, ...(flags.pageToken ? { pageToken: flags.pageToken } : {}) });
-        ctx.io.stdout.write(
-          g.json ? JSON.stringify(st, null, 2) + '\n' : renderStatusHuman(st, g.controller, interactive(ctx.io.stdout, g)) + '\n',
-        );
-        ctx.exitCode = 0;
-      } finally {
-        client.close();
+      const statusAt = async (address: string): Promise<ClusterStatus> => {
+        const client = new PunctualClient(address, clientOptions(g));
+        try {
+          return flags.all ? await statusOfAll(client) : await client.clusterStatus({ pageSize: flags.limit, ...(flags.pageToken ? { pageToken: flags.pageToken } : {}) });
+        } finally {
+          client.close();
+        }
+      };
+      const route = await learnRoute(g);
+      if (route.ring) {
+        // One --page-token for every member: each page that has more names the ring's next token.
+        const { outcomes, next } = onRingToken(await onEach(route.members, (m) => statusAt(m.address)));
+        writeEach(ctx, g, route.ring, 'status', outcomes, (st, m) => renderStatusHuman(st, memberLabel(m), interactive(ctx.io.stdout, g)), {
+          headed: false,
+          extra: next ? { nextPageToken: next } : {},
+        });
+        return;
       }
+      const st = await statusAt(g.controller);
+      ctx.io.stdout.write(g.json ? JSON.stringify(st, null, 2) + '\n' : renderStatusHuman(st, g.controller, interactive(ctx.io.stdout, g)) + '\n');
+      ctx.exitCode = 0;
     });
 }
