@@ -1,21 +1,26 @@
 // deploy/ read back and checked offline (issue 14): the container image
-// (deploy/Dockerfile) and the Kubernetes manifests (deploy/kubernetes/). No
-// cluster, no Docker engine: every YAML document is parsed, every object of
-// a built-in kind is validated against its kind's OpenAPI schema
-// (kubernetes-models), and the wiring between the objects and the processes
-// is checked: each container's args are parsed by the real `punctual` CLI
-// (its flags and defaults, with the container's environment), and the probe
-// ports, Prometheus annotations, Services, tokens, CPU and memory must agree
-// with what the processes will do. Each wiring check is also shown to fail on
-// a manifest broken on purpose. The reading (and the kustomize rendering) is
+// (deploy/Dockerfile) and the Kubernetes manifests (deploy/kubernetes/: the
+// single-controller layout, base/ and its workers, and every kustomization as
+// kustomize's default load restrictor loads it). No cluster, no Docker
+// engine: every YAML document is parsed, every object of a built-in kind is
+// validated against its kind's OpenAPI schema (kubernetes-models), and the
+// wiring between the objects and the processes is checked: each container's
+// args are parsed by the real `punctual` CLI (its flags and defaults, with
+// the container's environment), and the probe ports, Prometheus annotations,
+// Services, tokens, CPU and memory must agree with what the processes will
+// do. Each wiring check is also shown to fail on a manifest broken on
+// purpose. The reading (and the kustomize rendering) is
 // support/k8s-manifests.ts, the checks support/k8s-wiring.ts; the sharded
-// overlay (deploy/kubernetes/sharded) has its own file, deploy-sharded.test.ts.
+// overlay (deploy/kubernetes/sharded) has its own file,
+// deploy-sharded.test.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SERVER_NODE_FLAGS } from '../common/node-flags.js';
-import { at, BUILT_IN, cliContainers, containerOf, CUSTOM, DEPLOY, type Doc, find, K8S, kindOf, loadDocs, nameOf, NOT_OBJECTS, type Obj, objs, podTemplates, ROOT, setArg, withComponent, withGlobal } from './support/k8s-manifests.js';
+import { at, BUILT_IN, cliContainers, commentedComponents, containerOf, CUSTOM, DEPLOY, type Doc, find, K8S, kindOf, kustomize, listedFiles, loadDocs, loadProblems, nameOf, NOT_OBJECTS, type Obj, objs, podTemplates, readKustomization, ROOT, setArg, withComponent, withGlobal, yamlFiles } from './support/k8s-manifests.js';
 import { wiringProblems } from './support/k8s-wiring.js';
+
+const BASE = path.join(K8S, 'base');
 
 // ---- the Dockerfile -------------------------------------------------------
 
@@ -117,24 +122,66 @@ describe('deploy/kubernetes', () => {
     expect(() => BUILT_IN['apps/v1/StatefulSet']!(noSelector)).toThrow(/selector/);
   });
 
-  it('the kustomizations list files that exist, and the base lists every manifest beside it', () => {
-    const base = docs.find((d) => d.file === 'kustomization.yaml')!.obj;
-    const resources = (base.resources as string[]) ?? [];
-    for (const r of resources) expect(fs.existsSync(path.join(K8S, r)), r).toBe(true);
-    const beside = fs.readdirSync(K8S).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
-    expect([...resources].sort()).toEqual(beside.sort());
-    // Every object in the base is in the namespace the kustomization sets.
-    for (const d of docs.filter((x) => resources.includes(x.file) && x.obj.kind !== 'Namespace')) expect(at(d.obj, 'metadata', 'namespace'), d.file).toBe(base.namespace);
+  it('the single layout is base/ and its workers: each kustomization lists every manifest beside it, in the namespace it sets', () => {
+    const single = readKustomization(K8S);
+    const base = readKustomization(BASE);
+    // What both layouts share is base/ (a folder with its own kustomization); the single layout adds its workers.
+    expect(single.resources).toContain('base');
+    for (const dir of [K8S, BASE]) {
+      const resources = (readKustomization(dir).resources as string[]) ?? [];
+      const files = resources.filter((r) => fs.statSync(path.join(dir, r)).isFile());
+      const beside = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
+      expect(files.sort(), path.relative(K8S, dir) || '.').toEqual(beside.sort());
+    }
+    // Every object the single layout lists is in the namespace its kustomizations set.
+    expect(base.namespace).toBe(single.namespace);
+    const listed = listedFiles(K8S);
+    expect(listed.sort()).toEqual(['base/controller-services.yaml', 'base/controller.yaml', 'base/namespace.yaml', 'base/secret.yaml', 'worker-hpa.yaml', 'worker.yaml']);
+    for (const d of docs.filter((x) => listed.includes(x.file) && x.obj.kind !== 'Namespace')) expect(at(d.obj, 'metadata', 'namespace'), d.file).toBe(single.namespace);
     // The image tag is the package's version.
     const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-    expect(objs(base.images).find((i) => i.name === 'punctual')?.newTag).toBe(version);
-    // The TLS component exists and is what the base's comment names.
+    expect(objs(single.images).find((i) => i.name === 'punctual')?.newTag).toBe(version);
+    // The TLS component exists, is what the kustomization's comment names, and patches what it lists.
+    expect(commentedComponents(K8S)).toEqual(['components/tls']);
     const component = docs.find((d) => d.file === path.join('components', 'tls', 'kustomization.yaml'))!.obj;
     expect(component.kind).toBe('Component');
     for (const p of objs(component.patches)) {
       const target = at(p, 'target');
-      expect(docs.some((d) => resources.includes(d.file) && d.obj.kind === at(target, 'kind') && nameOf(d.obj) === at(target, 'name')), JSON.stringify(target)).toBe(true);
+      expect(docs.some((d) => listed.includes(d.file) && d.obj.kind === at(target, 'kind') && nameOf(d.obj) === at(target, 'name')), JSON.stringify(target)).toBe(true);
     }
+  });
+
+  it('renders what `kubectl apply -k deploy/kubernetes` applies: base/\'s objects, one worker Deployment and its HPA, at the package\'s tag', () => {
+    const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    for (const k of [undefined, (x: Obj) => (x.components = commentedComponents(K8S))]) {
+      const rendered = kustomize(K8S, k);
+      expect(rendered.map((d) => `${d.file} ${String(d.obj.kind)} ${nameOf(d.obj)}`).sort()).toEqual([
+        'base/controller-services.yaml Service punctual-controller',
+        'base/controller-services.yaml Service punctual-controller-headless',
+        'base/controller.yaml StatefulSet punctual-controller',
+        'base/namespace.yaml Namespace punctual',
+        'base/secret.yaml Secret punctual-tokens',
+        'worker-hpa.yaml HorizontalPodAutoscaler punctual-worker',
+        'worker.yaml Deployment punctual-worker',
+      ]);
+      for (const { pod } of podTemplates(rendered)) for (const c of [...objs(pod.containers), ...objs(pod.initContainers)]) expect(c.image).toBe(`punctual:${version}`);
+    }
+  });
+
+  it('every kustomization loads under kustomize\'s default load restrictor (with its TLS components too), and what it names exists', () => {
+    expect(loadProblems(K8S)).toEqual([]);
+    expect(loadProblems(K8S, (k) => (k.components = commentedComponents(K8S)))).toEqual([]);
+    // Every kustomization and component under deploy/kubernetes, the overlays' included.
+    const dirs = yamlFiles(K8S).filter((f) => path.basename(f) === 'kustomization.yaml').map((f) => path.dirname(f));
+    expect(dirs.map((d) => path.relative(K8S, d) || '.').sort()).toEqual(['.', 'base', 'components/tls', 'sharded', 'sharded/tls-workers']);
+    for (const dir of dirs) expect(loadProblems(dir), path.relative(K8S, dir) || '.').toEqual([]);
+    // And the check fails where kubectl kustomize would refuse.
+    const add = (r: string) => (k: Obj) => (k.resources = [...(k.resources as string[]), r]);
+    expect(loadProblems(K8S, add('workers.yaml'))).toEqual(['.: resource workers.yaml does not exist']);
+    expect(loadProblems(K8S, add('optional'))).toEqual(['.: resource optional is a folder with no kustomization.yaml']);
+    expect(loadProblems(K8S, add('components/tls'))).toEqual(['.: resource components/tls is a Component']);
+    expect(loadProblems(BASE, add('../worker.yaml'))).toEqual(['base: resource ../worker.yaml is outside base (the default load restrictor refuses it)']);
+    expect(loadProblems(BASE, add('..'))).toEqual(['base: resource .. contains base, which loads it (a cycle)']);
   });
 
   it('parses every container that runs the CLI, with its flags and the CLI\'s defaults', async () => {

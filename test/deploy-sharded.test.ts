@@ -1,30 +1,25 @@
 // deploy/kubernetes/sharded (issue 14, point 2) read back and checked offline:
-// the overlay that runs the controller StatefulSet as a ring of three,
-// rendered as kustomize would (support/k8s-manifests.ts), every object
-// validated against its schema, every container's args parsed by the real
-// CLI in each pod it runs in. The base's wiring checks hold on its objects,
-// and the ring's (support/k8s-wiring.ts): --ring names every ordinal at its
-// stable DNS name, each pod names itself, each shard has one worker Deployment
-// dialing its own controller pod, with an HPA of its own. Each ring check is
-// shown to fail on an overlay broken on purpose.
+// the overlay that runs the controller StatefulSet as a ring of three, rendered
+// as kustomize would (support/k8s-manifests.ts), every object validated against
+// its schema, every container's args parsed by the real CLI in each pod it runs
+// in. The single layout's wiring checks hold on its objects, and the ring's
+// (support/k8s-wiring.ts): --ring names every ordinal at its stable DNS name,
+// each pod names itself, each shard has one worker Deployment dialing its own
+// controller pod, with an HPA of its own. Each ring check is shown to fail on
+// an overlay broken on purpose. It takes what it shares with the single layout
+// from ../base, and loads under kustomize's default load restrictor (kubectl
+// apply -k).
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkRing, parseRing } from '../common/ring-members.js';
-import { at, BUILT_IN, cliContainers, containerOf, type Doc, find, K8S, kindOf, kustomize, nameOf, type Obj, objs, parseContainer, podTemplates, readKustomization, setArg, withGlobal, yamlFiles } from './support/k8s-manifests.js';
+import { at, BUILT_IN, cliContainers, commentedComponents, containerOf, type Doc, find, K8S, kindOf, kustomize, loadProblems, nameOf, type Obj, objs, parseContainer, podTemplates, readKustomization, setArg, withGlobal, yamlFiles } from './support/k8s-manifests.js';
 import { wiringProblems } from './support/k8s-wiring.js';
 
 const SHARDED = path.join(K8S, 'sharded');
 const SHARDS = 3;
 const RING = Array.from({ length: SHARDS }, (_, i) => ({ name: `punctual-controller-${i}`, address: `punctual-controller-${i}.punctual-controller-headless.punctual.svc:7000` }));
 const SHARD_LABEL = 'punctual/shard';
-
-/** The components the overlay's kustomization.yaml names in its commented-out `components:` block (TLS). */
-function commentedComponents(): string[] {
-  const text = fs.readFileSync(path.join(SHARDED, 'kustomization.yaml'), 'utf8');
-  const block = /^# components:\n((?:#\s+- .*\n)+)/m.exec(text)?.[1] ?? '';
-  return [...block.matchAll(/- (\S+)/g)].map((m) => m[1]!);
-}
 
 function ringArg(c: Obj): string {
   return (c.args as string[]).find((a) => a.startsWith('--ring='))!;
@@ -37,7 +32,8 @@ function setRing(d: Doc[], members: string): void {
 
 describe('deploy/kubernetes/sharded', () => {
   const docs = kustomize(SHARDED);
-  const base = kustomize(K8S);
+  /** The single layout (deploy/kubernetes), whose workers the shards' copy. */
+  const single = kustomize(K8S);
 
   it('renders (with only the kustomize fields this test renders); every object is of a built-in kind and valid against its schema', () => {
     const shards = RING.flatMap((_, i) => [`Deployment punctual-worker-${i}`, `HorizontalPodAutoscaler punctual-worker-${i}`]);
@@ -51,32 +47,67 @@ describe('deploy/kubernetes/sharded', () => {
     }
   });
 
-  it('takes every resource of the base but its workers, the base\'s namespace and image, and uses every file it holds', () => {
+  it('takes every resource of the single layout but its workers (that is ../base), its namespace and image, and uses every file it holds', () => {
     const overlay = readKustomization(SHARDED);
-    const baseK = readKustomization(K8S);
+    const singleK = readKustomization(K8S);
     const resources = (overlay.resources as string[]) ?? [];
-    const fromBase = (baseK.resources as string[]).filter((r) => r !== 'worker.yaml' && r !== 'worker-hpa.yaml').map((r) => `../${r}`);
-    expect(resources.filter((r) => r.startsWith('../'))).toEqual(fromBase);
-    expect(overlay.namespace).toBe(baseK.namespace);
-    expect(overlay.images).toEqual(baseK.images);
+    const shared = (singleK.resources as string[]).filter((r) => r !== 'worker.yaml' && r !== 'worker-hpa.yaml').map((r) => `../${r}`);
+    expect(shared).toEqual(['../base']);
+    expect(resources.filter((r) => r.startsWith('../'))).toEqual(shared);
+    expect(overlay.namespace).toBe(singleK.namespace);
+    expect(overlay.images).toEqual(singleK.images);
     // Every file here is a resource, a patch, or a component the comment names.
     const used = new Set([
       'kustomization.yaml',
       ...resources.filter((r) => !r.startsWith('../')),
       ...objs(overlay.patches).flatMap((p) => (typeof p.path === 'string' ? [p.path] : [])),
-      ...commentedComponents().filter((c) => !c.startsWith('../')).map((c) => path.join(c, 'kustomization.yaml')),
+      ...commentedComponents(SHARDED).filter((c) => !c.startsWith('../')).map((c) => path.join(c, 'kustomization.yaml')),
     ]);
     expect(yamlFiles(SHARDED).map((f) => path.relative(SHARDED, f)).sort()).toEqual([...used].sort());
-    // What it keeps of the base is the base's, but the controller, which only the ring patch changes.
-    for (const d of docs.filter((x) => !x.file.startsWith(`sharded${path.sep}`))) {
+    // What it keeps of base/ is as the single layout renders it, but the controller, which only the ring patch changes.
+    const kept = docs.filter((x) => !x.file.startsWith(`sharded${path.sep}`));
+    expect(kept.map((d) => d.file).every((f) => f.startsWith(`base${path.sep}`))).toBe(true);
+    for (const d of kept) {
       if (d.obj.kind === 'StatefulSet') continue;
-      expect(d.obj, d.file).toEqual(find(base, String(d.obj.kind), nameOf(d.obj)));
+      expect(d.obj, d.file).toEqual(find(single, String(d.obj.kind), nameOf(d.obj)));
     }
   });
 
-  it('each shard\'s workers and HPA are the base\'s but for their name, shard label, --controller and rejections\' pod', () => {
-    const worker = find(base, 'Deployment', 'punctual-worker');
-    const hpa = find(base, 'HorizontalPodAutoscaler', 'punctual-worker');
+  it('loads under kustomize\'s default load restrictor (kubectl apply -k): files only from its own folder, ../base and components as kustomization folders', () => {
+    const tls = (k: Obj) => (k.components = commentedComponents(SHARDED));
+    expect(loadProblems(SHARDED)).toEqual([]);
+    expect(loadProblems(SHARDED, tls)).toEqual([]);
+    // Each path it names is a file in this folder, or a folder outside it with a kustomization of its own.
+    const overlay = readKustomization(SHARDED);
+    tls(overlay);
+    const named = [...(overlay.resources as string[]), ...(overlay.components as string[]), ...objs(overlay.patches).flatMap((p) => (typeof p.path === 'string' ? [p.path] : []))];
+    for (const ref of named) {
+      const full = path.resolve(SHARDED, ref);
+      const inHere = !path.relative(SHARDED, full).startsWith('..');
+      const kustomizationFolder = fs.statSync(full).isDirectory() && fs.existsSync(path.join(full, 'kustomization.yaml'));
+      expect(inHere || kustomizationFolder, ref).toBe(true);
+    }
+    // The README says so.
+    expect(fs.readFileSync(path.join(SHARDED, 'README.md'), 'utf8')).toContain('kubectl apply -k deploy/kubernetes/sharded\n');
+  });
+
+  // kustomize's default load restrictor refuses each (kubectl kustomize's own errors: "security; file ... is not in or below", "cycle detected", "must build at directory").
+  const LOAD_BREAKS: [string, (k: Obj) => void, string][] = [
+    ['the base\'s files by path (as the overlay once did)', (k) => (k.resources = ['../base/namespace.yaml', ...(k.resources as string[]).filter((r) => r !== '../base')]), 'sharded: resource ../base/namespace.yaml is outside sharded (the default load restrictor refuses it)'],
+    ['the folder above, which holds this one', (k) => (k.resources = ['..', ...(k.resources as string[]).filter((r) => r !== '../base')]), 'sharded: resource .. contains sharded, which loads it (a cycle)'],
+    ['a patch from outside its folder', (k) => (objs(k.patches)[0]!.path = '../base/controller.yaml'), 'sharded: patch ../base/controller.yaml is outside sharded (the default load restrictor refuses it)'],
+    ['a folder without a kustomization', (k) => (k.resources = [...(k.resources as string[]), '../optional']), 'sharded: resource ../optional is a folder with no kustomization.yaml'],
+    ['a component that is a file', (k) => (k.components = ['../components/tls/kustomization.yaml']), 'sharded: component ../components/tls/kustomization.yaml is a file, not a folder'],
+    ['a resource that is not there', (k) => (k.resources = [...(k.resources as string[]), 'worker.yaml']), 'sharded: resource worker.yaml does not exist'],
+  ];
+
+  it.each(LOAD_BREAKS)('the load check refuses %s', (_what, breakIt, expected) => {
+    expect(loadProblems(SHARDED, breakIt)).toEqual([expected]);
+  });
+
+  it('each shard\'s workers and HPA are the single layout\'s but for their name, shard label, --controller and rejections\' pod', () => {
+    const worker = find(single, 'Deployment', 'punctual-worker');
+    const hpa = find(single, 'HorizontalPodAutoscaler', 'punctual-worker');
     for (let i = 0; i < SHARDS; i++) {
       const d = structuredClone(find(docs, 'Deployment', `punctual-worker-${i}`));
       expect(at(d, 'spec', 'selector', 'matchLabels', SHARD_LABEL)).toBe(String(i));
@@ -120,27 +151,27 @@ describe('deploy/kubernetes/sharded', () => {
     );
   });
 
-  it('the wiring holds: the base\'s checks and the ring\'s', async () => {
+  it('the wiring holds: the single layout\'s checks and the ring\'s', async () => {
     expect(await wiringProblems(docs)).toEqual([]);
   });
 
   it('with the TLS components its comment names: the controller\'s pair, every shard\'s CA', async () => {
-    expect(commentedComponents()).toEqual(['../components/tls', 'tls-workers']);
-    const tls = kustomize(SHARDED, (k) => (k.components = commentedComponents()));
+    expect(commentedComponents(SHARDED)).toEqual(['../components/tls', 'tls-workers']);
+    const tls = kustomize(SHARDED, (k) => (k.components = commentedComponents(SHARDED)));
     for (const d of tls) expect(() => BUILT_IN[kindOf(d.obj)]!(d.obj), `${d.file} ${nameOf(d.obj)} with TLS`).not.toThrow();
     const all = await cliContainers(tls);
     expect(all.find((c) => c.parsed.command === 'controller')!.parsed.flags).toMatchObject({ tlsCert: '/etc/punctual/tls/tls.crt', healthPort: 7001 });
     for (const w of all.filter((c) => c.parsed.command === 'worker')) expect(w.parsed.globals.tlsCa, w.where).toBe('/etc/punctual/tls/ca.crt');
     expect(await wiringProblems(tls)).toEqual([]);
-    // The base's component alone reaches no shard's workers.
-    const baseOnly = kustomize(SHARDED, (k) => (k.components = ['../components/tls']));
-    expect((await wiringProblems(baseOnly)).join('\n')).toMatch(/punctual-worker-0 .*the controller speaks TLS, and the worker has no CA/);
+    // The single layout's component alone reaches no shard's workers.
+    const componentOnly = kustomize(SHARDED, (k) => (k.components = ['../components/tls']));
+    expect((await wiringProblems(componentOnly)).join('\n')).toMatch(/punctual-worker-0 .*the controller speaks TLS, and the worker has no CA/);
   });
 
   const sts = (d: Doc[]) => find(d, 'StatefulSet', 'punctual-controller');
   const worker = (d: Doc[], i: number) => containerOf(find(d, 'Deployment', `punctual-worker-${i}`));
   const member = (i: number, address = RING[i]!.address) => `punctual-controller-${i}=${address}`;
-  // Each ring check (and a few of the base's, on the overlay's objects) fails on an overlay broken the way it guards against.
+  // Each ring check (and a few of the single layout's, on the overlay's objects) fails on an overlay broken the way it guards against.
   const BREAKS: [string, (d: Doc[]) => void, RegExp][] = [
     ['more replicas than the ring names', (d) => ((sts(d).spec as Obj).replicas = 4), /--ring lacks punctual-controller-3: it must name every ordinal of replicas 4/],
     ['a ring naming a pod that does not run', (d) => ((sts(d).spec as Obj).replicas = 2), /--ring names punctual-controller-2, no pod of replicas 2/],
@@ -177,7 +208,7 @@ describe('deploy/kubernetes/sharded', () => {
     }, /runs no workers for shard punctual-controller-1/],
     ['an HPA scaling on the whole ring\'s rejections', (d) => delete (at(objs(at(find(d, 'HorizontalPodAutoscaler', 'punctual-worker-0'), 'spec', 'metrics')).find((m) => m.type === 'External'), 'external', 'metric') as Obj).selector, /External metric selects pod undefined, not its shard's controller punctual-controller-0/],
     ['an HPA on another shard\'s rejections', (d) => ((at(objs(at(find(d, 'HorizontalPodAutoscaler', 'punctual-worker-2'), 'spec', 'metrics')).find((m) => m.type === 'External'), 'external', 'metric', 'selector', 'matchLabels') as Obj).pod = 'punctual-controller-0'), /HorizontalPodAutoscaler punctual-worker-2: External metric selects pod punctual-controller-0/],
-    // The base's checks reach the shards' objects.
+    // The single layout's checks reach the shards' objects.
     ['a shard worker\'s token from a key the Secret lacks', (d) => (at(objs(worker(d, 1).env).find((e) => e.name === 'PUNCTUAL_TOKEN'), 'valueFrom', 'secretKeyRef') as Obj).key = 'worker', /punctual-worker-1 container worker env PUNCTUAL_TOKEN: Secret punctual-tokens has no key worker/],
     ['a shard worker\'s readiness probe off its health port', (d) => setArg(worker(d, 2), '--health-port', '9467'), /punctual-worker-2 container worker: readinessProbe .* --health-port 9467/],
     ['a controller without its admin token', (d) => {

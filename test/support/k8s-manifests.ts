@@ -3,8 +3,8 @@
 // (kubernetes-models), what the real `punctual` CLI makes of each container's
 // args, and the part of kustomize the manifests use (resources, components,
 // JSON patches with a target, namespace, images), which refuses any other
-// field rather than render it wrongly. The wiring checks are in
-// k8s-wiring.ts.
+// field rather than render it wrongly, with what its default load restrictor
+// refuses. The wiring checks are in k8s-wiring.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import { buildProgram } from '../../cli/program.js';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEPLOY = path.join(ROOT, 'deploy');
 export const K8S = path.join(DEPLOY, 'kubernetes');
-/** Overlays inside deploy/kubernetes: rendered on their own, not read as part of the base. */
+/** Overlays inside deploy/kubernetes: rendered on their own (from base/), not read with the single layout's files. */
 export const OVERLAYS = ['sharded'];
 
 export type Obj = Record<string, unknown>;
@@ -82,7 +82,7 @@ export function readDocs(full: string): Doc[] {
   return docs;
 }
 
-/** Every document under deploy/kubernetes/ but the overlays': the base, its components, optional/. */
+/** Every document under deploy/kubernetes/ but the overlays': the single layout (base/ and its workers), components/, optional/. */
 export function loadDocs(): Doc[] {
   const overlays = OVERLAYS.map((o) => path.join(K8S, o) + path.sep);
   return yamlFiles(K8S)
@@ -357,14 +357,78 @@ export function kustomize(dir: string, edit?: (k: Obj) => void): Doc[] {
   return out;
 }
 
-/** The base's documents with a component's patches applied, as `kubectl kustomize` would with `components: [dir]`. */
+/** The single layout's documents with a component's patches applied, as `kubectl kustomize` would with `components: [dir]`. */
 export function withComponent(docs: Doc[], dir: string): Doc[] {
   const out = structuredClone(docs);
   const full = path.join(K8S, dir);
   const component = readKustomization(full);
   for (const p of objs(component.patches)) {
-    if (selected(out, p.target as Obj).length === 0) throw new Error(`${dir}: patch target ${JSON.stringify(p.target)} is not in the base`);
+    if (selected(out, p.target as Obj).length === 0) throw new Error(`${dir}: patch target ${JSON.stringify(p.target)} is not in the manifests`);
   }
   applyPatches(out, full, component.patches);
   return out;
+}
+
+/** The components a kustomization names in its commented-out `components:` block (TLS, off by default). */
+export function commentedComponents(dir: string): string[] {
+  const text = fs.readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8');
+  const block = /^# components:\n((?:#\s+- .*\n)+)/m.exec(text)?.[1] ?? '';
+  return [...block.matchAll(/- (\S+)/g)].map((m) => m[1]!);
+}
+
+/** The files a kustomization takes as resources, its folders' too (relative to deploy/kubernetes/). */
+export function listedFiles(dir: string): string[] {
+  return strings(readKustomization(dir).resources).flatMap((r) => {
+    const full = path.resolve(dir, r);
+    return fs.statSync(full).isDirectory() ? listedFiles(full) : [path.relative(K8S, full)];
+  });
+}
+
+function kindOfKustomization(dir: string): string {
+  return String(readKustomization(dir).kind ?? 'Kustomization');
+}
+
+/** True when `full` is `dir` or lies below it. */
+function within(dir: string, full: string): boolean {
+  const rel = path.relative(dir, full);
+  return rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
+/**
+ * What `kubectl kustomize dir` refuses to load, with its default load
+ * restrictor (LoadRestrictionsRootOnly), in the kustomization at `dir` and
+ * every one it loads: a file (a resource, a patch's path) outside its own
+ * kustomization's folder; a folder (a resource, a component) with no
+ * kustomization.yaml, or that contains a folder it is loaded from (a cycle);
+ * a path that does not exist. `edit` changes the kustomization first.
+ */
+export function loadProblems(dir: string, edit?: (k: Obj) => void, loading: string[] = []): string[] {
+  const k = readKustomization(dir);
+  edit?.(k);
+  const here = path.relative(K8S, dir) || '.';
+  const roots = [...loading, dir];
+  const problems: string[] = [];
+  // What each field may name: a resource a file or a kustomization folder, a component a folder, a patch a file.
+  const refs: { what: string; ref: string; may: 'file' | 'folder' | 'either' }[] = [
+    ...strings(k.resources).map((ref) => ({ what: 'resource', ref, may: 'either' as const })),
+    ...strings(k.components).map((ref) => ({ what: 'component', ref, may: 'folder' as const })),
+    ...objs(k.patches).flatMap((p) => (typeof p.path === 'string' ? [{ what: 'patch', ref: p.path, may: 'file' as const }] : [])),
+  ];
+  for (const { what, ref, may } of refs) {
+    const full = path.resolve(dir, ref);
+    if (!fs.existsSync(full)) {
+      problems.push(`${here}: ${what} ${ref} does not exist`);
+    } else if (fs.statSync(full).isDirectory() !== (may === 'folder') && may !== 'either') {
+      problems.push(`${here}: ${what} ${ref} is ${may === 'folder' ? 'a file, not a folder' : 'a folder, not a file'}`);
+    } else if (fs.statSync(full).isDirectory()) {
+      const contained = roots.find((r) => within(full, r));
+      if (contained !== undefined) problems.push(`${here}: ${what} ${ref} contains ${path.relative(K8S, contained) || '.'}, which loads it (a cycle)`);
+      else if (!fs.existsSync(path.join(full, 'kustomization.yaml'))) problems.push(`${here}: ${what} ${ref} is a folder with no kustomization.yaml`);
+      else if (kindOfKustomization(full) !== (what === 'component' ? 'Component' : 'Kustomization')) problems.push(`${here}: ${what} ${ref} is a ${kindOfKustomization(full)}`);
+      else problems.push(...loadProblems(full, undefined, roots));
+    } else if (!within(dir, full)) {
+      problems.push(`${here}: ${what} ${ref} is outside ${here} (the default load restrictor refuses it)`);
+    }
+  }
+  return problems;
 }
