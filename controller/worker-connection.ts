@@ -15,6 +15,7 @@ import { CoalescedWrites, packRuns, tensorBytes } from '../common/coalesced-writ
 import type { Action, ActionResult__Output, ControllerMessage, WorkerMessage__Output, ExecutorInfo__Output } from '../common/wire.js';
 import type { ModelFile } from '../profiles/profiler.js';
 import type { ActionOutcome } from './scheduler/types.js';
+import type { AdoptedSession } from './worker-membership.js';
 
 /**
  * The part of a worker's stream the controller uses: grpc-js's
@@ -74,8 +75,8 @@ export class WorkerConnection {
   draining = false;
   /** It missed its liveness deadline: set aside until it answers again (see Liveness). */
   unresponsive = false;
-  /** Sessions it held as it joined that its Welcome adopted ("executor/modelKey", adoptedSessions). */
-  adopted: ReadonlySet<string> = new Set();
+  /** Sessions it held as it joined that its Welcome adopted (adoptedSessions). */
+  adopted: readonly AdoptedSession[] = [];
 
   constructor(
     readonly id: string,

@@ -28,21 +28,32 @@ export interface MembershipDeps {
 /** Most sessions adopted per executor from one Hello (a hostile worker's list is not read further). */
 export const MAX_ADOPTED_PER_EXECUTOR = 8192;
 
+/** A session a joining worker kept from an earlier controller, which this one takes as its own. */
+export interface AdoptedSession {
+  executor: number;
+  modelKey: string;
+  lane: number;
+  memoryBytes: number;
+}
+
 /**
  * The sessions a joining worker announced (ExecutorInfo.loaded) that this
  * controller takes as its own: registered models, on executors and threads
  * the worker has, each once. Its Welcome names them; the worker releases the
- * rest. Keys are "executor/modelKey".
+ * rest.
  */
-export function adoptedSessions(executors: readonly ExecutorInfo__Output[], registry: ModelRegistry): Set<string> {
-  const out = new Set<string>();
+export function adoptedSessions(executors: readonly ExecutorInfo__Output[], registry: ModelRegistry): AdoptedSession[] {
+  const out: AdoptedSession[] = [];
   const seen = new Set<number>();
   for (const e of executors) {
     if (seen.has(e.index)) continue;
     seen.add(e.index);
     const lanes = clampLanes(e.lanes);
+    const keys = new Set<string>();
     for (const l of (e.loaded ?? []).slice(0, MAX_ADOPTED_PER_EXECUTOR)) {
-      if (registry.get(l.modelKey) && l.lane < lanes) out.add(`${e.index}/${l.modelKey}`);
+      if (keys.has(l.modelKey) || !registry.get(l.modelKey) || l.lane >= lanes) continue;
+      keys.add(l.modelKey);
+      out.push({ executor: e.index, modelKey: l.modelKey, lane: l.lane, memoryBytes: l.memoryBytes });
     }
   }
   return out;
@@ -60,13 +71,15 @@ export class WorkerMembership {
     this.workers.set(conn.id, conn);
     const models = this.d.registry.all().map((m) => m.key);
     let adopted = 0;
+    const kept = new Map<number, AdoptedSession[]>();
+    for (const a of conn.adopted) kept.set(a.executor, [...(kept.get(a.executor) ?? []), a]);
     for (const e of conn.executors) {
       const id = executorId(conn.id, e.index);
       this.d.routes.set(id, { conn, index: e.index });
       // lanes ≥ 2: the executor's loads run on a lane of their own, beside its inferences (0 from a worker before lanes: one).
       scheduler.addExecutor({ id, workerId: conn.id, cls: executorClass(parseDevice(e.device), e.threads), memoryBudget: e.memoryBytes, lanes: clampLanes(e.lanes) }, now);
       // What it already holds (a restarted controller's workers coming back) is booked as loaded, not loaded again.
-      for (const l of e.loaded ?? []) if (conn.adopted.has(`${e.index}/${l.modelKey}`) && scheduler.adopt(id, l.modelKey, l.lane, l.memoryBytes, now)) adopted++;
+      for (const a of kept.get(e.index) ?? []) if (scheduler.adopt(id, a.modelKey, a.lane, a.memoryBytes, now)) adopted++;
       if (this.d.warmOnJoin) scheduler.preload(id, models);
     }
     this.d.log.info({ event: 'worker_joined', worker: conn.name, id: conn.id, executors: conn.executors.length, adoptedSessions: adopted }, adopted > 0 ? `worker joined holding ${adopted} session(s), adopted` : 'worker joined');

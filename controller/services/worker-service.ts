@@ -48,7 +48,7 @@ export function workerService(core: ServingCore, clock: Clock, log: Logger, opts
           conn = c;
           // The sessions it kept from a controller before this one (this one restarted): adopted, not loaded again.
           c.adopted = adoptedSessions(hello.executors, core.registry);
-          const adopted = [...c.adopted].map((k) => ({ executor: Number(k.slice(0, k.indexOf('/'))), modelKey: k.slice(k.indexOf('/') + 1) }));
+          const adopted = c.adopted.map(({ executor, modelKey }) => ({ executor, modelKey }));
           c.send({ welcome: { workerId: c.id, controllerMs: clock.now(), takesBatches: true, adoptsSessions: true, adopted } });
           for (let i = 0; i < 5; i++) c.ping();
           liveness = new Liveness(clock.now(), { deadlineMs: opts.livenessMs, checkEveryMs: opts.pingIntervalMs });
