@@ -41,13 +41,15 @@ describe('learnRoute', () => {
     expect(route.owner('det')).toEqual(self);
   });
 
-  it("a ring member's ring: each model at its owner", async () => {
+  it("a ring member's ring: each model at its owner, the member that answered where --controller reached it", async () => {
+    // c0 answers here, not at its ring address (a port-forward, say).
     const server = await ringServer({ members: ring.members.map((m) => ({ ...m })), version: ring.version, self: 'c0' });
     try {
       const route = await learnRoute(globals(server.address));
       expect(route.ring?.version).toBe(ring.version);
-      expect(route.members).toEqual(ring.members);
-      expect(route.owner('cls')).toEqual({ name: 'c0', address: '127.0.0.1:7001' });
+      expect(route.ring?.members).toEqual(ring.members);
+      expect(route.members).toEqual([{ name: 'c0', address: server.address }, ring.member('c1')]);
+      expect(route.owner('cls')).toEqual({ name: 'c0', address: server.address });
       expect(route.owner('det')).toEqual({ name: 'c1', address: '127.0.0.1:7002' });
     } finally {
       server.close();
@@ -69,7 +71,7 @@ describe('learnRoute', () => {
 
 describe('copiesByOwner', () => {
   it.each([1, 2, 4, 17])('places each of %i copies once, on the member the ring names, in ring order', (copies) => {
-    const shares = copiesByOwner(ring, 'm', copies);
+    const shares = copiesByOwner(ringRoute(ring), 'm', copies);
     const names = shares.flatMap((s) => s.names);
     const expected = copies === 1 ? ['m'] : Array.from({ length: copies }, (_, i) => `m-${i}`);
     expect([...names].sort()).toEqual([...expected].sort());
@@ -81,13 +83,19 @@ describe('copiesByOwner', () => {
   });
 
   it('leaves out a member that owns none of them', () => {
-    expect(copiesByOwner(ring, 'cls', 1)).toEqual([{ member: ring.member('c0'), names: ['cls'] }]);
-    expect(copiesByOwner(ring, 'det', 1)).toEqual([{ member: ring.member('c1'), names: ['det'] }]);
+    expect(copiesByOwner(ringRoute(ring), 'cls', 1)).toEqual([{ member: ring.member('c0'), names: ['cls'] }]);
+    expect(copiesByOwner(ringRoute(ring), 'det', 1)).toEqual([{ member: ring.member('c1'), names: ['det'] }]);
   });
 
-  it('with a ring of one, all of them on it', () => {
+  it('with a ring of one, or a controller alone, all of them on it', () => {
     const one = new ControllerRing([{ name: 'solo', address: '127.0.0.1:7001' }]);
-    expect(copiesByOwner(one, 'm', 3)).toEqual([{ member: one.members[0], names: ['m-0', 'm-1', 'm-2'] }]);
+    expect(copiesByOwner(ringRoute(one), 'm', 3)).toEqual([{ member: one.members[0], names: ['m-0', 'm-1', 'm-2'] }]);
+    expect(copiesByOwner(aloneRoute('h:1'), 'm', 2)).toEqual([{ member: { name: 'h:1', address: 'h:1' }, names: ['m-0', 'm-1'] }]);
+  });
+
+  it('sends the share of the member that answered where --controller reached it', () => {
+    const shares = copiesByOwner(ringRoute(ring, { name: 'c1', address: 'localhost:9000' }), 'det', 1);
+    expect(shares).toEqual([{ member: { name: 'c1', address: 'localhost:9000' }, names: ['det'] }]);
   });
 });
 

@@ -6,6 +6,10 @@
 // (GetRing answers no members), one from before rings, or one that does not
 // answer GetRing is --controller alone: the command then runs as it always
 // did, and fails, if it fails, as it always did.
+//
+// The member --controller reached is dialled where --controller says, not at
+// its address in the ring: through a port-forward or a load balancer, its
+// ring address (a pod's name) may not be reachable from here.
 import { PunctualClient } from '../client/client.js';
 import { ControllerRing, type RingMember } from '../common/ring.js';
 import { clientOptions, interactive, type CliContext, type GlobalOptions } from './context.js';
@@ -27,9 +31,13 @@ export function aloneRoute(address: string): Route {
   return { ring: undefined, members: [self], owner: () => self };
 }
 
-/** The route of a ring (a ring of one is a ring: its member's name is shown). */
-export function ringRoute(ring: ControllerRing): Route {
-  return { ring, members: ring.members, owner: (model) => ring.owner(model) };
+/**
+ * The route of a ring (a ring of one is a ring: its member's name is shown);
+ * `self`, the member that answered, is dialled at `self.address`.
+ */
+export function ringRoute(ring: ControllerRing, self?: RingMember): Route {
+  const dialled = (m: RingMember): RingMember => (self && m.name === self.name ? { name: m.name, address: self.address } : m);
+  return { ring, members: ring.members.map(dialled), owner: (model) => dialled(ring.owner(model)) };
 }
 
 /** Asks --controller for its ring (see the file's head for when it is taken to be alone). */
@@ -37,7 +45,7 @@ export async function learnRoute(g: GlobalOptions): Promise<Route> {
   const client = new PunctualClient(g.controller, clientOptions(g));
   try {
     const r = await client.getRing();
-    return r.members.length > 0 ? ringRoute(new ControllerRing(r.members)) : aloneRoute(g.controller);
+    return r.members.length > 0 ? ringRoute(new ControllerRing(r.members), r.self ? { name: r.self, address: g.controller } : undefined) : aloneRoute(g.controller);
   } catch {
     return aloneRoute(g.controller);
   } finally {
@@ -51,9 +59,9 @@ export function at(g: GlobalOptions, member: RingMember): GlobalOptions {
 }
 
 /** `--copies n` of `name` (NAME-0 … NAME-(n-1)) by the member that owns each, in ring order; members owning none are left out. */
-export function copiesByOwner(ring: ControllerRing, name: string, copies: number): { member: RingMember; names: string[] }[] {
+export function copiesByOwner(route: Route, name: string, copies: number): { member: RingMember; names: string[] }[] {
   const names = copies === 1 ? [name] : Array.from({ length: copies }, (_, i) => `${name}-${i}`);
-  return ring.members.map((member) => ({ member, names: names.filter((n) => ring.owner(n).name === member.name) })).filter((s) => s.names.length > 0);
+  return route.members.map((member) => ({ member, names: names.filter((n) => route.owner(n).name === member.name) })).filter((s) => s.names.length > 0);
 }
 
 /** One member's answer, or its failure. */

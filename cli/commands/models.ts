@@ -20,7 +20,7 @@ import { clientOptions, globalsOf, interactive, type CliContext, type GlobalOpti
 import { formatBytes } from '../format.js';
 import { renderDescribe, renderModelList, renderModelPage, renderRegistered } from '../models-view.js';
 import { progressBar } from '../progress.js';
-import { at, copiesByOwner, learnRoute, memberLabel, onEach, onRingToken, writeEach } from '../ring-route.js';
+import { at, copiesByOwner, learnRoute, memberLabel, onEach, onRingToken, writeEach, type Route } from '../ring-route.js';
 
 /** "1,2,4,8" → [1, 2, 4, 8]. */
 export function parseIntList(s: string): number[] {
@@ -79,8 +79,8 @@ function registerOptions(flags: RegisterFlags): Omit<RegisterOptions, 'onProgres
  * the copies, at once (one bar for every byte sent), each member's answer
  * and how many it registered, then the total.
  */
-async function registerOnRing(ctx: CliContext, g: GlobalOptions, ring: ControllerRing, bytes: Buffer, flags: RegisterFlags): Promise<void> {
-  const shares = copiesByOwner(ring, flags.name, flags.copies);
+async function registerOnRing(ctx: CliContext, g: GlobalOptions, route: Route, ring: ControllerRing, bytes: Buffer, flags: RegisterFlags): Promise<void> {
+  const shares = copiesByOwner(route, flags.name, flags.copies);
   const bar = progressBar(`uploading ${formatBytes(bytes.byteLength)} to ${shares.length} controllers`, bytes.byteLength * shares.length, interactive(ctx.io.stderr, g));
   const sent = new Map<string, number>();
   const outcomes = await onEach(
@@ -133,7 +133,7 @@ export function registerModels(program: Command, ctx: CliContext): void {
       if (!fs.existsSync(full)) throw new InvalidArgumentError(`${file}: no such file`);
       const bytes = fs.readFileSync(full);
       const route = await learnRoute(g);
-      if (route.ring && flags.copies > 1) return registerOnRing(ctx, g, route.ring, bytes, flags);
+      if (route.ring && flags.copies > 1) return registerOnRing(ctx, g, route, route.ring, bytes, flags);
       const owner = route.owner(flags.name);
       const bar = progressBar(`uploading ${formatBytes(bytes.byteLength)}`, bytes.byteLength, interactive(ctx.io.stderr, g));
       const res = await withAdmin(at(g, owner), (a) =>
