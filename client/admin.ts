@@ -1,7 +1,9 @@
 // PunctualAdmin: the operator's client of a Punctual controller (the Admin
 // service): register a model file (streamed in chunks with its size and
-// SHA-256), unregister, describe, re-profile, list, cluster status. Failures
-// are the same typed errors as PunctualClient's (./errors.ts).
+// SHA-256), unregister, describe, re-profile, list, cluster status, and a
+// model's export (its registration and bytes, streamed) with registration
+// from one, so a model moves between controllers without sitting in memory
+// whole. Failures are the same typed errors as PunctualClient's (./errors.ts).
 import * as grpc from '@grpc/grpc-js';
 import { sha256 } from '../common/hash.js';
 import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
@@ -14,8 +16,11 @@ import type {
   ProfileModelEvent__Output,
   ProfileModelResponse__Output,
   ProfileProgress__Output,
+  RegisterMetadata,
+  RegisterMetadata__Output,
   RegisterModelResponse__Output,
 } from '../common/wire.js';
+import type { ExportModelChunk__Output } from '../protos/generated/punctual/v1/ExportModelChunk.js';
 import type { AdminClient } from '../protos/generated/punctual/v1/Admin.js';
 import { PunctualClientError, fromServiceError } from './errors.js';
 import { compileClientOptions, type CompiledClientOptions, type PunctualClientOptions } from './options.js';
@@ -46,6 +51,25 @@ export interface ProfileOptions {
   maxThreads?: number;
   /** Called with each progress event the controller streams while it measures. */
   onProgress?: (p: ProfileProgress__Output) => void;
+}
+
+/**
+ * One model version as ExportModel streams it: its registration, then its
+ * bytes. Read `chunks` to the end, or stop early (break, or cancel()): the
+ * call stays open, holding the controller's file, until one of them.
+ */
+export interface ModelExport {
+  /** What RegisterModel takes: name, version, inputs, batching, SLO, threads, size and SHA-256; copies 1. */
+  meta: RegisterMetadata__Output;
+  /** The file's bytes in order, a chunk (1 MiB) at a time; the call reads ahead at most 16 chunks of what is not taken yet. */
+  chunks: AsyncIterable<Uint8Array>;
+  /** Ends the call; the bytes not read yet are not sent. */
+  cancel(): void;
+}
+
+export interface RegisterStreamOptions {
+  /** Called as chunks are handed to the transport, with the bytes sent and the size `meta` declares. */
+  onProgress?: (sentBytes: number, totalBytes: number) => void;
 }
 
 /**
@@ -89,7 +113,8 @@ export async function allPages<T>(fetch: (pageToken: string) => Promise<{ models
   }
 }
 
-const CHUNK = 1024 * 1024;
+/** Bytes per RegisterModel chunk; ExportModel sends the same (controller/services/model-export.ts). */
+export const CHUNK = 1024 * 1024;
 /** Admin calls that change things may take a while (profiling); they get this long. */
 const CHANGE_DEADLINE_MS = 10 * 60_000;
 const READ_DEADLINE_MS = 30_000;
@@ -146,6 +171,88 @@ export class PunctualAdmin {
         call.end();
       };
       pump();
+    });
+  }
+
+  /**
+   * Streams one version out (0 = the newest): resolves with its registration
+   * once the first message arrived (a model not held is ModelNotFoundError),
+   * and its bytes to be read from `chunks`. registerStream(e.meta, e.chunks)
+   * at another controller registers it there under the same name and version.
+   */
+  async exportModel(name: string, version = 0): Promise<ModelExport> {
+    const call = this.admin.ExportModel({ name, version }, this.opts.metadata(), { deadline: Date.now() + (this.opts.defaultDeadlineMs ?? CHANGE_DEADLINE_MS) });
+    const messages = (call as AsyncIterable<ExportModelChunk__Output>)[Symbol.asyncIterator]();
+    const address = this.address;
+    const next = async (): Promise<IteratorResult<ExportModelChunk__Output>> => {
+      try {
+        return await messages.next();
+      } catch (err) {
+        throw fromServiceError(err, address);
+      }
+    };
+    const first = await next();
+    if (first.done || !first.value.meta) {
+      call.cancel();
+      throw new PunctualClientError(grpc.status.INTERNAL, `the export of ${name} did not start with the model's metadata`);
+    }
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        for (let r = await next(); !r.done; r = await next()) if (r.value.chunk && r.value.chunk.byteLength > 0) yield r.value.chunk;
+      } finally {
+        call.cancel(); // nothing once the call has ended; else it stops the controller's reading
+      }
+    }
+    return { meta: first.value.meta, chunks: chunks(), cancel: () => call.cancel() };
+  }
+
+  /**
+   * Registers a model from its metadata and its bytes as they come (an
+   * export's, or any stream's), without holding the file: a chunk is taken
+   * from `chunks` once the transport took the last. `meta.size` and
+   * `meta.sha256` must be the bytes'; the controller checks both. A failure
+   * of `chunks` cancels the upload and rejects with it; a refusal stops
+   * reading `chunks` (its return() is called).
+   */
+  registerStream(meta: RegisterMetadata, chunks: AsyncIterable<Uint8Array>, o: RegisterStreamOptions = {}): Promise<RegisterModelResponse__Output> {
+    const total = Number(meta.size ?? 0);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let wake: (() => void) | undefined;
+      const call = this.admin.RegisterModel(this.opts.metadata(), { deadline: Date.now() + CHANGE_DEADLINE_MS }, (err, res) => {
+        settled = true;
+        wake?.();
+        if (err) reject(fromServiceError(err, this.address));
+        else if (!res) reject(new PunctualClientError(grpc.status.INTERNAL, 'empty response'));
+        else resolve(res);
+      });
+      /** Resolves when the transport takes more, or the call is answered. */
+      const drained = (): Promise<void> =>
+        new Promise((r) => {
+          wake = () => {
+            call.off('drain', wake!);
+            wake = undefined;
+            r();
+          };
+          call.on('drain', wake);
+        });
+      const pump = async (): Promise<void> => {
+        let more = call.write({ meta });
+        let sent = 0;
+        for await (const chunk of chunks) {
+          if (!more && !settled) await drained();
+          if (settled) return; // answered (refused) mid-upload: leaving the loop stops `chunks`
+          more = call.write({ chunk });
+          sent += chunk.byteLength;
+          o.onProgress?.(sent, total);
+        }
+        if (!settled) call.end();
+      };
+      pump().catch((err: unknown) => {
+        settled = true;
+        call.cancel();
+        reject(err instanceof PunctualClientError ? err : new PunctualClientError(grpc.status.ABORTED, `reading the model's bytes failed: ${err instanceof Error ? err.message : String(err)}`));
+      });
     });
   }
 

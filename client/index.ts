@@ -25,4 +25,4 @@ export {
 } from './errors.js';
 export type { DType, TypedArray } from '../common/dtype.js';
 export { Status } from '../common/errors.js';
-export { PunctualAdmin, type ProfileOptions, type RegisterOptions } from './admin.js';
+export { PunctualAdmin, type ModelExport, type ProfileOptions, type RegisterOptions, type RegisterStreamOptions } from './admin.js';

@@ -1,8 +1,10 @@
 // punctual.v1.Admin: the operator's view of the cluster and its models, and
-// the calls that change them (register, unregister, re-profile). Served
+// the calls that change them (register, unregister, re-profile), and a
+// model's export (services/model-export.ts). Served
 // through services/server-call.ts, which maps what these throw to statuses.
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../common/clock.js';
+import type { ExportModelRequest__Output } from '../../protos/generated/punctual/v1/ExportModelRequest.js';
 import type { Logger } from '../../common/log.js';
 import type {
   AdminHandlers,
@@ -26,6 +28,7 @@ import type { ModelAdmin } from '../model-admin.js';
 import { saveProfile } from '../model-repository.js';
 import { reprofile } from '../model-profiling.js';
 import type { ServingCore } from '../serving-core.js';
+import { exportModel, type ExportCall } from './model-export.js';
 import type { UploadCall, UploadReceiver } from './register-upload.js';
 import type { ServiceImpl, ServiceRoles } from './server-call.js';
 
@@ -47,6 +50,8 @@ export const ADMIN_ROLES: ServiceRoles<AdminHandlers> = {
   DescribeModel: 'admin',
   ProfileModel: 'admin',
   GetRing: 'read',
+  // The model's bytes and config, as a registration takes them.
+  ExportModel: 'admin',
 };
 
 export function adminService(core: ServingCore, estimates: Estimates, clock: Clock, startedAt: number, o: AdminServiceOptions): ServiceImpl<AdminHandlers> {
@@ -71,6 +76,8 @@ export function adminService(core: ServingCore, estimates: Estimates, clock: Clo
       const shard = core.registry.shard;
       return shard ? { members: [...shard.ring.members], version: shard.ring.version, self: shard.self.name } : { members: [], version: '', self: '' };
     },
+    // Server-streaming: the metadata, then the file in chunks (the adapter ends the call).
+    ExportModel: (r: ExportModelRequest__Output, call: ExportCall): Promise<void> => exportModel(core.registry.resolve(r.name, r.version), call),
     // Server-streaming: progress events while it measures, then the result (the adapter ends the call).
     ProfileModel: async (r: ProfileModelRequest__Output, call: grpc.ServerWritableStream<ProfileModelRequest__Output, ProfileModelEvent>): Promise<void> => {
       const send = (e: ProfileModelEvent): void => {

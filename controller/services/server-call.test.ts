@@ -70,6 +70,12 @@ const adminImpl: ServiceImpl<AdminHandlers> = {
     await behave();
     call.write({ result: { model: req.name, version: 1 } });
   },
+  ExportModel: async (req, call) => {
+    ran.push('ExportModel');
+    call.write({ meta: { name: req.name, version: 1, size: 2 } });
+    await behave();
+    call.write({ chunk: Buffer.from([1, 2]) });
+  },
 };
 
 const inferenceImpl: ServiceImpl<InferenceHandlers> = {
@@ -286,6 +292,9 @@ describe('serveService', () => {
 
     it('guards streams of every kind', async () => {
       expect(await serverStream('ProfileModel', { name: 'm' }, INFER)).toMatchObject({ code: Status.PERMISSION_DENIED, events: [] });
+      // A model's bytes go to the admin token only.
+      expect(await serverStream('ExportModel', { name: 'm' }, INFER)).toMatchObject({ code: Status.PERMISSION_DENIED, events: [] });
+      expect(await serverStream('ExportModel', { name: 'm' }, undefined)).toMatchObject({ code: Status.UNAUTHENTICATED, events: [] });
       expect(await clientStream([{}], undefined)).toMatchObject({ code: Status.UNAUTHENTICATED });
       expect(await bidi(INFER)).toMatchObject({ code: Status.PERMISSION_DENIED });
       expect(await bidi(undefined)).toMatchObject({ code: Status.UNAUTHENTICATED });

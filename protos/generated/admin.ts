@@ -10,6 +10,8 @@ import type { ClusterStatusResponse as _punctual_v1_ClusterStatusResponse, Clust
 import type { DescribeModelRequest as _punctual_v1_DescribeModelRequest, DescribeModelRequest__Output as _punctual_v1_DescribeModelRequest__Output } from './punctual/v1/DescribeModelRequest.js';
 import type { DescribeModelResponse as _punctual_v1_DescribeModelResponse, DescribeModelResponse__Output as _punctual_v1_DescribeModelResponse__Output } from './punctual/v1/DescribeModelResponse.js';
 import type { ExecutorStatus as _punctual_v1_ExecutorStatus, ExecutorStatus__Output as _punctual_v1_ExecutorStatus__Output } from './punctual/v1/ExecutorStatus.js';
+import type { ExportModelChunk as _punctual_v1_ExportModelChunk, ExportModelChunk__Output as _punctual_v1_ExportModelChunk__Output } from './punctual/v1/ExportModelChunk.js';
+import type { ExportModelRequest as _punctual_v1_ExportModelRequest, ExportModelRequest__Output as _punctual_v1_ExportModelRequest__Output } from './punctual/v1/ExportModelRequest.js';
 import type { GetRingRequest as _punctual_v1_GetRingRequest, GetRingRequest__Output as _punctual_v1_GetRingRequest__Output } from './punctual/v1/GetRingRequest.js';
 import type { GetRingResponse as _punctual_v1_GetRingResponse, GetRingResponse__Output as _punctual_v1_GetRingResponse__Output } from './punctual/v1/GetRingResponse.js';
 import type { InputDeclaration as _punctual_v1_InputDeclaration, InputDeclaration__Output as _punctual_v1_InputDeclaration__Output } from './punctual/v1/InputDeclaration.js';
@@ -50,6 +52,8 @@ export interface ProtoGrpcType {
       DescribeModelRequest: MessageTypeDefinition<_punctual_v1_DescribeModelRequest, _punctual_v1_DescribeModelRequest__Output>
       DescribeModelResponse: MessageTypeDefinition<_punctual_v1_DescribeModelResponse, _punctual_v1_DescribeModelResponse__Output>
       ExecutorStatus: MessageTypeDefinition<_punctual_v1_ExecutorStatus, _punctual_v1_ExecutorStatus__Output>
+      ExportModelChunk: MessageTypeDefinition<_punctual_v1_ExportModelChunk, _punctual_v1_ExportModelChunk__Output>
+      ExportModelRequest: MessageTypeDefinition<_punctual_v1_ExportModelRequest, _punctual_v1_ExportModelRequest__Output>
       GetRingRequest: MessageTypeDefinition<_punctual_v1_GetRingRequest, _punctual_v1_GetRingRequest__Output>
       GetRingResponse: MessageTypeDefinition<_punctual_v1_GetRingResponse, _punctual_v1_GetRingResponse__Output>
       InputDeclaration: MessageTypeDefinition<_punctual_v1_InputDeclaration, _punctual_v1_InputDeclaration__Output>

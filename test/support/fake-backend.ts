@@ -137,6 +137,7 @@ export async function startFakeBackend(): Promise<FakeBackend> {
     UnregisterModel: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
     DescribeModel: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
     ProfileModel: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
+    ExportModel: (call) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'not in the fake backend' }),
     // One controller, alone: it owns every model.
     GetRing: (_call, callback) => callback(null, { members: [], version: '', self: '' }),
   };

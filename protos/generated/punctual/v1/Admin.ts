@@ -6,6 +6,8 @@ import type { ClusterStatusRequest as _punctual_v1_ClusterStatusRequest, Cluster
 import type { ClusterStatusResponse as _punctual_v1_ClusterStatusResponse, ClusterStatusResponse__Output as _punctual_v1_ClusterStatusResponse__Output } from '../../punctual/v1/ClusterStatusResponse.js';
 import type { DescribeModelRequest as _punctual_v1_DescribeModelRequest, DescribeModelRequest__Output as _punctual_v1_DescribeModelRequest__Output } from '../../punctual/v1/DescribeModelRequest.js';
 import type { DescribeModelResponse as _punctual_v1_DescribeModelResponse, DescribeModelResponse__Output as _punctual_v1_DescribeModelResponse__Output } from '../../punctual/v1/DescribeModelResponse.js';
+import type { ExportModelChunk as _punctual_v1_ExportModelChunk, ExportModelChunk__Output as _punctual_v1_ExportModelChunk__Output } from '../../punctual/v1/ExportModelChunk.js';
+import type { ExportModelRequest as _punctual_v1_ExportModelRequest, ExportModelRequest__Output as _punctual_v1_ExportModelRequest__Output } from '../../punctual/v1/ExportModelRequest.js';
 import type { GetRingRequest as _punctual_v1_GetRingRequest, GetRingRequest__Output as _punctual_v1_GetRingRequest__Output } from '../../punctual/v1/GetRingRequest.js';
 import type { GetRingResponse as _punctual_v1_GetRingResponse, GetRingResponse__Output as _punctual_v1_GetRingResponse__Output } from '../../punctual/v1/GetRingResponse.js';
 import type { ListModelsRequest as _punctual_v1_ListModelsRequest, ListModelsRequest__Output as _punctual_v1_ListModelsRequest__Output } from '../../punctual/v1/ListModelsRequest.js';
@@ -35,6 +37,11 @@ export interface AdminClient extends grpc.Client {
   describeModel(argument: _punctual_v1_DescribeModelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_punctual_v1_DescribeModelResponse__Output>): grpc.ClientUnaryCall;
   describeModel(argument: _punctual_v1_DescribeModelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_DescribeModelResponse__Output>): grpc.ClientUnaryCall;
   describeModel(argument: _punctual_v1_DescribeModelRequest, callback: grpc.requestCallback<_punctual_v1_DescribeModelResponse__Output>): grpc.ClientUnaryCall;
+  
+  ExportModel(argument: _punctual_v1_ExportModelRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_punctual_v1_ExportModelChunk__Output>;
+  ExportModel(argument: _punctual_v1_ExportModelRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_punctual_v1_ExportModelChunk__Output>;
+  exportModel(argument: _punctual_v1_ExportModelRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_punctual_v1_ExportModelChunk__Output>;
+  exportModel(argument: _punctual_v1_ExportModelRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_punctual_v1_ExportModelChunk__Output>;
   
   GetRing(argument: _punctual_v1_GetRingRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_punctual_v1_GetRingResponse__Output>): grpc.ClientUnaryCall;
   GetRing(argument: _punctual_v1_GetRingRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_punctual_v1_GetRingResponse__Output>): grpc.ClientUnaryCall;
@@ -84,6 +91,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   
   DescribeModel: grpc.handleUnaryCall<_punctual_v1_DescribeModelRequest__Output, _punctual_v1_DescribeModelResponse>;
   
+  ExportModel: grpc.handleServerStreamingCall<_punctual_v1_ExportModelRequest__Output, _punctual_v1_ExportModelChunk>;
+  
   GetRing: grpc.handleUnaryCall<_punctual_v1_GetRingRequest__Output, _punctual_v1_GetRingResponse>;
   
   ListModels: grpc.handleUnaryCall<_punctual_v1_ListModelsRequest__Output, _punctual_v1_ListModelsResponse>;
@@ -99,6 +108,7 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 export interface AdminDefinition extends grpc.ServiceDefinition {
   ClusterStatus: MethodDefinition<_punctual_v1_ClusterStatusRequest, _punctual_v1_ClusterStatusResponse, _punctual_v1_ClusterStatusRequest__Output, _punctual_v1_ClusterStatusResponse__Output>
   DescribeModel: MethodDefinition<_punctual_v1_DescribeModelRequest, _punctual_v1_DescribeModelResponse, _punctual_v1_DescribeModelRequest__Output, _punctual_v1_DescribeModelResponse__Output>
+  ExportModel: MethodDefinition<_punctual_v1_ExportModelRequest, _punctual_v1_ExportModelChunk, _punctual_v1_ExportModelRequest__Output, _punctual_v1_ExportModelChunk__Output>
   GetRing: MethodDefinition<_punctual_v1_GetRingRequest, _punctual_v1_GetRingResponse, _punctual_v1_GetRingRequest__Output, _punctual_v1_GetRingResponse__Output>
   ListModels: MethodDefinition<_punctual_v1_ListModelsRequest, _punctual_v1_ListModelsResponse, _punctual_v1_ListModelsRequest__Output, _punctual_v1_ListModelsResponse__Output>
   ProfileModel: MethodDefinition<_punctual_v1_ProfileModelRequest, _punctual_v1_ProfileModelEvent, _punctual_v1_ProfileModelRequest__Output, _punctual_v1_ProfileModelEvent__Output>
