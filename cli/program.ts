@@ -56,7 +56,7 @@ function rootProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run punctual --help, or punctual COMMAND --help, for usage)')
     .addOption(
-      new Option('--controller <host:port>', 'controller address (env PUNCTUAL_CONTROLLER)')
+      new Option('--controller <host:port>', 'controller address; in a ring of controllers, any member (env PUNCTUAL_CONTROLLER)')
         .argParser(parseAddress)
         .default(io.env.PUNCTUAL_CONTROLLER || file.controller || '127.0.0.1:7000'),
     )
