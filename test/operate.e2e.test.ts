@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PunctualAdmin, type PunctualClient } from '../client/index.js';
+import { ModelNotFoundError, PunctualAdmin, type PunctualClient } from '../client/index.js';
 import { runCliCaptured } from './support/run-cli.js';
 import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
 import type { RegisterModelRequest, RegisterModelResponse__Output } from '../common/wire.js';
@@ -101,6 +101,23 @@ describe('operating a running cluster', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('add v1 (default)');
     expect(human.stdout).toMatch(/cpu\/t1\s+1\s+1\s/);
+  });
+
+  it('exports a registered version as it was uploaded: its registration, then the same bytes; a copy as one model of its name', async () => {
+    const bytes = fs.readFileSync(path.join(tmp, 'add1.onnx'));
+    await admin.register(bytes, { name: 'exported', version: 5, maxBatch: 4, defaultSloMs: 40 });
+    const e = await admin.exportModel('exported');
+    expect(e.meta).toMatchObject({ name: 'exported', version: 5, maxBatch: 4, batchSizes: [1, 2, 4], defaultSloMs: 40, size: bytes.byteLength, sha256: sha(bytes), copies: 1 });
+    expect(e.meta.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: [4] }]);
+    const parts: Buffer[] = [];
+    for await (const c of e.chunks) parts.push(Buffer.from(c));
+    expect(Buffer.concat(parts).equals(bytes)).toBe(true);
+    await admin.register(bytes, { name: 'exp', copies: 3 });
+    const copy = await admin.exportModel('exp-2');
+    expect(copy.meta).toMatchObject({ name: 'exp-2', version: 1, copies: 1, sha256: sha(bytes) });
+    copy.cancel();
+    await expect(admin.exportModel('never-registered')).rejects.toBeInstanceOf(ModelNotFoundError);
+    for (const name of ['exported', 'exp-0', 'exp-1', 'exp-2']) await admin.unregister(name);
   });
 
   it('reads a dynamic input shape from --input-shape and refuses it without one', async () => {
