@@ -13,7 +13,8 @@
 // serves it as any registration), then, unless --keep, unregisters it at the
 // holder once the owner has it. A version the owner holds already is only
 // removed from the holder, once both hold the same bytes (SHA-256). Run again,
-// it finds nothing to do.
+// it finds nothing to do. It reads the ring's members only: a controller
+// taken out of the ring is not read, so move its models before removing it.
 //
 // An operator step, like Cassandra's `nodetool cleanup` or `redis-cli
 // --cluster rebalance`, not something the controllers do by themselves when
