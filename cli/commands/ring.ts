@@ -14,7 +14,7 @@
 // holder once the owner has it. A version the owner holds already is only
 // removed from the holder, once both hold the same bytes (SHA-256). Run again,
 // it finds nothing to do. It reads the ring's members only: a controller
-// taken out of the ring is not read, so move its models before removing it.
+// taken out of the ring is not read, so its models are not moved (not handled yet).
 //
 // An operator step, like Cassandra's `nodetool cleanup` or `redis-cli
 // --cluster rebalance`, not something the controllers do by themselves when
