@@ -34,6 +34,8 @@ export interface Residency {
   inflightInfers: number;
   /** The session thread holding it (0 with one lane). */
   lane: number;
+  /** Order of arrival on this executor (ExecutorTimeline.hold): ties between models go to the one held longest. */
+  seq: number;
 }
 
 export interface InflightAction {
@@ -63,7 +65,9 @@ interface Line {
 }
 
 export class ExecutorTimeline {
+  /** What it holds or is loading, in the order it came (Residency.seq). */
   readonly models = new Map<string, Residency>();
+  private nextSeq = 0;
   /** Session threads (spec.lanes, at least 1). */
   readonly lanes: number;
   /** In the order the worker runs them (ascending earliest): every action, or only the inferences with a load lane. */
@@ -240,6 +244,11 @@ export class ExecutorTimeline {
    */
   margin(): number {
     return Math.sqrt(this.spreadSq);
+  }
+
+  /** Books `key` as held (loading or loaded) here; it must not be held already. */
+  hold(key: string, r: Omit<Residency, 'seq'>): void {
+    this.models.set(key, { ...r, seq: this.nextSeq++ });
   }
 
   holds(model: string): boolean {

@@ -4,6 +4,7 @@
 // nothing for them, nothing is dropped for them) and the window never
 // closes: late work runs late.
 import { chooseBatch } from './dispatch.js';
+import { queuedHeld } from './queued-held.js';
 import type { ExecutorTimeline } from './executor-timeline.js';
 import { FIFO_WINDOW_MS, type SchedulingPolicy } from './policy.js';
 import type { ModelState, SchedulerState } from './state.js';
@@ -22,13 +23,15 @@ export const fifoPolicy: SchedulingPolicy = {
     const cls = e.spec.cls;
     let chosen: ModelState | undefined;
     let oldest = Infinity;
-    for (const [key, res] of e.models) {
-      const m = st.models.get(key);
-      const head = m?.queue.peek();
-      if (!m || !head || e.laneBusy(res.lane) || Math.max(now, e.freeAt, e.readyAt(res)) > now + st.cfg.scheduleAheadMs) continue;
-      if (head.arrival < oldest) {
+    let chosenSeq = Infinity;
+    for (const [m, res] of queuedHeld(st, e)) {
+      const head = m.queue.peek();
+      if (!head || e.laneBusy(res.lane) || Math.max(now, e.freeAt, e.readyAt(res)) > now + st.cfg.scheduleAheadMs) continue;
+      // Equal arrivals: the model held here longest (queuedHeld's order is not the executor's).
+      if (head.arrival < oldest || (head.arrival === oldest && res.seq < chosenSeq)) {
         oldest = head.arrival;
         chosen = m;
+        chosenSeq = res.seq;
       }
     }
     if (!chosen) return false;

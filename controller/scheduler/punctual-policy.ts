@@ -7,6 +7,7 @@
 // it even started now on the fastest class.
 import { chooseBatch, someoneSooner } from './dispatch.js';
 import type { ExecutorTimeline } from './executor-timeline.js';
+import { queuedHeld } from './queued-held.js';
 import type { SchedulingPolicy } from './policy.js';
 import type { ModelState, SchedulerState } from './state.js';
 
@@ -36,10 +37,11 @@ export const punctualPolicy: SchedulingPolicy = {
     const ahead = st.cfg.scheduleAheadMs;
     let chosen: ModelState | undefined;
     let chosenStart = 0;
+    let chosenSeq = Infinity;
     let bestSlack = Infinity;
-    for (const [key, res] of e.models) {
-      const m = st.models.get(key);
-      if (!m || m.queue.length === 0 || e.laneBusy(res.lane)) continue;
+    for (const [m, res] of queuedHeld(st, e)) {
+      const key = m.key;
+      if (e.laneBusy(res.lane)) continue;
       const start = Math.max(now, e.freeAt, e.readyAt(res));
       if (start > now + ahead) continue; // not usable inside the window yet
       // Drop what cannot make it here, when no other holder can start sooner.
@@ -56,10 +58,12 @@ export const punctualPolicy: SchedulingPolicy = {
       const finishBy = head.deadline - st.returnAllowance(e, head);
       if (start + e1 > finishBy) continue; // another holder will take it
       const slack = finishBy - e1;
-      if (slack < bestSlack) {
+      // Equal slack: the model held here longest (queuedHeld's order is not the executor's).
+      if (slack < bestSlack || (slack === bestSlack && res.seq < chosenSeq)) {
         bestSlack = slack;
         chosen = m;
         chosenStart = start;
+        chosenSeq = res.seq;
       }
     }
     if (!chosen) return false;

@@ -17,6 +17,7 @@ import { ExecutorTimeline, type InflightAction } from './executor-timeline.js';
 import { LoadPlanner } from './load-planning.js';
 import { Outcomes, type CompletedInfer } from './outcomes.js';
 import { policyNamed } from './policies.js';
+import { queuedHeld } from './queued-held.js';
 import { DEFAULT_POLICY, type Policy, type SchedulingPolicy } from './policy.js';
 import { SchedulerState, type LostListener, type ModelState, type SchedulerConfig } from './state.js';
 import type { ActionOutcome, Admission, Decision, EstimateSource, ExecutorSpec, RejectCode, SchedRequest } from './types.js';
@@ -266,10 +267,7 @@ export class Scheduler {
       // An executor loading (with a load lane, the loading thread's models) is filled when the load's result
       // comes (dispatch.ts), not by a wakeup.
       if (!queued || !e.usable || (e.loadsInFlight > 0 && !e.hasLoadLane) || e.freeAt - ahead >= t) continue;
-      for (const [key, res] of e.models) {
-        const m = st.models.get(key);
-        if (m && m.queue.length > 0 && !e.laneBusy(res.lane)) t = Math.min(t, Math.max(e.freeAt, e.readyAt(res)) - ahead);
-      }
+      for (const [, res] of queuedHeld(st, e)) if (!e.laneBusy(res.lane)) t = Math.min(t, Math.max(e.freeAt, e.readyAt(res)) - ahead);
     }
     if (t === Infinity) return undefined;
     return Math.max(t, now);
@@ -309,7 +307,7 @@ export class Scheduler {
     const memory = Math.max(this.st.est.memory(key), memoryBytes);
     if (memory > e.freeMemory()) return false;
     e.memoryUsed += memory;
-    e.models.set(key, { state: 'loaded', readyAt: now, lastUsed: now, memory, inflightInfers: 0, lane });
+    e.hold(key, { state: 'loaded', readyAt: now, lastUsed: now, memory, inflightInfers: 0, lane });
     return true;
   }
 

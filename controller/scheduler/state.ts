@@ -175,7 +175,7 @@ export class SchedulerState {
     this.expectDelay(e, e.hasLoadLane ? lane : undefined, typical);
     e.loadsInFlight++;
     e.memoryUsed += memory;
-    e.models.set(key, { state: 'loading', readyAt: a.predictedEnd, lastUsed: now, memory, inflightInfers: 0, lane });
+    e.hold(key, { state: 'loading', readyAt: a.predictedEnd, lastUsed: now, memory, inflightInfers: 0, lane });
     this.actionExecutor.set(id, e);
     const threads = this.sessionThreads(key, e);
     this.pending.push({ type: 'load', actionId: id, executor: e.spec.id, model: key, earliest, latest: a.predictedStart + this.cfg.loadWindowMs, expected, lane, ...(threads !== undefined ? { threads } : {}) });
