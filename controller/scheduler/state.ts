@@ -4,6 +4,7 @@
 // infer, a load or an unload on an executor; evict; requeue; drop). Admission,
 // dispatch, load planning and outcomes (the other files here) read and book
 // through this, so a booking is always made the same way.
+import { queuedHeld } from './queued-held.js';
 import { classThreads, sessionThreads } from '../../common/model-threads.js';
 import { ActionCosts } from './action-cost.js';
 import { ExecutorTimeline, type InflightAction } from './executor-timeline.js';
@@ -197,11 +198,7 @@ export class SchedulerState {
    * error for the reserve to learn from.
    */
   private expectDelay(e: ExecutorTimeline, lane: number | undefined, by: number): void {
-    for (const [key, res] of e.models) {
-      if (lane !== undefined && res.lane !== lane) continue;
-      const m = this.models.get(key);
-      if (m) movePredicted(m.queue, by);
-    }
+    for (const [m, res] of queuedHeld(this, e)) if (lane === undefined || res.lane === lane) movePredicted(m.queue, by);
   }
 
   /**
@@ -250,7 +247,8 @@ export class SchedulerState {
       const lane = a.type === 'infer' ? e.models.get(a.model)?.lane : undefined;
       if (lane !== undefined) from[lane] = Math.max(from[lane]!, a.predictedEnd);
     }
-    if (popular) return { lane: 0, from: from[0]! };
+    // Popular models load on thread 0; with two threads, rare ones have one choice: no cost to weigh.
+    if (popular || e.lanes === 2) return popular ? { lane: 0, from: from[0]! } : { lane: 1, from: from[1]! };
     const cost = new Array<number>(e.lanes).fill(0);
     for (const [key, res] of e.models) {
       if (res.lane === 0) continue;
@@ -366,7 +364,11 @@ export class SchedulerState {
   hasRoom(e: ExecutorTimeline, memory: number): boolean {
     if (memory > e.spec.memoryBudget) return false;
     const free = e.freeMemory();
-    return free >= memory || this.evictable(e) >= memory - free;
+    if (free >= memory) return true;
+    // As evictable(e) >= memory - free, but stops at the first idle models that make room (of hundreds held).
+    let bytes = free;
+    for (const [key, res] of e.models) if (this.isIdle(key, res) && (bytes += res.memory) >= memory) return true;
+    return false;
   }
 
   /**
