@@ -6,8 +6,8 @@
 // (for a person or any V2 client) and in the `punctual-owner` trailer (for
 // ours, client/ring-client.ts, which sends it there and learns the ring again).
 // A model this controller holds is served whoever owns it: after the ring
-// changes, it serves the models it still holds (handing them to their new
-// owner is the operator's, by registering them there, for now).
+// changes, it serves the models it still holds until `punctual ring
+// rebalance` (cli/commands/ring.ts) hands them to their new owner.
 import { quoted } from '../common/bounded-text.js';
 import { PunctualError, Status } from '../common/errors.js';
 import { ControllerRing, OTHER_SHARD, OWNER_TRAILER, RING_VERSION_TRAILER, ownerTrailer, type RingMember } from '../common/ring.js';
