@@ -27,14 +27,17 @@ export interface ShardedSimOptions {
   modelsPerWorker: number;
   /** Offered requests per second over the whole cluster. */
   rps: number;
+  /** Seconds of traffic. */
   seconds: number;
-  /** CPU per request is timed from here on (after the warm-up loads). */
+  /** Seconds before the traffic: the executors' warm-up loads run first, as in a cluster already up. */
+  leadS: number;
+  /** CPU per request is timed from this many seconds into the traffic on. */
   steadyFromS: number;
   seed: number;
   workerSplit: WorkerSplit;
 }
 
-export const SHARDED_SIM_DEFAULTS: ShardedSimOptions = { controllers: [1, 2, 4, 8], workers: 120, modelsPerWorker: 40, rps: 16_700, seconds: 20, steadyFromS: 4, seed: 1, workerSplit: 'load' };
+export const SHARDED_SIM_DEFAULTS: ShardedSimOptions = { controllers: [1, 2, 4, 8], workers: 120, modelsPerWorker: 40, rps: 16_700, seconds: 4, leadS: 3, steadyFromS: 1, seed: 1, workerSplit: 'load' };
 
 const spread = (xs: readonly number[], digits = 0): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
@@ -45,15 +48,16 @@ export function runShardedSimBench(o: ShardedSimOptions = SHARDED_SIM_DEFAULTS, 
   const utilisation = (o.rps * meanRun1(models)) / (o.workers * 1000);
   const source = azureLikeWorkload(models, o.workers, { functions: 5 * n, minutes: 1, utilisation, seed: o.seed });
   const endMs = o.seconds * 1000;
+  const leadMs = o.leadS * 1000;
   const arrivals = function* (): Generator<Arrival> {
     for (const a of source()) {
       if (a.time >= endMs) return;
-      yield a;
+      yield { ...a, time: a.time + leadMs };
     }
   };
   const figures: Figure[] = [];
   for (const controllers of o.controllers) {
-    log(`sharded-sim: ${controllers} controller(s), ${o.workers} workers (split ${o.workerSplit}), ${n} models, ${o.rps} r/s for ${o.seconds} s`);
+    log(`sharded-sim: ${controllers} controller(s), ${o.workers} workers (split ${o.workerSplit}), ${n} models, ${o.rps} r/s for ${o.seconds} s after ${o.leadS} s of warm-up`);
     const t0 = performance.now();
     const r = simulateSharded(arrivals(), {
       models,
@@ -62,9 +66,9 @@ export function runShardedSimBench(o: ShardedSimOptions = SHARDED_SIM_DEFAULTS, 
       memoryBytes: V100_MEMORY_BYTES,
       sloMs: 100,
       seed: o.seed,
-      durationMs: endMs,
+      durationMs: endMs, // for rates: the traffic's length (it starts at leadMs)
       controllers,
-      steadyFromMs: o.steadyFromS * 1000,
+      steadyFromMs: leadMs + o.steadyFromS * 1000,
       workerSplit: o.workerSplit,
     });
     const wallS = (performance.now() - t0) / 1000;
@@ -92,7 +96,7 @@ export function runShardedSimBench(o: ShardedSimOptions = SHARDED_SIM_DEFAULTS, 
         value: busiest.cpu_us_per_request,
         unit: 'µs',
         note:
-          `per controller ${spread(cpu)} µs of CPU from ${o.steadyFromS} s on (the real scheduler, one thread, no gRPC); scheduling alone needs ${spread(cores, 2)} cores per controller at its rate ` +
+          `per controller ${spread(cpu)} µs of CPU from ${o.steadyFromS} s into the traffic on (the real scheduler, one thread, no gRPC); scheduling alone needs ${spread(cores, 2)} cores per controller at its rate ` +
           `(the busiest ${busiest.scheduling_cores.toFixed(2)}: ${busiest.scheduling_cores <= 1 ? 'keeps up in real time on one core' : 'more than one core, which one controller\'s single-threaded scheduler does not have'}); the socket path measured ${ONE_CONTROLLER_SOCKETS.tinyCpuUs} µs per tiny request and ${ONE_CONTROLLER_SOCKETS.clsCpuUs} per cls request on top at small shards`,
       },
       {
