@@ -226,7 +226,7 @@ export function compileControllerOptions(opts: ControllerOptions): CompiledContr
     } catch (err) {
       throw new ControllerOptionsError('ring', `controller option ring: ${(err as Error).message}`);
     }
-    check(typeof c.ringName === 'string' && c.ring.some((m) => m.name === c.ringName), 'ringName', `the name of one of the ring's members (${c.ring.map((m) => m.name).join(', ')})`, c.ringName);
+    check(typeof c.ringName === 'string' && c.ring.some((m) => m.name === c.ringName), 'ringName', `the name of one of the ring's members (${c.ring.map((m) => m.name).join(', ')})`, c.ringName ? JSON.stringify(c.ringName) : 'none');
   }
   return c;
 }

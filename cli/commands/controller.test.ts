@@ -73,14 +73,15 @@ describe('a controller option out of range', () => {
   const ring = ['--ring', 'c0=127.0.0.1:7001,c1=127.0.0.1:7002'];
 
   it.each([
-    ['no --ring-name', [...ring]],
-    ['a --ring-name not in --ring', [...ring, '--ring-name', 'c7']],
-  ])('%s: the options\' own message, exit status 2 (not "UNKNOWN")', async (_what, flags) => {
+    ['no --ring-name', [...ring], 'got none'],
+    ['a --ring-name not in --ring', [...ring, '--ring-name', 'c7'], 'got "c7"'],
+  ])('%s: the options\' own message, exit status 2 (not "UNKNOWN")', async (_what, flags, got) => {
     started.length = 0;
     const r = await runCliCaptured(['controller', '--repo', '/nonexistent-repo', ...flags]);
     expect(r.code).toBe(2);
     expect(started).toHaveLength(1); // the options checked it, not the CLI
     expect(r.stderr).toMatch(/^error: controller option ringName must be the name of one of the ring's members \(c0, c1\)/);
+    expect(r.stderr).toContain(got);
     expect(r.stderr).not.toContain('UNKNOWN');
   });
 
