@@ -57,6 +57,7 @@ describe('earlyAdmission', () => {
       closed: false,
       draining: false,
       unresponsive: false,
+      adopted: [],
       executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes: 1e9 }],
       send: (_m: ControllerMessage) => undefined,
       toWorker: (t: number) => t,

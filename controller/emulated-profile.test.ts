@@ -55,6 +55,7 @@ describe('ActionDispatcher LOADs', () => {
     const sent: ControllerMessage[] = [];
     const conn = {
       closed: false,
+      adopted: [],
       executors: [
         { index: 0, device: 'emulated', threads: 1, memoryBytes: 1e9, lanes: 2 },
         { index: 1, device: 'cpu', threads: 1, memoryBytes: 1e9, lanes: 2 },

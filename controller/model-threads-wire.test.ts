@@ -63,6 +63,7 @@ function setup(executorThreads: number) {
     name: 'w1',
     closed: false,
     draining: false,
+    adopted: [],
     executors: [{ index: 0, device: 'cpu', threads: executorThreads, memoryBytes: 1e9, lanes: 1 }],
     send: (msg: ControllerMessage) => {
       const a = msg.action;

@@ -31,6 +31,7 @@ function fakeWorker(id: string): { conn: WorkerConnection; sent: Sent[] } {
     name: id,
     closed: false,
     draining: false,
+    adopted: [],
     executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes: 1e9 }],
     send: (msg: ControllerMessage) => {
       if (msg.action) sent.push({ id: Number(msg.action.id), type: String(msg.action.type), modelKey: String(msg.action.modelKey) });

@@ -23,6 +23,7 @@ function fakeWorker(id: string, dataAddress: string, dataTls = false): { conn: W
     draining: false,
     dataAddress,
     dataTls,
+    adopted: [],
     executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes: 1e9 }],
     send: (msg: ControllerMessage) => {
       sent.push(msg);

@@ -31,6 +31,7 @@ function fakeWorker(id: string, name = id, memoryBytes = 1e9): { conn: WorkerCon
     connectedAt: 0,
     offset: 0,
     rtt: 0,
+    adopted: [],
     executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes }],
     send: (msg: ControllerMessage) => {
       const a = msg.action;

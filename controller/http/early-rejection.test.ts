@@ -66,6 +66,7 @@ async function setup(opts: { tokens?: TokenOptions } = {}): Promise<Setup> {
     connectedAt: 0,
     offset: 0,
     rtt: 0,
+    adopted: [],
     executors: [{ index: 0, device: 'cpu', threads: 1, memoryBytes: 1e9 }],
     send: (msg: ControllerMessage) => {
       const a = msg.action;
