@@ -23,6 +23,8 @@ export interface Route {
   readonly members: readonly RingMember[];
   /** The member that owns `model` (--controller when alone). */
   owner(model: string): RingMember;
+  /** The name of the member that answered (--controller), when it gave one. */
+  readonly self?: string;
 }
 
 /** The route of a controller alone. */
@@ -37,20 +39,27 @@ export function aloneRoute(address: string): Route {
  */
 export function ringRoute(ring: ControllerRing, self?: RingMember): Route {
   const dialled = (m: RingMember): RingMember => (self && m.name === self.name ? { name: m.name, address: self.address } : m);
-  return { ring, members: ring.members.map(dialled), owner: (model) => dialled(ring.owner(model)) };
+  return { ring, members: ring.members.map(dialled), owner: (model) => dialled(ring.owner(model)), ...(self ? { self: self.name } : {}) };
 }
 
-/** Asks --controller for its ring (see the file's head for when it is taken to be alone). */
-export async function learnRoute(g: GlobalOptions): Promise<Route> {
+/**
+ * Asks --controller for its ring: one without members is --controller alone;
+ * a failed or malformed answer is thrown (`punctual ring`, which must not
+ * take a controller it cannot read for one alone).
+ */
+export async function readRoute(g: GlobalOptions): Promise<Route> {
   const client = new PunctualClient(g.controller, clientOptions(g));
   try {
     const r = await client.getRing();
     return r.members.length > 0 ? ringRoute(new ControllerRing(r.members), r.self ? { name: r.self, address: g.controller } : undefined) : aloneRoute(g.controller);
-  } catch {
-    return aloneRoute(g.controller);
   } finally {
     client.close();
   }
+}
+
+/** readRoute, any failure taken as --controller alone (see the file's head). */
+export function learnRoute(g: GlobalOptions): Promise<Route> {
+  return readRoute(g).catch(() => aloneRoute(g.controller));
 }
 
 /** The global options with --controller set to `member`. */

@@ -35,13 +35,7 @@ import { clientOptions, globalsOf, interactive, type CliContext, type GlobalOpti
 import { describeError, formatBytes, renderTable } from '../format.js';
 import { progressBar } from '../progress.js';
 import { planRebalance, ringCensus, type MemberListing, type RingStep } from '../ring-plan.js';
-
-/** The ring as the member at --controller knows it, or undefined for a controller alone. */
-interface LearntRing {
-  ring: ControllerRing;
-  /** The member --controller named. */
-  self: string;
-}
+import { readRoute, type Route } from '../ring-route.js';
 
 /** What one member answered: the ring it knows (its version, its own name) and its models. */
 interface MemberRead {
@@ -78,15 +72,14 @@ async function ringAt(g: GlobalOptions, address: string): Promise<{ members: Rin
   }
 }
 
-async function learnRing(g: GlobalOptions): Promise<LearntRing | undefined> {
-  const r = await ringAt(g, g.controller);
-  return r.members.length === 0 ? undefined : { ring: new ControllerRing(r.members), self: r.self };
-}
-
-/** Every member's ring and models (brief, a page at a time), at once; a member that fails is an error entry. */
-async function readMembers(g: GlobalOptions, ring: ControllerRing, admins: Admins): Promise<MemberRead[]> {
+/**
+ * Every member's ring and models (brief, a page at a time), at once; a member
+ * that fails is an error entry. Members as the route dials them (the one
+ * --controller reached at --controller's address), which `admins` keeps.
+ */
+async function readMembers(g: GlobalOptions, route: Route, admins: Admins): Promise<MemberRead[]> {
   return Promise.all(
-    ring.members.map(async (member): Promise<MemberRead> => {
+    route.members.map(async (member): Promise<MemberRead> => {
       try {
         const [known, models] = await Promise.all([ringAt(g, member.address), admins.of(member).listModels({ brief: true })]);
         return {
@@ -128,11 +121,12 @@ interface ShownMember {
 const ALONE = 'this controller is not in a ring (no --ring): it owns every model';
 
 async function show(ctx: CliContext, g: GlobalOptions): Promise<void> {
-  const learnt = await learnRing(g);
-  if (!learnt) return write(ctx, g, { members: [], version: '', self: '' }, () => ALONE);
-  const { ring, self } = learnt;
+  const route = await readRoute(g);
+  const { ring } = route;
+  if (!ring) return write(ctx, g, { members: [], version: '', self: '' }, () => ALONE);
+  const self = route.self ?? '';
   const admins = new Admins(g);
-  const reads = await readMembers(g, ring, admins).finally(() => admins.close());
+  const reads = await readMembers(g, route, admins).finally(() => admins.close());
   const census = ringCensus(ring, reads.map((r) => r.listing));
   const members = census.map((c, i): ShownMember => {
     const r = reads[i]!;
@@ -226,12 +220,12 @@ function stepLine(r: StepReport): string {
 async function rebalance(ctx: CliContext, g: GlobalOptions, flags: RebalanceFlags): Promise<void> {
   const dryRun = flags.dryRun === true;
   const keep = flags.keep === true;
-  const learnt = await learnRing(g);
-  if (!learnt) return write(ctx, g, { ring: null, dryRun, keep, steps: [], moved: 0, removed: 0, failed: 0, placed: 0, unread: [] }, () => `${ALONE}: nothing to move`);
-  const { ring } = learnt;
+  const route = await readRoute(g);
+  const { ring } = route;
+  if (!ring) return write(ctx, g, { ring: null, dryRun, keep, steps: [], moved: 0, removed: 0, failed: 0, placed: 0, unread: [] }, () => `${ALONE}: nothing to move`);
   const admins = new Admins(g);
   try {
-    const reads = await readMembers(g, ring, admins);
+    const reads = await readMembers(g, route, admins);
     const others = disagreeing(ring, reads);
     if (others.length > 0) {
       throw new PunctualClientError(
