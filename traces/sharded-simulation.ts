@@ -153,13 +153,16 @@ interface Mark {
   taken: number;
 }
 
-/** One pass over the stream, each arrival into its owner's stream. */
-function partition(arrivals: Iterable<Arrival>, models: readonly SimModel[], ring: ControllerRing): { keys: string[]; streams: ShardStream[] } {
+/** Each shard's models, and one pass over the stream putting each arrival into its owner's stream. */
+function partition(arrivals: Iterable<Arrival>, models: readonly SimModel[], ring: ControllerRing): { keys: string[]; owned: SimModel[][]; streams: ShardStream[] } {
   const keys = models.map((m) => m.key);
+  const owned = ring.members.map((): SimModel[] => []);
   const index = new Map<string, { model: number; shard: number; run1: number }>();
   models.forEach((m, i) => {
     const cls = Object.values(m.profile.classes)[0];
-    index.set(m.key, { model: i, shard: ring.members.indexOf(ring.owner(m.name)), run1: cls?.batches.find((b) => b.batch === 1)?.p50Ms ?? 0 });
+    const shard = ring.members.indexOf(ring.owner(m.name));
+    owned[shard]!.push(m);
+    index.set(m.key, { model: i, shard, run1: cls?.batches.find((b) => b.batch === 1)?.p50Ms ?? 0 });
   });
   const streams = ring.members.map(() => new ShardStream());
   for (const a of arrivals) {
@@ -169,7 +172,7 @@ function partition(arrivals: Iterable<Arrival>, models: readonly SimModel[], rin
     s.push(a.time, at.model, a.sloMs);
     s.work += at.run1;
   }
-  return { keys, streams };
+  return { keys, owned, streams };
 }
 
 /**
@@ -182,9 +185,7 @@ export function simulateSharded(arrivals: Iterable<Arrival>, opts: ShardedSimula
   if (!Number.isInteger(n) || n < 1 || n > MAX_RING_MEMBERS) throw new RangeError(`controllers must be an integer from 1 to ${MAX_RING_MEMBERS}, not ${n}`);
   if (opts.workers < n) throw new RangeError(`${n} controllers need at least ${n} workers (each controller serves its shard on workers of its own), not ${opts.workers}`);
   const ring = simulatedRing(n);
-  const byOwner = new Map<string, SimModel[]>(ring.members.map((m) => [m.name, []]));
-  for (const m of opts.models) byOwner.get(ring.owner(m.name).name)!.push(m);
-  const { keys: allKeys, streams } = partition(arrivals, opts.models, ring);
+  const { keys: allKeys, owned, streams } = partition(arrivals, opts.models, ring);
   const workers = opts.workerSplit === 'load' ? splitWorkersByLoad(opts.workers, streams.map((x) => x.work)) : splitWorkers(opts.workers, n);
   const builder = new SummaryBuilder(1000, true);
   const shards: ShardFigures[] = [];
@@ -192,7 +193,7 @@ export function simulateSharded(arrivals: Iterable<Arrival>, opts: ShardedSimula
   let offeredExecutorMs = 0;
   let template: Record<string, unknown> = {};
   ring.members.forEach((member, i) => {
-    const models = byOwner.get(member.name)!;
+    const models = owned[i]!;
     const marks: { steady?: Mark; last?: Mark } = {};
     const before = ended;
     const t0 = cpuMs();
@@ -200,7 +201,6 @@ export function simulateSharded(arrivals: Iterable<Arrival>, opts: ShardedSimula
       ...opts,
       models,
       workers: workers[i]!,
-      durationMs: opts.durationMs,
       onProgress: (e) => opts.onProgress?.((ended = before + e)),
     });
     const cpuS = (cpuMs() - t0) / 1000;

@@ -6,7 +6,7 @@ import { DEFAULT_POLICY, isPolicy, POLICIES, type Policy } from '../../controlle
 import { loadSimModels } from '../../traces/sim-models.js';
 import { MAX_RING_MEMBERS } from '../../common/ring-members.js';
 import { simulateSharded, WORKER_SPLITS, type ShardedSimulationResult, type ShardFigures, type WorkerSplit } from '../../traces/sharded-simulation.js';
-import { SIMULATION_DEFAULTS, simulate, type SimulationResult } from '../../traces/simulator.js';
+import { SIMULATION_DEFAULTS, simulate, type SimulationOptions, type SimulationResult } from '../../traces/simulator.js';
 import type { Arrival } from '../../traces/trace-arrivals.js';
 import { writeOutputs } from '../../traces/replay.js';
 import { compileWorkload } from '../../traces/workload.js';
@@ -67,12 +67,19 @@ async function prepare(trace: string | undefined, flags: SimulateFlags, policy: 
   return { workload, arrivals, options };
 }
 
-/** Runs one simulation from the flags (shared with `compare`). */
-export async function runSimulation(trace: string | undefined, flags: SimulateFlags, policy: Policy, showProgress: boolean): Promise<SimulationResult> {
+/** Runs `run` on the flags' workload with a progress bar, the workload's configuration added to its summary. */
+async function withWorkload<R extends { summary: { config: Record<string, unknown> } }>(
+  trace: string | undefined,
+  flags: SimulateFlags,
+  policy: Policy,
+  label: string,
+  showProgress: boolean,
+  run: (arrivals: Iterable<Arrival>, options: SimulationOptions & { durationMs: number }) => R,
+): Promise<R> {
   const { workload, arrivals, options } = await prepare(trace, flags, policy);
-  const bar = progressBar(`simulate ${policy}`, Math.max(1, Math.round(workload.expected)), showProgress);
+  const bar = progressBar(label, Math.max(1, Math.round(workload.expected)), showProgress);
   try {
-    const r = simulate(arrivals(), { ...options, onProgress: (n) => bar.update(n) });
+    const r = run(arrivals(), { ...options, onProgress: (n) => bar.update(n) });
     Object.assign(r.summary.config, workload.config);
     return r;
   } finally {
@@ -80,23 +87,20 @@ export async function runSimulation(trace: string | undefined, flags: SimulateFl
   }
 }
 
+/** Runs one simulation from the flags (shared with `compare`). */
+export function runSimulation(trace: string | undefined, flags: SimulateFlags, policy: Policy, showProgress: boolean): Promise<SimulationResult> {
+  return withWorkload(trace, flags, policy, `simulate ${policy}`, showProgress, (arrivals, options) => simulate(arrivals, options));
+}
+
 /** Runs the flags' workload on a ring of `controllers` controllers, each shard on its own workers. */
-export async function runShardedSimulation(
+export function runShardedSimulation(
   trace: string | undefined,
   flags: SimulateFlags,
   ring: { controllers: number; workerSplit: WorkerSplit },
   policy: Policy,
   showProgress: boolean,
 ): Promise<ShardedSimulationResult> {
-  const { workload, arrivals, options } = await prepare(trace, flags, policy);
-  const bar = progressBar(`simulate ${ring.controllers} controllers`, Math.max(1, Math.round(workload.expected)), showProgress);
-  try {
-    const r = simulateSharded(arrivals(), { ...options, ...ring, onProgress: (n) => bar.update(n) });
-    Object.assign(r.summary.config, workload.config);
-    return r;
-  } finally {
-    bar.stop();
-  }
+  return withWorkload(trace, flags, policy, `simulate ${ring.controllers} controllers`, showProgress, (arrivals, options) => simulateSharded(arrivals, { ...options, ...ring }));
 }
 
 /** What each controller of a simulated ring takes and what scheduling it cost. */
