@@ -135,43 +135,22 @@ export class PunctualAdmin {
 
   /** Uploads a model file and waits until it is servable (or refused). */
   register(bytes: Uint8Array, o: RegisterOptions): Promise<RegisterModelResponse__Output> {
-    const digest = sha256(bytes);
-    return new Promise((resolve, reject) => {
-      const call = this.admin.RegisterModel(this.opts.metadata(), { deadline: Date.now() + CHANGE_DEADLINE_MS }, (err, res) => {
-        if (err) reject(fromServiceError(err, this.address));
-        else if (!res) reject(new PunctualClientError(grpc.status.INTERNAL, 'empty response'));
-        else resolve(res);
-      });
-      call.write({
-        meta: {
-          name: o.name,
-          version: o.version ?? 0,
-          inputs: o.inputs ?? [],
-          maxBatch: o.maxBatch ?? 0,
-          batchSizes: o.batchSizes ?? [],
-          defaultSloMs: o.defaultSloMs ?? 0,
-          threads: o.threads ?? 0,
-          size: bytes.byteLength,
-          sha256: digest,
-          copies: o.copies ?? 1,
-        },
-      });
-      let offset = 0;
-      const pump = (): void => {
-        while (offset < bytes.byteLength) {
-          const end = Math.min(bytes.byteLength, offset + CHUNK);
-          const more = call.write({ chunk: bytes.subarray(offset, end) });
-          offset = end;
-          o.onProgress?.(offset, bytes.byteLength);
-          if (!more) {
-            call.once('drain', pump);
-            return;
-          }
-        }
-        call.end();
-      };
-      pump();
-    });
+    const meta: RegisterMetadata = {
+      name: o.name,
+      version: o.version ?? 0,
+      inputs: o.inputs ?? [],
+      maxBatch: o.maxBatch ?? 0,
+      batchSizes: o.batchSizes ?? [],
+      defaultSloMs: o.defaultSloMs ?? 0,
+      threads: o.threads ?? 0,
+      size: bytes.byteLength,
+      sha256: sha256(bytes),
+      copies: o.copies ?? 1,
+    };
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      for (let offset = 0; offset < bytes.byteLength; offset += CHUNK) yield bytes.subarray(offset, Math.min(bytes.byteLength, offset + CHUNK));
+    }
+    return this.registerStream(meta, chunks(), o.onProgress ? { onProgress: o.onProgress } : {});
   }
 
   /**
