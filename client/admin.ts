@@ -6,7 +6,7 @@
 // whole. Failures are the same typed errors as PunctualClient's (./errors.ts).
 import * as grpc from '@grpc/grpc-js';
 import { sha256 } from '../common/hash.js';
-import { CHANNEL_OPTIONS, protos } from '../common/protos.js';
+import { CHANNEL_OPTIONS, MODEL_CHUNK_BYTES, protos } from '../common/protos.js';
 import type {
   ClusterStatusResponse__Output,
   DescribeModelResponse__Output,
@@ -113,8 +113,6 @@ export async function allPages<T>(fetch: (pageToken: string) => Promise<{ models
   }
 }
 
-/** Bytes per RegisterModel chunk; ExportModel sends the same (controller/services/model-export.ts). */
-export const CHUNK = 1024 * 1024;
 /** Admin calls that change things may take a while (profiling); they get this long. */
 const CHANGE_DEADLINE_MS = 10 * 60_000;
 const READ_DEADLINE_MS = 30_000;
@@ -148,7 +146,7 @@ export class PunctualAdmin {
       copies: o.copies ?? 1,
     };
     async function* chunks(): AsyncGenerator<Uint8Array> {
-      for (let offset = 0; offset < bytes.byteLength; offset += CHUNK) yield bytes.subarray(offset, Math.min(bytes.byteLength, offset + CHUNK));
+      for (let offset = 0; offset < bytes.byteLength; offset += MODEL_CHUNK_BYTES) yield bytes.subarray(offset, Math.min(bytes.byteLength, offset + MODEL_CHUNK_BYTES));
     }
     return this.registerStream(meta, chunks(), o.onProgress ? { onProgress: o.onProgress } : {});
   }

@@ -122,6 +122,15 @@ export function protos(): { readonly inference: InferenceProto; readonly admin: 
   return (cache ??= new Protos());
 }
 
+/**
+ * Bytes per message of a model file on the wire, every way it travels:
+ * RegisterModel's upload (client/admin.ts), ExportModel
+ * (controller/services/model-export.ts) and a worker's ModelBytes
+ * (controller/worker-connection.ts); what one transfer holds in memory per
+ * message in flight.
+ */
+export const MODEL_CHUNK_BYTES = 1024 * 1024;
+
 const FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 
 /** gRPC channel options shared by every process: big messages (tensors, model chunks). */

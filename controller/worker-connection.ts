@@ -12,6 +12,7 @@
 import fsp from 'node:fs/promises';
 import type { Clock } from '../common/clock.js';
 import { CoalescedWrites, packRuns, tensorBytes } from '../common/coalesced-writes.js';
+import { MODEL_CHUNK_BYTES } from '../common/protos.js';
 import type { Action, ActionResult__Output, ControllerMessage, WorkerMessage__Output, ExecutorInfo__Output } from '../common/wire.js';
 import type { ModelFile } from '../profiles/profiler.js';
 import type { ActionOutcome } from './scheduler/types.js';
@@ -37,8 +38,6 @@ interface ClockSample {
   offset: number;
 }
 
-/** Bytes per ModelBytes message; also what one transfer holds in memory per message in flight. */
-const CHUNK = 1024 * 1024;
 
 /** A worker's answer to bytes sent or named. */
 interface BytesAck {
@@ -217,7 +216,7 @@ export class WorkerConnection {
       try {
         let offset = 0;
         do {
-          const len = Math.min(CHUNK, m.size - offset);
+          const len = Math.min(MODEL_CHUNK_BYTES, m.size - offset);
           const chunk = Buffer.allocUnsafe(len);
           const { bytesRead } = len > 0 ? await fh.read(chunk, 0, len, offset) : { bytesRead: 0 };
           if (bytesRead !== len) throw new Error(`the file of ${key} (${m.file}) is shorter than its ${m.size} bytes`);

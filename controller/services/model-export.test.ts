@@ -23,7 +23,8 @@ import type { RepoModel } from '../model-repository.js';
 import { Estimates } from '../scheduler/estimates.js';
 import { ServingCore } from '../serving-core.js';
 import { ADMIN_ROLES } from './admin-service.js';
-import { EXPORT_CHUNK_BYTES, exportModel, type ExportCall } from './model-export.js';
+import { MODEL_CHUNK_BYTES } from '../../common/protos.js';
+import { exportModel, type ExportCall } from './model-export.js';
 import { serveService, type ServiceImpl } from './server-call.js';
 
 const MiB = 1024 * 1024;
@@ -134,7 +135,7 @@ describe('ExportModel', () => {
     const { bytes, sizes } = await readAll(e.chunks);
     expect(bytes.equals(files.get('m@2')!)).toBe(true);
     expect(sha(bytes)).toBe(e.meta.sha256);
-    expect(sizes).toEqual([EXPORT_CHUNK_BYTES, EXPORT_CHUNK_BYTES, 12_345]);
+    expect(sizes).toEqual([MODEL_CHUNK_BYTES, MODEL_CHUNK_BYTES, 12_345]);
     const pinned = await admin.exportModel('m', 1);
     expect(pinned.meta).toMatchObject({ version: 1, size: 100, threads: 0 });
     expect((await readAll(pinned.chunks)).bytes.equals(files.get('m@1')!)).toBe(true);
@@ -163,7 +164,7 @@ describe('ExportModel', () => {
     const e = await admin.exportModel('big');
     const served = exports[exports.length - 1]!;
     const it = e.chunks[Symbol.asyncIterator]();
-    expect((await it.next()).value?.byteLength).toBe(EXPORT_CHUNK_BYTES);
+    expect((await it.next()).value?.byteLength).toBe(MODEL_CHUNK_BYTES);
     await new Promise((r) => setTimeout(r, 200));
     // Flow control and one write at a time hold the rest back: far from all 48 chunks were read
     // (17 here, 25 on CI's machine: grpc-js's read-ahead and the HTTP/2 windows, not the file, set it).

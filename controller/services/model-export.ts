@@ -13,13 +13,11 @@
 import fsp from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { PunctualError, Status } from '../../common/errors.js';
+import { MODEL_CHUNK_BYTES } from '../../common/protos.js';
 import type { ExportModelChunk } from '../../protos/generated/punctual/v1/ExportModelChunk.js';
 import type { ExportModelRequest__Output } from '../../protos/generated/punctual/v1/ExportModelRequest.js';
 import type { RegisterMetadata } from '../../protos/generated/punctual/v1/RegisterMetadata.js';
 import type { RepoModel } from '../model-repository.js';
-
-/** Bytes per chunk: what RegisterModel's client sends (client/admin.ts). */
-export const EXPORT_CHUNK_BYTES = 1024 * 1024;
 
 export type ExportCall = grpc.ServerWritableStream<ExportModelRequest__Output, ExportModelChunk>;
 
@@ -69,7 +67,7 @@ function send(call: ExportCall, msg: ExportModelChunk): Promise<void> {
  * A file that is not as long as the repository says (changed on disk) is
  * DATA_LOSS, and the receiver's size and SHA-256 checks refuse what came.
  */
-export async function exportModel(m: RepoModel, call: ExportCall, chunkBytes = EXPORT_CHUNK_BYTES): Promise<void> {
+export async function exportModel(m: RepoModel, call: ExportCall, chunkBytes = MODEL_CHUNK_BYTES): Promise<void> {
   const fh = await fsp.open(m.file, 'r');
   try {
     await send(call, { meta: exportMetadata(m) });
