@@ -72,7 +72,11 @@ export class WorkerMembership {
     const models = this.d.registry.all().map((m) => m.key);
     let adopted = 0;
     const kept = new Map<number, AdoptedSession[]>();
-    for (const a of conn.adopted) kept.set(a.executor, [...(kept.get(a.executor) ?? []), a]);
+    for (const a of conn.adopted) {
+      const list = kept.get(a.executor);
+      if (list) list.push(a);
+      else kept.set(a.executor, [a]);
+    }
     for (const e of conn.executors) {
       const id = executorId(conn.id, e.index);
       this.d.routes.set(id, { conn, index: e.index });
