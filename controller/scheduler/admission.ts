@@ -65,13 +65,17 @@ export class AdmissionControl {
    * bytes, judge()): they still count as demand, and when their model is
    * resident nowhere and a cold start could not make their deadline, the
    * model is loaded for the requests that come next. Without that a model
-   * whose cold start is longer than its SLO would never be loaded.
+   * whose cold start is longer than its SLO would never be loaded. A popular
+   * model resident but turned away gets one more replica where there is time.
    */
   turnedAway(model: string, n: number, code: RejectCode, now: number): void {
     const m = this.st.models.get(model);
     if (!m) return;
     this.st.noteDemand(m, n, now);
-    if (code === 'slo_unattainable' && this.st.holders(m.key) === 0) this.st.coldDemand.set(m, now);
+    if (code !== 'slo_unattainable') return;
+    if (this.st.holders(m.key) === 0) this.st.coldDemand.set(m, now);
+    // A popular model turned away warm: its holders are too busy, so it is replicated (a rare one is not worth the memory).
+    else if (this.st.popular(m.key, now)) this.st.replicaDemand.set(m, now);
   }
 
   /**

@@ -2,11 +2,11 @@
 // order dispatch runs it: after what is booked on its timeline, the queued
 // requests of the models it holds, least slack first (deadline − one run),
 // each at its model's per-request cost (its queue batched as dispatch would,
-// shared among the model's holders). Admission asks where new requests
-// would fall in that order and whether putting them there (and a load in
-// front, when the model is not resident) would push requests already
-// admitted past their deadlines; load planning asks whether a load fits in
-// front of the queued work without doing so. Requests that already could
+// shared among the model's holders free to run it no later than this one).
+// Admission asks where new requests would fall in that order and whether
+// putting them there (and a load in front, when the model is not resident)
+// would push requests already admitted past their deadlines; load planning
+// asks whether a load fits in front of the queued work without doing so. Requests that already could
 // not make it are not counted as pushed: the newcomer is not blamed for them.
 // With a load lane (executor-timeline.ts) a load does not go in front of the
 // queued work: it runs beside it, holding up only the models of its thread.
@@ -19,10 +19,46 @@ export interface PlanMemo {
   holders: Map<string, number>;
   /** class → model → predicted time to run its whole queue. */
   work: Map<string, Map<ModelState, Work>>;
+  /** model → when each of its holders is free to run it, sorted (sharersOf). */
+  holderFree: Map<string, number[]>;
 }
 
 export function newPlanMemo(): PlanMemo {
-  return { holders: new Map(), work: new Map() };
+  return { holders: new Map(), work: new Map(), holderFree: new Map() };
+}
+
+/**
+ * How many holders of `key` share its queue with e: those free to run it no
+ * later than e (e among them). A holder booked further ahead takes its part
+ * only after e has taken the head, so e is not counted on a share of the
+ * queue it would in fact run itself. Each model's holders' free times are
+ * worked out once per decision.
+ */
+export function sharersOf(st: SchedulerState, memo: PlanMemo, e: ExecutorTimeline, key: string, now: number): number {
+  const freeAt = (x: ExecutorTimeline): number => {
+    const res = x.usable ? x.models.get(key) : undefined;
+    return res ? Math.max(now, x.freeAt, x.readyAt(res)) : Infinity;
+  };
+  let times = memo.holderFree.get(key);
+  if (!times) {
+    times = [];
+    for (const x of st.executors.values()) {
+      const t = freeAt(x);
+      if (t !== Infinity) times.push(t);
+    }
+    times.sort((a, b) => a - b);
+    memo.holderFree.set(key, times);
+  }
+  const mine = freeAt(e);
+  // Holders free no later than e: the upper bound of `mine` in the sorted times.
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! <= mine) lo = mid + 1;
+    else hi = mid;
+  }
+  return Math.max(1, lo);
 }
 
 /** Usable executors holding the model, counted once per decision. */
@@ -73,10 +109,9 @@ export class ExecutorPlan {
       if (!res) continue;
       const n = m.queue.length;
       if (n === 0) continue;
-      const holders = holdersOf(st, memo, m.key);
       let w = work.get(m);
       if (w === undefined) work.set(m, (w = st.work(m, n, cls)));
-      const share = Math.max(1, holders) * n;
+      const share = sharersOf(st, memo, e, m.key, now) * n;
       const one = st.exec(m.key, 1, cls);
       const readyAt = e.readyAt(res);
       for (let i = 0; i < n; i++) {

@@ -103,8 +103,9 @@ export class LoadPlanner {
    */
   planLoads(now: number): void {
     const st = this.st;
-    if (st.active.size === 0 && st.coldDemand.size === 0) return;
+    if (st.active.size === 0 && st.coldDemand.size === 0 && st.replicaDemand.size === 0) return;
     const wants: { m: ModelState; unmet: number }[] = [];
+    this.planReplicas(now);
     // Models whose requests were turned away cold come after every queue's demand, while that demand is recent.
     for (const [m, at] of st.coldDemand) {
       if (now - at > COLD_DEMAND_MS || !st.models.has(m.key) || st.holders(m.key) > 0) st.coldDemand.delete(m);
@@ -144,6 +145,43 @@ export class LoadPlanner {
       if (!this.placeLoad(m, now, planOf)) continue;
       plans = new Map();
       memo = newPlanMemo();
+    }
+  }
+
+  /**
+   * One more replica of each popular model recently turned away for want of
+   * time on its holders (replicaDemand): on the least booked executor that
+   * does not hold it, is free sooner than every holder and has the memory
+   * free (a replica evicts nothing), where its load pushes no admitted
+   * request. The requests that come next then have somewhere to go.
+   */
+  private planReplicas(now: number): void {
+    const st = this.st;
+    for (const [m, at] of st.replicaDemand) {
+      // Holders can change meanwhile: the demand is judged afresh each time.
+      let holdersFree = Infinity;
+      for (const e of st.executors.values()) {
+        const res = e.usable ? e.models.get(m.key) : undefined;
+        if (res) holdersFree = Math.min(holdersFree, Math.max(now, e.freeAt, e.readyAt(res)));
+      }
+      if (now - at > COLD_DEMAND_MS || !st.models.has(m.key) || holdersFree === Infinity) {
+        st.replicaDemand.delete(m);
+        continue;
+      }
+      const memory = st.est.memory(m.key);
+      let best: ExecutorTimeline | undefined;
+      let bestFree = holdersFree;
+      for (const e of st.executors.values()) {
+        if (!e.usable || e.holds(m.key) || e.freeMemory() < memory || e.loadsInFlight >= st.cfg.maxLoadsInFlight) continue;
+        const free = Math.max(now, e.freeAt);
+        if (free >= bestFree) continue;
+        if (new ExecutorPlan(st, e, now, newPlanMemo()).loadPushesOthers(m.key, st.est.load(m.key, e.spec.cls))) continue;
+        best = e;
+        bestFree = free;
+      }
+      if (!best) continue;
+      st.replicaDemand.delete(m);
+      st.planLoad(best, m.key, memory, now);
     }
   }
 

@@ -89,6 +89,12 @@ export class SchedulerState {
    * planning loads them for the requests that come next.
    */
   readonly coldDemand = new Map<ModelState, number>();
+  /**
+   * Popular models resident somewhere whose requests were just rejected for
+   * want of time on their holders, by when: load planning places one more
+   * replica on a less booked executor with free memory (planReplicas).
+   */
+  readonly replicaDemand = new Map<ModelState, number>();
   /** Distinct executor classes present (bestExec looks at classes, not at every executor). */
   classes: string[] = [];
   /** Actions given up on because no result came back in time. */
