@@ -47,19 +47,22 @@ export function ringRoute(ring: ControllerRing, self?: RingMember): Route {
  * a failed or malformed answer is thrown (`punctual ring`, which must not
  * take a controller it cannot read for one alone).
  */
-export async function readRoute(g: GlobalOptions): Promise<Route> {
-  const client = new PunctualClient(g.controller, clientOptions(g));
+export async function readRoute(g: GlobalOptions, via?: PunctualClient): Promise<Route> {
+  const client = via ?? new PunctualClient(g.controller, clientOptions(g));
   try {
     const r = await client.getRing();
     return r.members.length > 0 ? ringRoute(new ControllerRing(r.members), r.self ? { name: r.self, address: g.controller } : undefined) : aloneRoute(g.controller);
   } finally {
-    client.close();
+    if (!via) client.close();
   }
 }
 
-/** readRoute, any failure taken as --controller alone (see the file's head). */
-export function learnRoute(g: GlobalOptions): Promise<Route> {
-  return readRoute(g).catch(() => aloneRoute(g.controller));
+/**
+ * readRoute, any failure taken as --controller alone (see the file's head);
+ * `via`, a client of --controller the caller goes on using (and closes).
+ */
+export function learnRoute(g: GlobalOptions, via?: PunctualClient): Promise<Route> {
+  return readRoute(g, via).catch(() => aloneRoute(g.controller));
 }
 
 /** The global options with --controller set to `member`. */

@@ -90,8 +90,10 @@ function pickModel(models: readonly ModelInfo[], name: string, version: number |
  */
 export class PunctualClient {
   private readonly opts: CompiledClientOptions;
-  private readonly inference: InferenceClient;
-  private readonly admin: AdminClient;
+  /** The one connection to the controller, which both services' stubs use. */
+  private readonly channel: grpc.Channel;
+  #inference: InferenceClient | undefined;
+  #admin: AdminClient | undefined;
   /** Declared inputs by model name (every version), as last fetched: for bare typed arrays. */
   private readonly byName = new Map<string, ModelInfo[]>();
   /** Fetches of one name's versions in flight, so concurrent first calls share one. */
@@ -111,12 +113,17 @@ export class PunctualClient {
   ) {
     this.opts = compileClientOptions(options, CHANNEL_OPTIONS);
     this.channels = new DataChannels(options.dataPlaneTls ? { tls: options.dataPlaneTls } : {});
-    const p = protos();
-    this.inference = new p.inference.punctual.v1.Inference(address, this.opts.credentials, this.opts.channelOptions);
-    this.admin = new p.admin.punctual.v1.Admin(address, this.opts.credentials, {
-      ...this.opts.channelOptions,
-      channelOverride: this.inference.getChannel(),
-    });
+    this.channel = new grpc.Channel(address, this.opts.credentials, this.opts.channelOptions);
+  }
+
+  // Each service's stub is made on first use: a command that only asks the
+  // controller (`punctual status`) never loads the Inference descriptors.
+  private get inference(): InferenceClient {
+    return (this.#inference ??= new (protos().inference.punctual.v1.Inference)(this.address, this.opts.credentials, { channelOverride: this.channel }));
+  }
+
+  private get admin(): AdminClient {
+    return (this.#admin ??= new (protos().admin.punctual.v1.Admin)(this.address, this.opts.credentials, { channelOverride: this.channel }));
   }
 
   /**
@@ -199,7 +206,7 @@ export class PunctualClient {
   /** Closes the channel (and the data plane's connections). Calls made afterwards fail. */
   close(): void {
     this.channels.close();
-    this.inference.close();
+    this.channel.close();
   }
 
   /** The request through the data plane when on and offered; undefined: send it with Infer. */

@@ -60,7 +60,9 @@ interface Run {
   status: number | null;
   stdout: string;
   stderr: string;
-  /** Every module the child loaded: files relative to the package root (node_modules/… or dist/…), and node: builtins. */
+  /** Every file the child loaded: relative to the package root (node_modules/… or dist/…), and node: builtins. */
+  loaded: string[];
+  /** The same with each file of the bundle replaced by the modules in it. */
   modules: string[];
 }
 
@@ -78,8 +80,15 @@ async function punctual(name: string, args: string[]): Promise<Run> {
   if (!fs.existsSync(cjs)) throw new Error(`the probe wrote nothing (status ${r.status}):\n${r.stderr}`);
   const urls = fs.readFileSync(esm, 'utf8').split('\n').filter((u) => u !== '');
   const files = [...urls.map((u) => (u.startsWith('file:') ? fileURLToPath(u) : u)), ...fs.readFileSync(cjs, 'utf8').split('\n')];
-  const modules = [...new Set(files.filter((f) => f !== '').map((f) => (path.isAbsolute(f) ? path.relative(root, f).split(path.sep).join('/') : f)))];
-  return { ...r, modules };
+  const loaded = [...new Set(files.filter((f) => f !== '').map((f) => (path.isAbsolute(f) ? path.relative(root, f).split(path.sep).join('/') : f)))];
+  // A file of the bundle stands for the modules in it (dist/cli/bundle/meta.json, cli/build-bundle.ts).
+  const modules = [...new Set(loaded.flatMap((f) => bundleMeta()[f] ?? [f]))];
+  return { ...r, loaded, modules };
+}
+
+/** dist/cli/bundle/meta.json: each file of the bundle and the modules in it. */
+function bundleMeta(): Record<string, string[]> {
+  return JSON.parse(fs.readFileSync(dist('cli/bundle/meta.json'), 'utf8')) as Record<string, string[]>;
 }
 
 const commandModule = (name: string): string => `dist/cli/commands/${name}.js`;
@@ -90,12 +99,26 @@ describe('what a CLI process loads', () => {
     for (const [name] of COMMANDS) assertBuilt(dist(`cli/commands/${name}.js`), root);
   });
 
-  it('punctual --help loads every command (the probe can tell)', async () => {
+  it('punctual --help loads every command (the probe can tell), from the modules tsc wrote, not the bundle', async () => {
     const r = await punctual('help', ['--help']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('Usage: punctual');
-    for (const [name] of COMMANDS) expect(r.modules).toContain(commandModule(name));
-    expect(r.modules.some((m) => m.startsWith('dist/controller/'))).toBe(true);
+    for (const [name] of COMMANDS) expect(r.loaded).toContain(commandModule(name));
+    expect(r.loaded.some((m) => m.startsWith('dist/controller/'))).toBe(true);
+    expect(r.loaded.filter((m) => m.startsWith('dist/cli/bundle/'))).toEqual([]);
+  });
+
+  it('punctual status --json runs from the bundle: a handful of files, none from node_modules', async () => {
+    const r = await punctual('bundled', ['--controller', backend.address, 'status', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const files = r.loaded.filter((m) => !m.startsWith('node:'));
+    expect(files.filter((m) => !m.startsWith('dist/cli/bundle/'))).toEqual(['dist/cli/main.js', 'dist/cli/fast-path.js']);
+    expect(files.length).toBeLessThan(12);
+    // A bundled command's own help comes from the bundle too.
+    const help = await punctual('models-help', ['models', '--help']);
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/register/);
+    expect(help.loaded.filter((m) => m.startsWith('node_modules/'))).toEqual([]);
   });
 
   it('punctual status --json loads the status command and the client, nothing of the servers, the simulator or onnxruntime, and parses no .proto', async () => {

@@ -42,26 +42,37 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .option('--all', 'every model (read a page at a time)')
     .action(async (flags: StatusFlags, cmd: Command) => {
       const g = globalsOf(cmd);
+      const statusOf = (client: PunctualClient): Promise<ClusterStatus> =>
+        flags.all ? statusOfAll(client) : client.clusterStatus({ pageSize: flags.limit, ...(flags.pageToken ? { pageToken: flags.pageToken } : {}) });
+      // One connection to --controller: its status is asked for while it says whether it is in a ring.
+      const home = new PunctualClient(g.controller, clientOptions(g));
+      const fromHome = statusOf(home);
+      fromHome.catch(() => {}); // awaited below, unless a ring dials every member elsewhere
       const statusAt = async (address: string): Promise<ClusterStatus> => {
+        if (address === g.controller) return fromHome;
         const client = new PunctualClient(address, clientOptions(g));
         try {
-          return flags.all ? await statusOfAll(client) : await client.clusterStatus({ pageSize: flags.limit, ...(flags.pageToken ? { pageToken: flags.pageToken } : {}) });
+          return await statusOf(client);
         } finally {
           client.close();
         }
       };
-      const route = await learnRoute(g);
-      if (route.ring) {
-        // One --page-token for every member: each page that has more names the ring's next token.
-        const { outcomes, next } = onRingToken(await onEach(route.members, (m) => statusAt(m.address)));
-        writeEach(ctx, g, route.ring, 'status', outcomes, (st, m) => renderStatusHuman(st, memberLabel(m), interactive(ctx.io.stdout, g)), {
-          headed: false,
-          extra: next ? { nextPageToken: next } : {},
-        });
-        return;
+      try {
+        const route = await learnRoute(g, home);
+        if (route.ring) {
+          // One --page-token for every member: each page that has more names the ring's next token.
+          const { outcomes, next } = onRingToken(await onEach(route.members, (m) => statusAt(m.address)));
+          writeEach(ctx, g, route.ring, 'status', outcomes, (st, m) => renderStatusHuman(st, memberLabel(m), interactive(ctx.io.stdout, g)), {
+            headed: false,
+            extra: next ? { nextPageToken: next } : {},
+          });
+          return;
+        }
+        const st = await fromHome;
+        ctx.io.stdout.write(g.json ? JSON.stringify(st, null, 2) + '\n' : renderStatusHuman(st, g.controller, interactive(ctx.io.stdout, g)) + '\n');
+        ctx.exitCode = 0;
+      } finally {
+        home.close();
       }
-      const st = await statusAt(g.controller);
-      ctx.io.stdout.write(g.json ? JSON.stringify(st, null, 2) + '\n' : renderStatusHuman(st, g.controller, interactive(ctx.io.stdout, g)) + '\n');
-      ctx.exitCode = 0;
     });
 }
