@@ -119,6 +119,36 @@ describe('earlyAdmission', () => {
     expect(core.stats.rejected).toBe(0);
   });
 
+  it('frees every stream it answers, small requests and ones still sending their tensor', async () => {
+    // The same check, each stream it is handed recorded.
+    const streams: http2.ServerHttp2Stream[] = [];
+    const gate = earlyAdmission({ core, auth: new Authorizer({}), clock });
+    const recording = createServer({}, (stream, headers, pass) => {
+      streams.push(stream);
+      gate(stream, headers, pass);
+    });
+    recording.addService(ecosystemProtos().oip.inference.GRPCInferenceService.service, { ModelInfer: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb({ code: grpc.status.UNAVAILABLE }) });
+    const port = await new Promise<number>((resolve, reject) => recording.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const other = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    try {
+      const serialize = ecosystemProtos().oip.inference.GRPCInferenceService.service.ModelInfer.requestSerialize;
+      // 2 MiB of tensor: far more than arrives with the first bytes.
+      const large = serialize({ modelName: 'm', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2] }], rawInputContents: [Buffer.alloc(2 * 1024 * 1024)], parameters: { timeout: { int64Param: 1000 } } });
+      const errs = await Promise.all(
+        [...Array.from({ length: 10 }, () => request(1000)), ...Array.from({ length: 10 }, () => large)].map(
+          (body) => new Promise<grpc.ServiceError | null>((resolve) => other.makeUnaryRequest(METHOD, (b: Buffer) => b, (b: Buffer) => b, body, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err) => resolve(err))),
+        ),
+      );
+      expect(errs.map((e) => e?.code)).toEqual(new Array(20).fill(grpc.status.RESOURCE_EXHAUSTED));
+      expect(streams).toHaveLength(20);
+      for (let i = 0; i < 100 && streams.some((s) => !s.destroyed); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(streams.filter((s) => !s.destroyed)).toHaveLength(0);
+    } finally {
+      other.close();
+      recording.forceShutdown();
+    }
+  });
+
   it('survives a client that resets its stream before sending any data, and one that sends none at all', async () => {
     const session = http2.connect(`http://${address}`);
     const reset = session.request({ ':method': 'POST', ':path': METHOD, 'content-type': 'application/grpc', te: 'trailers' }, { endStream: false });

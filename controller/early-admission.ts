@@ -141,11 +141,19 @@ export function earlyAdmission(deps: EarlyAdmissionDeps): StreamGate {
       clearTimeout(timer);
       stream.removeListener('readable', onReadable);
       stream.removeListener('close', onClose);
+      const err = p ? verdict(protocol, p, headers, arrival) : undefined;
+      if (err) {
+        answer(stream, err);
+        // Nobody reads the request: what is left of it is dropped as it comes, so that the stream
+        // ends and Node frees it. A stream closed with NO_ERROR waits for its readable side to end,
+        // and one holding unread bytes (put back, or still arriving) never did: every rejected
+        // request kept its stream and first bytes, ~20 KB, for good (2.3 GB after 93,000).
+        stream.resume();
+        return;
+      }
       // Put the bytes back in the same tick they were read: the stream cannot have ended meanwhile.
       if (chunk) stream.unshift(chunk);
-      const err = p ? verdict(protocol, p, headers, arrival) : undefined;
-      if (err) answer(stream, err);
-      else pass();
+      pass();
     };
     // One look at what has arrived with the first data (one read() returns all of it): decide
     // from it, or let the request through. Reading an empty buffer would end the stream
