@@ -6,8 +6,9 @@
 // Admission asks where new requests would fall in that order and whether
 // putting them there (and a load in front, when the model is not resident)
 // would push requests already admitted past their deadlines; load planning
-// asks whether a load fits in front of the queued work without doing so. Requests that already could
-// not make it are not counted as pushed: the newcomer is not blamed for them.
+// asks whether a load fits in front of the queued work without doing so.
+// Requests that already could not make it are not counted as pushed: the
+// newcomer is not blamed for them.
 // With a load lane (executor-timeline.ts) a load does not go in front of the
 // queued work: it runs beside it, holding up only the models of its thread.
 import type { ExecutorTimeline } from './executor-timeline.js';
@@ -27,29 +28,36 @@ export function newPlanMemo(): PlanMemo {
   return { holders: new Map(), work: new Map(), holderFree: new Map() };
 }
 
-/**
- * How many holders of `key` share its queue with e: those free to run it no
- * later than e (e among them). A holder booked further ahead takes its part
- * only after e has taken the head, so e is not counted on a share of the
- * queue it would in fact run itself. Each model's holders' free times are
- * worked out once per decision.
- */
-export function sharersOf(st: SchedulerState, memo: PlanMemo, e: ExecutorTimeline, key: string, now: number): number {
-  const freeAt = (x: ExecutorTimeline): number => {
-    const res = x.usable ? x.models.get(key) : undefined;
-    return res ? Math.max(now, x.freeAt, x.readyAt(res)) : Infinity;
-  };
+/** When x is free to run `key`'s queue (booked work done, the model ready there), or Infinity where it is not held (or x not usable). */
+function holderFreeAt(x: ExecutorTimeline, key: string, now: number): number {
+  const res = x.usable ? x.models.get(key) : undefined;
+  return res ? Math.max(now, x.freeAt, x.readyAt(res)) : Infinity;
+}
+
+/** When each usable holder of `key` is free to run it, earliest first; worked out once per decision. */
+export function holderFreeTimes(st: SchedulerState, memo: PlanMemo, key: string, now: number): readonly number[] {
   let times = memo.holderFree.get(key);
   if (!times) {
     times = [];
     for (const x of st.executors.values()) {
-      const t = freeAt(x);
+      const t = holderFreeAt(x, key, now);
       if (t !== Infinity) times.push(t);
     }
     times.sort((a, b) => a - b);
     memo.holderFree.set(key, times);
   }
-  const mine = freeAt(e);
+  return times;
+}
+
+/**
+ * How many holders of `key` share its queue with e: those free to run it no
+ * later than e (e among them). A holder booked further ahead takes its part
+ * only after e has taken the head, so e is not counted on a share of the
+ * queue it would in fact run itself.
+ */
+export function sharersOf(st: SchedulerState, memo: PlanMemo, e: ExecutorTimeline, key: string, now: number): number {
+  const times = holderFreeTimes(st, memo, key, now);
+  const mine = holderFreeAt(e, key, now);
   // Holders free no later than e: the upper bound of `mine` in the sorted times.
   let lo = 0;
   let hi = times.length;

@@ -5,7 +5,7 @@
 // model where it sits idle. Loads share the executor's timeline with
 // inferences (or, with a load lane, hold up the models of the thread they
 // run on), so the tick plans them after dispatch.
-import { ExecutorPlan, newPlanMemo } from './executor-plan.js';
+import { ExecutorPlan, holderFreeTimes, newPlanMemo } from './executor-plan.js';
 import type { ExecutorTimeline } from './executor-timeline.js';
 import type { ModelState, SchedulerState } from './state.js';
 
@@ -157,13 +157,11 @@ export class LoadPlanner {
    */
   private planReplicas(now: number): void {
     const st = this.st;
+    // Figures shared by the plans until a replica is placed (a placement changes who holds what).
+    let memo = newPlanMemo();
     for (const [m, at] of st.replicaDemand) {
       // Holders can change meanwhile: the demand is judged afresh each time.
-      let holdersFree = Infinity;
-      for (const e of st.executors.values()) {
-        const res = e.usable ? e.models.get(m.key) : undefined;
-        if (res) holdersFree = Math.min(holdersFree, Math.max(now, e.freeAt, e.readyAt(res)));
-      }
+      const holdersFree = holderFreeTimes(st, memo, m.key, now)[0] ?? Infinity;
       if (now - at > COLD_DEMAND_MS || !st.models.has(m.key) || holdersFree === Infinity) {
         st.replicaDemand.delete(m);
         continue;
@@ -175,13 +173,14 @@ export class LoadPlanner {
         if (!e.usable || e.holds(m.key) || e.freeMemory() < memory || e.loadsInFlight >= st.cfg.maxLoadsInFlight) continue;
         const free = Math.max(now, e.freeAt);
         if (free >= bestFree) continue;
-        if (new ExecutorPlan(st, e, now, newPlanMemo()).loadPushesOthers(m.key, st.est.load(m.key, e.spec.cls))) continue;
+        if (new ExecutorPlan(st, e, now, memo).loadPushesOthers(m.key, st.est.load(m.key, e.spec.cls))) continue;
         best = e;
         bestFree = free;
       }
       if (!best) continue;
       st.replicaDemand.delete(m);
       st.planLoad(best, m.key, memory, now);
+      memo = newPlanMemo();
     }
   }
 
