@@ -1,5 +1,5 @@
 // `npm run bench`: runs the benchmarks and prints the figures with the machine.
-// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,many-models,live-many,multi-model,clockwork,replay-generator,rest,transports,rejection-rtt,local-path,data-plane,remote-client,model-threads,controller-throughput,controller-failover,sharded-sim (all but the first four take minutes; not in the default)
+// Options: --only live,throughput,operate,simulate,replay,overload,freeze,rejoin,uploads,load-time,load-lanes,session-memory,allocator-churn,many-models,live-many,multi-model,clockwork,replay-generator,rest,transports,rejection-rtt,local-path,data-plane,remote-client,model-threads,controller-throughput,controller-failover,sharded-sim (all but the first four take minutes; not in the default)
 //          --requests N --replay-seconds S --replay-loads 0.5,0.9,1.5,3 --replay-policies punctual,fifo
 //          --overload 3x20,10x60 (load × seconds cases of the V2 overload benchmark)
 //          --mem-arena (many-models: the worker with onnxruntime's memory arena and patterns on)
@@ -22,6 +22,7 @@ import { runLiveManyBench } from './live-many.js';
 import { runLoadTimeBench } from './load-time.js';
 import { runLoadLanesBench } from './load-lanes.js';
 import { runSessionMemoryBench } from './session-memory.js';
+import { runAllocatorChurnBench } from './allocator-churn.js';
 import { runMultiModelBench } from './multi-model.js';
 import { runClockworkBench } from './clockwork.js';
 import { isPolicy, POLICIES } from '../controller/scheduler/policy.js';
@@ -37,7 +38,7 @@ import { CONTROLLER_THROUGHPUT_DEFAULTS, runControllerThroughputBench } from './
 import { machine, type Figure } from './support.js';
 
 const program = new Command('bench')
-  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, many-models, live-many, multi-model, clockwork, replay-generator, rest, transports, rejection-rtt, local-path, data-plane, remote-client, model-threads, controller-throughput, controller-failover, sharded-sim', 'live,throughput,operate,simulate')
+  .option('--only <list>', 'comma-separated: live, throughput, operate, simulate, replay, overload, freeze, rejoin, uploads, load-time, load-lanes, session-memory, allocator-churn, many-models, live-many, multi-model, clockwork, replay-generator, rest, transports, rejection-rtt, local-path, data-plane, remote-client, model-threads, controller-throughput, controller-failover, sharded-sim', 'live,throughput,operate,simulate')
   .option('--requests <n>', 'requests for the live benchmark', '1000')
   .option('--sim-requests <n>', 'requests per simulator speed case', '1000000')
   .option('--replay-seconds <s>', 'seconds per live replay run', '15')
@@ -112,6 +113,7 @@ if (only.has('live-many')) figures.push(...(await runLiveManyBench()));
 if (only.has('load-time')) figures.push(...(await runLoadTimeBench()));
 if (only.has('load-lanes')) figures.push(...(await runLoadLanesBench()));
 if (only.has('session-memory')) figures.push(...(await runSessionMemoryBench()));
+if (only.has('allocator-churn')) figures.push(...(await runAllocatorChurnBench()));
 if (only.has('multi-model')) figures.push(...(await runMultiModelBench()));
 if (only.has('clockwork')) figures.push(...runClockworkBench());
 if (only.has('replay-generator')) figures.push(...(await runReplayGeneratorBench()));

@@ -29,7 +29,8 @@ const cls = fs.readFileSync(path.join(bundledModelsDir(), 'ch_ppocr_mobile_v2.0_
 beforeAll(async () => {
   cluster = TestCluster.withEmptyRepo();
   await cluster.startController();
-  cluster.startWorker({ memory: MEMORY });
+  // No allowance: released sessions' memory goes back whenever the RSS is over its start + budget + cached bytes.
+  cluster.startWorker({ memory: MEMORY, extra: ['--trim-allowance', '0'] });
   await cluster.waitForWorkers(1);
   admin = new PunctualAdmin(cluster.address);
 }, 60_000);
@@ -96,6 +97,10 @@ describe(`${COPIES} copies of cls on one worker`, () => {
     expect(after.memoryUsedBytes).toBeLessThanOrEqual(after.memoryBudgetBytes);
     expect(after.loaded.length).toBeGreaterThan(0);
     expect(after.loaded.length).toBeLessThan(COPIES / 4);
+    // The evictions' memory was handed back to the system (the RSS of a few dozen sessions is far over a 48 MiB budget).
+    const { metricsPort } = await cluster.workerPorts.get(cluster.workers[0]!)!;
+    const text = (await httpGet(`http://127.0.0.1:${metricsPort}/metrics`)).body;
+    expect(Number(/^punctual_worker_memory_trims_total (\S+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
   }, 120_000);
 
   it('status comes a page at a time with a summary of every model', async () => {

@@ -66,6 +66,8 @@ export interface ExecutorOptions {
   optimizer?: ModelOptimizer | false;
   /** Called on the main thread after every LOAD that created a session. */
   onLoad?: (load: LoadRecord) => void;
+  /** A session thread released a session (an UNLOAD, or one the controller did not adopt): its memory may go back to the system (memory-trim.ts). */
+  onReleased?: () => void;
   /** Each load at debug. @default createLogger('worker') */
   logger?: Logger;
   /**
@@ -297,6 +299,7 @@ export class Executor {
     thread?.request(request).then(
       (r) => {
         if (!r.ok) failed(r.message);
+        else this.opts.onReleased?.();
       },
       (err: unknown) => failed(String(err)),
     );
@@ -384,7 +387,10 @@ export class Executor {
       this.lanes.leave(lane);
       // Bookkept whatever the epoch: across a detach the thread holds the session, or not, either way.
       this.lanes.settle(job.type, job.modelKey, route, ok);
-      if (job.type === 'UNLOAD') this.lanes.unloaded(job.modelKey);
+      if (job.type === 'UNLOAD') {
+        this.lanes.unloaded(job.modelKey);
+        if (ok && !this.emulated) this.opts.onReleased?.();
+      }
     }
   }
 

@@ -43,6 +43,9 @@ export class WorkerObservability {
   private readonly busy: Counter<'executor'>;
   private readonly laneWaits: Counter<'executor' | 'type'>;
   private readonly sessionThreads: Gauge<'executor' | 'model'>;
+  private readonly trims: Counter;
+  private readonly trimmed: Counter;
+  private readonly trimSeconds: Counter;
   private readonly sent = new Map<number, { type: string; executor: number; model: string }>();
   private connected = false;
   private draining = false;
@@ -68,6 +71,9 @@ export class WorkerObservability {
       labelNames: ['executor', 'model'],
       registers,
     });
+    this.trims = new Counter({ name: 'punctual_worker_memory_trims_total', help: "Times the worker asked glibc (malloc_trim) to hand released sessions' memory back, its RSS over its start + budget + cached bytes + allowance", registers });
+    this.trimmed = new Counter({ name: 'punctual_worker_memory_trimmed_bytes_total', help: 'What those trims took off the RSS', registers });
+    this.trimSeconds = new Counter({ name: 'punctual_worker_memory_trim_seconds_total', help: 'Time the trims took (on a libuv thread; each holds the allocator arena it walks)', registers });
     const connected = (): number => (this.connected ? 1 : 0);
     const inFlight = (): number => this.sent.size;
     new Gauge({
@@ -131,6 +137,13 @@ export class WorkerObservability {
 
   actionReceived(a: Action__Output): void {
     this.sent.set(a.id, { type: a.type, executor: a.executor, model: a.modelKey });
+  }
+
+  /** A malloc_trim finished: what it took off the RSS and how long it took. */
+  memoryTrimmed(bytes: number, ms: number): void {
+    this.trims.inc();
+    if (bytes > 0) this.trimmed.inc(bytes);
+    this.trimSeconds.inc(ms / 1000);
   }
 
   actionDone(r: ActionResult): void {

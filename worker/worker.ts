@@ -17,6 +17,7 @@ import { hostPort } from '../common/listen-address.js';
 import { DataPort } from './data-port.js';
 import { Executor, type ExecutorDataPlane } from './executor.js';
 import { Staging } from './staging.js';
+import { loadMallocTrim, MemoryTrimmer } from './memory-trim.js';
 import { ModelCache } from './model-cache.js';
 import { processActivity } from './thread-client.js';
 import { WorkerObservability } from './worker-observability.js';
@@ -64,6 +65,14 @@ export interface WorkerOptions {
    * spinning took the cores it needed (bench/model-threads.ts). @default true
    */
   spinWait?: boolean;
+  /**
+   * Handing released sessions' memory back to the system (memory-trim.ts):
+   * once a session is released, and while the worker's RSS is over the RSS it
+   * started with + memoryBytes + the model bytes it caches + this allowance,
+   * glibc's malloc_trim runs (at most once a second, backing off while it gives
+   * back little). false: never. @default 128 MiB on CPU and CUDA; off on 'emulated'
+   */
+  trimAllowanceBytes?: number | false;
   /** @default 'cpu' */
   device?: Device;
   /** @default `${hostname}:${pid}` */
@@ -159,6 +168,7 @@ interface CompiledWorkerOptions {
   lanes: number;
   memoryBytes: number;
   memArena: boolean;
+  trimAllowanceBytes: number | false;
   device: Device;
   name: string;
   clock: Clock;
@@ -183,6 +193,7 @@ function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     lanes: positiveInt('lanes', o.lanes ?? defaultLanes(parseDevice(o.device ?? 'cpu'))),
     memoryBytes,
     memArena: o.memArena ?? false,
+    trimAllowanceBytes: trimAllowance(o.trimAllowanceBytes, parseDevice(o.device ?? 'cpu')),
     device: parseDevice(o.device ?? 'cpu'),
     name: o.name ?? `${os.hostname()}:${process.pid}`,
     clock: o.clock ?? systemClock,
@@ -190,6 +201,13 @@ function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     log: o.log ?? ((line) => logger.warn({ event: 'worker_problem' }, line)),
     logger,
   };
+}
+
+function trimAllowance(v: number | false | undefined, device: Device): number | false {
+  if (v === false) return false;
+  if (v === undefined) return device === 'emulated' ? false : 128 * 2 ** 20;
+  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`worker: trimAllowanceBytes must be a whole number of bytes or false, not ${v}`);
+  return v;
 }
 
 /** Starts the executor threads, then dials the controller (without waiting for it to answer). */
@@ -298,6 +316,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     },
   });
 
+  let trimmer: MemoryTrimmer | undefined;
   const started = await Promise.allSettled(
     Array.from({ length: opts.executors }, (_, index) =>
       Executor.start({
@@ -317,6 +336,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         },
         onLaneWait: (wait) => observability.laneWait(wait.executor, wait.type),
         onLoad: (load) => observability.sessionLoaded(load.executor, load.modelKey, load.threads),
+        onReleased: () => trimmer?.released(),
         ...(options.threadScript ? { threadScript: options.threadScript } : {}),
         ...(dataPlane ? { dataPlane } : {}),
         ...(options.rejoinWhenThreadDies
@@ -337,6 +357,25 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     await Promise.all(executors.map((e) => e.close()));
     await dataPort?.close();
     throw failure.reason;
+  }
+  if (opts.trimAllowanceBytes !== false) {
+    const trim = loadMallocTrim();
+    if (typeof trim === 'string') opts.logger.info({ event: 'memory_trim_off' }, `released sessions' memory stays with the allocator: ${trim}`);
+    else {
+      // What the worker holds before any session: its limit is that, its budget, its cached bytes and the allowance.
+      const baseline = process.memoryUsage.rss();
+      const allowance = opts.trimAllowanceBytes;
+      trimmer = new MemoryTrimmer({
+        limitBytes: () => baseline + opts.memoryBytes + cache.bytes() + allowance,
+        trim,
+        clock,
+        onTrim: (t) => {
+          observability.memoryTrimmed(t.beforeBytes - t.afterBytes, t.ms);
+          opts.logger.debug({ event: 'memory_trimmed', beforeBytes: t.beforeBytes, afterBytes: t.afterBytes, ms: t.ms }, 'handed released memory back');
+        },
+        onError: (err) => log(`malloc_trim failed, not asked again: ${String(err)}`),
+      });
+    }
   }
   connection.open();
   const ports = await observability.start({
@@ -360,6 +399,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     close: () => {
       closing ??= (async () => {
         welcomed = false;
+        trimmer?.close();
         await connection.close();
         await Promise.all(executors.map((e) => e.close()));
         staging?.clear('the worker is closing');

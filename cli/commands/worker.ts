@@ -1,7 +1,7 @@
 // `punctual worker`: runs a worker in this process, dialing the controller
 // named by the global --controller, until SIGINT or SIGTERM.
 import fs from 'node:fs';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Device } from '../../common/device.js';
 import { readTlsPair } from '../../common/metrics-server.js';
 import { integerIn, parseDevice, parseMemorySize } from '../args.js';
@@ -27,6 +27,7 @@ interface WorkerOnlyFlags extends WorkerFlags, MetricsFlags {
   drainTimeout: number;
   logLevel?: string;
   memArena?: boolean;
+  trimAllowance?: number | false;
   spinWait: boolean;
   dataPort: number;
   dataHost?: string;
@@ -34,6 +35,19 @@ interface WorkerOnlyFlags extends WorkerFlags, MetricsFlags {
   stageWaitMs?: number;
   dataTlsCert?: string;
   dataTlsKey?: string;
+}
+
+/** A size (0 allowed), or 'off'. */
+function sizeOrOff(v: string): number | false {
+  if (v === 'off') return false;
+  const zero = /^\s*0+(?:\.0+)?\s*([a-z]*)\s*$/i.exec(v);
+  if (!zero) return parseMemorySize(v);
+  try {
+    parseMemorySize(`1${zero[1]}`); // the unit must be one of parseMemorySize's
+  } catch {
+    throw new InvalidArgumentError(`unknown unit ${JSON.stringify(zero[1])} in ${JSON.stringify(v)}; use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB, or 'off'.`);
+  }
+  return 0;
 }
 
 /** A port, or -1 for off. */
@@ -67,6 +81,9 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .addOption(new Option('--health-port <port>', 'gRPC port serving grpc.health.v1.Health (0 picks a free one, -1 turns it off)').argParser(portOrOff).default(9466))
     .option('--listen-host <host>', 'address the metrics and health ports listen on', '127.0.0.1')
     .option('--mem-arena', "onnxruntime's CPU memory arena and memory patterns on: faster large batches, but sessions grow past the memory the controller books")
+    .addOption(
+      new Option('--trim-allowance <size>', "hand released sessions' memory back to the system (glibc's malloc_trim) while RSS is over its start + --memory + cached model bytes + this; 'off' never (default 128MiB; off with --device emulated)").argParser(sizeOrOff),
+    )
     .option('--no-spin-wait', "onnxruntime's intra-op threads do not spin-wait between runs: with --threads 2 or more on a machine the request path shares")
     .addOption(new Option('--data-port <port>', "the data plane: clients send the tensors of requests dispatched here to this port instead of through the controller (0 picks a free one, -1 turns it off)").argParser(portOrOff).default(-1))
     .option('--data-host <host>', 'address the data port listens on (default: --listen-host)')
@@ -96,6 +113,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
         ...(metricsTls ? { metricsTls } : {}),
         ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
         ...(flags.memArena ? { memArena: true } : {}),
+        ...(flags.trimAllowance !== undefined ? { trimAllowanceBytes: flags.trimAllowance } : {}),
         ...(flags.spinWait === false ? { spinWait: false } : {}),
         ...(flags.name !== undefined ? { name: flags.name } : {}),
         ...(flags.dataPort >= 0 ? { dataPort: { port: flags.dataPort, host: flags.dataHost ?? flags.listenHost, ...(flags.stageWaitMs !== undefined ? { stageWaitMs: flags.stageWaitMs } : {}), ...(flags.dataAdvertise ? { advertise: flags.dataAdvertise } : {}), ...(dataTls ? { tls: dataTls } : {}) } } : {}),
