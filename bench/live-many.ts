@@ -55,6 +55,8 @@ export interface LiveManyOptions {
   seed?: number;
   /** Where the run's files go. @default bench/out/live-many-<ISO time> of the working directory */
   outDir?: string;
+  /** More flags for `punctual worker` (e.g. ['--trim-allowance', 'off']). @default none */
+  workerArgs?: string[];
 }
 
 const MIB = 1024 * 1024;
@@ -173,7 +175,7 @@ export async function runLiveManyBench(o: LiveManyOptions = {}): Promise<Figure[
 
     // 2. The worker, as a user starts it (defaults: 1 executor × 1 thread, 2 lanes on CPU), with the models registered: it joins and is warmed as the simulated executor is.
     const j0 = performance.now();
-    worker = spawnCli(['worker', '--controller', address, '--memory', String(memoryBytes), '--metrics-port', '0', '--health-port', '0']);
+    worker = spawnCli(['worker', '--controller', address, '--memory', String(memoryBytes), '--metrics-port', '0', '--health-port', '0', ...(o.workerArgs ?? [])]);
     const workerListening = waitForEvent(worker, 'worker_listening', { timeoutMs: 120_000 });
     const workerPid = worker.pid!;
     let lastLoads = -1;
@@ -287,6 +289,9 @@ export async function runLiveManyBench(o: LiveManyOptions = {}): Promise<Figure[
     sampleRss();
     const end = (await client.clusterStatus({ pageSize: 1, brief: true })).workers[0]!.executors[0]!;
     const cacheBytes = await metricSum(workerMetrics, 'punctual_worker_model_cache_bytes');
+    const trims = await metricSum(workerMetrics, 'punctual_worker_memory_trims_total');
+    const trimmed = await metricSum(workerMetrics, 'punctual_worker_memory_trimmed_bytes_total');
+    const trimSeconds = await metricSum(workerMetrics, 'punctual_worker_memory_trim_seconds_total');
     const refusedLive = await metricSum(controllerMetrics, 'punctual_actions_refused_total');
     const lostLive = await metricSum(controllerMetrics, 'punctual_actions_lost_total');
     fs.writeFileSync(path.join(outDir, 'simulated-summary.json'), JSON.stringify(simulated.summary, null, 2) + '\n');
@@ -417,7 +422,7 @@ export async function runLiveManyBench(o: LiveManyOptions = {}): Promise<Figure[
       value: peak.worker / MIB,
       unit: 'MiB',
       target: `≤ budget + cached bytes + 300 MB = ${(limit / MIB).toFixed(0)} MiB`,
-      note: `${peak.worker <= limit ? 'within' : 'over'} by ${mib(Math.abs(limit - peak.worker))}; at ${peak.t.toFixed(0)} s; budget ${mib(budget)}, model bytes cached ${(cacheBytes / MIB).toFixed(1)} MiB; RSS warmed ${mib(rssWarm)}, at minutes 1/${Math.ceil(minutes / 2)}/${minutes} ${atMinute(1)}/${atMinute(Math.ceil(minutes / 2))}/${atMinute(minutes)}, at the end ${mib(rss.at(-1)!.worker)}; booked at most ${mib(bookedPeak)}, at most ${residentPeak} resident; controller RSS peak ${mib(Math.max(...rss.map((r) => r.controller)))}; this process (generator) ${mib(Math.max(...rss.map((r) => r.bench)))}`,
+      note: `${peak.worker <= limit ? 'within' : 'over'} by ${mib(Math.abs(limit - peak.worker))}; at ${peak.t.toFixed(0)} s; budget ${mib(budget)}, model bytes cached ${(cacheBytes / MIB).toFixed(1)} MiB; RSS warmed ${mib(rssWarm)}, at minutes 1/${Math.ceil(minutes / 2)}/${minutes} ${atMinute(1)}/${atMinute(Math.ceil(minutes / 2))}/${atMinute(minutes)}, at the end ${mib(rss.at(-1)!.worker)}; booked at most ${mib(bookedPeak)}, at most ${residentPeak} resident; controller RSS peak ${mib(Math.max(...rss.map((r) => r.controller)))}; ${trims} malloc_trims gave back ${mib(trimmed)} in ${(trimSeconds * 1000).toFixed(0)} ms${o.workerArgs?.length ? ` (worker ${o.workerArgs.join(' ')})` : ''}; this process (generator) ${mib(Math.max(...rss.map((r) => r.bench)))}`,
     });
     const g = live.generator;
     figures.push({ name: 'live-many: generator lag (same machine)', value: g.lag_p99_ms, unit: 'ms p99', note: `p50 ${g.lag_p50_ms.toFixed(2)} ms, max ${g.lag_max_ms.toFixed(1)} ms, ${g.late_sends_over_5ms} sends more than 5 ms late of ${live.requests}` });
