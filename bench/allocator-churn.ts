@@ -26,9 +26,10 @@ import { Command } from 'commander';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { WireTensor } from '../common/tensor.js';
 import { BUNDLED_MODELS, bundledModelsDir } from '../profiles/bundled-models.js';
+import { prng } from '../traces/random.js';
 import { loadMallocTrim, MemoryTrimmer } from '../worker/memory-trim.js';
 import { createSession, optimizeModel, runSession } from '../worker/ort-session.js';
-import { fmt, machine, percentile, type Figure } from './support.js';
+import { fmt, machine, patternInput, peakRss, percentile, type Figure } from './support.js';
 
 const MIB = 2 ** 20;
 
@@ -104,33 +105,12 @@ interface ChildResult {
 const BOOKED_MIB: Record<string, number> = { det: 8, rec: 11.5, cls: 2 };
 const COPIES = 1000;
 
-function input(shape: number[], batch: number): WireTensor {
-  const n = batch * shape.reduce((a, b) => a * b, 1);
-  const values = new Float32Array(n);
-  for (let i = 0; i < n; i++) values[i] = ((i * 2654435761) >>> 0) / 4294967296;
-  return { name: 'x', dtype: 'float32', shape: [batch, ...shape], data: new Uint8Array(values.buffer) };
-}
 
 function rssNow(): number {
   return process.memoryUsage.rss();
 }
 
-function peakRss(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 
-/** mulberry32: the same sequence in every variant. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type LaneMsg =
   | { op: 'load'; key: string; file: string }
@@ -154,7 +134,7 @@ function lane(): void {
       } else if (m.op === 'run') {
         const k = `${m.shape.join('x')}@${m.batch}`;
         let x = inputs.get(k);
-        if (!x) inputs.set(k, (x = input(m.shape, m.batch)));
+        if (!x) inputs.set(k, (x = patternInput(m.shape, m.batch)));
         await runSession(sessions.get(m.key)!, [x]);
       } else {
         await sessions.get(m.key)!.release();
@@ -201,7 +181,7 @@ class LaneHandle {
 async function child(job: ChildJob): Promise<ChildResult> {
   const script = fileURLToPath(import.meta.url);
   const lanes = [new LaneHandle(script), new LaneHandle(script)];
-  const rand = rng(job.seed);
+  const rand = prng(job.seed); // the same sequence in every variant
   // Zipf(1.1) over the copies: copy i of model i % 3.
   const weights = Array.from({ length: COPIES }, (_, i) => 1 / (i + 1) ** 1.1);
   const total = weights.reduce((a, b) => a + b, 0);

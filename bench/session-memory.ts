@@ -24,10 +24,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import type { WireTensor } from '../common/tensor.js';
 import { BUNDLED_MODELS, bundledModelsDir } from '../profiles/bundled-models.js';
 import { createSession, optimizeModel, runSession, type SessionTuning } from '../worker/ort-session.js';
-import { fmt, machine, percentile, type Figure } from './support.js';
+import { fmt, machine, patternInput, peakRss, percentile, type Figure } from './support.js';
 
 export interface SessionMemoryOptions {
   /** Processes per model and variant (their order rotating). @default 2 */
@@ -72,23 +71,13 @@ interface ChildResult {
 
 const MIB = 2 ** 20;
 
-function input(shape: number[], batch: number): WireTensor {
-  const n = batch * shape.reduce((a, b) => a * b, 1);
-  const values = new Float32Array(n);
-  for (let i = 0; i < n; i++) values[i] = ((i * 2654435761) >>> 0) / 4294967296;
-  return { name: 'x', dtype: 'float32', shape: [batch, ...shape], data: new Uint8Array(values.buffer) };
-}
 
-function peakRss(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 
 /** In the child process: N sessions of one model with one variant's settings. */
 async function child(job: ChildJob): Promise<ChildResult> {
   const bytes = new Uint8Array(fs.readFileSync(job.file));
-  const one = input(job.shape, 1);
-  const max = input(job.shape, job.maxBatch);
+  const one = patternInput(job.shape, 1);
+  const max = patternInput(job.shape, job.maxBatch);
   const opts = { device: 'cpu' as const, threads: 1, optimization: 'disabled' as const, tuning: job.tuning };
   const baseline = process.memoryUsage.rss();
   const sessions = [];
@@ -205,7 +194,7 @@ async function measureLatency(models: Prepared[], iterations: number): Promise<F
     const sessions = [];
     for (const v of VARIANTS) sessions.push(await createSession(new Uint8Array(m.bytes), { device: 'cpu', threads: 1, optimization: 'disabled', tuning: v.tuning }));
     for (const batch of m.batchSizes) {
-      const x = input(m.shape, batch);
+      const x = patternInput(m.shape, batch);
       const n = batch === 1 ? iterations : Math.max(10, Math.round(iterations / 4));
       for (const s of sessions) for (let i = 0; i < 3; i++) await runSession(s, [x]); // warm-up
       const ms: number[][] = VARIANTS.map(() => []);

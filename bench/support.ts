@@ -8,10 +8,29 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stopChild, waitForListeningPort } from '../cli/child-process.js';
 import { SERVER_NODE_FLAGS } from '../common/node-flags.js';
+import type { WireTensor } from '../common/tensor.js';
 import { ensureDefaultRepository } from '../controller/default-repository.js';
 import { buildAddModel } from '../test/support/onnx-builder.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** A float32 input 'x' of [batch, ...shape], filled with a fixed hash pattern (the same bytes every time). */
+export function patternInput(shape: readonly number[], batch: number): WireTensor {
+  const n = batch * shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = ((i * 2654435761) >>> 0) / 4294967296;
+  return { name: 'x', dtype: 'float32', shape: [batch, ...shape], data: new Uint8Array(values.buffer) };
+}
+
+/** This process's peak RSS (VmHWM), bytes; 0 where /proc is missing. */
+export function peakRss(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
 /** dist/cli/main.js, from dist/bench/. */
 export const CLI = path.resolve(here, '..', 'cli', 'main.js');
 
