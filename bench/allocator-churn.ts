@@ -16,7 +16,6 @@
 //
 // `npm run bench -- --only allocator-churn`, or `node dist/bench/allocator-churn.js
 // [--requests 6000] [--budget-mib 1024] [--rounds 1] [--json]`.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,11 +24,11 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Command } from 'commander';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { WireTensor } from '../common/tensor.js';
-import { BUNDLED_MODELS, bundledModelsDir } from '../profiles/bundled-models.js';
 import { prng } from '../traces/random.js';
 import { loadMallocTrim, MemoryTrimmer } from '../worker/memory-trim.js';
-import { createSession, optimizeModel, runSession } from '../worker/ort-session.js';
-import { fmt, machine, patternInput, peakRss, percentile, type Figure } from './support.js';
+import { createSession, runSession } from '../worker/ort-session.js';
+import { prepare } from './session-memory.js';
+import { fmt, machine, patternInput, peakRss, percentile, runJsonChild, type Figure } from './support.js';
 
 const MIB = 2 ** 20;
 
@@ -279,31 +278,9 @@ async function child(job: ChildJob): Promise<ChildResult> {
 }
 
 function runChild(job: ChildJob, env: Record<string, string>): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const script = fileURLToPath(import.meta.url);
-    // Every MALLOC_* setting comes from the variant alone, none from this process's environment.
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_')));
-    const c = spawn(process.execPath, [script, '--child', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...base, ...env } });
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.on('error', reject);
-    c.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`allocator-churn child exited with ${code}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult);
-    });
-  });
-}
-
-async function prepare(dir: string, booked: Record<string, number>): Promise<ModelFile[]> {
-  const out: ModelFile[] = [];
-  for (const b of BUNDLED_MODELS) {
-    const raw = new Uint8Array(fs.readFileSync(path.join(bundledModelsDir(), b.file)));
-    const optimized = await optimizeModel(raw, { device: 'cpu', threads: 1, optimization: 'all' });
-    const file = path.join(dir, `${b.config.name}.onnx`);
-    fs.writeFileSync(file, optimized);
-    out.push({ name: b.config.name, file, shape: b.config.inputs[0]!.shape, bookedBytes: (booked[b.config.name] ?? 8) * MIB });
-  }
-  return out;
+  // Every MALLOC_* setting comes from the variant alone, none from this process's environment.
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_')));
+  return runJsonChild<ChildResult>(fileURLToPath(import.meta.url), job, { ...base, ...env });
 }
 
 const mib = (b: number): string => fmt(b / MIB, 0);
@@ -316,7 +293,8 @@ export async function runAllocatorChurnBench(o: AllocatorChurnOptions = {}): Pro
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'punctual-allocator-churn-'));
   try {
     const load0 = os.loadavg()[0]!;
-    const models = await prepare(dir, { ...BOOKED_MIB, ...o.bookedMiB });
+    const booked = { ...BOOKED_MIB, ...o.bookedMiB };
+    const models: ModelFile[] = (await prepare(dir)).map((m) => ({ name: m.name, file: m.file, shape: m.shape, bookedBytes: (booked[m.name] ?? 8) * MIB }));
     const results = new Map<string, ChildResult[]>();
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < variants.length; i++) {

@@ -18,7 +18,6 @@
 //
 // `npm run bench -- --only session-memory`, or `node dist/bench/session-memory.js
 // [--rounds 2] [--copies cls=100,det=10,rec=10] [--iterations 100] [--json]`.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { BUNDLED_MODELS, bundledModelsDir } from '../profiles/bundled-models.js';
 import { createSession, optimizeModel, runSession, type SessionTuning } from '../worker/ort-session.js';
-import { fmt, machine, patternInput, peakRss, percentile, type Figure } from './support.js';
+import { fmt, machine, patternInput, peakRss, percentile, runJsonChild, type Figure } from './support.js';
 
 export interface SessionMemoryOptions {
   /** Processes per model and variant (their order rotating). @default 2 */
@@ -103,20 +102,11 @@ async function child(job: ChildJob): Promise<ChildResult> {
 }
 
 function runChild(job: ChildJob): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const script = fileURLToPath(import.meta.url);
-    const c = spawn(process.execPath, [script, '--child', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.on('error', reject);
-    c.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`session-memory child exited with ${code}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult);
-    });
-  });
+  return runJsonChild<ChildResult>(fileURLToPath(import.meta.url), job);
 }
 
-interface Prepared {
+/** A bundled model as onnxruntime optimized it for one CPU thread, saved to a file. */
+export interface Prepared {
   name: string;
   file: string;
   bytes: Uint8Array;
@@ -125,7 +115,7 @@ interface Prepared {
   batchSizes: number[];
 }
 
-async function prepare(dir: string): Promise<Prepared[]> {
+export async function prepare(dir: string): Promise<Prepared[]> {
   const out: Prepared[] = [];
   for (const b of BUNDLED_MODELS) {
     const raw = new Uint8Array(fs.readFileSync(path.join(bundledModelsDir(), b.file)));

@@ -31,6 +31,24 @@ export function peakRss(): number {
     return 0;
   }
 }
+/**
+ * Runs `script --child JSON(job)` in a fresh Node process (a measurement that
+ * needs a process of its own: RSS is process-wide) and parses the last line
+ * it prints as the result.
+ */
+export function runJsonChild<T>(script: string, job: unknown, env: NodeJS.ProcessEnv = process.env): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [script, '--child', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('error', reject);
+    c.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`${path.basename(script)} child exited with ${code}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+    });
+  });
+}
+
 /** dist/cli/main.js, from dist/bench/. */
 export const CLI = path.resolve(here, '..', 'cli', 'main.js');
 

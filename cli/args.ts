@@ -26,6 +26,15 @@ const UNITS: Record<string, number> = {
  * A bare "512M" or "2G" is refused: it is ambiguous between the two.
  */
 export function parseMemorySize(s: string): number {
+  return memorySize(s, false);
+}
+
+/** parseMemorySize, 0 allowed (an allowance, not a budget). */
+export function parseMemorySizeOrZero(s: string): number {
+  return memorySize(s, true);
+}
+
+function memorySize(s: string, zeroAllowed: boolean): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(s);
   if (!m) throw new InvalidArgumentError(`${JSON.stringify(s)} is not a memory size; use e.g. 512MiB, 2GiB or a number of bytes.`);
   const unit = (m[2] ?? '').toLowerCase();
@@ -35,7 +44,7 @@ export function parseMemorySize(s: string): number {
     throw new InvalidArgumentError(`unknown unit ${JSON.stringify(m[2])} in ${JSON.stringify(s)}${hint}; use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB.`);
   }
   const bytes = Math.floor(Number(m[1]) * factor);
-  if (!(bytes > 0)) throw new InvalidArgumentError(`memory size ${JSON.stringify(s)} must be more than 0 bytes.`);
+  if (!(bytes > 0) && !(zeroAllowed && bytes === 0)) throw new InvalidArgumentError(`memory size ${JSON.stringify(s)} must be more than 0 bytes.`);
   if (!Number.isSafeInteger(bytes)) throw new InvalidArgumentError(`memory size ${JSON.stringify(s)} is too large.`);
   return bytes;
 }

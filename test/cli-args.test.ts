@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { integerIn, parseAddress, parseDevice, parseMemorySize, parseMs, parsePort } from '../cli/args.js';
+import { integerIn, parseAddress, parseDevice, parseMemorySize, parseMemorySizeOrZero, parseMs, parsePort } from '../cli/args.js';
 import { buildProgram } from '../cli/program.js';
 import { runCliCaptured } from './support/run-cli.js';
 
@@ -36,6 +36,21 @@ describe('parseMemorySize', () => {
   it('refuses an ambiguous bare unit and says what to write instead', () => {
     expect(() => parseMemorySize('2G')).toThrow(/say 2GiB or 2GB/);
     expect(() => parseMemorySize('512m')).toThrow(/512MiB or 512MB/);
+  });
+});
+
+describe('parseMemorySizeOrZero', () => {
+  it.each([
+    ['0', 0],
+    ['0MiB', 0],
+    ['0.0 GiB', 0],
+    ['128MiB', 128 * 2 ** 20],
+  ])('%s → %d bytes', (s, bytes) => {
+    expect(parseMemorySizeOrZero(s)).toBe(bytes);
+  });
+
+  it.each(['', '-1', '0x', '0G', 'off'])('rejects %j as parseMemorySize does', (s) => {
+    expect(() => parseMemorySizeOrZero(s)).toThrow(InvalidArgumentError);
   });
 });
 

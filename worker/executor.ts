@@ -387,10 +387,8 @@ export class Executor {
       this.lanes.leave(lane);
       // Bookkept whatever the epoch: across a detach the thread holds the session, or not, either way.
       this.lanes.settle(job.type, job.modelKey, route, ok);
-      if (job.type === 'UNLOAD') {
-        this.lanes.unloaded(job.modelKey);
-        if (ok && !this.emulated) this.opts.onReleased?.();
-      }
+      if (job.type === 'UNLOAD') this.lanes.unloaded(job.modelKey);
+      if (job.type === 'UNLOAD' && ok && !this.emulated) this.opts.onReleased?.();
     }
   }
 

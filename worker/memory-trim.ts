@@ -117,12 +117,9 @@ export class MemoryTrimmer {
       }, wait);
       return;
     }
-    const before = this.rss();
-    if (before <= this.opts.limitBytes()) {
-      this.pending = false;
-      return;
-    }
     this.pending = false;
+    const before = this.rss();
+    if (before <= this.opts.limitBytes()) return;
     this.running = true;
     this.lastAt = this.clock.now();
     const t0 = this.lastAt;

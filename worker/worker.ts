@@ -184,17 +184,18 @@ function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
   };
   const logger = o.logger ?? createLogger('worker', o.logLevel);
   if (!o.controller) throw new Error('worker: controller address (host:port) is required');
+  const device = parseDevice(o.device ?? 'cpu');
   const memoryBytes = o.memoryBytes ?? 2 * 1024 ** 3;
   if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 0) throw new Error(`worker: memoryBytes must be a whole number of bytes, not ${memoryBytes}`);
   return {
     controller: o.controller,
     executors: positiveInt('executors', o.executors ?? 1),
     threads: positiveInt('threads', o.threads ?? 1),
-    lanes: positiveInt('lanes', o.lanes ?? defaultLanes(parseDevice(o.device ?? 'cpu'))),
+    lanes: positiveInt('lanes', o.lanes ?? defaultLanes(device)),
     memoryBytes,
     memArena: o.memArena ?? false,
-    trimAllowanceBytes: trimAllowance(o.trimAllowanceBytes, parseDevice(o.device ?? 'cpu')),
-    device: parseDevice(o.device ?? 'cpu'),
+    trimAllowanceBytes: trimAllowance(o.trimAllowanceBytes, device),
+    device,
     name: o.name ?? `${os.hostname()}:${process.pid}`,
     clock: o.clock ?? systemClock,
     reconnect: o.reconnect ?? true,

@@ -1,10 +1,10 @@
 // `punctual worker`: runs a worker in this process, dialing the controller
 // named by the global --controller, until SIGINT or SIGTERM.
 import fs from 'node:fs';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Device } from '../../common/device.js';
 import { readTlsPair } from '../../common/metrics-server.js';
-import { integerIn, parseDevice, parseMemorySize } from '../args.js';
+import { integerIn, parseDevice, parseMemorySize, parseMemorySizeOrZero } from '../args.js';
 import { globalsOf, type CliContext } from '../context.js';
 import { formatBytes } from '../format.js';
 import { addMetricsFlags, type MetricsFlags } from '../metrics-flags.js';
@@ -39,15 +39,7 @@ interface WorkerOnlyFlags extends WorkerFlags, MetricsFlags {
 
 /** A size (0 allowed), or 'off'. */
 function sizeOrOff(v: string): number | false {
-  if (v === 'off') return false;
-  const zero = /^\s*0+(?:\.0+)?\s*([a-z]*)\s*$/i.exec(v);
-  if (!zero) return parseMemorySize(v);
-  try {
-    parseMemorySize(`1${zero[1]}`); // the unit must be one of parseMemorySize's
-  } catch {
-    throw new InvalidArgumentError(`unknown unit ${JSON.stringify(zero[1])} in ${JSON.stringify(v)}; use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB, or 'off'.`);
-  }
-  return 0;
+  return v === 'off' ? false : parseMemorySizeOrZero(v);
 }
 
 /** A port, or -1 for off. */
